@@ -1,0 +1,4 @@
+from rigcheck.ui.app import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Plain records for catalog parts.
+
+These are what the recommender, the performance model and ``rigcheck catalog`` work on. The CSV
+columns in ``catalog/`` map one to one onto these fields (see ``catalog/README.md``); the loader in
+:mod:`rigcheck.catalog` validates and converts them. Units are in the names.
+
+Every part carries :class:`Price`: an INR figure is always present after loading (a USD-only row is
+converted with the dated rate and marked ``derived``) so every total can be shown in rupees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Price:
+    inr: float
+    usd: float | None
+    date: date
+    # "street" (a shop's price on that date), "msrp" (launch list price), "used" (second-hand
+    # market), or "derived" (INR converted from USD with the catalog's dated rate: not a quote).
+    kind: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Gpu:
+    id: str
+    name: str
+    vendor: str                      # "NVIDIA" for every row we recommend (CUDA)
+    architecture: str                # "Ada Lovelace"
+    compute_capability: str          # "8.9"
+    vram_gb: float
+    memory_type: str                 # "GDDR6X", "HBM3"
+    mem_bw_gbs: float
+    cuda_cores: int
+    fp32_tflops: float               # non-tensor FP32, boost clock
+    tensor_fp16_tflops: float | None  # dense, no sparsity; None: no tensor cores
+    tensor_bf16_tflops: float | None  # dense; None where bf16 is unsupported (pre-Ampere)
+    tensor_tf32_tflops: float | None  # dense; None before Ampere
+    tensor_accumulate: str           # "fp32" or "fp16": which accumulate rate the tensor figure is
+    tdp_w: float
+    slot_width: int                  # expansion slots the card occupies (2, 3, 4)
+    length_mm: float
+    power_8pin: int                  # count of PCIe/EPS 8-pin inputs
+    power_16pin: int                 # count of 12VHPWR / 12V-2x6 inputs
+    pcie_gen: int
+    form: str                        # "consumer" | "workstation" | "datacenter"
+    cooler: str                      # "open-air" | "blower" | "passive"
+    nvlink: bool
+    launch_year: int
+    availability: str                # "new" | "used" | "legacy"
+    price: Price
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Cpu:
+    id: str
+    name: str
+    vendor: str                      # "Intel" | "AMD"
+    socket: str                      # "AM5", "LGA1700", "sTR5", "SP5", "LGA4677", ...
+    cores: int
+    threads: int
+    base_ghz: float
+    boost_ghz: float
+    tdp_w: float
+    pcie_lanes: int                  # lanes from the CPU
+    avx512: bool
+    launch_year: int
+    price: Price
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Motherboard:
+    id: str
+    name: str
+    socket: str
+    chipset: str
+    platform_class: str              # "desktop" | "workstation" | "server"
+    form_factor: str                 # "ATX", "mATX", "E-ATX", "SSI-EEB", "ITX"
+    memory_type: str                 # "DDR4", "DDR5", "DDR5 RDIMM"; must equal the kit's
+    memory_slots: int
+    max_memory_gb: int
+    # Physical positions (1 = top expansion slot) of the x16-length slots and the electrical lanes
+    # of each, in the same order. Spacing follows from the positions: a card of slot_width w in
+    # position p blocks positions p .. p+w-1.
+    x16_slot_positions: tuple[int, ...]
+    x16_slot_lanes: tuple[int, ...]
+    m2_slots: int
+    price: Price
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class MemoryKit:
+    id: str
+    name: str
+    memory_type: str                 # as Motherboard.memory_type
+    modules: int
+    module_gb: int
+    speed_mts: int
+    ecc: bool
+    price: Price
+    notes: str = ""
+
+    @property
+    def capacity_gb(self) -> int:
+        return self.modules * self.module_gb
+
+
+@dataclass(frozen=True)
+class Storage:
+    id: str
+    name: str
+    kind: str                        # "nvme" | "sata-ssd" | "hdd"
+    interface: str                   # "PCIe 4.0 x4", "SATA 6Gb/s"
+    capacity_gb: int
+    seq_read_mbs: int
+    price: Price
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Psu:
+    id: str
+    name: str
+    watts: int
+    efficiency: str                  # "80+ Gold", ...
+    pcie_8pin: int                   # 8-pin (6+2) PCIe leads
+    connector_16pin: int             # native 12VHPWR / 12V-2x6 leads
+    form_factor: str                 # "ATX", "SFX"
+    price: Price
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    name: str
+    form_factors: tuple[str, ...]    # board form factors it takes
+    max_gpu_length_mm: int
+    expansion_slots: int
+    price: Price
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Rate:
+    currency: str                    # "USD", "EUR"
+    inr_per_unit: float
+    date: date
+    source: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    gpus: tuple[Gpu, ...]
+    cpus: tuple[Cpu, ...]
+    motherboards: tuple[Motherboard, ...]
+    memory: tuple[MemoryKit, ...]
+    storage: tuple[Storage, ...]
+    psus: tuple[Psu, ...]
+    cases: tuple[Case, ...]
+    rates: tuple[Rate, ...] = ()
+    # Folders the rows came from, bundled first then overlays, for messages.
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    def rate(self, currency: str) -> Rate | None:
+        for r in self.rates:
+            if r.currency == currency.upper():
+                return r
+        return None
+
+    def oldest_price_date(self) -> date | None:
+        dates = [
+            p.price.date
+            for group in (self.gpus, self.cpus, self.motherboards, self.memory,
+                          self.storage, self.psus, self.cases)
+            for p in group
+        ]
+        return min(dates) if dates else None
+
+    def newest_price_date(self) -> date | None:
+        dates = [
+            p.price.date
+            for group in (self.gpus, self.cpus, self.motherboards, self.memory,
+                          self.storage, self.psus, self.cases)
+            for p in group
+        ]
+        return max(dates) if dates else None

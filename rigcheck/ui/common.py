@@ -1,0 +1,35 @@
+"""Shared pieces of the UI layer: consoles, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+# Exit codes, the same for every command:
+EXIT_OK = 0          # nothing failed
+EXIT_FINDINGS = 1    # the command ran and found a problem (a failed check; no build fits the budget)
+EXIT_USAGE = 2       # bad input: a budget of "abc", an unknown recipe, an unreadable file
+
+
+def console(stderr: bool = False) -> Console:
+    # highlight=False: rich would otherwise colour numbers inside our figures at random.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print one clear line to stderr and exit; never a traceback."""
+    console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    console(stderr=True).print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output goes to stdout unstyled, so it pipes into jq."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
