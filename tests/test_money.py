@@ -1,0 +1,165 @@
+"""Budget parsing, rate parsing and money formatting (rigcheck.money)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rigcheck.money import (
+    MAX_BUDGET_INR,
+    BudgetError,
+    MoneyError,
+    format_inr,
+    format_lakh,
+    format_money,
+    group_indian,
+    parse_budget,
+    parse_rate,
+)
+
+RATES = {"USD": 88.0, "EUR": 100.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "amount_inr", "amount", "currency"),
+    [
+        ("125000INR", 125000, 125000, "INR"),
+        ("125000 INR", 125000, 125000, "INR"),
+        ("₹1,25,000", 125000, 125000, "INR"),
+        ("Rs 125000", 125000, 125000, "INR"),
+        ("Rs. 1,25,000", 125000, 125000, "INR"),
+        ("rs.1,25,000/-", 125000, 125000, "INR"),
+        ("INR 125000", 125000, 125000, "INR"),
+        ("1.25 lakh", 125000, 125000, "INR"),
+        ("1.25L", 125000, 125000, "INR"),
+        ("5lakh", 500000, 500000, "INR"),
+        ("5 lakhs", 500000, 500000, "INR"),
+        ("2 crore", 20_000_000, 20_000_000, "INR"),
+        ("2cr", 20_000_000, 20_000_000, "INR"),
+        ("125000", 125000, 125000, "INR"),
+        ("125,000", 125000, 125000, "INR"),
+        ("  125000  ", 125000, 125000, "INR"),
+        ("$1500", 132000, 1500, "USD"),
+        ("1500USD", 132000, 1500, "USD"),
+        ("USD 1500", 132000, 1500, "USD"),
+        ("1.5k USD", 132000, 1500, "USD"),
+        ("$1.5k", 132000, 1500, "USD"),
+        ("$1,500", 132000, 1500, "USD"),
+        ("€1400", 140000, 1400, "EUR"),
+        ("1400 EUR", 140000, 1400, "EUR"),
+        ("1400 euro", 140000, 1400, "EUR"),
+    ],
+)
+def test_parse_budget_accepts_what_people_type(text, amount_inr, amount, currency):
+    budget = parse_budget(text, RATES)
+    assert budget.amount_inr == pytest.approx(amount_inr)
+    assert budget.amount == pytest.approx(amount)
+    assert budget.currency == currency
+    assert budget.text == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["abc", "-5", "0", "0.0", "12XYZ", "1.2.3", "", "   ", "nan", "inf", "-inf", "1e5",
+     "1,2,3", "12,34", "₹", "lakh", "$-5", "₹100 USD", "5 lakh lakh", "10000000000",
+     "2000 crore", "0.1"],
+)
+def test_parse_budget_rejects_with_one_line_listing_accepted_forms(text):
+    with pytest.raises(BudgetError) as info:
+        parse_budget(text, RATES)
+    message = str(info.value)
+    assert "\n" not in message
+    assert repr(text) in message
+    assert "1.25 lakh" in message and "$1500" in message
+
+
+def test_negative_budget_says_it_must_be_positive():
+    with pytest.raises(BudgetError, match="more than zero"):
+        parse_budget("-5", RATES)
+
+
+def test_absurd_budget_is_rejected_but_the_limit_itself_is_fine():
+    assert parse_budget("100 crore", RATES).amount_inr == MAX_BUDGET_INR
+    with pytest.raises(BudgetError, match="typo"):
+        parse_budget("101 crore", RATES)
+
+
+def test_currency_without_rate_names_the_currency():
+    with pytest.raises(BudgetError, match=r"no exchange rate for SGD.*--rate SGD="):
+        parse_budget("1500 SGD", RATES)
+    with pytest.raises(BudgetError, match="no exchange rate for USD"):
+        parse_budget("$1500", {})
+    assert parse_budget("1500 SGD", {**RATES, "SGD": 66.0}).amount_inr == pytest.approx(99000)
+
+
+def test_rate_override_changes_conversion():
+    assert parse_budget("$1000", {"USD": 90.5}).amount_inr == pytest.approx(90500)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("USD=88.5", ("USD", 88.5)), ("eur=100", ("EUR", 100.0)), (" GBP = 111.2 ", ("GBP", 111.2))],
+)
+def test_parse_rate(text, expected):
+    assert parse_rate(text) == expected
+
+
+@pytest.mark.parametrize("text", ["USD", "USD=", "USD=abc", "USD=-1", "USD=0", "=88", "US=88",
+                                  "INR=1", "USD=nan", "USD=1e9", "USD:88"])
+def test_parse_rate_rejects(text):
+    with pytest.raises(MoneyError) as info:
+        parse_rate(text)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(0, "₹0"), (5, "₹5"), (999, "₹999"), (1000, "₹1,000"), (99999, "₹99,999"),
+     (125000, "₹1,25,000"), (1234567, "₹12,34,567"), (123456789, "₹12,34,56,789"),
+     (125000.4, "₹1,25,000"), (125000.5, "₹1,25,001"), (0.5, "₹1"), (-1500, "-₹1,500")],
+)
+def test_format_inr_indian_grouping(amount, text):
+    assert format_inr(amount) == text
+
+
+def test_format_lakh_short_forms():
+    assert format_lakh(125000) == "₹1.25 L"
+    assert format_lakh(500000) == "₹5 L"
+    assert format_lakh(150000) == "₹1.5 L"
+    assert format_lakh(25_000_000) == "₹2.5 Cr"
+    assert format_lakh(99_999) == "₹99,999"
+
+
+def test_format_money_other_currencies():
+    assert format_money(120200, "USD", {"USD": 88.0}) == "$1,366"
+    assert format_money(125000, "EUR", RATES) == "€1,250"
+    assert format_money(125000, "inr", RATES) == "₹1,25,000"
+    assert format_money(99000, "SGD", {"SGD": 66.0}) == "SGD 1,500"
+    with pytest.raises(MoneyError, match="GBP"):
+        format_money(1000, "GBP", RATES)
+
+
+@given(st.integers(min_value=1, max_value=MAX_BUDGET_INR))
+def test_format_inr_round_trips_through_parse_budget(value):
+    text = format_inr(value)
+    assert parse_budget(text, RATES).amount_inr == value
+    # Western grouping of the same number parses to the same value.
+    assert parse_budget(f"{value:,}", RATES).amount_inr == value
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_group_indian_digits_unchanged_and_groups_well_formed(value):
+    text = group_indian(value)
+    assert int(text.replace(",", "")) == value
+    groups = text.split(",")
+    assert len(groups[-1]) == (3 if value >= 1000 else len(str(value)))
+    assert all(len(g) == 2 for g in groups[1:-1])
+    assert 1 <= len(groups[0]) <= (2 if value >= 1000 else 3)
+
+
+@given(st.integers(min_value=1, max_value=1_000_000))
+def test_format_money_usd_round_trips(dollars):
+    rates = {"USD": 88.0}
+    text = format_money(dollars * 88.0, "USD", rates)
+    assert parse_budget(text, rates).amount == dollars
