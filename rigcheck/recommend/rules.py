@@ -1,0 +1,209 @@
+"""The compatibility rules of a build, each with its source.
+
+These are pure functions over parts records. The search in :mod:`rigcheck.recommend.search`
+decomposes them for speed; :func:`violations` applies them to a whole build and is the single
+definition both the search and the brute-force tests agree with.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from rigcheck.parts import Case, Cpu, Gpu, MemoryKit, Motherboard, Psu, Storage
+
+# ---- policy constants, with their sources ---------------------------------------------------
+
+# System RAM >= the VRAM of the largest GPU (Dettmers, "A Full Hardware Guide to Deep Learning",
+# 2018) and >= 16 GB per GPU (williamFalcon's build README); never below 32 GB: DataLoader workers
+# each hold a copy of the dataset index and decoded batches (planning-rules.md §2.2).
+RAM_FLOOR_GB = 32
+RAM_PER_GPU_GB = 16
+
+# CPU cores: per GPU one training process plus 3 DataLoader workers for CV work, plus 2 for the OS
+# (Bekman, ml-engineering compute/cpu: "3-4 and sometimes more" workers for CV, N*(w+1)+4; we use
+# +2 because a 1-GPU desktop with 6 cores is what experts build and Dettmers warns against
+# overbuying CPU).
+DATALOADER_WORKERS_PER_GPU = 3
+OS_CORES = 2
+
+# Everything but GPUs and CPU: board, RAM, drives, fans, USB (PCPartPicker-style estimates for a
+# desktop land at 50-100 W; 75 W is the middle).
+REST_OF_SYSTEM_W = 75
+# PSU >= draw x 1.2: Dettmers adds 10% and 10% again (x1.21); PSUs are most efficient at 50-80%
+# load, and RTX 4090/5090 transients exceed TDP for milliseconds (planning-rules.md §2.5).
+PSU_HEADROOM = 1.2
+# Wall draw = DC load / efficiency; 90% is 80+ Gold at typical load.
+PSU_EFFICIENCY = 0.9
+
+# One wall circuit. US: 120 V x 15 A x 80% continuous = 1,440 W (Lambda). India: the 16 A "power"
+# socket (IS 1293, the one used for ACs and geysers) at 230 V gives 3,680 W; with the same 80%
+# continuous-load derating: 2,944 W. A plain 6 A socket (1,380 W) is not enough for a multi-GPU
+# box, and we say so in the output.
+CIRCUITS_W = {"india-16a": 2944.0, "india-6a": 1104.0, "us-15a": 1440.0, "eu-16a": 2944.0}
+DEFAULT_CIRCUIT = "india-16a"
+
+# Each GPU needs at least this many electrical lanes: x8 costs ~2% (TechPowerUp; Puget), x4
+# chipset slots (MSI X570 Tomahawk's second "x16") starve multi-GPU training (planning-rules §2.7).
+MIN_GPU_LANES = 8
+
+# A 16-pin (12VHPWR / 12V-2x6) input can be fed from 8-pin leads with the adapter that ships with
+# the card: 3 leads up to 450 W, 4 leads above (NVIDIA's RTX 4090/5090 adapters).
+ADAPTER_8PIN_PER_16PIN_LOW = 3
+ADAPTER_8PIN_PER_16PIN_HIGH = 4
+
+# Storage beyond the datasets: OS, conda/pip environments, checkpoints and logs.
+WORKING_SPACE_GB = 200
+
+
+# ---- single rules ---------------------------------------------------------------------------
+
+def ram_floor_gb(gpu: Gpu, count: int) -> float:
+    return max(RAM_FLOOR_GB, gpu.vram_gb, RAM_PER_GPU_GB * count)
+
+
+def cores_needed(count: int) -> int:
+    return count * (DATALOADER_WORKERS_PER_GPU + 1) + OS_CORES
+
+
+def draw_w(gpu: Gpu, count: int, cpu: Cpu) -> float:
+    """Estimated sustained DC draw of the build."""
+    return count * gpu.tdp_w + cpu.tdp_w + REST_OF_SYSTEM_W
+
+
+def psu_watts_needed(gpu: Gpu, count: int, cpu: Cpu) -> float:
+    return draw_w(gpu, count, cpu) * PSU_HEADROOM
+
+
+def wall_w(gpu: Gpu, count: int, cpu: Cpu) -> float:
+    return draw_w(gpu, count, cpu) / PSU_EFFICIENCY
+
+
+def psu_connectors_ok(psu: Psu, gpu: Gpu, count: int) -> bool:
+    need_16 = gpu.power_16pin * count
+    native = min(psu.connector_16pin, need_16)
+    per_adapter = (ADAPTER_8PIN_PER_16PIN_HIGH if gpu.tdp_w > 450
+                   else ADAPTER_8PIN_PER_16PIN_LOW)
+    need_8 = gpu.power_8pin * count + (need_16 - native) * per_adapter
+    return psu.pcie_8pin >= need_8
+
+
+def gpu_allowed(gpu: Gpu, allow_used: bool, allow_legacy: bool) -> str | None:
+    """Why this GPU may not be recommended at all, or None."""
+    if gpu.vendor.upper() != "NVIDIA":
+        return "not NVIDIA: PyTorch's CUDA builds need an NVIDIA GPU"
+    if gpu.availability == "legacy" and not allow_legacy:
+        return "legacy card (no longer sold new, no current CUDA support)"
+    if gpu.availability == "used" and not allow_used:
+        return "sold used only (pass --allow-used to consider it)"
+    return None
+
+
+def needs_gap(gpu: Gpu) -> bool:
+    """Open-air coolers exhaust sideways: side by side they choke each other (Dettmers: ~30%
+    slower); blower and passive (server airflow) cards may sit in adjacent slots."""
+    return gpu.cooler == "open-air"
+
+
+def seat_gpus(board: Motherboard, gpu: Gpu, count: int) -> tuple[int, ...] | None:
+    """Positions for ``count`` cards on ``board``, or None when they do not fit.
+
+    Greedy earliest-fit over the x16-length slots with enough electrical lanes: each card blocks
+    ``slot_width`` positions, open-air cards one more (air gap) when another card follows. Greedy
+    is optimal here (interval scheduling: taking the earliest feasible slot never hurts later ones).
+    """
+    slots = list(zip(board.x16_slot_positions, board.x16_slot_lanes))
+    if not slots or count < 1:
+        return None
+    if count == 1:
+        # A single card goes in the slot with the most lanes (the CPU-attached x16), the first
+        # such slot when several tie.
+        best_lanes = max(lanes for _, lanes in slots)
+        return (next(pos for pos, lanes in slots if lanes == best_lanes),)
+    step = gpu.slot_width + (1 if needs_gap(gpu) else 0)
+    chosen: list[int] = []
+    next_free = 0
+    for pos, lanes in slots:
+        if pos >= next_free and lanes >= MIN_GPU_LANES:
+            chosen.append(pos)
+            next_free = pos + step
+            if len(chosen) == count:
+                return tuple(chosen)
+    return None
+
+
+def slots_needed(positions: tuple[int, ...], gpu: Gpu) -> int:
+    """Expansion-slot openings the case must have for the cards in these positions."""
+    return max(positions) + gpu.slot_width - 1
+
+
+def platform_ok(board: Motherboard, gpu: Gpu, platform_class: str | None) -> bool:
+    if platform_class and board.platform_class != platform_class:
+        return False
+    # Passive datacenter cards have no fans: they need a server chassis' front-to-back airflow.
+    if gpu.cooler == "passive" and board.platform_class != "server":
+        return False
+    return True
+
+
+def case_ok(case: Case, board: Motherboard, gpu: Gpu, positions: tuple[int, ...]) -> bool:
+    return (board.form_factor in case.form_factors
+            and case.max_gpu_length_mm >= gpu.length_mm
+            and case.expansion_slots >= slots_needed(positions, gpu))
+
+
+def memory_ok(kit: MemoryKit, kits: int, board: Motherboard, floor_gb: float) -> bool:
+    return (kit.memory_type == board.memory_type
+            and kits * kit.modules <= board.memory_slots
+            and kits * kit.capacity_gb <= board.max_memory_gb
+            and kits * kit.capacity_gb >= floor_gb)
+
+
+def max_kits(kit: MemoryKit, board: Motherboard) -> int:
+    return board.memory_slots // kit.modules if kit.memory_type == board.memory_type else 0
+
+
+def storage_ok(storage: Storage, capacity_gb: float, read_mbs: float) -> bool:
+    return storage.capacity_gb >= capacity_gb and storage.seq_read_mbs >= read_mbs
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the targets and the GPU choice demand of the rest of the build."""
+    storage_gb: float
+    read_mbs: float
+    circuit_w: float
+
+
+def violations(
+    *, gpu: Gpu, count: int, cpu: Cpu, board: Motherboard, kit: MemoryKit, kits: int,
+    storage: Storage, psu: Psu, case: Case, needs: Needs, platform_class: str | None,
+) -> list[str]:
+    """Every rule the build breaks (empty: compatible). The reference the search must agree with."""
+    out = []
+    if cpu.socket != board.socket:
+        out.append(f"CPU socket {cpu.socket} != board socket {board.socket}")
+    if not platform_ok(board, gpu, platform_class):
+        out.append("board class or GPU cooling does not match the platform")
+    positions = seat_gpus(board, gpu, count)
+    if positions is None:
+        out.append(f"{count} x {gpu.slot_width}-slot cards do not fit the board's x16 slots")
+    elif not case_ok(case, board, gpu, positions):
+        out.append("case does not take the board, the card length or the slot count")
+    if not memory_ok(kit, kits, board, ram_floor_gb(gpu, count)):
+        out.append("memory type, slots, board maximum or capacity floor")
+    if cpu.cores < cores_needed(count):
+        out.append(f"CPU has {cpu.cores} cores, {cores_needed(count)} needed")
+    if psu.watts < psu_watts_needed(gpu, count, cpu):
+        out.append("PSU too small")
+    if not psu_connectors_ok(psu, gpu, count):
+        out.append("PSU lacks GPU power connectors")
+    if wall_w(gpu, count, cpu) > needs.circuit_w:
+        out.append("draw exceeds one wall circuit")
+    if not storage_ok(storage, needs.storage_gb, needs.read_mbs):
+        out.append("storage too small or too slow")
+    return out
+
+
+def round_up(x: float, step: float) -> float:
+    return math.ceil(x / step) * step

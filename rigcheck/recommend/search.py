@@ -1,0 +1,331 @@
+"""The exact build search: the fastest predicted training within the budget, ties to the cheaper.
+
+How it stays exact and fast. The objective (total predicted time to train the targets) depends only
+on the GPU model and count, and the compatibility rules make every other part a *constraint*
+(:mod:`rigcheck.recommend.rules`). So for each GPU option the best build is that option plus the
+cheapest compatible rest, and the answer is the best option whose cheapest build fits the budget.
+Options are visited fastest first; an option whose GPU cost plus a lower bound on the rest already
+exceeds the budget is skipped without a search, and the search stops as soon as the next option
+is slower than the K-th build found. The cheapest rest for an option is an exact minimum over
+board x CPU pairs, with memory, case, PSU and storage minimised in closed form per pair and
+memoised, since many options share the same physical demands.
+
+``tests/test_recommend_exact.py`` checks the answer against brute force over every combination
+of small random catalogs (hypothesis).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rigcheck.parts import Case, Catalog, Cpu, Gpu, MemoryKit, Motherboard, Psu, Storage
+from rigcheck.recipes import Recipe
+from rigcheck.recommend import rules
+
+
+@dataclass(frozen=True)
+class TargetEstimate:
+    """What the performance model says of one target on one GPU option."""
+    recipe_id: str
+    fits: bool
+    samples_per_s: float
+    train_s: float
+    memory_gb: float
+    batch_size: int
+
+
+# (recipe, gpu, gpu_count) -> estimate; the CLI passes the calibrated performance model.
+Estimator = Callable[[Recipe, Gpu, int], TargetEstimate]
+
+
+@dataclass(frozen=True)
+class Request:
+    budget_inr: float
+    targets: tuple[Recipe, ...]
+    gpu_counts: tuple[int, ...] = (1,)
+    platform_class: str | None = None        # "desktop" | "workstation" | "server" | None (any)
+    circuit_w: float = rules.CIRCUITS_W[rules.DEFAULT_CIRCUIT]
+    allow_used: bool = False
+    allow_legacy: bool = False
+    top: int = 3
+
+
+@dataclass(frozen=True)
+class Build:
+    gpu: Gpu
+    gpu_count: int
+    gpu_positions: tuple[int, ...]
+    cpu: Cpu
+    motherboard: Motherboard
+    memory: MemoryKit
+    memory_kits: int
+    storage: Storage
+    psu: Psu
+    case: Case
+    estimates: tuple[TargetEstimate, ...]
+    total_train_s: float
+
+    @property
+    def total_inr(self) -> float:
+        return (self.gpu.price.inr * self.gpu_count + self.cpu.price.inr
+                + self.motherboard.price.inr + self.memory.price.inr * self.memory_kits
+                + self.storage.price.inr + self.psu.price.inr + self.case.price.inr)
+
+    @property
+    def gpu_cost_inr(self) -> float:
+        return self.gpu.price.inr * self.gpu_count
+
+    @property
+    def draw_w(self) -> float:
+        return rules.draw_w(self.gpu, self.gpu_count, self.cpu)
+
+    @property
+    def wall_w(self) -> float:
+        return rules.wall_w(self.gpu, self.gpu_count, self.cpu)
+
+    @property
+    def psu_headroom_pct(self) -> float:
+        return (self.psu.watts / self.draw_w - 1.0) * 100.0
+
+    @property
+    def ram_gb(self) -> int:
+        return self.memory.capacity_gb * self.memory_kits
+
+    def parts(self) -> list[tuple[str, object, int]]:
+        """(kind, part, count) in PCPartPicker order."""
+        return [
+            ("gpu", self.gpu, self.gpu_count),
+            ("cpu", self.cpu, 1),
+            ("motherboard", self.motherboard, 1),
+            ("memory", self.memory, self.memory_kits),
+            ("storage", self.storage, 1),
+            ("psu", self.psu, 1),
+            ("case", self.case, 1),
+        ]
+
+
+@dataclass(frozen=True)
+class Option:
+    gpu: Gpu
+    count: int
+    estimates: tuple[TargetEstimate, ...]
+    total_train_s: float
+    needs: rules.Needs
+
+    @property
+    def gpu_cost_inr(self) -> float:
+        return self.gpu.price.inr * self.count
+
+
+@dataclass
+class Recommendation:
+    request: Request
+    builds: list[Build]                      # best first, one per GPU option, all within budget
+    upgrade: Build | None                    # the cheapest faster build above the budget
+    cheapest: Build | None                   # the cheapest complete build of any option
+    excluded: dict[str, str] = field(default_factory=dict)   # "gpu-id xN" -> why not considered
+    options_considered: int = 0
+
+    @property
+    def best(self) -> Build | None:
+        return self.builds[0] if self.builds else None
+
+
+# ---- options ---------------------------------------------------------------------------------
+
+def gpu_options(catalog: Catalog, request: Request, estimate: Estimator
+                ) -> tuple[list[Option], dict[str, str]]:
+    """Every (GPU, count) that may be recommended, with its predicted speed; and why others not."""
+    options: list[Option] = []
+    excluded: dict[str, str] = {}
+    targets = request.targets
+    for gpu in catalog.gpus:
+        why = rules.gpu_allowed(gpu, request.allow_used, request.allow_legacy)
+        if why:
+            excluded[gpu.id] = why
+            continue
+        for count in request.gpu_counts:
+            ests = tuple(estimate(t, gpu, count) for t in targets)
+            misfit = [e for e in ests if not e.fits]
+            if misfit:
+                e = misfit[0]
+                excluded[f"{gpu.id} x{count}"] = (
+                    f"{e.recipe_id} needs {e.memory_gb:.1f} GB at batch {e.batch_size}; "
+                    f"the card has {gpu.vram_gb:g} GB"
+                )
+                continue
+            storage_gb = sum(t.dataset_gb for t in targets) + rules.WORKING_SPACE_GB
+            # Reads must keep up with training for datasets too big to stay in the page cache.
+            ram_floor = rules.ram_floor_gb(gpu, count)
+            read_mbs = max(
+                (e.samples_per_s * t.bytes_per_sample / 1e6
+                 for t, e in zip(targets, ests) if t.dataset_gb > ram_floor),
+                default=0.0,
+            )
+            options.append(Option(
+                gpu=gpu, count=count, estimates=ests,
+                total_train_s=sum(e.train_s for e in ests),
+                needs=rules.Needs(storage_gb=storage_gb, read_mbs=read_mbs,
+                                  circuit_w=request.circuit_w),
+            ))
+    options.sort(key=lambda o: (o.total_train_s, o.gpu_cost_inr, o.gpu.id, o.count))
+    return options, excluded
+
+
+# ---- the cheapest rest of a build for one option ---------------------------------------------
+
+class _Index:
+    """The catalog sorted and grouped for the per-option minimisation."""
+
+    def __init__(self, catalog: Catalog, platform_class: str | None):
+        def by_price(items):
+            return sorted(items, key=lambda p: (p.price.inr, p.id))
+        self.boards = by_price(b for b in catalog.motherboards
+                               if platform_class is None or b.platform_class == platform_class)
+        cpus: dict[str, list[Cpu]] = defaultdict(list)
+        for cpu in by_price(catalog.cpus):
+            cpus[cpu.socket].append(cpu)
+        self.cpus = dict(cpus)
+        kits: dict[str, list[MemoryKit]] = defaultdict(list)
+        for kit in by_price(catalog.memory):
+            kits[kit.memory_type].append(kit)
+        self.kits = dict(kits)
+        self.cases = by_price(catalog.cases)
+        self.psus = by_price(catalog.psus)
+        self.storage = by_price(catalog.storage)
+        # A lower bound on everything but the GPUs, to skip options that cannot fit the budget.
+        cheapest = [min((p.price.inr for p in group), default=math.inf) for group in (
+            catalog.cpus, self.boards, catalog.memory, catalog.storage, catalog.psus, catalog.cases)]
+        self.rest_lower_bound = sum(cheapest)
+        self.cheapest_memory = lru_cache(maxsize=None)(self._cheapest_memory)
+        self.cheapest_case = lru_cache(maxsize=None)(self._cheapest_case)
+        self.cheapest_storage = lru_cache(maxsize=None)(self._cheapest_storage)
+
+    def _cheapest_memory(self, board: Motherboard, floor_gb: float
+                         ) -> tuple[MemoryKit, int] | None:
+        best = None
+        for kit in self.kits.get(board.memory_type, ()):
+            kits = max(1, math.ceil(floor_gb / kit.capacity_gb))
+            if not rules.memory_ok(kit, kits, board, floor_gb):
+                continue
+            key = (kit.price.inr * kits, kit.id)
+            if best is None or key < best[0]:
+                best = (key, kit, kits)
+        return (best[1], best[2]) if best else None
+
+    def _cheapest_case(self, board: Motherboard, gpu: Gpu, positions: tuple[int, ...]
+                       ) -> Case | None:
+        return next((c for c in self.cases if rules.case_ok(c, board, gpu, positions)), None)
+
+    def _cheapest_storage(self, capacity_gb: float, read_mbs: float) -> Storage | None:
+        return next((s for s in self.storage if rules.storage_ok(s, capacity_gb, read_mbs)), None)
+
+    def cheapest_psu(self, gpu: Gpu, count: int, cpu: Cpu) -> Psu | None:
+        need = rules.psu_watts_needed(gpu, count, cpu)
+        return next((p for p in self.psus
+                     if p.watts >= need and rules.psu_connectors_ok(p, gpu, count)), None)
+
+
+def cheapest_build(option: Option, index: _Index, platform_class: str | None,
+                   cap_inr: float = math.inf) -> Build | None:
+    """The cheapest complete, compatible build around this GPU option (None: none exists, or
+    none cheaper than ``cap_inr``)."""
+    gpu, count = option.gpu, option.count
+    storage = index.cheapest_storage(option.needs.storage_gb, option.needs.read_mbs)
+    if storage is None:
+        return None
+    fixed = option.gpu_cost_inr + storage.price.inr
+    floor = rules.ram_floor_gb(gpu, count)
+    need_cores = rules.cores_needed(count)
+    best: tuple[tuple, tuple] | None = None
+    best_cost = cap_inr
+    for board in index.boards:
+        if fixed + board.price.inr > best_cost:
+            break                                   # boards are sorted by price
+        if not rules.platform_ok(board, gpu, platform_class):
+            continue
+        positions = rules.seat_gpus(board, gpu, count)
+        if positions is None:
+            continue
+        case = index.cheapest_case(board, gpu, positions)
+        memory = index.cheapest_memory(board, floor)
+        if case is None or memory is None:
+            continue
+        kit, kits = memory
+        base = fixed + board.price.inr + case.price.inr + kit.price.inr * kits
+        for cpu in index.cpus.get(board.socket, ()):
+            if base + cpu.price.inr > best_cost:
+                break                               # CPUs are sorted by price
+            if cpu.cores < need_cores:
+                continue
+            if rules.wall_w(gpu, count, cpu) > option.needs.circuit_w:
+                continue
+            psu = index.cheapest_psu(gpu, count, cpu)
+            if psu is None:
+                continue
+            cost = base + cpu.price.inr + psu.price.inr
+            if cost > best_cost:
+                continue
+            key = (cost, board.id, cpu.id)
+            if best is None or key < best[0]:
+                best_cost = cost
+                best = (key, (board, positions, case, kit, kits, cpu, psu))
+    if best is None:
+        return None
+    board, positions, case, kit, kits, cpu, psu = best[1]
+    return Build(
+        gpu=gpu, gpu_count=count, gpu_positions=positions, cpu=cpu, motherboard=board,
+        memory=kit, memory_kits=kits, storage=storage, psu=psu, case=case,
+        estimates=option.estimates, total_train_s=option.total_train_s,
+    )
+
+
+# ---- the answer ------------------------------------------------------------------------------
+
+def recommend(catalog: Catalog, request: Request, estimate: Estimator) -> Recommendation:
+    options, excluded = gpu_options(catalog, request, estimate)
+    index = _Index(catalog, request.platform_class)
+    budget = request.budget_inr
+    found: list[Build] = []
+    above_budget: list[Option] = []
+    for option in options:
+        if len(found) >= request.top and option.total_train_s > found[request.top - 1].total_train_s:
+            break
+        if option.gpu_cost_inr + index.rest_lower_bound > budget:
+            if not found:
+                above_budget.append(option)
+            continue
+        build = cheapest_build(option, index, request.platform_class, cap_inr=budget)
+        if build is None:
+            if not found:
+                above_budget.append(option)
+            continue
+        found.append(build)
+        found.sort(key=lambda b: (b.total_train_s, b.total_inr, b.gpu.id, b.gpu_count))
+    upgrade = _cheapest_of(above_budget, index, request.platform_class)
+    cheapest = None
+    if not found:
+        cheapest = _cheapest_of(options, index, request.platform_class)
+    else:
+        cheapest = min(found, key=lambda b: b.total_inr)
+    return Recommendation(
+        request=request, builds=found[: request.top], upgrade=upgrade, cheapest=cheapest,
+        excluded=excluded, options_considered=len(options),
+    )
+
+
+def _cheapest_of(options: Sequence[Option], index: _Index, platform_class: str | None
+                 ) -> Build | None:
+    best: Build | None = None
+    for option in sorted(options, key=lambda o: o.gpu_cost_inr):
+        cap = best.total_inr if best else math.inf
+        if option.gpu_cost_inr + index.rest_lower_bound > cap:
+            break
+        build = cheapest_build(option, index, platform_class, cap_inr=cap)
+        if build is not None and (best is None or build.total_inr < best.total_inr):
+            best = build
+    return best
