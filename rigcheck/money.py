@@ -182,14 +182,20 @@ def convert(amount_inr: float, currency: str, rates: Mapping[str, float]) -> flo
     return amount_inr / rate
 
 
-def format_money(amount_inr: float, currency: str, rates: Mapping[str, float]) -> str:
-    """An INR amount shown in ``currency``: INR Indian-grouped, others whole units with Western
+def format_amount(amount: float, currency: str) -> str:
+    """An amount already in ``currency``: INR Indian-grouped, others whole units with Western
     grouping (``'$1,366'``, ``'€1,250'``, ``'SGD 1,600'``)."""
     code = currency.upper()
     if code == "INR":
-        return format_inr(amount_inr)
-    whole = _round_whole(convert(amount_inr, code, rates))
+        return format_inr(amount)
+    whole = _round_whole(amount)
     sign = "-" if whole < 0 else ""
     symbol = SYMBOLS.get(code)
     body = f"{abs(whole):,}"
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{code} {body}"
+
+
+def format_money(amount_inr: float, currency: str, rates: Mapping[str, float]) -> str:
+    """An INR amount shown in ``currency`` (see :func:`format_amount`); raises
+    :class:`MoneyError` when there is no rate for it."""
+    return format_amount(convert(amount_inr, currency, rates), currency)

@@ -1,0 +1,375 @@
+"""``rigcheck catalog KIND``: browse the parts catalog with filters, sorting and prices.
+
+KIND is gpus, cpus, motherboards, memory, storage, psus, cases or rates (singular works too).
+
+Examples::
+
+    rigcheck catalog gpus --filter vram_gb>=16 --filter form=consumer --sort inr_per_vram_gb
+    rigcheck catalog gpus --filter name~4090 --currency USD
+    rigcheck catalog psus --sort watts --desc --limit 3 --json
+    rigcheck catalog gpus --catalog ./my-shop-prices --rate USD=88.5
+
+Filters: ``COLUMN OP VALUE`` with OP one of ``>= <= > < = != ~`` (``~``: case-insensitive
+substring; ``=`` on a list column such as ``form_factors`` means "contains"). A row whose value is
+empty never matches. GPUs also have the derived columns ``inr_per_tensor_tflop`` (price / dense
+FP16 tensor TFLOPS), ``inr_per_vram_gb`` and ``inr_per_fp32_tflop``. Default order: price, then id.
+
+Prices marked ``≈`` are not shop quotes: INR derived from a USD price with the catalog's dated
+rate, or an INR price shown converted into ``--currency``.
+
+JSON (``--json``, a stable interface)::
+
+    {"kind": "gpus", "currency": "INR",
+     "sources": ["catalog", "./shop"],            # bundled folder first, then overlays
+     "price_dates": {"oldest": "2013-11-22", "newest": "2026-01-15"},   # of the rows shown
+     "stale_after_days": 180, "stale_count": 1,
+     "rates": [{"currency": "USD", "inr_per_unit": 88.0, "date": "...", "source": "..."}],
+     "count": 2,
+     "items": [{...every CSV column of the part, with price_inr always in INR,
+                "price_usd", "price_date", "price_kind", "source", "notes",
+                "capacity_gb" (memory), "inr_per_tensor_tflop" / "inr_per_vram_gb" /
+                "inr_per_fp32_tflop" (GPUs, null where not applicable),
+                "stale": bool,
+                "price_display": {"currency": "USD", "amount": 1599.0, "approximate": false}}]}
+
+For ``rates`` the items are ``{"currency", "inr_per_unit", "date", "source"}`` and there are no
+price fields. Exit codes: 0 ok (also when no row matches), 2 bad kind, filter, column, rate,
+currency or catalog file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rigcheck import catalog as cat
+from rigcheck import money
+from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json, warn
+
+_ALIASES = {
+    "gpu": "gpus", "cpu": "cpus", "motherboard": "motherboards", "board": "motherboards",
+    "boards": "motherboards", "mobo": "motherboards", "memory": "memory", "memories": "memory",
+    "ram": "memory", "kit": "memory", "kits": "memory", "disk": "storage", "disks": "storage",
+    "drive": "storage", "drives": "storage", "psu": "psus", "case": "cases", "rate": "rates",
+}
+# Columns shown in the table, per kind, most important first: on a narrow terminal columns are
+# dropped from the end (the name, price and date always stay). Every column is in --json.
+_TABLE = {
+    "gpus": ("name", "vram_gb", "tensor_fp16_tflops", "inr_per_tensor_tflop", "inr_per_vram_gb",
+             "availability", "mem_bw_gbs", "tdp_w", "fp32_tflops", "form", "slot_width"),
+    "cpus": ("name", "socket", "cores", "threads", "boost_ghz", "tdp_w", "pcie_lanes", "avx512"),
+    "motherboards": ("name", "socket", "platform_class", "memory_type", "x16_slots",
+                     "form_factor", "max_memory_gb", "chipset", "m2_slots"),
+    "memory": ("name", "memory_type", "capacity_gb", "speed_mts", "ecc"),
+    "storage": ("name", "kind", "interface", "capacity_gb", "seq_read_mbs"),
+    "psus": ("name", "watts", "efficiency", "pcie_8pin", "connector_16pin", "form_factor"),
+    "cases": ("name", "form_factors", "max_gpu_length_mm", "expansion_slots"),
+    "rates": ("currency", "inr_per_unit", "date", "source"),
+}
+_HEADERS = {"vram_gb": "VRAM GB", "mem_bw_gbs": "BW GB/s", "fp32_tflops": "FP32 TF",
+            "tensor_fp16_tflops": "FP16 tensor TF", "tdp_w": "TDP W", "slot_width": "Slots",
+            "inr_per_tensor_tflop": "/tensor TF", "inr_per_vram_gb": "/VRAM GB",
+            "inr_per_fp32_tflop": "/FP32 TF", "x16_slots": "x16 slot:lanes",
+            "max_memory_gb": "Max GB", "capacity_gb": "GB", "speed_mts": "MT/s",
+            "seq_read_mbs": "Read MB/s", "max_gpu_length_mm": "GPU mm",
+            "expansion_slots": "Slots", "inr_per_unit": "INR per unit", "architecture": "Arch",
+            "availability": "Avail", "platform_class": "Class", "form_factor": "Form",
+            "memory_type": "RAM", "connector_16pin": "16-pin", "pcie_8pin": "8-pin",
+            "pcie_lanes": "PCIe lanes", "boost_ghz": "Boost GHz"}
+_WRAPS = ("name", "source")  # the only columns allowed to wrap onto more lines
+_FILTER = re.compile(r"\s*([A-Za-z0-9_]+)\s*(>=|<=|!=|==|=|>|<|~)\s*(.*?)\s*")
+
+
+class UsageError(ValueError):
+    """Bad command-line input; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    column: str
+    op: str
+    value: str
+
+
+def normalize_kind(text: str) -> str:
+    kind = text.strip().lower()
+    kind = _ALIASES.get(kind, kind)
+    if kind not in _TABLE:
+        raise UsageError(f"unknown catalog kind {text!r}; use one of {', '.join(_TABLE)}")
+    return kind
+
+
+def parse_filter(text: str) -> Filter:
+    match = _FILTER.fullmatch(text)
+    if match is None or not match[3]:
+        raise UsageError(f"--filter {text!r} is not COLUMN OP VALUE (OP: >= <= > < = != ~), "
+                         "e.g. vram_gb>=16, form=consumer, name~4090")
+    return Filter(match[1].lower(), "=" if match[2] == "==" else match[2], match[3])
+
+
+def rows_for(catalog: Any, kind: str) -> list[dict[str, Any]]:
+    """Plain dicts (INR prices) for one kind, with GPU price ratios added."""
+    if kind == "rates":
+        return [cat.part_to_dict(r) for r in catalog.rates]
+    rows = []
+    for part in getattr(catalog, kind):
+        row = cat.part_to_dict(part)
+        if kind == "gpus":
+            row.update(cat.gpu_ratios(part))
+        rows.append(row)
+    return rows
+
+
+def _matches(value: Any, f: Filter) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, list):
+        items = [str(v).lower() for v in value]
+        want = f.value.lower()
+        if f.op == "=":
+            return want in items
+        if f.op == "!=":
+            return want not in items
+        if f.op == "~":
+            return any(want in item for item in items)
+        raise UsageError(f"--filter {f.column}{f.op}{f.value}: a list column takes =, != or ~")
+    if isinstance(value, bool):
+        want_bool = f.value.lower()
+        if want_bool not in ("true", "false") or f.op not in ("=", "!="):
+            raise UsageError(f"--filter {f.column}{f.op}{f.value}: {f.column} is true/false; "
+                             f"use {f.column}=true or {f.column}=false")
+        return (value == (want_bool == "true")) == (f.op == "=")
+    if isinstance(value, (int, float)):
+        if f.op == "~":
+            return f.value in f"{value:g}"
+        try:
+            target: Any = float(f.value)
+        except ValueError:
+            raise UsageError(f"--filter {f.column}{f.op}{f.value}: {f.value!r} is not a "
+                             "number") from None
+        left: Any = float(value)
+    else:
+        left, target = str(value).lower(), f.value.lower()
+        if f.op == "~":
+            return target in left
+    return {"=": left == target, "!=": left != target, ">": left > target, "<": left < target,
+            ">=": left >= target, "<=": left <= target}[f.op]
+
+
+def select(rows: list[dict[str, Any]], kind: str, filters: list[Filter], sort: str | None,
+           desc: bool, limit: int | None) -> list[dict[str, Any]]:
+    """Filter, sort (empty values last either way) and cut; raises :class:`UsageError`."""
+    columns = sorted({k for row in rows for k in row})
+    for name in [f.column for f in filters] + ([sort.lower()] if sort else []):
+        if rows and name not in columns:
+            raise UsageError(f"unknown column {name!r} for {kind}; columns: {', '.join(columns)}")
+    chosen = [r for r in rows if all(_matches(r.get(f.column), f) for f in filters)]
+    key = sort.lower() if sort else ("currency" if kind == "rates" else "price_inr")
+
+    def order(row: dict[str, Any]) -> tuple[Any, ...]:
+        value = row.get(key)
+        if isinstance(value, list):
+            value = ";".join(map(str, value))
+        return (value is None, "" if value is None else value)
+
+    present = sorted((r for r in chosen if r.get(key) is not None), key=order, reverse=desc)
+    ordered = present + [r for r in chosen if r.get(key) is None]
+    if limit is not None:
+        if limit < 1:
+            raise UsageError(f"--limit {limit}: give 1 or more")
+        ordered = ordered[:limit]
+    return ordered
+
+
+def _price_display(row: dict[str, Any], currency: str, rates: dict[str, float]) -> dict[str, Any]:
+    if currency == "USD" and row["price_usd"] is not None and row["price_kind"] != "derived":
+        return {"currency": "USD", "amount": row["price_usd"], "approximate": False}
+    amount = money.convert(row["price_inr"], currency, rates)
+    approximate = currency != "INR" or row["price_kind"] == "derived"
+    return {"currency": currency, "amount": round(amount, 2), "approximate": approximate}
+
+
+def _cell(column: str, row: dict[str, Any], currency: str, rates: dict[str, float]) -> str:
+    value = row.get(column)
+    if column == "x16_slots":
+        return " ".join(f"{p}:x{n}" for p, n in zip(row["x16_slot_positions"],
+                                                      row["x16_slot_lanes"], strict=True))
+    if value is None:
+        return "-"
+    if column.startswith("inr_per_") and column != "inr_per_unit":
+        amount = money.convert(value, currency, rates)
+        if abs(amount) < 100:  # $6.24 per TFLOP: whole units would hide the differences
+            return money.SYMBOLS.get(currency, currency + " ") + f"{amount:.2f}"
+        return money.format_amount(amount, currency)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _price_text(row: dict[str, Any]) -> str:
+    shown = row["price_display"]
+    text = money.format_amount(shown["amount"], shown["currency"])
+    return ("≈" if shown["approximate"] else "") + text
+
+
+def _seen_text(row: dict[str, Any]) -> str:
+    return f"{row['price_date']} {row['price_kind']}" + (" !" if row["stale"] else "")
+
+
+def _header(column: str, symbol: str) -> str:
+    header = _HEADERS.get(column, column.replace("_", " ").capitalize())
+    if column.startswith("inr_per_") and column != "inr_per_unit":
+        header = symbol + header
+    return header
+
+
+def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: dict[str, float],
+                 sort: str | None, today: date) -> None:
+    from rich import box  # rich is only needed when a table is drawn
+    from rich.table import Table
+
+    out = console()
+    columns = list(_TABLE[kind])
+    if sort and sort.lower() not in columns and sort.lower() not in ("price_inr", "id"):
+        columns.append(sort.lower())
+    symbol = money.SYMBOLS.get(currency, currency + " ")
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    cells_of = {c: [_cell(c, row, currency, rates) for row in rows] for c in columns}
+    headers = {c: _header(c, symbol) for c in columns}
+
+    def natural(column: str) -> int:  # widest cell or header, +2 for padding; names may wrap
+        wide = max([len(headers[column])] + [len(t) for t in cells_of[column]])
+        return min(wide, 22) + 2 if column in _WRAPS else wide + 2
+
+    fixed = 0
+    if kind != "rates":
+        price_cells = [_price_text(r) for r in rows]
+        seen_cells = [_seen_text(r) for r in rows]
+        fixed = max(map(len, [f"Price ({currency})", *price_cells])) + \
+            max(map(len, ["Seen", *seen_cells])) + 4
+    keep = [c for c in (sort.lower() if sort else "", "name", "currency") if c in columns]
+    hidden = []
+    while sum(map(natural, columns)) + fixed > out.width:
+        droppable = [c for c in columns if c not in keep]
+        if not droppable:
+            break
+        hidden.insert(0, droppable[-1])
+        columns.remove(droppable[-1])
+    for column in columns:
+        numeric = any(isinstance(r.get(column), (int, float)) and not isinstance(r.get(column),
+                      bool) for r in rows)
+        table.add_column(headers[column], justify="right" if numeric else "left",
+                         no_wrap=column not in _WRAPS, overflow="fold")
+    if kind != "rates":
+        table.add_column(f"Price ({currency})", justify="right", no_wrap=True)
+        table.add_column("Seen", no_wrap=True)
+    body = [[cells_of[c][i] for c in columns] for i in range(len(rows))]
+    for row, cells in zip(rows, body, strict=True):
+        if kind != "rates":
+            cells = [*cells, _price_text(row), _seen_text(row)]
+        table.add_row(*cells)
+    out.print(table)
+    if hidden:
+        out.print(f"(too narrow to show: {', '.join(hidden)}; widen the terminal or use --json)")
+    if kind == "rates" or not rows:
+        return
+    dates = sorted(r["price_date"] for r in rows)
+    out.print(f"{len(rows)} row(s); prices seen {dates[0]} to {dates[-1]}.")
+    if any(r["price_display"]["approximate"] for r in rows):
+        notes = []
+        if any(r["price_kind"] == "derived" for r in rows):
+            usd = rates.get("USD")
+            notes.append(f"INR derived from a USD price at ₹{usd:g} per USD" if usd
+                         else "INR derived from a USD price")
+        if currency != "INR":
+            notes.append(f"converted from INR at ₹{rates[currency]:g} per {currency}")
+        out.print("≈ not a shop quote: " + "; ".join(notes) + ".")
+
+
+def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int | None,
+         overlays: list[Path], rate_texts: list[str], currency: str, as_json: bool) -> None:
+    try:
+        kind = normalize_kind(kind)
+        parsed = [parse_filter(f) for f in filters]
+        overrides = dict(money.parse_rate(r) for r in rate_texts)
+    except (UsageError, money.MoneyError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    try:
+        catalog = cat.load_catalog(overlays=overlays, rates=overrides)
+    except cat.CatalogError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except FileNotFoundError as exc:  # the bundled folder itself is missing
+        fail(str(exc), EXIT_USAGE)
+    rates = cat.rate_table(catalog)
+    code = currency.strip().upper()
+    if code not in rates:
+        fail(f"--currency {currency!r}: no rate for it; use one of {', '.join(sorted(rates))} "
+             f"or add --rate {code}=<INR per {code}>", EXIT_USAGE)
+    today = date.today()
+    try:
+        rows = select(rows_for(catalog, kind), kind, parsed, sort, desc, limit)
+    except UsageError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if kind != "rates":
+        for row in rows:
+            row["stale"] = (today - date.fromisoformat(row["price_date"])).days > \
+                cat.STALE_AFTER_DAYS
+            row["price_display"] = _price_display(row, code, rates)
+    stale = [r for r in rows if r.get("stale")]
+    if stale:
+        oldest = min(r["price_date"] for r in stale)
+        warn(f"{len(stale)} of {len(rows)} price(s) shown are older than {cat.STALE_AFTER_DAYS} "
+             f"days (oldest {oldest}, marked !); prices move: overlay current prices with "
+             "--catalog DIR")
+    if as_json:
+        dates = sorted(r["price_date"] for r in rows if "price_date" in r)
+        print_json({
+            "kind": kind, "currency": code, "sources": list(catalog.sources),
+            "price_dates": {"oldest": dates[0] if dates else None,
+                            "newest": dates[-1] if dates else None},
+            "stale_after_days": cat.STALE_AFTER_DAYS, "stale_count": len(stale),
+            "rates": [cat.part_to_dict(r) for r in catalog.rates],
+            "count": len(rows), "items": rows,
+        })
+        return
+    if not rows:
+        console().print(f"No {kind} match the filters.")
+        return
+    render_table(kind, rows, code, rates, sort, today)
+
+
+def catalog_command(
+    kind: Annotated[str, typer.Argument(
+        help="gpus, cpus, motherboards, memory, storage, psus, cases or rates.")],
+    filters: Annotated[list[str] | None, typer.Option(
+        "--filter", "-f", help="COLUMN OP VALUE, e.g. vram_gb>=16, form=consumer, name~4090 "
+        "(repeatable; OP: >= <= > < = != ~).")] = None,
+    sort: Annotated[str | None, typer.Option(
+        "--sort", help="Column to sort by, e.g. price_inr, vram_gb, inr_per_tensor_tflop, "
+        "inr_per_vram_gb, inr_per_fp32_tflop.")] = None,
+    desc: Annotated[bool, typer.Option("--desc", help="Sort largest first.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="Show at most N rows.")] = None,
+    overlays: Annotated[list[Path] | None, typer.Option(
+        "--catalog", help="Folder of CSVs overlaid on the bundled catalog (a shop's price "
+        "list; repeatable, later wins).")] = None,
+    rates: Annotated[list[str] | None, typer.Option(
+        "--rate", help="Exchange rate CUR=INR_PER_UNIT, e.g. USD=88.5 (repeatable).")] = None,
+    currency: Annotated[str, typer.Option(
+        "--currency", help="Show prices in INR, USD or EUR (INR stays in --json).")] = "INR",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Browse the parts catalog: filter, sort, and see each price with its date and kind."""
+    _run(kind, filters or [], sort, desc, limit, overlays or [], rates or [], currency, as_json)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("catalog")(catalog_command)
