@@ -1,0 +1,15 @@
+"""The check modules, one per category. Importing this package registers every check."""
+
+from __future__ import annotations
+
+from rigcheck.doctor.checks import (  # noqa: F401  (imported for their registrations)
+    containers_wsl,
+    cuda_torch_build,
+    driver,
+    gpu_health,
+    libraries,
+    pcie_topology,
+    performance,
+    readiness,
+    system,
+)

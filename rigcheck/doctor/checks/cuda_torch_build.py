@@ -1,0 +1,279 @@
+"""The CUDA/PyTorch build against this machine's GPUs and driver.
+
+Compares the facts that matter (reference §0.6): ``torch.version.cuda`` against the driver's CUDA
+from NVML, and torch's arch list against each device's capability; the nvcc on PATH only matters
+for building extensions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rigcheck.doctor import wheels
+from rigcheck.doctor.checks._util import env, env_known, gpu_count, join, live_gpus, not_collected
+from rigcheck.doctor.findings import fail, ok, skip, warn
+from rigcheck.doctor.registry import check
+from rigcheck.facts import Facts
+
+CAT = "cuda_torch_build"
+
+
+def _capabilities(facts: Facts) -> list[tuple[str, str]]:
+    """(label, capability) for each GPU, from NVML, else from torch's devices."""
+    caps = [(f"GPU {g.index} ({g.name or '?'})", g.compute_capability)
+            for g in live_gpus(facts) if g.compute_capability]
+    if not caps:
+        caps = [(f"cuda:{d.index} ({d.name or '?'})", d.capability)
+                for d in facts.torch.devices if d.capability]
+    return caps
+
+
+def _has_gpus(facts: Facts) -> bool:
+    return bool(facts.nvml.gpus) or bool(facts.torch.devices) or bool(gpu_count(facts))
+
+
+def _suggest(facts: Facts) -> str:
+    """The install command for the wheel that fits every GPU here and the driver."""
+    caps = [c for _, c in _capabilities(facts)]
+    if not caps:
+        return wheels.install_command("12.8")
+    return wheels.install_command(wheels.flavour_for(caps, facts.nvml.cuda_driver_version))
+
+
+@check("torch.installed", CAT, "PyTorch importable")
+def installed(facts: Facts, ctx) -> object:
+    t = facts.torch
+    if t.error:
+        return fail(f"PyTorch could not be probed: {t.error}",
+                    "An import that raises OSError usually means a missing CUDA library "
+                    "(libcudart/libcudnn) or a broken install.",
+                    "python -c 'import torch'   # read the error; then: " + _suggest(facts))
+    if t.installed is False:
+        return warn("PyTorch is not installed in this Python",
+                    f"Python: {facts.python.executable or '?'}.", _suggest(facts))
+    if t.installed is None and not t.version:
+        return skip(not_collected(facts, "torch") or "torch was not probed")
+    kind = f"CUDA {t.cuda_build}" if t.cuda_build else (f"ROCm {t.hip_build}" if t.hip_build else "CPU-only")
+    return ok(f"torch {t.version} ({kind} build)")
+
+
+@check("torch.cpu_only_on_gpu", CAT, "CUDA build of torch on a GPU machine",
+       source="https://github.com/pytorch/pytorch/issues/95121")
+def cpu_only(facts: Facts, ctx) -> object:
+    t = facts.torch
+    if not t.version:
+        return skip("torch not installed")
+    if t.cuda_build or t.hip_build:
+        return ok(f"torch {t.version} is a CUDA {t.cuda_build} build" if t.cuda_build
+                  else f"ROCm {t.hip_build} build")
+    if _has_gpus(facts):
+        names = sorted({g.name or "?" for g in facts.nvml.gpus})
+        return fail(
+            f"CPU-only torch {t.version} on a machine with {gpu_count(facts) or len(names)} NVIDIA "
+            f"GPU(s) ({', '.join(names)})",
+            "torch.version.cuda is None: this wheel cannot use the GPU. PyPI's default torch is "
+            "CPU-only on Windows, and a '+cpu' wheel or conda 'cpuonly' gives the same.",
+            _suggest(facts),
+        )
+    return ok(f"CPU-only torch {t.version} and no NVIDIA GPU (consistent)")
+
+
+@check("torch.arch_missing", CAT, "torch built for each GPU's architecture",
+       source="https://github.com/pytorch/pytorch/issues/153944")
+def arch_missing(facts: Facts, ctx) -> object:
+    t = facts.torch
+    if not t.cuda_build:
+        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+    caps = _capabilities(facts)
+    if not caps:
+        return skip("GPU compute capability unknown")
+    arch = t.arch_list
+    origin = "torch.cuda.get_arch_list()"
+    if not arch:
+        arch = wheels.wheel_arch_list(t.version, t.cuda_build)
+        origin = f"rigcheck's table for the official {t.version} build"
+        if not arch:
+            return skip(f"arch list unknown for torch {t.version} CUDA {t.cuda_build}")
+    bad, warns, notes = [], [], []
+    for lab, cap in caps:
+        verdict, why = wheels.arch_support(cap, arch)
+        text = f"{lab} sm_{cap.replace('.', '')}: {why}"
+        if verdict in ("missing", "too_old"):
+            bad.append(text)
+        elif verdict in ("above_max", "ptx"):
+            warns.append(text)
+        else:
+            notes.append(text)
+    detail = f"Arch list ({origin}): {' '.join(arch)}."
+    if bad:
+        fix = _suggest(facts)
+        if "CPU build" in fix:
+            fix = ("No current wheel ships this arch: use an older torch whose CUDA flavour still "
+                   "has it (see pytorch.org/get-started/previous-versions), or build from source.")
+        return fail("torch cannot run on " + join(bad),
+                    detail + " Expect \"no kernel image is available for execution on the device\".",
+                    fix)
+    if warns:
+        return warn("torch runs only by compatibility on " + join(warns),
+                    detail + " torch prints a capability warning; some kernels may be slower.",
+                    _suggest(facts))
+    return ok("arch covered: " + join(notes))
+
+
+@check("torch.driver_too_old", CAT, "driver new enough for torch's CUDA",
+       source="https://github.com/pytorch/pytorch/issues/112553")
+def driver_too_old(facts: Facts, ctx) -> object:
+    t = facts.torch
+    if not t.cuda_build:
+        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+    nv = facts.nvml
+    if nv.cuda_driver_version is None and nv.driver_version is None:
+        return skip(nv.error and f"no driver facts: {nv.error}" or "driver version unknown")
+    verdict, why = wheels.driver_verdict(t.cuda_build, nv.cuda_driver_version, nv.driver_version)
+    drv = f"driver {nv.driver_version or '?'} (CUDA {nv.cuda_driver_version or '?'})"
+    if verdict == "too_old":
+        need = wheels.MIN_DRIVER.get(wheels._major_minor(t.cuda_build) or "", "a newer one")
+        return fail(
+            f"{drv} is too old for torch {t.version} (CUDA {t.cuda_build})",
+            why + ". torch says: \"The NVIDIA driver on your system is too old\". The CUDA "
+            "toolkit on PATH (nvcc) does not matter for pip wheels.",
+            f"Update the driver to >= {need} (sudo ubuntu-drivers install), or: "
+            + _suggest(facts),
+        )
+    if verdict == "unknown":
+        return skip(why)
+    return ok(f"{drv} runs torch's CUDA {t.cuda_build}: {why}")
+
+
+@check("torch.cuda_available", CAT, "torch.cuda.is_available()",
+       source="https://github.com/pytorch/pytorch/issues/88639")
+def cuda_available(facts: Facts, ctx) -> object:
+    t = facts.torch
+    if not t.cuda_build:
+        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+    if t.cuda_available is None:
+        return skip(not_collected(facts, "cuda_available") or "not probed")
+    if t.cuda_available:
+        return ok(f"CUDA available, {t.device_count} device(s)")
+    err = (t.cuda_init_error or "").strip()
+    if not _has_gpus(facts) and not facts.nvml.available:
+        return ok(f"CUDA not available and no NVIDIA GPU here ({facts.nvml.error or 'no NVML'}); "
+                  "this CUDA build runs on the CPU")
+    hint = "sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm   # after suspend/resume; else reboot"
+    if "804" in err or "forward compatibility" in err:
+        hint = "see containers.cuda_compat"
+    elif "too old" in err:
+        hint = "see torch.driver_too_old"
+    elif env(facts, "CUDA_VISIBLE_DEVICES") is not None:
+        hint = "see torch.cuda_visible_devices; " + hint
+    return fail("torch is a CUDA build but torch.cuda.is_available() is False"
+                + (f": {err.splitlines()[0]}" if err else ""),
+                err or "No CUDA init error text was captured.", hint)
+
+
+def parse_cvd(value: str, n_gpus: int, uuids: list[str]) -> tuple[list[str], list[str], str | None]:
+    """Parse CUDA_VISIBLE_DEVICES like the CUDA runtime: -> (visible, ignored, problem).
+
+    CUDA reads the comma list left to right and stops at the first invalid entry: entries after
+    it are ignored. An empty value or "-1" hides every GPU (nvitop's parse_cuda_visible_devices).
+    """
+    entries = [e.strip() for e in value.split(",")]
+    if value.strip() == "" or entries == [""]:
+        return [], [], "set but empty: hides every GPU"
+    visible: list[str] = []
+    for i, e in enumerate(entries):
+        rest = entries[i + 1:]
+        if re.fullmatch(r"-?\d+", e):
+            if int(e) < 0:
+                return visible, rest, f"'{e}' hides this and every later GPU"
+            if int(e) >= n_gpus:
+                return visible, rest, f"index {e} does not exist ({n_gpus} GPU(s): 0-{n_gpus - 1})"
+            if e in visible:
+                return visible, rest, f"index {e} repeated"
+            visible.append(e)
+        elif e.startswith(("GPU-", "MIG-")):
+            known = [u for u in uuids if u and u.startswith(e)]
+            if uuids and not known:
+                return visible, rest, f"UUID '{e}' matches no GPU here"
+            visible.append(e)
+        else:
+            return visible, rest, f"'{e}' is neither an index nor a GPU-/MIG- UUID"
+    return visible, [], None
+
+
+@check("torch.cuda_visible_devices", CAT, "CUDA_VISIBLE_DEVICES valid",
+       source="https://github.com/XuehaiPan/nvitop/blob/main/nvitop/api/device.py")
+def cuda_visible_devices(facts: Facts, ctx) -> object:
+    if not env_known(facts):
+        return skip(not_collected(facts, "env", "python.env") or "environment not captured")
+    value = env(facts, "CUDA_VISIBLE_DEVICES")
+    if value is None:
+        return ok("CUDA_VISIBLE_DEVICES not set: every GPU visible")
+    n = gpu_count(facts)
+    if not n and not facts.nvml.available:
+        return ok(f"CUDA_VISIBLE_DEVICES={value!r} (no GPUs to check it against)")
+    uuids = [g.uuid for g in facts.nvml.gpus if g.uuid and not g.uuid.startswith("<")]
+    visible, ignored, problem = parse_cvd(value, n, uuids)
+    if problem:
+        status = fail if not visible else warn
+        tail = f"; ignored after it: {','.join(ignored)}" if ignored else ""
+        return status(
+            f"CUDA_VISIBLE_DEVICES={value!r}: {problem}; torch sees {len(visible)} of {n} GPU(s){tail}",
+            "CUDA stops at the first invalid entry. It must be set before the first CUDA call "
+            "(before `import torch` initialises CUDA).",
+            f"export CUDA_VISIBLE_DEVICES={','.join(str(i) for i in range(n))}   # or: unset CUDA_VISIBLE_DEVICES",
+        )
+    if len(visible) < n:
+        return ok(f"CUDA_VISIBLE_DEVICES={value!r}: {len(visible)} of {n} GPU(s) visible (deliberate subset)")
+    return ok(f"CUDA_VISIBLE_DEVICES={value!r}: all {n} GPU(s) visible")
+
+
+@check("torch.device_count", CAT, "torch sees every GPU")
+def device_count(facts: Facts, ctx) -> object:
+    t = facts.torch
+    if not t.cuda_available or t.device_count is None:
+        return skip("CUDA not available in torch" if t.cuda_build else "torch is not a CUDA build")
+    n = gpu_count(facts)
+    if not facts.nvml.available or not n:
+        return skip("NVML GPU count unknown")
+    if env(facts, "CUDA_VISIBLE_DEVICES") is not None:
+        return ok(f"torch sees {t.device_count} of {n} (restricted by CUDA_VISIBLE_DEVICES)")
+    mig = any(g.mig_mode_current for g in facts.nvml.gpus)
+    if t.device_count < n and not mig:
+        return warn(f"torch sees {t.device_count} of the {n} GPUs NVML reports",
+                    "A GPU CUDA cannot use (lost, wrong mode, unsupported arch).",
+                    "nvidia-smi; python -c 'import torch; print(torch.cuda.device_count())'")
+    return ok(f"torch sees all {t.device_count} GPU(s)")
+
+
+@check("torch.device_order", CAT, "CUDA device order matches nvidia-smi",
+       source="https://github.com/nanoporetech/bonito/issues/120")
+def device_order(facts: Facts, ctx) -> object:
+    names = [g.name for g in facts.nvml.gpus if g.name]
+    if len(names) < 2:
+        return skip("fewer than two GPUs")
+    if len(set(names)) == 1:
+        return ok(f"{len(names)} identical GPUs: order does not matter")
+    if not env_known(facts):
+        return skip("environment not captured")
+    if env(facts, "CUDA_DEVICE_ORDER") == "PCI_BUS_ID":
+        return ok("CUDA_DEVICE_ORDER=PCI_BUS_ID: torch indices match nvidia-smi")
+    return warn(f"mixed GPUs ({', '.join(sorted(set(names)))}) and CUDA_DEVICE_ORDER unset",
+                "CUDA numbers the fastest GPU first; nvidia-smi uses PCI bus order, so "
+                "cuda:0 may not be nvidia-smi's GPU 0.", "export CUDA_DEVICE_ORDER=PCI_BUS_ID")
+
+
+@check("torch.nvcc", CAT, "nvcc major matches torch's CUDA (extension builds)",
+       source="https://github.com/pytorch/pytorch/issues/4546")
+def nvcc(facts: Facts, ctx) -> object:
+    t, py = facts.torch, facts.python
+    if not t.cuda_build:
+        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+    if not py.nvcc_version:
+        return ok("no nvcc on PATH (not needed for pip wheels; only for building CUDA extensions)")
+    if py.nvcc_version.split(".")[0] != t.cuda_build.split(".")[0]:
+        return warn(f"nvcc {py.nvcc_version} vs torch's CUDA {t.cuda_build}",
+                    "torch.utils.cpp_extension refuses a CUDA major mismatch when building "
+                    "extensions (flash-attn, apex...). Training with the wheel is unaffected.",
+                    f"Install CUDA toolkit {t.cuda_build} and export CUDA_HOME=/usr/local/cuda-{t.cuda_build}")
+    return ok(f"nvcc {py.nvcc_version}, torch CUDA {t.cuda_build} (same major)")

@@ -1,0 +1,80 @@
+"""Performance settings: debug/profiling environment variables, TF32, allocator, threads."""
+
+from __future__ import annotations
+
+from rigcheck.doctor.checks._util import env, env_known, live_gpus, not_collected
+from rigcheck.doctor.findings import ok, skip, warn
+from rigcheck.doctor.registry import check
+from rigcheck.facts import Facts
+
+CAT = "performance"
+
+# DCGM's list (nvvs/src/Software.cpp, checkForBadEnvVaribles) plus the PyTorch/CUDA debug switches
+# that serialise or slow every kernel.
+DCGM_ENV = ("NSIGHT_CUDA_DEBUGGER", "CUDA_INJECTION32_PATH", "CUDA_INJECTION64_PATH",
+            "CUDA_AUTO_BOOST", "CUDA_ENABLE_COREDUMP_ON_EXCEPTION", "CUDA_COREDUMP_FILE",
+            "CUDA_DEVICE_WAITS_ON_EXCEPTION", "CUDA_PROFILE", "COMPUTE_PROFILE", "OPENCL_PROFILE")
+TORCH_DEBUG_ENV = {
+    "CUDA_LAUNCH_BLOCKING": "every kernel launch waits for completion",
+    "PYTORCH_NO_CUDA_MEMORY_CACHING": "disables the caching allocator: every allocation hits cudaMalloc",
+    "TORCH_CUDNN_V8_API_DISABLED": "disables the cuDNN v8 API",
+    "CUDA_ENABLE_CPU_COREDUMP_ON_EXCEPTION": "coredumps on GPU exceptions",
+    "TORCH_SHOW_CPP_STACKTRACES": "adds stack capture to every error",
+    "NCCL_DEBUG": "prints NCCL logs (harmless at WARN, slow at INFO/TRACE)",
+}
+
+
+def _on(value: str | None) -> bool:
+    return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off", "warn")
+
+
+@check("perf.debug_env", CAT, "no debug/profiling CUDA environment variables",
+       source="https://github.com/NVIDIA/DCGM/blob/master/nvvs/src/Software.cpp")
+def debug_env(facts: Facts, ctx) -> object:
+    if not env_known(facts):
+        return skip(not_collected(facts, "env", "python.env") or "environment not captured")
+    found = [f"{k}={env(facts, k)}" for k in DCGM_ENV if env(facts, k) is not None]
+    found += [f"{k}={env(facts, k)} ({why})" for k, why in TORCH_DEBUG_ENV.items() if _on(env(facts, k))]
+    if found:
+        names = " ".join(x.split("=")[0] for x in found)
+        return warn("performance-limiting variable(s) set: " + "; ".join(found),
+                    "DCGM: \"Found CUDA performance-limiting environment variable\". Fine while "
+                    "debugging, a large slowdown in training.", f"unset {names}")
+    return ok("no debug/profiling variables set")
+
+
+@check("perf.tf32", CAT, "TF32 matmul setting (information)",
+       source="https://github.com/pytorch/pytorch/issues/84334")
+def tf32(facts: Facts, ctx) -> object:
+    t = facts.torch
+    if not t.cuda_build:
+        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+    caps = [g.compute_capability for g in live_gpus(facts) if g.compute_capability]
+    caps += [d.capability for d in t.devices if d.capability]
+    if not caps:
+        return skip("no GPU capability known")
+    if not any(int(c.split(".")[0]) >= 8 for c in caps):
+        return ok("GPU predates Ampere: no TF32, fp32 matmuls are exact fp32")
+    if t.tf32_matmul is None and t.float32_matmul_precision is None:
+        return skip(not_collected(facts, "tf32_matmul") or "TF32 settings not probed")
+    prec = t.float32_matmul_precision or ("high" if t.tf32_matmul else "highest")
+    mm = "on" if (t.tf32_matmul or prec != "highest") else "off"
+    cd = {True: "on", False: "off", None: "?"}[t.tf32_cudnn]
+    return ok(f"TF32 matmul {mm} (float32_matmul_precision={prec}), cuDNN conv TF32 {cd}: "
+              + ("fp32 matmuls run ~8x faster on tensor cores with 10-bit mantissa"
+                 if mm == "on" else "enable with torch.set_float32_matmul_precision('high') for "
+                 "up to ~8x faster fp32 matmuls when exactness is not needed"))
+
+
+@check("perf.cpu_threads", CAT, "torch CPU threads")
+def cpu_threads(facts: Facts, ctx) -> object:
+    t = facts.torch
+    if not t.num_threads:
+        return skip(not_collected(facts, "num_threads") or "torch threads not probed")
+    cores = facts.host.cores_physical or facts.host.threads
+    omp = env(facts, "OMP_NUM_THREADS")
+    if t.num_threads == 1 and cores and cores > 2:
+        return warn(f"torch uses 1 CPU thread on a {cores}-core CPU" + (f" (OMP_NUM_THREADS={omp})" if omp else ""),
+                    "CPU-side ops (preprocessing in the main process, CPU training) run single-threaded.",
+                    "unset OMP_NUM_THREADS   # or set it to the physical core count")
+    return ok(f"torch uses {t.num_threads} CPU thread(s)" + (f" of {cores} cores" if cores else ""))

@@ -1,0 +1,108 @@
+"""Readiness for the user's target recipes: does each fit in GPU memory, how long would it take,
+and does its dataset fit on the data disk.
+
+Predictions come in through ``ctx.predictions`` (the CLI asks :mod:`rigcheck.perfmodel` where it is
+available). Without them the memory check uses the recipe's own figures: weights, gradients and
+optimizer state from the parameter counts plus activations per sample times the batch.
+"""
+
+from __future__ import annotations
+
+from rigcheck.doctor.checks._util import join, live_gpus
+from rigcheck.doctor.findings import fail, ok, skip, warn
+from rigcheck.doctor.registry import check
+from rigcheck.facts import Facts
+
+CAT = "readiness"
+# Bytes per parameter: weights (+ fp32 master copy under amp/fp16/bf16) + grads + optimizer state.
+# Adam keeps two fp32 moments (8 B), SGD with momentum one (4 B), plain SGD none (PyTorch docs
+# for torch.optim; mixed-precision layout per Micikevicius et al., "Mixed Precision Training", 2018).
+_OPT_BYTES = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}
+CUDA_CONTEXT_GB = 0.5       # CUDA context + cuDNN/cuBLAS workspaces; typical, our estimate
+
+
+def memory_need_gb(recipe) -> float:
+    """Training memory from the recipe's own figures (no perf model)."""
+    half = recipe.precision in ("fp16", "bf16", "amp")
+    weights = recipe.params * (4 + (2 if half else 0))
+    grads = recipe.trainable_params * 4
+    opt = recipe.trainable_params * _OPT_BYTES.get(recipe.optimizer, 8)
+    acts = recipe.activation_bytes_per_sample * recipe.batch_size
+    return (weights + grads + opt + acts) / 1e9 + CUDA_CONTEXT_GB
+
+
+def _gpu_free_gb(facts: Facts) -> tuple[str, float] | None:
+    gpus = [g for g in live_gpus(facts) if g.memory_total_mib]
+    if gpus:
+        g = max(gpus, key=lambda x: x.memory_total_mib)
+        return (g.name or f"GPU {g.index}"), g.memory_total_mib * 1.048576 / 1000
+    devs = [d for d in facts.torch.devices if d.total_memory_gb]
+    if devs:
+        d = max(devs, key=lambda x: x.total_memory_gb)
+        return (d.name or f"cuda:{d.index}"), d.total_memory_gb
+    return None
+
+
+@check("ready.recipe_fit", CAT, "target recipes fit in GPU memory")
+def recipe_fit(facts: Facts, ctx) -> object:
+    if not ctx.targets:
+        return skip("no --target given (e.g. rigcheck doctor --target <recipe id>)")
+    gpu = _gpu_free_gb(facts)
+    if gpu is None:
+        return skip("no GPU memory facts")
+    name, vram = gpu
+    rows, too_big, tight = [], [], []
+    for r in ctx.targets:
+        pred = ctx.predictions.get(r.id)
+        need = getattr(pred, "memory_gb", None) or memory_need_gb(r)
+        text = f"{r.id} needs ~{need:.1f} GB (batch {r.batch_size}, {r.precision})"
+        if need > vram:
+            too_big.append(text)
+        elif need > 0.9 * vram:
+            tight.append(text)
+        rows.append(text)
+    head = f"on {name} ({vram:.0f} GB): "
+    if too_big:
+        return fail(head + join(too_big), "Estimated from parameters, optimizer state and activations "
+                    "per sample; the batch will not fit.",
+                    "Halve the batch and use gradient accumulation, use bf16/fp16 (amp), or "
+                    "activation checkpointing; or a GPU with more memory (rigcheck recommend)")
+    if tight:
+        return warn(head + join(tight), "Within 10% of the GPU's memory: fragmentation may tip it over.",
+                    "export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True; or a smaller batch")
+    return ok(head + join(rows))
+
+
+@check("ready.recipe_time", CAT, "target recipes' predicted training time")
+def recipe_time(facts: Facts, ctx) -> object:
+    if not ctx.targets:
+        return skip("no --target given")
+    rows = []
+    for r in ctx.targets:
+        pred = ctx.predictions.get(r.id)
+        sps = getattr(pred, "samples_per_s", None)
+        train_s = getattr(pred, "train_s", None)
+        if sps and train_s:
+            rows.append(f"{r.id}: ~{sps:,.0f} samples/s, {train_s / 3600:.1f} h for {r.epochs:g} epoch(s)")
+    if not rows:
+        return skip("no performance prediction for this GPU (rigcheck.perfmodel unavailable or "
+                    "the GPU is not in the catalog); measure with `rigcheck bench`")
+    return ok(join(rows))
+
+
+@check("ready.dataset_disk", CAT, "target datasets fit on the data disk")
+def dataset_disk(facts: Facts, ctx) -> object:
+    if not ctx.targets:
+        return skip("no --target given")
+    disks = [d for d in facts.host.disks if d.free_gb is not None]
+    data = [d for d in disks if d.label.startswith("data")] or [d for d in disks if d.label == "cwd"]
+    if not data:
+        return skip("no disk facts for the data directory (use --data-dir)")
+    best = max(data, key=lambda d: d.free_gb)
+    short = [f"{r.id}: {r.dataset} {r.dataset_gb:.0f} GB" for r in ctx.targets
+             if r.dataset_gb > best.free_gb]
+    if short:
+        return warn(f"{best.label} {best.path} has {best.free_gb:.0f} GB free; too small for " + join(short),
+                    "The dataset as stored does not fit; extraction needs more.",
+                    "rigcheck doctor --data-dir /path/to/bigger/disk")
+    return ok(f"datasets fit on {best.path} ({best.free_gb:.0f} GB free)")
