@@ -5,12 +5,11 @@ from __future__ import annotations
 import itertools
 import math
 
+import parts_factory as pf
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import parts_factory as pf
-from rigcheck.recommend import Request, TargetEstimate, recommend
-from rigcheck.recommend import rules
+from rigcheck.recommend import Request, TargetEstimate, recommend, rules
 
 SOCKETS = ("AM5", "LGA1700")
 MEM = {"AM5": "DDR5", "LGA1700": "DDR4"}
