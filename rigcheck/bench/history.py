@@ -1,0 +1,154 @@
+"""Saved bench runs: one JSON file per run plus a SQLite index, under ``user_data_dir()``.
+
+Layout (``$RIGCHECK_DATA_DIR`` or ``$XDG_DATA_HOME/rigcheck`` or ``~/.local/share/rigcheck``)::
+
+    bench/runs/<started_at>-<fingerprint>.json   the full run (BenchRun.to_dict), schema 1
+    bench/history.sqlite                         runs(id, fingerprint, started_at, mode, path)
+                                                 figures(run_id, name, value, unit, verdict)
+
+JSON files are written atomically (temp file in the same folder, fsync, ``os.replace``); SQLite
+commits in one transaction. Runs are keyed by the machine fingerprint (CPU model + GPU names, not
+the hostname), so ``--compare`` only compares like with like. Nothing here raises for an
+unwritable or read-only folder: :func:`save_run` returns a warning line instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rigcheck.bench.results import BenchRun
+from rigcheck.paths import user_data_dir
+
+# A change smaller than this is within run-to-run noise (the 5% CV goal), shown as "same".
+SAME_PCT = 5.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    fingerprint TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    interrupted INTEGER NOT NULL,
+    path TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS figures (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    unit TEXT NOT NULL,
+    verdict TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS figures_by_name ON figures(name, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_machine ON runs(fingerprint, started_at);
+"""
+
+
+def bench_dir(base: Path | None = None) -> Path:
+    return (base or user_data_dir()) / "bench"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so that readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _connect(folder: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(folder / "history.sqlite", timeout=10)
+    con.executescript(_SCHEMA)
+    return con
+
+
+def save_run(run: BenchRun, base: Path | None = None) -> tuple[Path | None, str | None]:
+    """Save the run; returns (path of the JSON file, None) or (None, a warning line)."""
+    folder = bench_dir(base)
+    stamp = run.started_at.replace(":", "").replace("+0000", "Z") or "unknown"
+    path = folder / "runs" / f"{stamp}-{run.machine.fingerprint or 'nofp'}.json"
+    n = 1
+    while path.exists():  # two runs in the same second: keep both
+        n += 1
+        path = path.with_name(f"{stamp}-{run.machine.fingerprint or 'nofp'}-{n}.json")
+    try:
+        write_atomic(path, json.dumps(run.to_dict(), indent=2, default=str) + "\n")
+        with contextlib.closing(_connect(folder)) as con, con:
+            cur = con.execute(
+                "INSERT INTO runs (fingerprint, started_at, mode, interrupted, path) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run.machine.fingerprint, run.started_at, run.mode, int(run.interrupted),
+                 str(path)))
+            con.executemany(
+                "INSERT INTO figures (run_id, name, value, unit, verdict) VALUES (?, ?, ?, ?, ?)",
+                [(cur.lastrowid, f.name, f.value, f.unit, f.verdict) for f in run.results])
+    except (OSError, sqlite3.Error) as exc:
+        return None, (f"could not save this run under {folder}: {exc}; set RIGCHECK_DATA_DIR "
+                      "to a writable folder to keep a history")
+    return path, None
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    unit: str
+    value: float
+    before: float
+    before_at: str                   # started_at of the earlier run
+    pct: float                       # (value - before) / before, %
+
+    @property
+    def words(self) -> str:
+        when = self.before_at[:10]
+        if abs(self.pct) < SAME_PCT:
+            return f"{self.name}: about the same as on {when} ({self.pct:+.0f}%)"
+        how = "faster" if self.pct > 0 else "slower"
+        return f"{self.name}: {abs(self.pct):.0f}% {how} than on {when}"
+
+
+def previous_values(fingerprint: str, before: str, base: Path | None = None,
+                    ) -> dict[str, tuple[float, str, str]]:
+    """name -> (value, unit, started_at) from the latest earlier run on this machine holding that
+    figure. Empty when there is no history or it cannot be read."""
+    db = bench_dir(base) / "history.sqlite"
+    if not db.is_file():
+        return {}
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as con:
+            rows = con.execute(
+                "SELECT f.name, f.value, f.unit, r.started_at FROM figures f "
+                "JOIN runs r ON r.id = f.run_id "
+                "WHERE r.fingerprint = ? AND r.started_at < ? "
+                "ORDER BY r.started_at DESC, r.id DESC", (fingerprint, before)).fetchall()
+    except sqlite3.Error:
+        return {}
+    out: dict[str, tuple[float, str, str]] = {}
+    for name, value, unit, at in rows:
+        out.setdefault(name, (value, unit, at))
+    return out
+
+
+def compare(run: BenchRun, base: Path | None = None) -> list[Change]:
+    """Each figure of ``run`` against the latest earlier run on the same machine."""
+    prev = previous_values(run.machine.fingerprint, run.started_at, base)
+    changes = []
+    for f in run.results:
+        if f.name in prev:
+            value, unit, at = prev[f.name]
+            if unit == f.unit and value > 0:
+                changes.append(Change(f.name, f.unit, f.value, value, at,
+                                      100.0 * (f.value - value) / value))
+    return changes

@@ -1,0 +1,519 @@
+"""Suite orchestration: which figures to measure, in what order, within what time.
+
+``run_suite(options, progress)`` measures and returns a :class:`BenchRun`; it never prints. The UI
+passes ``progress`` to show a live display. Ctrl-C (KeyboardInterrupt) stops the suite and keeps
+what was measured (``run.interrupted`` is True). A figure that cannot run here is recorded in
+``run.skipped`` with the reason; an unexpected error in one figure skips that figure only.
+
+``--quick`` (default) is sized to finish within a minute on a 2-core CPU: GEMM at 2048 on the CPU,
+short budgets, and only the training recipes whose estimated step fits the remaining time, at a
+small batch on the CPU (stated per figure). ``--full`` measures every recipe with longer budgets.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rigcheck.bench.results import BenchRun, Figure, Machine, Skipped, Target
+
+QUICK_TOTAL_S = 50.0         # leaves ~10 s of the 60 s goal for start-up, model builds, output
+QUICK_TRAIN_STEP_S = 0.4     # the largest CPU training step we time in --quick
+FULL_TRAIN_STEP_S = 4.0      # ... and in --full (a smaller batch than the recipe's beyond that)
+
+
+@dataclass
+class Options:
+    mode: str = "quick"                       # "quick" | "full"
+    only: tuple[str, ...] = ()                # names or globs ("gemm-*"); empty: everything
+    data_dir: Path | None = None              # dataset directory for the disk read test
+    device: str = "auto"                      # "auto" | "cpu" | "cuda" | "cuda:1"
+    targets: tuple[str, ...] = ()             # recipe ids for the target table; empty: all
+    time_scale: float = 1.0                   # multiplies every budget (tests use < 1)
+    recipes: dict[str, Any] | None = None     # id -> Recipe; None: the bundled ones
+
+
+@dataclass
+class Event:
+    kind: str                                 # "start" | "done" | "skip"
+    name: str
+    index: int
+    total: int
+    label: str = ""
+    figure: Figure | None = None
+    reason: str = ""
+
+
+Progress = Callable[[Event], None]
+
+
+@dataclass
+class Task:
+    name: str
+    label: str
+    run: Callable[[], Figure | None]         # None: a skip was recorded inside
+    group: str = "micro"
+
+
+@dataclass
+class _State:
+    run: BenchRun
+    options: Options
+    device: Any
+    recipes: dict[str, Any]
+    gpu: Any = None                           # parts.Gpu of the detected GPU, if in the catalog
+    started: float = field(default_factory=time.perf_counter)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def matches(name: str, only: tuple[str, ...]) -> bool:
+    return not only or any(fnmatch.fnmatchcase(name, pat) or name == pat for pat in only)
+
+
+def all_names(recipes: dict[str, Any]) -> list[str]:
+    """Every figure name the suite knows, for ``--only`` validation."""
+    return (["gemm-fp32", "gemm-tf32", "gemm-fp16", "gemm-bf16", "mem-copy",
+             "h2d-pinned", "h2d-pageable", "d2h-pinned", "d2h-pageable", "disk-read",
+             "image-pipeline"] + [f"train-{rid}" for rid in recipes])
+
+
+def load_recipes_safely() -> tuple[dict[str, Any], str]:
+    try:
+        from rigcheck.recipes import load_recipes
+        return load_recipes(), ""
+    except Exception as exc:  # noqa: BLE001 - a broken recipe folder must not sink the micro suite
+        return {}, f"recipes could not be loaded: {exc}"
+
+
+def _plan(st: _State) -> list[Task]:
+    from rigcheck.bench import micro
+
+    quick = st.options.mode == "quick"
+    scale = st.options.time_scale
+    cuda = st.device.type == "cuda"
+
+    def budget(seconds: float, **kw: Any) -> micro.Budget:
+        return micro.Budget(budget_s=seconds * scale, **kw)
+
+    n = 8192 if cuda else 2048
+    tasks: list[Task] = []
+    for dt in ("fp32", "tf32", "fp16", "bf16"):
+        tasks.append(Task(f"gemm-{dt}", f"GEMM {dt}",
+                          lambda dt=dt: micro.gemm(dt, st.device, n,
+                                                   budget(1.5 if quick else 4.0))))
+    size = (1 << 30) if cuda else (256 << 20)
+    tasks.append(Task("mem-copy", "Memory copy",
+                      lambda: micro.memory_copy(st.device, size, budget(1.0 if quick else 3.0))))
+    for direction in ("h2d", "d2h"):
+        for pinned in (True, False):
+            kind = "pinned" if pinned else "pageable"
+            tasks.append(Task(
+                f"{direction}-{kind}", f"Copy {direction} {kind}",
+                lambda d=direction, p=pinned: micro.host_device_copy(
+                    d, p, st.device, 256 << 20, budget(0.5 if quick else 2.0))))
+    tasks.append(Task("disk-read", "Dataset disk read", lambda: _disk(st, budget)))
+    tasks.append(Task("image-pipeline", "Image pipeline per core",
+                      lambda: micro.image_pipeline(budget(1.5 if quick else 4.0))))
+    for rid in _train_order(st):
+        tasks.append(Task(f"train-{rid}", f"Train {rid}",
+                          lambda rid=rid: _train_figure(st, rid, quick), group="train"))
+    return [t for t in tasks if matches(t.name, st.options.only)]
+
+
+def _disk(st: _State, budget: Callable[..., Any]) -> Figure:
+    from rigcheck.bench import micro
+    if st.options.data_dir is None:
+        raise micro.Skip("no --data-dir given: name your dataset directory to measure its disk")
+    size = (256 << 20) if st.options.mode == "quick" else (2 << 30)
+    return micro.disk_read(st.options.data_dir, size,
+                           budget(1.5 if st.options.mode == "quick" else 6.0))
+
+
+def _train_order(st: _State) -> list[str]:
+    """Cheapest recipes first, so --quick measures as many as its time allows."""
+    return sorted(st.recipes, key=lambda r: (st.recipes[r].train_flops_per_sample, r))
+
+
+def detect_device(wanted: str) -> Any:
+    import torch
+    if wanted == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(wanted)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {wanted}: no CUDA GPU is visible to PyTorch "
+                         f"(torch {torch.__version__}, CUDA build: {torch.version.cuda})")
+    return dev
+
+
+def run_suite(options: Options, progress: Progress | None = None) -> BenchRun:
+    """Measure; never raises for a figure that fails. Device errors raise ValueError."""
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    try:
+        import torch  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - ImportError or OSError from a broken CUDA install
+        run = BenchRun(machine=Machine(), mode=options.mode, started_at=started_at)
+        run.skipped.append(Skipped("all", f"PyTorch cannot be imported: {exc}"))
+        return run
+    device = detect_device(options.device)
+    recipes = options.recipes
+    run = BenchRun(machine=describe_machine(device), mode=options.mode,
+                   started_at=started_at,
+                   data_dir=str(options.data_dir) if options.data_dir else None,
+                   load_avg_1m=_load_avg())
+    if recipes is None:
+        recipes, why = load_recipes_safely()
+        if why:
+            run.skipped.append(Skipped("train-*", why))
+    st = _State(run=run, options=options, device=device, recipes=recipes,
+                gpu=gpu_spec(run.machine))
+    tasks = _plan(st)
+    emit = progress or (lambda e: None)
+    try:
+        for i, task in enumerate(tasks):
+            emit(Event("start", task.name, i, len(tasks), label=task.label))
+            fig = _run_one(st, task)
+            if fig is not None:
+                attach(fig, st)
+                run.results.append(fig)
+                emit(Event("done", task.name, i, len(tasks), label=task.label, figure=fig))
+            else:
+                reason = next((s.reason for s in run.skipped if s.name == task.name), "")
+                emit(Event("skip", task.name, i, len(tasks), label=task.label, reason=reason))
+    except KeyboardInterrupt:
+        run.interrupted = True
+    run.duration_s = round(st.elapsed(), 2)
+    targets = options.targets or tuple(recipes)
+    run.targets = [target(st, recipes[r]) for r in targets if r in recipes]
+    return run
+
+
+def _load_avg() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):  # Windows has no load average
+        return None
+
+
+def _run_one(st: _State, task: Task) -> Figure | None:
+    from rigcheck.bench import micro
+    try:
+        return task.run()
+    except micro.Skip as exc:
+        st.run.skipped.append(Skipped(task.name, str(exc)))
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one broken figure must not lose the others
+        st.run.skipped.append(Skipped(task.name, f"failed: {type(exc).__name__}: {exc}"))
+    return None
+
+
+def quick_batch(flops_per_sample: float, recipe_batch: int, gflops: float,
+                max_step_s: float, efficiency: float = 0.25) -> tuple[int, float]:
+    """The largest power-of-two batch <= the recipe's whose estimated step is <= ``max_step_s``,
+    and that estimate. The estimate assumes a training step runs at ``efficiency`` of the
+    measured GEMM rate (convolutions and small layers rarely do better on a CPU)."""
+    rate = max(gflops, 1.0) * 1e9 * efficiency
+    b = recipe_batch
+    while b > 1 and flops_per_sample * b / rate > max_step_s:
+        b = 2 ** (math.ceil(math.log2(b)) - 1) if b & (b - 1) else b // 2
+    return max(1, b), flops_per_sample * max(1, b) / rate
+
+
+# ------------------------------------------------------------------- the machine and its peaks
+
+def _cpuinfo() -> dict[str, str]:
+    """First processor block of /proc/cpuinfo (Linux); empty elsewhere."""
+    out: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break
+                key, _, value = line.partition(":")
+                out[key.strip()] = value.strip()
+    except OSError:
+        pass
+    return out
+
+
+def _max_mhz() -> float | None:
+    try:
+        khz = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").read_text()
+        return float(khz) / 1000.0
+    except (OSError, ValueError):
+        return None
+
+
+def describe_machine(device: Any) -> Machine:
+    import hashlib
+    import platform
+
+    import torch
+    info = _cpuinfo()
+    model = info.get("model name") or platform.processor() or platform.machine()
+    flags = set(info.get("flags", "").split())
+    gpus = ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+            if device.type == "cuda" else [])
+    mhz = _max_mhz()
+    if mhz is None and info.get("cpu MHz"):
+        mhz = float(info["cpu MHz"])
+    key = "|".join([model, *gpus])
+    return Machine(
+        fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16], cpu_model=model,
+        cpu_cores=torch.get_num_threads(), cpu_mhz=mhz,
+        cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        cpu_flags=sorted(flags & {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"}),
+        gpus=gpus, device=str(device), threads=torch.get_num_threads(),
+        torch_version=torch.__version__, cuda_version=torch.version.cuda,
+    )
+
+
+def cpu_peak_gflops(m: Machine, dtype: str) -> tuple[float | None, str]:
+    """Theoretical CPU peak = threads torch uses x clock x FLOPs per cycle per core.
+
+    FLOPs/cycle/core: AVX2 with FMA, two 256-bit FMA units: 2 x 8 lanes x 2 = 32 fp32;
+    AVX-512 with two 512-bit FMA units: 64 (some Xeon SKUs have one unit: half). bf16 with AMX:
+    1024 per core (Intel AMX TMUL, Intel 64 and IA-32 Optimization Reference Manual); with
+    AVX512_BF16 (VDPBF16PS): 128. The clock is cpuinfo_max_freq where Linux exposes it, else
+    /proc/cpuinfo "cpu MHz" (often the base clock in a VM: turbo can beat this "peak").
+    """
+    if not m.cpu_mhz or not m.threads:
+        return None, "CPU clock unknown"
+    flags = set(m.cpu_flags)
+    if dtype == "bf16" and "amx_bf16" in flags:
+        per, how = 1024, "AMX bf16 1024 FLOP/cycle/core"
+    elif dtype == "bf16" and "avx512_bf16" in flags:
+        per, how = 128, "AVX512_BF16 128 FLOP/cycle/core"
+    elif "avx512f" in flags or m.cpu_capability.startswith("AVX512"):
+        per, how = 64, "AVX-512 FMA x2 units, 64 fp32 FLOP/cycle/core"
+    elif "avx2" in flags or m.cpu_capability == "AVX2":
+        per, how = 32, "AVX2 FMA x2 units, 32 fp32 FLOP/cycle/core"
+    else:
+        return None, "no AVX2/AVX-512: peak not modelled"
+    if dtype == "bf16" and per < 128:
+        how += " (no bf16 hardware: bf16 runs through fp32)"
+    peak = m.threads * m.cpu_mhz / 1000.0 * per
+    return peak, (f"theoretical peak: {m.threads} cores x {m.cpu_mhz / 1000:.2f} GHz x {how}")
+
+
+def gpu_spec(m: Machine) -> Any:
+    """The catalog row of the first detected GPU, via the performance model's matcher."""
+    if not m.gpus:
+        return None
+    try:
+        from rigcheck.catalog import load_catalog
+        from rigcheck.perfmodel import match_gpu
+        return match_gpu(load_catalog(), m.gpus[0])
+    except Exception:  # noqa: BLE001 - not in the catalog, or perfmodel not installed: no expectation
+        return None
+
+
+_PCIE_GBS = {3: 15.75, 4: 31.5, 5: 63.0}   # x16, per direction, after 128b/130b encoding
+
+
+def attach(fig: Figure, st: _State) -> None:
+    """Expected value, theoretical peak and a next step where the figure is far off."""
+    m, gpu = st.run.machine, st.gpu
+    name = fig.name
+    if name.startswith("gemm-"):
+        dt = name.split("-", 1)[1]
+        if gpu is not None:
+            spec = {"fp32": gpu.fp32_tflops, "tf32": gpu.tensor_tf32_tflops,
+                    "fp16": gpu.tensor_fp16_tflops, "bf16": gpu.tensor_bf16_tflops}[dt]
+            if spec:
+                fig.set_peak(spec * 1000, f"catalog spec of {gpu.name} (dense)")
+                if fig.pct_peak is not None and fig.pct_peak < 50:
+                    fig.hint = ("far below the GPU's spec: run rigcheck doctor and check clocks, "
+                                "power limit and thermal throttling (nvidia-smi -q -d PERFORMANCE)")
+        elif st.device.type == "cpu":
+            peak, source = cpu_peak_gflops(m, dt)
+            fig.set_peak(peak, source)
+            if fig.pct_peak is not None and fig.pct_peak < 30:
+                fig.hint = (f"well below this CPU's peak: check that nothing else is running and "
+                            f"that torch uses every core (it uses {m.threads})")
+    elif name == "mem-copy" and gpu is not None:
+        fig.set_peak(gpu.mem_bw_gbs, f"catalog spec of {gpu.name}")
+    elif name[:3] in ("h2d", "d2h") and gpu is not None:
+        link = _PCIE_GBS.get(gpu.pcie_gen)
+        fig.set_peak(link, f"PCIe {gpu.pcie_gen}.0 x16 per direction (the card's link)")
+        if name.endswith("pinned") and fig.pct_peak is not None and fig.pct_peak < 50:
+            fig.hint = ("far below the PCIe link: run rigcheck doctor; check the PCIe link "
+                        "width and generation (nvidia-smi -q -d PCIE)")
+        if name.endswith("pageable"):
+            pinned = st.run.figure(name.replace("pageable", "pinned"))
+            if pinned and fig.value < 0.6 * pinned.value:
+                fig.hint = "pageable copies are slow here: use DataLoader(pin_memory=True)"
+    elif name.startswith("train-"):
+        _attach_train(fig, st)
+
+
+def _precision_peak(st: _State, precision: str) -> tuple[float | None, str]:
+    """Peak GFLOP/s at the precision the recipe's matmuls run in."""
+    gpu = st.gpu
+    if gpu is not None:
+        tflops = {"fp32": gpu.fp32_tflops, "tf32": gpu.tensor_tf32_tflops,
+                  "fp16": gpu.tensor_fp16_tflops, "amp": gpu.tensor_fp16_tflops,
+                  "bf16": gpu.tensor_bf16_tflops}.get(precision)
+        return (tflops * 1000, f"catalog spec of {gpu.name}") if tflops else (None, "")
+    if st.device.type == "cpu":
+        return cpu_peak_gflops(st.run.machine, "fp32" if precision in ("fp32", "tf32") else "bf16")
+    return None, ""
+
+
+def _attach_train(fig: Figure, st: _State) -> None:
+    recipe = st.recipes.get(fig.name[len("train-"):])
+    if recipe is None:
+        return
+    peak, source = _precision_peak(st, recipe.precision)
+    if peak:
+        # As a rate of samples: what the recipe's FLOPs per sample allow at the peak (so
+        # pct_peak is the model-FLOPs utilisation).
+        fig.set_peak(peak * 1e9 / recipe.train_flops_per_sample,
+                     f"{source}; / {recipe.train_flops_per_sample / 1e9:.3g} GFLOP per sample")
+    if st.gpu is not None:
+        pred = _predict(recipe, st.gpu, batch_size=fig.params.get("batch_size"))
+        if pred is not None:
+            fig.set_expected(pred.samples_per_s, "rigcheck performance model (rigcheck estimate)")
+            if fig.pct_expected is not None and fig.pct_expected < 60:
+                fig.hint = ("well below the model's prediction for this GPU: run rigcheck doctor "
+                            "(clocks, power limit, PCIe link, other processes on the GPU)")
+
+
+def _predict(recipe: Any, gpu: Any, **kw: Any) -> Any:
+    try:
+        from rigcheck.perfmodel import predict
+        return predict(recipe, gpu, **kw)
+    except Exception:  # noqa: BLE001 - the model is optional here: no expectation, no crash
+        return None
+
+
+# ------------------------------------------------------------------------- training figures
+
+def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
+    import torch
+
+    from rigcheck.bench import micro
+    recipe = st.recipes[rid]
+    try:
+        from rigcheck.bench.models import build_workload
+    except ImportError as exc:
+        raise micro.Skip(f"the bundled models cannot be imported: {exc}") from None
+    batch = recipe.batch_size
+    scale = st.options.time_scale
+    budget = (micro.Budget(budget_s=2.0 * scale, min_runs=5, max_runs=30, warmup=2) if quick
+              else micro.Budget(budget_s=6.0 * scale, min_runs=10, max_runs=100, warmup=5))
+    if st.device.type == "cpu":
+        gemm = st.run.figure("gemm-fp32")
+        gflops = gemm.value if gemm else (cpu_peak_gflops(st.run.machine, "fp32")[0] or 50.0)
+        batch, est_step = quick_batch(recipe.train_flops_per_sample, recipe.batch_size, gflops,
+                                      QUICK_TRAIN_STEP_S if quick else FULL_TRAIN_STEP_S)
+        est_total = est_step * (budget.warmup + budget.min_runs) + 1.0
+        left = QUICK_TOTAL_S * scale - st.elapsed()
+        named = any(fnmatch.fnmatchcase(f"train-{rid}", p) and "*" not in p
+                    for p in st.options.only)
+        if quick and est_total > left and not named:
+            raise micro.Skip(f"--quick time budget: about {est_total:.0f} s needed, "
+                             f"{max(left, 0):.0f} s left; run --full or --only train-{rid}")
+    fits: bool | None = None
+    tried: list[int] = []
+    while True:
+        tried.append(batch)
+        wl = build_workload(recipe, st.device)
+        try:
+            timing, how = micro.train_step_timing(
+                wl, device=st.device, batch_size=batch, precision=recipe.precision,
+                optimizer=recipe.optimizer, channels_last=recipe.channels_last, budget=budget)
+            if st.device.type == "cuda" and batch == recipe.batch_size:
+                fits = True
+            break
+        except torch.cuda.OutOfMemoryError:
+            if batch == recipe.batch_size:
+                fits = False
+            if batch <= 1:
+                raise micro.Skip(f"out of device memory even at batch 1 (tried {tried})") from None
+            batch //= 2
+        finally:
+            del wl
+            if st.device.type == "cuda":
+                torch.cuda.empty_cache()
+    smaller = (f" (recipe batch {recipe.batch_size}; smaller to fit the time budget)"
+               if batch != recipe.batch_size and fits is not False else
+               f" (recipe batch {recipe.batch_size} is out of memory)" if fits is False else "")
+    note = (f"full training step (zero_grad, forward, loss, backward, {recipe.optimizer} step) "
+            f"at batch {batch}{smaller}, {recipe.precision}{', ' + how if how else ''}; "
+            "samples/s = batch / median step")
+    return micro.figure_from(
+        f"train-{rid}", batch / timing.median_s, "samples/s", timing,
+        label=f"Train {recipe.name}", note=note,
+        params={"batch_size": batch, "recipe_batch_size": recipe.batch_size,
+                "precision": recipe.precision, "step_s": timing.median_s, "fits": fits},
+    )
+
+
+def train_memory_gb(recipe: Any, batch: int) -> float:
+    """Weights + gradients + optimizer state + activations saved for backward, from the recipe's
+    figures (fp32 master weights; Adam keeps two moments, momentum SGD one)."""
+    state = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}.get(recipe.optimizer, 8)
+    total = (recipe.params * 4 + recipe.trainable_params * (4 + state)
+             + recipe.activation_bytes_per_sample * batch)
+    return total / 1e9
+
+
+def _ram_gb() -> float | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def target(st: _State, recipe: Any) -> Target:
+    run = st.run
+    t = Target(recipe=recipe.id, name=recipe.name, batch_size=recipe.batch_size)
+    fig = run.figure(f"train-{recipe.id}")
+    pred = _predict(recipe, st.gpu) if st.gpu is not None else None
+    if fig is not None:
+        t.samples_per_s, t.source = fig.value, "measured"
+        t.measured_batch_size = fig.params.get("batch_size")
+        t.fits = fig.params.get("fits")
+    elif pred is not None:
+        t.samples_per_s, t.source = pred.samples_per_s, "model"
+    if t.fits is None and pred is not None:
+        t.fits = bool(pred.fits)
+        t.fits_note = f"model: {pred.memory_gb:.1f} GB at batch {recipe.batch_size}"
+    elif t.fits is None and st.device.type == "cpu":
+        need, ram = train_memory_gb(recipe, recipe.batch_size), _ram_gb()
+        if ram:
+            t.fits = need <= 0.8 * ram   # leave a fifth of RAM to the OS and the data loader
+            t.fits_note = f"estimate {need:.1f} GB of {ram:.0f} GB RAM at batch {recipe.batch_size}"
+    elif t.fits is not None:
+        t.fits_note = f"measured at batch {recipe.batch_size}"
+    if t.samples_per_s:
+        t.epoch_s = recipe.dataset_samples / t.samples_per_s
+        t.train_s = t.epoch_s * recipe.epochs
+        t.data_mbs_needed = t.samples_per_s * recipe.bytes_per_sample / 1e6
+        t.note = _feed_note(run, recipe, t)
+    return t
+
+
+def _feed_note(run: BenchRun, recipe: Any, t: Target) -> str:
+    notes = []
+    disk = run.figure("disk-read")
+    if disk is not None and t.data_mbs_needed and disk.value < t.data_mbs_needed:
+        notes.append(f"the dataset disk reads {disk.value:.0f} MB/s but this rate needs "
+                     f"{t.data_mbs_needed:.0f} MB/s: use a faster SSD or cache the data in RAM")
+    pipe = run.figure("image-pipeline")
+    if pipe is not None and recipe.family == "cnn" and len(recipe.input_shape) == 3 \
+            and recipe.input_shape[0] == 3 and t.samples_per_s:
+        workers = math.ceil(t.samples_per_s / pipe.value)
+        notes.append(f"about {workers} data-loader worker(s) at {pipe.value:.0f} images/s/core "
+                     f"(this machine has {os.cpu_count()} CPUs)")
+    return "; ".join(notes)

@@ -1,0 +1,254 @@
+"""``rigcheck bench``: measure what this machine trains, against what it should reach.
+
+Human output: one row per figure (value, % of expected, % of theoretical peak, spread, verdict),
+what was skipped and why, and per target recipe whether it fits, the time per epoch and to train.
+A live progress display runs on a terminal and becomes plain lines on stderr otherwise.
+Ctrl-C stops the suite, prints what was measured and exits 130.
+
+``--json`` prints ``BenchRun.to_dict()`` (see :mod:`rigcheck.bench.results` for every field)::
+
+    {"schema": 1, "started_at": ..., "mode": "quick", "interrupted": false, "machine": {...},
+     "results": [{"name": "gemm-fp32", "value": 391.0, "unit": "GFLOP/s", "expected": null,
+                  "pct_expected": null, "peak": 281.6, "pct_peak": 139.0, "median_s": ...,
+                  "iqr_s": ..., "cv_pct": 1.2, "runs": 12, "verdict": "ok", "note": ...,
+                  "hint": null, ...}, ...],
+     "targets": [{"recipe": ..., "samples_per_s": ..., "fits": ..., "epoch_s": ...,
+                  "train_s": ..., "source": "measured" | "model", ...}, ...],
+     "skipped": [{"name": "gemm-tf32", "reason": "..."}, ...],
+     "saved": "/home/u/.local/share/rigcheck/bench/runs/....json" | null,
+     "compare": [{"name": ..., "value": ..., "before": ..., "before_at": ..., "pct": ...}]}
+
+``compare`` is present with ``--compare``. Figure names: gemm-fp32, gemm-tf32, gemm-fp16,
+gemm-bf16, mem-copy, h2d-pinned, h2d-pageable, d2h-pinned, d2h-pageable, disk-read,
+image-pipeline, train-<recipe id>. Every value is a rate (higher is better).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from rigcheck.ui.common import EXIT_FINDINGS, EXIT_OK, console, fail, print_json, warn
+
+if TYPE_CHECKING:
+    from rigcheck.bench.results import BenchRun
+
+EXIT_INTERRUPTED = 130   # the shell's code for SIGINT; we print what was measured first
+
+
+def _num(value: float, unit: str) -> str:
+    if unit == "GFLOP/s" and value >= 1000:
+        return f"{value / 1000:.2f} TFLOP/s"
+    if value >= 100:
+        return f"{value:,.0f} {unit}"
+    return f"{value:.3g} {unit}"
+
+
+def human_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for limit, div, unit in ((120, 1, "s"), (7200, 60, "min"), (172800, 3600, "h")):
+        if seconds < limit:
+            return f"{seconds / div:.1f} {unit}" if div > 1 else f"{seconds:.0f} s"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0f}%"
+
+
+class _Progress:
+    """A rich live display on a terminal; plain lines on stderr when not a TTY."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+        self.bar: Any = None
+        self.err = console(stderr=True)
+
+    def __enter__(self) -> _Progress:
+        if self.live:
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                console=self.err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("starting", total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, event: Any) -> None:
+        if event.kind == "start":
+            if self.bar is not None:
+                self.bar.update(self.task, description=f"measuring {event.label}",
+                                total=event.total, completed=event.index)
+            else:
+                self.err.print(f"bench: [{event.index + 1}/{event.total}] {event.label} ...")
+            return
+        if event.kind == "done" and event.figure is not None:
+            f = event.figure
+            line = f"  {f.name}: {_num(f.value, f.unit)}"
+        else:
+            line = f"  {event.name}: skipped ({event.reason})"
+        if self.bar is not None:
+            self.bar.console.print(line)
+            self.bar.update(self.task, completed=event.index + 1)
+        else:
+            self.err.print(line)
+
+
+def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> None:
+    out = console()
+    m = run.machine
+    out.print(f"[bold]rigcheck bench[/] ({run.mode}) on {m.cpu_model}"
+              f"{', ' + ', '.join(m.gpus) if m.gpus else ''}; device {m.device}, "
+              f"{m.threads} threads, torch {m.torch_version}")
+    if run.load_avg_1m is not None and m.cpu_cores and run.load_avg_1m > 0.5 * m.cpu_cores:
+        out.print(f"[yellow]The machine was busy when the run started (load {run.load_avg_1m:.1f} "
+                  f"on {m.cpu_cores} CPUs): figures may be low and noisy.[/]")
+    cols = {"figure": "left", "value": "right", "% expected": "right", "% peak": "right",
+            "median": "right", "CV": "right", "verdict": "left"}
+    rows = [{"figure": f.label or f.name, "value": _num(f.value, f.unit),
+             "% expected": _pct(f.pct_expected), "% peak": _pct(f.pct_peak),
+             "median": f"{f.median_s * 1000:.3g} ms" if f.median_s else "-",
+             "CV": f"{f.cv_pct:.1f}%" if f.cv_pct is not None else "-",
+             "verdict": f.verdict.split(":")[0] if f.verdict == "ok" else
+             f"[yellow]{f.verdict.split(':')[0]}[/]"} for f in run.results]
+    # Leave out a column with nothing in it (no % expected on a CPU: there is no model for one).
+    shown = [c for c in cols if any(r[c] != "-" for r in rows)]
+    table = Table(show_edge=False, header_style="bold")
+    for col in shown:
+        table.add_column(col, justify=cols[col])  # type: ignore[arg-type]
+    for r in rows:
+        table.add_row(*(r[c] for c in shown))
+    if run.results:
+        out.print(table)
+    else:
+        out.print("Nothing was measured.")
+    for f in run.results:
+        out.print(f"  [dim]{f.name}:[/] {f.note}", soft_wrap=True)
+        if f.peak_source:
+            out.print(f"    peak: {_num(f.peak or 0, f.unit)} ({f.peak_source})", soft_wrap=True)
+        if f.expected_source:
+            out.print(f"    expected: {_num(f.expected or 0, f.unit)} ({f.expected_source})",
+                      soft_wrap=True)
+        if f.verdict != "ok":
+            out.print(f"    [yellow]{f.verdict}[/]", soft_wrap=True)
+        if f.hint:
+            out.print(f"    [bold yellow]->[/] {f.hint}", soft_wrap=True)
+    if run.skipped:
+        out.print("[bold]Skipped[/]")
+        for s in run.skipped:
+            out.print(f"  {s.name}: {s.reason}", soft_wrap=True)
+    _render_targets(run, out)
+    if changes is not None:
+        out.print("[bold]Compared with earlier runs on this machine[/]")
+        if not changes:
+            out.print("  no earlier run on this machine holds these figures")
+        for c in changes:
+            out.print(f"  {c.words}")
+    if run.interrupted:
+        out.print("[yellow]Interrupted: the figures above are what was measured before Ctrl-C.[/]")
+    if saved is not None:
+        out.print(f"[dim]Saved to {saved}[/]", soft_wrap=True)
+
+
+def _render_targets(run: BenchRun, out: Any) -> None:
+    if not run.targets:
+        return
+    table = Table(title="Target recipes on this machine", show_edge=False, header_style="bold")
+    for col in ("recipe", "samples/s", "source", "fits", "epoch", "to train", "disk needed"):
+        table.add_column(col, justify="left" if col in ("recipe", "source") else "right")
+    for t in run.targets:
+        src = t.source
+        if t.source == "measured" and t.measured_batch_size not in (None, t.batch_size):
+            src = f"measured at batch {t.measured_batch_size}"
+        fits = "-" if t.fits is None else (f"yes, batch {t.batch_size}" if t.fits
+                                           else f"NO at batch {t.batch_size}")
+        table.add_row(t.recipe, f"{t.samples_per_s:,.1f}" if t.samples_per_s else "-",
+                      src or "not measured", fits, human_s(t.epoch_s), human_s(t.train_s),
+                      f"{t.data_mbs_needed:,.0f} MB/s" if t.data_mbs_needed else "-")
+    out.print(table)
+    for t in run.targets:
+        if t.note or t.fits_note:
+            out.print(f"  [dim]{t.recipe}:[/] {'; '.join(x for x in (t.fits_note, t.note) if x)}",
+                      soft_wrap=True)
+
+
+def bench(
+    full: Annotated[bool, typer.Option("--full/--quick",
+                                       help="--quick (default): about a minute. --full: every "
+                                            "recipe, longer timing.")] = False,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Measure only this figure (repeatable; globs like 'gemm-*').")] = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="Your dataset directory: measure its disk's sequential read.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    target: Annotated[list[str] | None, typer.Option(
+        "--target", help="Recipe id for the target table (repeatable; default: all).")] = None,
+    compare: Annotated[bool, typer.Option(
+        "--compare", help="Show the change against the last run on this machine.")] = False,
+    save: Annotated[bool, typer.Option(
+        "--save/--no-save", help="Keep the run in the local history (default: on).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema 1).")] = False,
+) -> None:
+    """Measure GEMM, memory, copies, disk, image pipeline and training steps on this machine."""
+    from rigcheck.bench import history, runner
+
+    recipes, why = runner.load_recipes_safely()
+    for pattern in only or ():
+        if not any(runner.matches(n, (pattern,)) for n in runner.all_names(recipes)):
+            fail(f"--only {pattern}: no such figure; known: "
+                 f"{', '.join(runner.all_names(recipes))}")
+    for rid in target or ():
+        if rid not in recipes:
+            fail(f"--target {rid}: unknown recipe; known: {', '.join(recipes) or '(none)'}")
+    if data_dir is not None and not data_dir.is_dir():
+        fail(f"--data-dir {data_dir}: not a directory")
+    if device != "auto" and device != "cpu" and not device.startswith("cuda"):
+        fail(f"--device {device}: use auto, cpu, cuda or cuda:N")
+    options = runner.Options(mode="full" if full else "quick", only=tuple(only or ()),
+                             data_dir=data_dir, device=device, targets=tuple(target or ()),
+                             recipes=recipes)
+    if why:
+        warn(why)
+    live = sys.stderr.isatty()
+    try:
+        with _Progress(live) as progress:
+            run = runner.run_suite(options, progress)
+    except ValueError as exc:
+        fail(str(exc))
+    changes = history.compare(run) if compare else None
+    saved = None
+    if save:
+        saved, problem = history.save_run(run)
+        if problem:
+            warn(problem)
+    if as_json:
+        data = run.to_dict()
+        data["saved"] = str(saved) if saved else None
+        if changes is not None:
+            data["compare"] = [asdict(c) for c in changes]
+        print_json(data)
+    else:
+        _render(run, saved, changes)
+    if run.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_OK if run.results else EXIT_FINDINGS)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)
