@@ -1,0 +1,137 @@
+"""Child process for the torch probe: import torch, print its facts as one JSON line.
+
+Run by :mod:`rigcheck.probe.torch_env` as ``python _torch_child.py`` with a timeout, so a torch
+import that segfaults, hangs in CUDA init or raises ``OSError`` (a broken CUDA install fails while
+loading shared libraries) cannot take rigcheck down. Standard library only apart from torch and
+numpy, and nothing from rigcheck, so it runs under any interpreter the user points at. Importing
+as little as possible keeps it fast: ``import torch`` is most of the probe's wall time.
+
+Output: the line starting with ``MARKER`` is a JSON object whose keys are ``TorchFacts`` fields
+plus ``"errors"``: field -> why it could not be read.
+"""
+
+import json
+import re
+import sys
+import warnings
+
+MARKER = "RIGCHECK_TORCH_FACTS "
+# Libraries whose mapped path tells which CUDA/cuDNN copy won (a wheel's vs one on LD_LIBRARY_PATH).
+_LIB_RE = re.compile(
+    r"/(libcudart|libcudnn[\w]*|libcublas(?:Lt)?|libnccl|libcuda|libnvrtc|libnvJitLink)\.so[\w.]*$"
+)
+
+
+def _why(exc, limit=300):
+    return f"{type(exc).__name__}: {str(exc)[:limit]}"
+
+
+def _wheels():
+    from importlib import metadata
+
+    found = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata.get("Name") or "").lower()
+        if name.startswith("nvidia-") or name in ("triton", "pytorch-triton"):
+            found[name] = dist.version
+    return dict(sorted(found.items()))
+
+
+def _loaded_libs():
+    try:
+        with open("/proc/self/maps") as fh:
+            paths = {line.split(None, 5)[-1].strip() for line in fh if ".so" in line}
+    except OSError:
+        return None
+    return sorted(p for p in paths if _LIB_RE.search(p))
+
+
+def _torch_version_installed():
+    from importlib import metadata
+
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def main():
+    out = {"errors": {}}
+    errors = out["errors"]
+
+    def field(name, fn):
+        try:
+            out[name] = fn()
+        except Exception as exc:  # one field must not lose the others
+            errors[name] = _why(exc)
+
+    field("installed", lambda: _torch_version_installed() is not None)
+    field("nvidia_wheels", _wheels)
+    try:
+        import numpy
+
+        out["numpy_version"] = numpy.__version__
+    except ModuleNotFoundError:
+        pass  # not installed is not an error; torch works without NumPy
+    except Exception as exc:  # the NumPy 1.x/2.x ABI error surfaces here or at torch import
+        out["numpy_error"] = _why(exc)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            import torch
+        except BaseException as exc:  # ImportError, OSError (libcudnn...), even SystemExit
+            out["error"] = "import raised " + _why(exc, 500)
+            out["loaded_libs"] = _loaded_libs()
+            return out
+    for w in caught:
+        text = str(w.message)
+        if "numpy" in text.lower() and "numpy_error" not in out:
+            out["numpy_error"] = text[:300]
+
+    out["installed"] = True  # importable, even if no distribution metadata (a source build)
+    out["version"] = torch.__version__
+    out["cuda_build"] = getattr(torch.version, "cuda", None)
+    out["hip_build"] = getattr(torch.version, "hip", None)
+    field("cudnn_version", lambda: torch.backends.cudnn.version())
+    field("arch_list", lambda: list(torch.cuda.get_arch_list()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out["cuda_available"] = bool(torch.cuda.is_available())
+        except Exception as exc:
+            out["cuda_available"] = False
+            out["cuda_init_error"] = _why(exc, 500)
+    messages = [str(w.message) for w in caught]
+    if messages and "cuda_init_error" not in out:
+        out["cuda_init_error"] = " | ".join(m[:500] for m in messages)
+    field("device_count", lambda: torch.cuda.device_count())
+    devices = []
+    if out.get("cuda_available"):
+        for i in range(out.get("device_count") or 0):
+            dev = {"index": i}
+            try:
+                props = torch.cuda.get_device_properties(i)
+                dev["name"] = props.name
+                dev["capability"] = f"{props.major}.{props.minor}"
+                dev["total_memory_gb"] = round(props.total_memory / 2**30, 2)
+            except Exception as exc:
+                errors[f"devices[{i}]"] = _why(exc)
+            devices.append(dev)
+    out["devices"] = devices
+    if out.get("cuda_build") or out.get("cuda_available"):
+        field("nccl_version", lambda: ".".join(str(v) for v in torch.cuda.nccl.version()))
+    field("tf32_matmul", lambda: bool(torch.backends.cuda.matmul.allow_tf32))
+    field("tf32_cudnn", lambda: bool(torch.backends.cudnn.allow_tf32))
+    field("float32_matmul_precision", lambda: torch.get_float32_matmul_precision())
+    field("num_threads", lambda: torch.get_num_threads())
+    field("mkldnn", lambda: bool(torch.backends.mkldnn.is_available()))
+    # After CUDA init and cudnn.version() the CUDA libraries that really loaded are mapped.
+    field("loaded_libs", _loaded_libs)
+    return out
+
+
+if __name__ == "__main__":
+    facts = main()
+    sys.stdout.write("\n" + MARKER + json.dumps(facts, default=str) + "\n")
+    sys.stdout.flush()
