@@ -1,0 +1,46 @@
+# The two commands of the README:
+#   make run    set up rigcheck in .venv and recommend a build for ₹1.25 lakh (the main job)
+#   make test   set up .venv-test (with the CPU build of torch) and run the whole test suite
+#
+# .venv sees the system's site-packages so `rigcheck doctor` and `rigcheck bench` diagnose and use
+# YOUR PyTorch; rigcheck itself never installs or replaces torch there.
+# .venv-test is isolated and pins the CPU build of torch that the test machines carry on disk
+# (an unpinned `torch` would pull a multi-GB CUDA build).
+
+PYTHON ?= python3
+VENV ?= .venv
+TEST_VENV ?= .venv-test
+TORCH_CPU ?= torch==2.13.0
+BUDGET ?= 125000INR
+PIP_FLAGS ?= -q --disable-pip-version-check
+
+.PHONY: run test lint bench-startup bench-recommend clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -e .
+	touch $@
+
+$(TEST_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) "$(TORCH_CPU)"
+	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -e ".[test]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/rigcheck recommend --budget $(BUDGET)
+
+test: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python -m pytest -q
+
+lint: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/ruff check rigcheck tests benchmarks
+
+bench-startup: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python benchmarks/startup.py
+
+bench-recommend: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python benchmarks/recommend_speed.py
+
+clean:
+	rm -rf $(VENV) $(TEST_VENV) build dist *.egg-info

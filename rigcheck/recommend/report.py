@@ -1,0 +1,138 @@
+"""A recommendation as plain data: the documented ``rigcheck recommend --json`` interface.
+
+Schema (stable; fields are only ever added):
+
+```
+{
+  "schema": 1,
+  "budget": {"text": "125000INR", "amount": 125000, "currency": "INR", "inr": 125000},
+  "display_currency": "INR",
+  "rates": {"USD": {"inr_per_unit": 91.49, "date": "2026-02-02", "source": "..."}},
+  "catalog": {"sources": ["catalog"], "oldest_price_date": "...", "newest_price_date": "...",
+              "age_days": 12, "stale": false},
+  "request": {"targets": ["resnet50-imagenet"], "gpu_counts": [1], "class": null,
+              "circuit": "india-16a", "circuit_w": 2944, "allow_used": false},
+  "builds": [                                   # best first; empty when nothing fits
+    {"rank": 1, "total_inr": 123456, "left_inr": 1544, "power_w": 420, "wall_w": 467,
+     "psu_w": 650, "psu_headroom_pct": 54.8, "ram_gb": 32, "gpu_count": 1,
+     "gpu_slot_positions": [1], "total_train_s": 110000.0,
+     "parts": [{"kind": "gpu", "id": "...", "name": "...", "count": 1, "unit_price_inr": 49999,
+                "price_inr": 49999, "price_date": "2026-10-01", "price_kind": "street",
+                "source": "...", "vram_gb": 16}, ...],   # memory/storage parts carry capacity_gb
+     "targets": [{"recipe": "resnet50-imagenet", "fits": true, "memory_gb": 11.2,
+                  "batch_size": 128, "samples_per_s": 1050.0, "train_s": 110000.0}],
+     "slower_than_best_pct": 0.0}
+  ],
+  "upgrade": {"extra_inr": 20000, "speedup_pct": 35.0, "build": {...same shape...}} | null,
+  "cheapest_total_inr": 78000 | null,
+  "excluded": {"gtx-980": "legacy card ...", ...}
+}
+```
+INR figures are always present whatever the display currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rigcheck.parts import Catalog
+from rigcheck.recommend.search import Build, Recommendation
+
+SCHEMA = 1
+
+
+def _part(kind: str, part: Any, count: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "kind": kind, "id": part.id, "name": part.name, "count": count,
+        "unit_price_inr": round(part.price.inr, 2),
+        "price_inr": round(part.price.inr * count, 2),
+        "price_usd": part.price.usd, "price_date": part.price.date.isoformat(),
+        "price_kind": part.price.kind, "source": part.price.source,
+    }
+    if kind == "gpu":
+        out.update(vram_gb=part.vram_gb, architecture=part.architecture,
+                   tdp_w=part.tdp_w, slot_width=part.slot_width, length_mm=part.length_mm)
+    elif kind == "memory":
+        out.update(capacity_gb=part.capacity_gb * count, memory_type=part.memory_type)
+    elif kind == "storage":
+        out.update(capacity_gb=part.capacity_gb, seq_read_mbs=part.seq_read_mbs,
+                   storage_kind=part.kind)
+    elif kind == "cpu":
+        out.update(cores=part.cores, socket=part.socket, tdp_w=part.tdp_w)
+    elif kind == "motherboard":
+        out.update(socket=part.socket, form_factor=part.form_factor,
+                   memory_type=part.memory_type, platform_class=part.platform_class)
+    elif kind == "psu":
+        out.update(watts=part.watts, efficiency=part.efficiency)
+    elif kind == "case":
+        out.update(max_gpu_length_mm=part.max_gpu_length_mm,
+                   expansion_slots=part.expansion_slots)
+    return out
+
+
+def build_dict(build: Build, budget_inr: float, best: Build | None = None) -> dict[str, Any]:
+    return {
+        "total_inr": round(build.total_inr, 2),
+        "left_inr": round(budget_inr - build.total_inr, 2),
+        "power_w": round(build.draw_w),
+        "wall_w": round(build.wall_w),
+        "psu_w": build.psu.watts,
+        "psu_headroom_pct": round(build.psu_headroom_pct, 1),
+        "ram_gb": build.ram_gb,
+        "gpu_count": build.gpu_count,
+        "gpu_slot_positions": list(build.gpu_positions),
+        "total_train_s": round(build.total_train_s, 1),
+        "slower_than_best_pct": (round(slower_pct(build, best), 1) if best else 0.0),
+        "parts": [_part(kind, part, count) for kind, part, count in build.parts()],
+        "targets": [
+            {"recipe": e.recipe_id, "fits": e.fits, "memory_gb": round(e.memory_gb, 2),
+             "batch_size": e.batch_size, "samples_per_s": round(e.samples_per_s, 1),
+             "train_s": round(e.train_s, 1)}
+            for e in build.estimates
+        ],
+    }
+
+
+def slower_pct(build: Build, best: Build) -> float:
+    """How much longer this build takes to train the targets than the best, in percent."""
+    return (build.total_train_s / best.total_train_s - 1.0) * 100.0
+
+
+def speedup_pct(faster: Build, base: Build) -> float:
+    return (base.total_train_s / faster.total_train_s - 1.0) * 100.0
+
+
+def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
+            catalog_info: Mapping[str, Any], display_currency: str, circuit: str) -> dict[str, Any]:
+    best = rec.best
+    req = rec.request
+    builds = []
+    for rank, b in enumerate(rec.builds, start=1):
+        d = build_dict(b, req.budget_inr, best)
+        d["rank"] = rank
+        builds.append(d)
+    upgrade = None
+    if best is not None and rec.upgrade is not None:
+        upgrade = {
+            "extra_inr": round(rec.upgrade.total_inr - best.total_inr, 2),
+            "speedup_pct": round(speedup_pct(rec.upgrade, best), 1),
+            "build": build_dict(rec.upgrade, req.budget_inr),
+        }
+    return {
+        "schema": SCHEMA,
+        "budget": dict(budget),
+        "display_currency": display_currency,
+        "rates": {r.currency: {"inr_per_unit": r.inr_per_unit, "date": r.date.isoformat(),
+                               "source": r.source} for r in catalog.rates},
+        "catalog": dict(catalog_info),
+        "request": {
+            "targets": [t.id for t in req.targets], "gpu_counts": list(req.gpu_counts),
+            "class": req.platform_class, "circuit": circuit, "circuit_w": req.circuit_w,
+            "allow_used": req.allow_used, "allow_legacy": req.allow_legacy,
+        },
+        "builds": builds,
+        "upgrade": upgrade,
+        "cheapest_total_inr": round(rec.cheapest.total_inr, 2) if rec.cheapest else None,
+        "excluded": dict(sorted(rec.excluded.items())),
+    }

@@ -1,0 +1,249 @@
+"""``rigcheck recommend``: a complete, compatible build for a budget, like a PCPartPicker list.
+
+The JSON interface (``--json``) is documented in :mod:`rigcheck.recommend.report`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from rigcheck.ui.common import EXIT_FINDINGS, console, fail, print_json, warn
+
+DEFAULT_MIX_TAG = "default-mix"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _gpu_counts(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "auto":
+        return tuple(range(1, 9))
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 8:
+        fail(f"--gpus '{text}': give a count from 1 to 8, or 'auto' to let rigcheck choose")
+    return (n,)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("recommend")(recommend)
+
+
+def recommend(
+    budget: Annotated[str, typer.Option(
+        "--budget", "-b", help="What you can spend: 125000INR, ₹1,25,000, 1.25 lakh, 5lakh, "
+        "$3000, 1.5k USD, €1400.")],
+    target: Annotated[list[str] | None, typer.Option(
+        "--target", "-t", help="A recipe to train (repeatable); see `rigcheck estimate --help`. "
+        "Default: the recipes tagged default-mix.")] = None,
+    gpus: Annotated[str, typer.Option(
+        "--gpus", help="GPU count: 1..8, or auto (best of 1..8).")] = "1",
+    platform_class: Annotated[str | None, typer.Option(
+        "--class", help="desktop | workstation | server (default: any).")] = None,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, max=20,
+                                     help="Builds to show, best first.")] = 3,
+    currency: Annotated[str, typer.Option(
+        "--currency", help="Display currency (INR figures are always shown too).")] = "INR",
+    catalog_dirs: Annotated[list[Path] | None, typer.Option(
+        "--catalog", help="Overlay a folder of CSVs (same schema), e.g. a shop's price list.")] = None,
+    rate: Annotated[list[str] | None, typer.Option(
+        "--rate", help="Override an exchange rate, e.g. USD=88.5 (INR per unit).")] = None,
+    circuit: Annotated[str, typer.Option(
+        "--circuit", help="Wall circuit: india-16a (2,944 W), india-6a, us-15a (1,440 W), eu-16a."
+    )] = "india-16a",
+    allow_used: Annotated[bool, typer.Option("--allow-used", help="Consider used GPUs.")] = False,
+    allow_legacy: Annotated[bool, typer.Option(
+        "--allow-legacy", help="Consider legacy GPUs (Maxwell, Kepler).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Pick the complete build that trains your targets fastest within the budget."""
+    from rigcheck import catalog as catalog_mod
+    from rigcheck import money, recipes
+    from rigcheck.recommend import Request, report, rules
+    from rigcheck.recommend import recommend as run_search
+    from rigcheck.recommend.speed import perfmodel_estimator
+
+    overrides: dict[str, float] = {}
+    for item in rate or ():
+        try:
+            code, value = money.parse_rate(item)
+        except money.MoneyError as exc:
+            fail(str(exc))
+        overrides[code] = value
+    if platform_class not in (None, "desktop", "workstation", "server"):
+        fail(f"--class '{platform_class}': use desktop, workstation or server")
+    if circuit not in rules.CIRCUITS_W:
+        fail(f"--circuit '{circuit}': use one of {', '.join(rules.CIRCUITS_W)}")
+    counts = _gpu_counts(gpus)
+    try:
+        catalog = catalog_mod.load_catalog(overlays=tuple(catalog_dirs or ()), rates=overrides)
+    except (catalog_mod.CatalogError, FileNotFoundError) as exc:
+        fail(str(exc))
+    rates = catalog_mod.rate_table(catalog)
+    display = currency.upper()
+    if display not in rates:
+        fail(f"--currency '{currency}': no rate for it; use one of {', '.join(sorted(rates))}")
+    try:
+        parsed = money.parse_budget(budget, rates)
+    except money.MoneyError as exc:
+        fail(str(exc))
+    try:
+        known = recipes.load_recipes()
+    except recipes.RecipeError as exc:
+        fail(str(exc))
+    if target:
+        unknown = [t for t in target if t not in known]
+        if unknown:
+            fail(f"unknown target '{unknown[0]}'; known: {', '.join(known)}")
+        targets = tuple(known[t] for t in dict.fromkeys(target))
+    else:
+        targets = tuple(r for r in known.values() if DEFAULT_MIX_TAG in r.tags)
+        if not targets:
+            fail("no --target given and no bundled recipe is tagged default-mix")
+
+    request = Request(
+        budget_inr=parsed.amount_inr, targets=targets, gpu_counts=counts,
+        platform_class=platform_class, circuit_w=rules.CIRCUITS_W[circuit],
+        allow_used=allow_used, allow_legacy=allow_legacy, top=top,
+    )
+    result = run_search(catalog, request, perfmodel_estimator())
+
+    today = date.today()
+    age = catalog_mod.catalog_age_days(catalog, today)
+    oldest, newest = catalog.oldest_price_date(), catalog.newest_price_date()
+    catalog_info = {
+        "sources": list(catalog.sources),
+        "oldest_price_date": oldest.isoformat() if oldest else None,
+        "newest_price_date": newest.isoformat() if newest else None,
+        "age_days": age,
+        "stale": age is not None and age > catalog_mod.STALE_AFTER_DAYS,
+    }
+    budget_info = {"text": budget, "amount": parsed.amount, "currency": parsed.currency,
+                   "inr": parsed.amount_inr}
+    data = report.to_dict(result, budget=budget_info, catalog=catalog, catalog_info=catalog_info,
+                          display_currency=display, circuit=circuit)
+    if as_json:
+        print_json(data)
+    else:
+        _render(data, rates, display)
+    if result.best is None:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+# ---- rendering -------------------------------------------------------------------------------
+
+def _money(inr: float, rates: dict[str, float], display: str) -> str:
+    from rigcheck import money
+    shown = money.format_inr(inr)
+    if display != "INR":
+        shown = f"{money.format_money(inr, display, rates)} ({shown})"
+    return shown
+
+
+_KIND_LABEL = {"gpu": "GPU", "cpu": "CPU", "motherboard": "Motherboard", "memory": "Memory",
+               "storage": "Storage", "psu": "Power supply", "case": "Case"}
+
+
+def _item(p: dict[str, Any]) -> str:
+    count = f"{p['count']} × " if p["count"] > 1 else ""
+    extra = {
+        "gpu": lambda: f" ({p['vram_gb']:g} GB, {p['tdp_w']:g} W, {p['slot_width']}-slot)",
+        "cpu": lambda: f" ({p['cores']} cores, {p['socket']})",
+        "memory": lambda: f" ({p['capacity_gb']} GB {p['memory_type']})",
+        "storage": lambda: f" ({p['capacity_gb']:,} GB, {p['seq_read_mbs']:,} MB/s)",
+        "psu": lambda: f" ({p['efficiency']})",
+        "motherboard": lambda: f" ({p['form_factor']}, {p['memory_type']})",
+        "case": lambda: f" (GPU ≤ {p['max_gpu_length_mm']} mm, {p['expansion_slots']} slots)",
+    }[p["kind"]]()
+    return f"{count}{p['name']}{extra}"
+
+
+def _build_table(b: dict[str, Any], rates: dict[str, float], display: str) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("Type")
+    table.add_column("Item", overflow="fold")
+    table.add_column("Price", justify="right")
+    table.add_column("Seen", style="dim")
+    for p in b["parts"]:
+        mark = "≈" if p["price_kind"] == "derived" else ""
+        table.add_row(_KIND_LABEL[p["kind"]], _item(p),
+                      mark + _money(p["price_inr"], rates, display),
+                      f"{p['price_kind']} {p['price_date']}")
+    table.add_row("", Text("Total", style="bold"),
+                  Text(_money(b["total_inr"], rates, display), style="bold"), "")
+    return table
+
+
+def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None:
+    out = console()
+    budget = data["budget"]
+    cat = data["catalog"]
+    req = data["request"]
+    out.print(f"[bold]Budget[/] {_money(budget['inr'], rates, display)}"
+              f"  ·  targets: {', '.join(req['targets'])}"
+              f"  ·  GPUs: {'auto' if len(req['gpu_counts']) > 1 else req['gpu_counts'][0]}"
+              f"  ·  class: {req['class'] or 'any'}")
+    out.print(f"[dim]Catalog prices seen {cat['oldest_price_date']} … {cat['newest_price_date']}"
+              f" ({', '.join(cat['sources'])}); ≈ marks INR derived from USD at the dated rate.[/]")
+    if cat["stale"]:
+        warn(f"the newest catalog price is {cat['age_days']} days old; prices move fast: "
+             "overlay a current price list with --catalog DIR")
+    builds = data["builds"]
+    if not builds:
+        cheapest = data["cheapest_total_inr"]
+        if cheapest is None:
+            out.print("[red]No compatible build exists in the catalog for these targets.[/]")
+            for gpu, why in list(data["excluded"].items())[:8]:
+                out.print(f"  [dim]{gpu}: {why}[/]")
+        else:
+            out.print(f"[red]No complete build fits {_money(budget['inr'], rates, display)}.[/] "
+                      f"The cheapest complete build for these targets costs "
+                      f"{_money(cheapest, rates, display)}.")
+        return
+    best = builds[0]
+    out.print()
+    out.print(_build_table(best, rates, display))
+    out.print(f"Left of budget: {_money(best['left_inr'], rates, display)}")
+    out.print(f"Power: ~{best['power_w']} W sustained, ~{best['wall_w']} W at the wall; "
+              f"{best['psu_w']} W PSU ({best['psu_headroom_pct']:.0f}% headroom); "
+              f"circuit {req['circuit']} ({req['circuit_w']:,.0f} W)")
+    gpu = best["parts"][0]
+    out.print()
+    out.print(f"[bold]Why this GPU[/] ({gpu['name']}):")
+    for t in best["targets"]:
+        per_speed = best["total_inr"] / t["samples_per_s"] if t["samples_per_s"] else 0
+        out.print(f"  {t['recipe']}: fits ({t['memory_gb']:.1f} of {gpu['vram_gb']:g} GB at batch "
+                  f"{t['batch_size']}), ~{t['samples_per_s']:,.0f} samples/s, "
+                  f"{_duration(t['train_s'])} to train; "
+                  f"{_money(per_speed, rates, display)} per sample/s")
+    out.print("  [dim]Speeds: rigcheck's calibrated performance model (`rigcheck estimate`).[/]")
+    if len(builds) > 1:
+        out.print()
+        out.print("[bold]Runner-up builds[/]")
+        for b in builds[1:]:
+            g = b["parts"][0]
+            count = f"{g['count']} × " if g["count"] > 1 else ""
+            out.print(f"  {b['rank']}. {count}{g['name']}: {_money(b['total_inr'], rates, display)}"
+                      f", {b['slower_than_best_pct']:.0f}% slower")
+    upgrade = data["upgrade"]
+    if upgrade:
+        g = upgrade["build"]["parts"][0]
+        count = f"{g['count']} × " if g["count"] > 1 else ""
+        out.print()
+        out.print(f"[bold]For {_money(upgrade['extra_inr'], rates, display)} more[/]: "
+                  f"{count}{g['name']} build, +{upgrade['speedup_pct']:.0f}% speed")
