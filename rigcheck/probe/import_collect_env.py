@@ -306,6 +306,10 @@ def _parse_gpus(values: dict[str, str], blocks: dict[str, list[str]], caps: dict
         nv.available = True
         nv.gpu_count = len(nvidia)
         nv.gpus = [GpuFacts(index=i, name=n, compute_capability=caps.get(n)) for i, n in nvidia]
+    elif "GPU models and configuration" not in values and "Nvidia driver version" not in values:
+        # The paste is cut before these lines (pytorch/pytorch#112553 is): unknown, not absent.
+        nv.error = NOT_IN_THIS_PASTE
+        facts.not_collected["nvml.gpus"] = facts.not_collected["gpus"] = NOT_IN_THIS_PASTE
     elif driver is None:
         nv.available = False
         nv.error = ("collect_env found no NVIDIA GPU or driver ('Could not collect' from "
@@ -333,6 +337,9 @@ def parse_collect_env(text: str) -> Facts:
     m = re.search(r"\+rocm(\d+\.\d+)", version or "")
     t.hip_build = major_minor(rocm) or (m.group(1) if m else None)
     t.cuda_available = parse_bool(values.get("Is CUDA available"))
+    if t.cuda_available is None and t.cuda_init_error:
+        # torch prints "CUDA initialization: ..." from is_available() when it returns False.
+        t.cuda_available = False
 
     _parse_platform(values, facts)
     py = value_or_none(values.get("Python version"))

@@ -111,17 +111,47 @@ def parse_text(text: str, where: str = "paste") -> Facts:
         )
     if kind == "json":
         return from_json(cleaned, where)
-    if kind == "collect_env":
-        from rigcheck.probe.import_collect_env import parse_collect_env
-        facts = parse_collect_env(cleaned)
-    elif kind == "nvidia-smi":
-        from rigcheck.probe.import_nvidia_smi import parse_nvidia_smi
-        facts = parse_nvidia_smi(cleaned)
-    else:
-        from rigcheck.probe.import_nvidia_smi import parse_nvidia_smi_q
-        facts = parse_nvidia_smi_q(cleaned)
+    from rigcheck.probe.import_collect_env import parse_collect_env
+    from rigcheck.probe.import_nvidia_smi import parse_nvidia_smi, parse_nvidia_smi_q
+
+    parser = {"collect_env": parse_collect_env, "nvidia-smi": parse_nvidia_smi,
+              "nvidia-smi-q": parse_nvidia_smi_q}[kind]
+    try:
+        facts = parser(cleaned)
+    except Exception as exc:  # a parser bug on odd input must end as one line, not a traceback
+        raise FactsError(f"{where}: looks like {kind} output but could not be read "
+                         f"({type(exc).__name__}: {exc})") from None
+    if kind == "collect_env" and _SMI_HEADER.search(cleaned):
+        _merge_smi(facts, parse_nvidia_smi(cleaned))
     facts.origin_note = where
     return facts
+
+
+def _merge_smi(facts: Facts, smi: Facts) -> None:
+    """An issue often pastes collect_env and nvidia-smi together: take the table's GPU facts."""
+    import dataclasses
+
+    nv = facts.nvml
+    nv.driver_version = nv.driver_version or smi.nvml.driver_version
+    nv.cuda_driver_version = nv.cuda_driver_version or smi.nvml.cuda_driver_version
+    by_index = {g.index: g for g in nv.gpus}
+    for sg in smi.nvml.gpus:
+        g = by_index.get(sg.index)
+        if g is None:
+            nv.gpus.append(sg)
+            continue
+        for f in dataclasses.fields(sg):
+            if getattr(g, f.name) is None and getattr(sg, f.name) is not None:
+                setattr(g, f.name, getattr(sg, f.name))
+        g.field_errors.update(sg.field_errors)
+    if smi.nvml.gpus:
+        nv.available = True
+        nv.gpu_count = len(nv.gpus)
+    for key in list(facts.not_collected):
+        name = key.split(".")[-1]
+        if (key in ("nvml.cuda_driver_version",) and nv.cuda_driver_version) or any(
+                getattr(g, name, None) is not None for g in nv.gpus if "." not in key):
+            del facts.not_collected[key]
 
 
 def load_facts_file(path: Path) -> Facts:

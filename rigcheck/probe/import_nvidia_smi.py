@@ -1,0 +1,371 @@
+"""Parse pasted ``nvidia-smi`` (the table) and ``nvidia-smi -q`` output into :class:`Facts`.
+
+The table has changed over the years and both layouts are read: two rows per GPU before ~R455,
+three (with "MIG M.") after; "TCC/WDDM" instead of "Persistence-M" on Windows; "KMD Version" /
+"CUDA UMD Version" in the header from R610; WSL prints two versions ("NVIDIA-SMI 515.65.01" is
+the Linux-side tool, "Driver Version: 516.94" the Windows driver); long names are cut to
+"NVIDIA GeForce ...". The "Volatile Uncorr. ECC" column is a count when ECC is on, "Off" when it
+is off and "N/A" when the GPU has none.
+
+``-q`` is an indented ``Key : Value`` tree; fragments (a paste that starts mid-GPU) are read too.
+Serial numbers and UUIDs are redacted. Field meanings: ``nvidia-smi --help-query-gpu`` and NVML's
+documentation (a PCIe link that is below its maximum at idle is power saving, not a fault).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rigcheck.facts import Facts, GpuFacts, GpuProcess
+from rigcheck.probe.import_collect_env import (
+    cuda_from_wheel_tag,
+    mark_not_collected,
+    parse_bool,
+    pip_show_torch,
+    value_or_none,
+)
+from rigcheck.probe.importers import REDACTED
+
+NOT_IN_SMI = "not in an nvidia-smi paste"
+NOT_IN_SMI_Q = "not in this nvidia-smi -q paste"
+
+_COMPUTE_MODES = {"default": "Default", "e. process": "Exclusive_Process",
+                  "exclusive_process": "Exclusive_Process", "e. thread": "Exclusive_Thread",
+                  "exclusive_thread": "Exclusive_Thread", "prohibited": "Prohibited"}
+
+# nvidia-smi -q "Clocks Throttle Reasons" / "Clocks Event Reasons" labels -> NVML names.
+_REASONS = {
+    "idle": "GpuIdle", "applications clocks setting": "ApplicationsClocksSetting",
+    "sw power cap": "SwPowerCap", "hw slowdown": "HwSlowdown",
+    "hw thermal slowdown": "HwThermalSlowdown", "hw power brake slowdown": "HwPowerBrakeSlowdown",
+    "sync boost": "SyncBoost", "sw thermal slowdown": "SwThermalSlowdown",
+    "display clock setting": "DisplayClockSetting", "unknown": "Unknown",
+}
+
+
+def _num(v: str | None) -> float | None:
+    m = re.match(r"\s*(-?\d+(?:\.\d+)?)", v or "")
+    return float(m.group(1)) if m else None
+
+
+def _int(v: str | None) -> int | None:
+    n = _num(v)
+    return int(n) if n is not None else None
+
+
+def _torch_from_pip_show(text: str, facts: Facts) -> bool:
+    version = pip_show_torch(text)
+    if not version:
+        return False
+    facts.torch.installed = True
+    facts.torch.version = version
+    facts.torch.cuda_build = cuda_from_wheel_tag(version)
+    return True
+
+
+def _finish(facts: Facts, reason: str, text: str) -> Facts:
+    has_torch = _torch_from_pip_show(text, facts)
+    for section in ("host", "python", "driver") + (() if has_torch else ("torch",)):
+        getattr(facts, section).error = reason
+        facts.not_collected[section] = reason
+    facts.not_collected["env"] = reason
+    facts.not_collected["python.env"] = reason
+    facts.not_collected["nvml.p2p"] = reason
+    mark_not_collected(facts, reason, skip_sections={"host", "python", "driver"}
+                       | (set() if has_torch else {"torch"}))
+    return facts
+
+
+# ---- the table --------------------------------------------------------------------------------
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _gpu_row1(cells: list[str]) -> GpuFacts | None:
+    if len(cells) != 3:
+        return None
+    m = re.match(r"^(\d+)\s+(.+?)\s+(On|Off|WDDM|TCC|N/A)$", cells[0])
+    if not m:
+        return None
+    g = GpuFacts(index=int(m.group(1)), name=m.group(2).strip())
+    g.persistence_mode = parse_bool(m.group(3))   # WDDM/TCC (Windows driver model) -> None
+    if m.group(3) in ("WDDM", "TCC"):
+        g.field_errors["persistence_mode"] = f"Windows driver model {m.group(3)}; no persistence mode"
+    if g.name.endswith("..."):
+        g.field_errors["name"] = "cut short by nvidia-smi's table"
+    m = re.match(r"^(\S+)\s+(On|Off)$", cells[1])
+    if m:
+        g.pci_bus_id = m.group(1)
+        g.display_active = parse_bool(m.group(2))
+    ecc = cells[2]
+    if ecc.isdigit():
+        g.ecc_mode_current, g.ecc_uncorrected_volatile = True, int(ecc)
+    elif ecc == "Off":
+        g.ecc_mode_current = False
+    else:
+        g.field_errors["ecc_mode_current"] = "N/A in nvidia-smi: no ECC on this GPU"
+    return g
+
+
+def _gpu_row2(cells: list[str], g: GpuFacts) -> None:
+    m = re.match(r"^(\S+)\s+(\S+)\s+(P\d+|\S+)\s+(\S+)\s*/\s*(\S+)$", cells[0])
+    if m:
+        g.fan_pct = _num(m.group(1))
+        g.temperature_c = _num(m.group(2))
+        g.power_draw_w = _num(m.group(4))
+        g.power_limit_w = _num(m.group(5))
+    m = re.match(r"^(\d+)MiB\s*/\s*(\d+)MiB$", cells[1])
+    if m:
+        g.memory_used_mib, g.memory_total_mib = float(m.group(1)), float(m.group(2))
+    m = re.match(r"^(\d+%|N/A)\s+(.+)$", cells[2])
+    if m:
+        g.utilization_gpu_pct = _num(m.group(1))
+        g.compute_mode = _COMPUTE_MODES.get(m.group(2).strip().lower(), m.group(2).strip())
+
+
+_PROC = re.compile(r"^\|\s+(\d+)\s+(?:(\S+)\s+(\S+)\s+)?(\d+|N/A)\s+(C\+G|C|G)\s+(.+?)\s+(\d+MiB|N/A)\s*\|$")
+
+
+def parse_nvidia_smi(text: str) -> Facts:
+    """Facts from the ``nvidia-smi`` table (text already passed through clean_paste)."""
+    facts = Facts(origin="nvidia-smi", redacted=True)
+    nv = facts.nvml
+    m = re.search(r"(?:Driver|KMD) Version:\s*([\d.]+)", text)
+    nv.driver_version = m.group(1) if m else None
+    m = re.search(r"CUDA (?:UMD )?Version:\s*([\d.]+)", text)
+    nv.cuda_driver_version = m.group(1) if m else None
+    lines = text.split("\n")
+    gpus: list[GpuFacts] = []
+    current: GpuFacts | None = None
+    row = 0
+    in_procs = False
+    procs_seen = False
+    for line in lines:
+        s = line.strip()
+        if "Processes:" in s:
+            in_procs, procs_seen = True, True
+            continue
+        if "MIG devices:" in s:
+            in_procs = False
+            continue
+        if not s.startswith("|"):
+            current = None if s.startswith("+") else current
+            continue
+        if in_procs:
+            pm = _PROC.match(s)
+            if pm:
+                idx = int(pm.group(1))
+                name = pm.group(6).strip()
+                proc = GpuProcess(
+                    pid=int(pm.group(4)) if pm.group(4).isdigit() else -1,
+                    name=re.split(r"[\\/]", name)[-1],     # paths shortened to the basename
+                    used_mib=_num(pm.group(7)),
+                    kind="graphics" if pm.group(5) == "G" else "compute",
+                )
+                for g in gpus:
+                    if g.index == idx:
+                        g.processes = (g.processes or []) + [proc]
+            continue
+        cells = _cells(s)
+        g = _gpu_row1(cells)
+        if g is not None:
+            gpus.append(g)
+            current, row = g, 1
+            continue
+        if current is not None and len(cells) == 3:
+            row += 1
+            if row == 2:
+                _gpu_row2(cells, current)
+            elif row == 3 and cells[2] in ("Enabled", "Disabled"):
+                current.mig_mode_current = cells[2] == "Enabled"
+    if procs_seen and re.search(r"No running processes found", text):
+        for g in gpus:
+            g.processes = []
+    nv.gpus = gpus
+    nv.available = bool(gpus) or nv.driver_version is not None
+    nv.gpu_count = len(gpus) if gpus else None
+    if not gpus:
+        facts.not_collected["nvml.gpus"] = "no GPU rows in this nvidia-smi paste (cut short?)"
+    if not procs_seen:
+        facts.not_collected["processes"] = "the paste does not include the Processes table"
+    elif any(g.processes is None for g in gpus):
+        facts.not_collected["processes"] = "the Processes table in the paste is cut short"
+    return _finish(facts, NOT_IN_SMI, text)
+
+
+# ---- nvidia-smi -q ----------------------------------------------------------------------------
+
+def _tree(lines: list[str]) -> list[tuple[list[str], str]]:
+    """Flatten the indented tree to (path, value) pairs; section headers have value ''."""
+    out: list[tuple[list[str], str]] = []
+    stack: list[tuple[int, str]] = []
+    for line in lines:
+        if not line.strip() or "NVSMI LOG" in line:
+            continue
+        indent = len(line) - len(line.lstrip())
+        # Values are separated by " : "; a line without it is a section header (the GPU
+        # header "GPU 00000000:41:00.0" has colons of its own).
+        key, _, val = line.strip().partition(" : ")
+        key = key.strip()
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        path = [k for _, k in stack] + [key]
+        out.append((path, val.strip()))
+        if not val.strip():
+            stack.append((indent, key))
+    return out
+
+
+def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | None) -> GpuFacts:
+    g = GpuFacts(index=index, pci_bus_id=bus_id)
+    reasons: list[str] = []
+    reasons_seen = False
+    proc: dict[str, str] = {}
+    procs: list[GpuProcess] | None = None
+    ecc = {"unc": 0, "cor": 0, "seen_unc": False, "seen_cor": False}
+
+    def flush_proc() -> None:
+        nonlocal procs
+        if proc.get("process id"):
+            procs = (procs or []) + [GpuProcess(
+                pid=_int(proc["process id"]) or -1,
+                name=re.split(r"[\\/]", proc.get("name", ""))[-1] or None,
+                used_mib=_num(proc.get("used gpu memory")),
+                kind="graphics" if proc.get("type") == "G" else "compute")]
+        proc.clear()
+
+    for path, val in pairs:
+        p = [x.lower() for x in path]
+        key, parent = p[-1], (p[-2] if len(p) > 1 else "")
+        v = value_or_none(val)
+        if key == "product name":
+            g.name = v
+        elif key == "display active":
+            g.display_active = parse_bool(val)
+        elif key == "persistence mode":
+            g.persistence_mode = parse_bool(val)
+        elif parent == "mig mode" and key in ("current", "pending"):
+            setattr(g, f"mig_mode_{key}", parse_bool(val))
+        elif key == "serial number":
+            g.serial = REDACTED if v else None
+        elif key == "gpu uuid":
+            g.uuid = REDACTED if v else None
+        elif key == "bus id":
+            g.pci_bus_id = v
+        elif parent in ("pcie generation", "?gen") and key in ("max", "current"):
+            setattr(g, f"pcie_gen_{key}", _int(v))
+        elif parent == "link width" and key in ("max", "current"):
+            setattr(g, f"pcie_width_{key}", _int(v))
+        elif parent in ("clocks throttle reasons", "clocks event reasons") or (
+                len(p) > 2 and p[-3] in ("clocks throttle reasons", "clocks event reasons")):
+            reasons_seen = True
+            if parse_bool(val) is True and key in _REASONS:
+                reasons.append(_REASONS[key])
+        elif parent == "fb memory usage" and key in ("total", "used"):
+            setattr(g, f"memory_{key}_mib", _num(v))
+        elif key == "compute mode":
+            g.compute_mode = _COMPUTE_MODES.get((v or "").lower(), v)
+        elif parent == "utilization" and key == "gpu":
+            g.utilization_gpu_pct = _num(v)
+        elif key == "fan speed":
+            g.fan_pct = _num(v)
+        elif parent == "ecc mode" and key in ("current", "pending"):
+            setattr(g, f"ecc_mode_{key}", parse_bool(val))
+        elif "ecc errors" in p and "volatile" in p and v is not None:
+            n = _int(v)
+            if n is not None and (key == "total" and "double bit" in p or "uncorrectable" in key):
+                ecc["unc"], ecc["seen_unc"] = ecc["unc"] + n, True
+            elif n is not None and (key == "total" and "single bit" in p or "correctable" in key):
+                ecc["cor"], ecc["seen_cor"] = ecc["cor"] + n, True
+        elif parent == "retired pages" or "retired pages" in p:
+            if key == "single bit ecc":
+                g.retired_pages_sbe = _int(v)
+            elif key == "double bit ecc":
+                g.retired_pages_dbe = _int(v)
+            elif key == "pending" or key == "pending page blacklist":
+                g.retired_pages_pending = parse_bool(val)
+        elif parent == "remapped rows":
+            if key == "correctable error":
+                g.remapped_rows_correctable = _int(v)
+            elif key == "uncorrectable error":
+                g.remapped_rows_uncorrectable = _int(v)
+            elif key == "pending":
+                g.remapped_rows_pending = parse_bool(val)
+            elif key == "remapping failure occurred":
+                g.remapped_rows_failure = parse_bool(val)
+        elif key == "gpu current temp":
+            g.temperature_c = _num(v)
+        elif key == "gpu slowdown temp":
+            g.temperature_slowdown_c = _num(v)
+        elif key == "power draw" and ("power readings" in parent):
+            g.power_draw_w = _num(v)
+        elif key in ("power limit", "current power limit", "enforced power limit") and "power readings" in parent:
+            g.power_limit_w = g.power_limit_w if key == "power limit" and g.power_limit_w else _num(v)
+        elif key == "default power limit":
+            g.power_default_limit_w = _num(v)
+        elif key == "max power limit":
+            g.power_max_limit_w = _num(v)
+        elif parent == "clocks" and key == "sm":
+            g.sm_clock_mhz = _num(v)
+        elif parent == "max clocks" and key == "sm":
+            g.sm_clock_max_mhz = _num(v)
+        elif key == "processes":
+            procs = [] if (v or "").lower() == "none" else procs
+        elif "processes" in p and key in ("process id", "type", "name", "used gpu memory"):
+            if key == "process id":
+                flush_proc()
+            proc[key] = val
+    flush_proc()
+    if ecc["seen_unc"]:
+        g.ecc_uncorrected_volatile = ecc["unc"]
+    if ecc["seen_cor"]:
+        g.ecc_corrected_volatile = ecc["cor"]
+    if reasons_seen:
+        g.throttle_reasons = reasons
+    g.processes = procs
+    return g
+
+
+def parse_nvidia_smi_q(text: str) -> Facts:
+    """Facts from ``nvidia-smi -q`` text (already passed through clean_paste)."""
+    facts = Facts(origin="nvidia-smi-q", redacted=True)
+    nv = facts.nvml
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    # Keep only the -q body: from the LOG header, or from the first indented "Key : Value".
+    start = next((i for i, ln in enumerate(lines) if "NVSMI LOG" in ln), None)
+    if start is None:
+        start = next((i for i, ln in enumerate(lines) if re.match(r"^\s+\S.*\s:\s", ln)), 0)
+    lines = lines[start:]
+    pairs = _tree(lines)
+    # A fragment that starts inside "PCIe Generation" (its Max/Current before "Link Width")
+    # has no parent for those two lines; name it so they are read as the generation.
+    if pairs and pairs[0][0][-1].lower() in ("max", "current") and len(pairs[0][0]) == 1:
+        for path, _ in pairs:
+            if len(path) != 1 or path[0].lower() not in ("max", "current"):
+                break
+            path.insert(0, "?gen")
+    top = {p[0].lower(): v for p, v in pairs if len(p) == 1}
+    nv.driver_version = value_or_none(top.get("driver version"))
+    nv.cuda_driver_version = value_or_none(top.get("cuda version"))
+    groups: list[tuple[str | None, list[tuple[list[str], str]]]] = []
+    for path, val in pairs:
+        head = path[0]
+        if re.match(r"^GPU [0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d$", head):
+            if not groups or groups[-1][0] != head:
+                groups.append((head, []))
+            if len(path) > 1:
+                groups[-1][1].append((path[1:], val))
+        elif head.lower() not in ("timestamp", "driver version", "cuda version", "attached gpus"):
+            if not groups or groups[-1][0] is not None:
+                groups.append((None, []))
+            groups[-1][1].append((path, val))
+    gpus = [_gpu_from_q(ps, i, head[4:] if head else None) for i, (head, ps) in enumerate(groups)]
+    nv.gpus = gpus
+    attached = _int(top.get("attached gpus"))
+    nv.gpu_count = attached if attached is not None else (len(gpus) or None)
+    nv.available = bool(gpus) or nv.driver_version is not None
+    if any(head is None for head, _ in groups):
+        facts.not_collected["nvml.gpus[].index"] = (
+            "the paste starts inside a GPU's section; its index and bus id are not in it")
+    return _finish(facts, NOT_IN_SMI_Q, text)
