@@ -358,13 +358,16 @@ def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | Non
     """
     today = today or date.today()
     if base is None:
-        folders = [(paths.catalog_dir(), "catalog", False)]
+        try:
+            folders = [(paths.catalog_dir(), "catalog", False)]
+        except FileNotFoundError as exc:
+            raise CatalogError(str(exc)) from None
     else:
         folders = [(Path(base), str(base), False)]
     folders += [(Path(o), str(o), True) for o in overlays]
-    for folder, shown, _ in folders[1:]:
+    for folder, shown, _ in folders:
         if not folder.is_dir():
-            raise CatalogError(f"{shown}: not a folder (--catalog takes a folder of CSV files)")
+            raise CatalogError(f"{shown}: not a folder (a catalog is a folder of CSV files)")
     tables: dict[str, dict[str, _Row]] = {kind: {} for kind in FILES}
     for folder, shown, overlay in folders:
         for kind in FILES:

@@ -318,6 +318,17 @@ def test_overlay_cross_file_rules_hold_after_merge(base, tmp_path):
 def test_overlay_must_be_a_folder(base, tmp_path):
     with pytest.raises(CatalogError, match="not a folder"):
         load(base, overlays=[tmp_path / "nope"])
+    with pytest.raises(CatalogError, match="not a folder"):
+        load(tmp_path / "nope")
+
+
+def test_missing_bundled_folder_is_a_catalog_error(monkeypatch):
+    def missing():
+        raise FileNotFoundError("rigcheck's bundled 'catalog' folder is missing")
+
+    monkeypatch.setattr(cat.paths, "catalog_dir", missing)
+    with pytest.raises(CatalogError, match="bundled 'catalog' folder is missing"):
+        load_catalog()
 
 
 # ----- helpers ----------------------------------------------------------------------------------

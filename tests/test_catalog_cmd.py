@@ -62,6 +62,7 @@ def test_sort_by_inr_per_vram_gb(fixture_catalog):
     values = [i["inr_per_vram_gb"] for i in data["items"]]
     assert values == sorted(values)
     assert ids(data)[0] == "rtx-3060-12gb" and ids(data)[-1] == "tesla-k40"
+    assert ids(run_json("gpus", "--sort", "price"))[0] == "rtx-3060-12gb"
     desc = run_json("gpus", "--sort", "inr_per_vram_gb", "--desc", "--limit", "2")
     assert ids(desc) == ["tesla-k40", "a100-80gb-pcie"]
 
@@ -113,6 +114,10 @@ def test_currency_usd_shows_quoted_usd_and_converts_the_rest(fixture_catalog):
     shown = items["rtx-3060-12gb"]["price_display"]
     assert shown["approximate"] and shown["amount"] == pytest.approx(28000 / 88, abs=0.01)
     assert items["rtx-3060-12gb"]["price_inr"] == 28000  # INR always present in JSON
+    # a derived row's USD figure is the quote its INR came from: shown as is
+    assert items["rtx-4060-ti-16gb"]["price_display"] == {"currency": "USD", "amount": 499.0,
+                                                          "approximate": False}
+    assert items["tesla-k40"]["price_display"]["amount"] == 5499.0
 
 
 def test_rate_override_and_overlay(fixture_catalog, tmp_path):

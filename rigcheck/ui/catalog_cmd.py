@@ -165,6 +165,7 @@ def select(rows: list[dict[str, Any]], kind: str, filters: list[Filter], sort: s
            desc: bool, limit: int | None) -> list[dict[str, Any]]:
     """Filter, sort (empty values last either way) and cut; raises :class:`UsageError`."""
     columns = sorted({k for row in rows for k in row})
+    sort = "price_inr" if sort and sort.lower() == "price" else sort
     for name in [f.column for f in filters] + ([sort.lower()] if sort else []):
         if rows and name not in columns:
             raise UsageError(f"unknown column {name!r} for {kind}; columns: {', '.join(columns)}")
@@ -187,7 +188,8 @@ def select(rows: list[dict[str, Any]], kind: str, filters: list[Filter], sort: s
 
 
 def _price_display(row: dict[str, Any], currency: str, rates: dict[str, float]) -> dict[str, Any]:
-    if currency == "USD" and row["price_usd"] is not None and row["price_kind"] != "derived":
+    if currency == "USD" and row["price_usd"] is not None:
+        # The USD figure is the quote itself (a derived row's INR was computed from it).
         return {"currency": "USD", "amount": row["price_usd"], "approximate": False}
     amount = money.convert(row["price_inr"], currency, rates)
     approximate = currency != "INR" or row["price_kind"] == "derived"
@@ -306,8 +308,6 @@ def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int
     try:
         catalog = cat.load_catalog(overlays=overlays, rates=overrides)
     except cat.CatalogError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except FileNotFoundError as exc:  # the bundled folder itself is missing
         fail(str(exc), EXIT_USAGE)
     rates = cat.rate_table(catalog)
     code = currency.strip().upper()
