@@ -19,7 +19,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Plain click help: typer's rich help imports rich.markdown and markdown_it (~100 ms), which
+    # would break the 0.3 s start-up goal of `rigcheck --help` (benchmarks/startup.py).
+    rich_markup_mode=None,
 )
 
 # Each module registers its own commands; the modules import their heavy dependencies lazily.
