@@ -24,6 +24,7 @@ CATEGORIES: dict[str, str] = {
     "containers_wsl": "Containers and WSL",
     "performance": "Performance settings",
     "readiness": "Readiness for target recipes",
+    "active": "Active tests (--deep)",
 }
 
 

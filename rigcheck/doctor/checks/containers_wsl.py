@@ -46,6 +46,9 @@ def nvidia_runtime(facts: Facts, ctx) -> object:
     if not nodes:
         why = "NVIDIA_VISIBLE_DEVICES is unset" if nvd is None else f"NVIDIA_VISIBLE_DEVICES={nvd!r}"
         torch_gpu = bool(facts.torch.cuda_build)
+        if not torch_gpu and nvd is None:
+            return skip(f"no GPU asked for in this {h.container} container (torch is not a CUDA "
+                        "build, NVIDIA_VISIBLE_DEVICES unset)")
         out = fail if torch_gpu and nvd is not None else warn
         return out(
             f"no /dev/nvidia* in this {h.container} container and {why}",

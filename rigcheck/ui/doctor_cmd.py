@@ -1,0 +1,218 @@
+"""``rigcheck doctor``: diagnose this machine (or a facts file / pasted output) for deep learning.
+
+Usage::
+
+    rigcheck doctor [--facts FILE] [-v] [--json] [--deep] [--target RECIPE]... [--data-dir DIR]...
+
+Without ``--facts`` the facts are probed fresh (``rigcheck.probe.collect.collect_facts``). With it,
+FILE may be a rigcheck facts file (``rigcheck probe --json -o f.json``), the text that
+``python -m torch.utils.collect_env`` prints, or ``nvidia-smi`` / ``nvidia-smi -q`` output; checks
+the text cannot answer are listed as skipped with the reason.
+
+Output: one line per category, flutter-doctor style: ``[✓]`` ok, ``[!]`` warnings, ``[✗]``
+failures, ``[☠]`` a check crashed, ``[-]`` everything skipped; problems are indented under their
+category with the values found, the reason and the fix. ``-v`` lists every check.
+
+JSON (``--json``, a stable interface; every check is listed, skipped ones included)::
+
+    {"schema": 1,
+     "findings": [{"id": "driver.nouveau", "category": "driver",
+                   "status": "ok" | "warn" | "fail" | "skip" | "crash",
+                   "summary": "...", "detail": "...", "fix": "...", "source": "https://..." | null}],
+     "summary": {"checks": 58, "counts": {"crash": 0, "fail": 1, "warn": 2, "ok": 20, "skip": 35},
+                 "categories": {"driver": "ok", ...}, "categories_with_issues": 2, "failed": true},
+     "facts_origin": {"origin": "probe" | "collect_env" | "nvidia-smi" | "nvidia-smi-q",
+                      "note": "file name or null", "collected_at": "ISO time or null"},
+     "targets": ["recipe-id", ...]}
+
+With ``--deep`` the findings include the active tests (category ``active``, ids ``deep.*``).
+
+Exit codes: 0 nothing failed; 1 a check failed or crashed; 2 usage error, unknown recipe, or an
+unreadable/truncated facts file (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rigcheck.ui.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, console, fail, print_json
+
+JSON_SCHEMA = 1
+MARK = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"),
+        "crash": ("☠", "red"), "skip": ("-", "dim")}
+
+
+def _load_facts(path: Path | None, data_dirs: list[Path]) -> Any:
+    from rigcheck.facts import FactsError
+
+    if path is not None:
+        try:
+            from rigcheck.probe.importers import load_facts_file
+        except ImportError:
+            from rigcheck.facts import from_json
+
+            def load_facts_file(p: Path) -> Any:
+                try:
+                    return from_json(p.read_text(encoding="utf-8"), str(p))
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise FactsError(f"{p}: cannot read: {exc}") from None
+        try:
+            return load_facts_file(path)
+        except FactsError as exc:
+            fail(str(exc), EXIT_USAGE)
+        except OSError as exc:
+            fail(f"{path}: cannot read: {exc.strerror or exc}", EXIT_USAGE)
+    try:
+        from rigcheck.probe.collect import collect_facts
+    except ImportError as exc:
+        fail(f"probing this machine is not available in this build ({exc}); "
+             "use --facts FILE with a facts file or a collect_env paste", EXIT_USAGE)
+    try:
+        return collect_facts(data_dirs=[str(d) for d in data_dirs])
+    except TypeError:  # an older collect_facts without data_dirs
+        return collect_facts()
+
+
+def _targets(ids: list[str]) -> list[Any]:
+    if not ids:
+        return []
+    from rigcheck.recipes import RecipeError, get_recipe, load_recipes
+
+    try:
+        recipes = load_recipes()
+    except (RecipeError, FileNotFoundError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    out = []
+    for rid in ids:
+        if rid not in recipes:
+            try:
+                get_recipe(rid)
+            except RecipeError as exc:
+                fail(str(exc), EXIT_USAGE)
+        out.append(recipes[rid])
+    return out
+
+
+def _predictions(facts: Any, targets: list[Any]) -> dict[str, Any]:
+    """Ask the performance model about each target on this machine's GPU, where it can answer."""
+    if not targets:
+        return {}
+    names = [g.name for g in facts.nvml.gpus if g.name and not g.lost]
+    names += [d.name for d in facts.torch.devices if d.name]
+    if not names:
+        return {}
+    try:
+        from rigcheck import perfmodel
+        from rigcheck.catalog import load_catalog
+
+        predict, match_gpu = perfmodel.predict, perfmodel.match_gpu
+        catalog = load_catalog()
+        gpu = match_gpu(catalog, names[0])
+    except Exception:  # the model is optional: readiness falls back to the recipe's own figures
+        return {}
+    if gpu is None:
+        return {}
+    out = {}
+    for r in targets:
+        try:
+            out[r.id] = predict(r, gpu)
+        except Exception:
+            continue
+    return out
+
+
+def _render(findings: list[Any], facts: Any, verbose: bool) -> None:
+    from rigcheck.doctor import CATEGORIES, summarize
+
+    con = console()
+    origin = facts.origin if facts.origin != "probe" else "this machine"
+    note = f" ({facts.origin_note})" if facts.origin_note else ""
+    con.print(f"Doctor summary for {origin}{note}"
+              + ("" if verbose else " (to see every check, run rigcheck doctor -v):"))
+    summary = summarize(findings)
+    for cat, title in CATEGORIES.items():
+        items = [f for f in findings if f.category == cat]
+        if not items:
+            continue
+        state = summary["categories"][cat]
+        mark, color = MARK[state]
+        n_ok = sum(f.status == "ok" for f in items)
+        n_skip = sum(f.status == "skip" for f in items)
+        counts = f"{n_ok} ok" + (f", {n_skip} skipped" if n_skip else "")
+        con.print(f"[{color}][{mark}][/] {title} [dim]({counts})[/]")
+        for f in items:
+            if not verbose and not f.is_problem:
+                continue
+            m, c = MARK[f.status]
+            con.print(f"    [{c}]{m}[/] {_esc(f.summary)} [dim]{f.id}[/]", soft_wrap=True)
+            if f.is_problem or verbose:
+                if f.detail and (f.is_problem or f.status == "crash"):
+                    con.print(f"      [dim]{_esc(f.detail)}[/]", soft_wrap=True)
+                if f.fix:
+                    con.print(f"      fix: [bold]{_esc(f.fix)}[/]", soft_wrap=True)
+                if verbose and f.source:
+                    con.print(f"      [dim]see {_esc(f.source)}[/]", soft_wrap=True)
+    n = summary["categories_with_issues"]
+    con.print("")
+    if n:
+        con.print(f"[yellow]![/] Doctor found issues in {n} categor{'y' if n == 1 else 'ies'}.")
+    else:
+        con.print("[green]•[/] No issues found!")
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def doctor(
+    facts_file: Annotated[Path | None, typer.Option(
+        "--facts", help="Check a facts file, a collect_env paste or nvidia-smi output instead of this machine.")] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show every check, skipped ones too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (see the module docs).")] = False,
+    deep: Annotated[bool, typer.Option("--deep", help="Also run active GPU tests (matmul, gradcheck, bandwidth, P2P; < 30 s).")] = False,
+    target: Annotated[list[str] | None, typer.Option(
+        "--target", help="A recipe id to check readiness for; repeatable.")] = None,
+    data_dir: Annotated[list[Path] | None, typer.Option(
+        "--data-dir", help="A data directory whose disk space to check; repeatable.")] = None,
+) -> None:
+    """Diagnose a deep-learning machine: driver, GPUs, CUDA/PyTorch build, system, with fixes."""
+    from rigcheck.doctor import run_checks, summarize
+
+    targets = _targets(list(target or []))
+    facts = _load_facts(facts_file, list(data_dir or []))
+    findings = run_checks(facts, targets, predictions=_predictions(facts, targets))
+    if deep:
+        from rigcheck.doctor.deep_findings import deep_findings
+
+        if facts_file is not None:
+            from rigcheck.doctor.findings import Finding
+
+            findings.append(Finding(id="deep.all", category="active", status="skip",
+                                    summary="skipped: --deep tests this machine, not a facts file"))
+        else:
+            from rigcheck.bench.deep import run_in_child
+
+            links = {g.index: (g.pcie_gen_max, g.pcie_width_max) for g in facts.nvml.gpus}
+            findings += deep_findings(run_in_child(links))
+    summary = summarize(findings)
+    if as_json:
+        print_json({
+            "schema": JSON_SCHEMA,
+            "findings": [f.to_dict() for f in findings],
+            "summary": summary,
+            "facts_origin": {"origin": facts.origin, "note": facts.origin_note,
+                             "collected_at": facts.collected_at},
+            "targets": [t.id for t in targets],
+        })
+    else:
+        _render(findings, facts, verbose)
+    raise typer.Exit(EXIT_FINDINGS if summary["failed"] else EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor)
