@@ -4,7 +4,7 @@ The CSV contract is ``catalog/README.md``: one file per part kind, a header row,
 the fields of :mod:`rigcheck.parts`, ``x_`` columns ignored, empty cell = missing. Every cell is
 checked here and any problem raises :class:`CatalogError` whose one-line message names the file,
 the CSV line and the column, e.g. ``catalog/gpus.csv line 7, column vram_gb: 'abc' is not a
-number``. (Line numbers count physical lines; a quoted cell spanning lines shifts later ones.)
+number`` (physical lines, so a quoted cell spanning lines is counted right).
 
 Overlays (``--catalog DIR``, repeatable, applied in order) use the same schema; any subset of the
 eight files may be present:
@@ -25,7 +25,9 @@ pandas is imported inside :func:`load_catalog` only, so importing this module is
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -190,28 +192,42 @@ def _convert(col: _Col, text: str, where: str, today: date) -> Any:
     return value
 
 
+def _record_lines(text: str) -> list[int]:
+    """The physical line on which each record after the header starts (a quoted cell may span
+    lines, so record index + 2 is not always right)."""
+    reader = csv.reader(io.StringIO(text))
+    starts, last = [], 0
+    for _ in reader:
+        starts.append(last + 1)
+        last = reader.line_num
+    return starts[1:]
+
+
 def _read_csv(path: Path, shown: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and (line number, cells) of each non-blank row; every cell a stripped string."""
-    import pandas as pd  # lazy: pandas costs ~0.3 s to import and `rigcheck --help` needs none
+    import pandas as pd  # lazy: pandas costs ~0.2 s to import and `rigcheck --help` needs none
 
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate Excel's byte-order mark
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         # dtype=str + keep_default_na=False: cells stay exactly as written ('NA' is not NaN), so
         # our own checks produce the messages. skip_blank_lines=False keeps line numbers exact.
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                            index_col=False,
-                            encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, index_col=False)
     except pd.errors.EmptyDataError:
         raise CatalogError(f"{shown}: file is empty (it needs a header row)") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise CatalogError(f"{shown}: not valid CSV: {str(exc).strip().splitlines()[0]}") from None
     header = [str(c).strip() for c in frame.columns]
+    lines = _record_lines(text)
     rows = []
     for index, cells in enumerate(frame.itertuples(index=False, name=None)):
         stripped = ["" if c != c else str(c).strip() for c in cells]  # c != c: NaN padding
         if any(stripped):
-            rows.append((index + 2, dict(zip(header, stripped, strict=True))))
+            line = lines[index] if len(lines) == len(frame) else index + 2
+            rows.append((line, dict(zip(header, stripped, strict=True))))
     return header, rows
 
 

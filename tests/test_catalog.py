@@ -379,3 +379,12 @@ def test_bundled_catalog_loads_with_issue_minimums():
     assert all(counts[k] >= n for k, n in minimums.items()), counts
     assert catalog.rate("USD") is not None
     assert all(p.price.inr > 0 for p in cat.all_parts(catalog))
+
+
+def test_line_numbers_count_quoted_multiline_cells(base):
+    rows = read(base, "psus")
+    rows[0]["notes"] = "first line\nsecond line"
+    rows[1]["watts"] = "abc"
+    write(base, "psus", rows)
+    with pytest.raises(CatalogError, match=r"psus.csv line 4, column watts: 'abc'"):
+        load(base)
