@@ -158,17 +158,19 @@ def collect_facts(
     *,
     sources: Mapping[str, Source] | None = None,
     timings: dict[str, float] | None = None,
+    grace_s: float = _GRACE_S,
 ) -> Facts:
     """Probe this machine. Never raises for a source's sake.
 
     ``data_dirs``: extra folders whose disk is checked (datasets). ``timeout_s``: per-source
     limit (the torch child, nvidia-smi). ``sources`` replaces default sources by name (tests,
-    fault injection). ``timings``, when given, receives each source's seconds.
+    fault injection). ``timings``, when given, receives each source's seconds. A source still
+    running ``grace_s`` after ``timeout_s`` is abandoned.
     """
     all_sources = default_sources(data_dirs, timeout_s)
     if sources:
         all_sources.update(sources)
-    runs = run_sources(all_sources, timeout_s)
+    runs = run_sources(all_sources, timeout_s, grace_s)
     if timings is not None:
         timings.update({n: r.seconds for n, r in runs.items() if r.seconds is not None})
     facts = assemble(runs)

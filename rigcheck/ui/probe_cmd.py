@@ -1,0 +1,236 @@
+"""``rigcheck probe``: collect the facts about this machine and show or save them.
+
+Usage::
+
+    rigcheck probe                      # compact summary
+    rigcheck probe --json               # the facts as JSON on stdout
+    rigcheck probe -o facts.json        # save them (then: rigcheck doctor --facts facts.json)
+    rigcheck probe --data-dir /mnt/imagenet --data-dir /scratch   # also check these disks
+    rigcheck probe --no-redact          # keep serials, UUIDs, host and user names
+    rigcheck probe --timeout 30         # per-source limit in seconds (torch child, nvidia-smi)
+
+JSON interface (stable): the object written by ``--json`` and ``-o`` is
+``rigcheck.facts.to_dict(Facts)``: top-level keys ``schema_version`` (int; bumped on an
+incompatible change), ``rigcheck_version``, ``collected_at`` (ISO 8601 UTC), ``origin``
+("probe"), ``redacted`` (bool), the sections ``nvml``, ``driver``, ``host``, ``torch``,
+``python`` (fields as documented in ``rigcheck/facts.py``; each has ``error``: null when collected,
+else why not), and ``not_collected`` (``"section.field"`` -> why). Readers must ignore unknown keys.
+
+Exit codes: 0 when the facts were collected (a source that could not be read is data, not a
+failure), 2 for bad options or an output file that cannot be written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("probe")(probe)
+
+
+def probe(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the facts JSON to this file.")
+    ] = None,
+    data_dir: Annotated[
+        list[str] | None,
+        typer.Option("--data-dir", help="Also report free space on this folder (repeatable)."),
+    ] = None,
+    no_redact: Annotated[
+        bool, typer.Option("--no-redact", help="Keep serials, UUIDs, host and user names.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Per-source limit in seconds (torch, nvidia-smi).")
+    ] = 20.0,
+) -> None:
+    """Collect facts about this machine: GPUs, driver, CUDA, PyTorch, host."""
+    if not timeout > 0 or timeout > 600:
+        fail(f"--timeout must be between 0 and 600 seconds, got {timeout:g}", EXIT_USAGE)
+    from rigcheck.facts import to_dict, to_json
+    from rigcheck.probe.collect import collect_facts
+
+    facts = collect_facts(data_dirs=tuple(data_dir or ()), redact=not no_redact, timeout_s=timeout)
+    if output is not None:
+        _write_atomic(output, to_json(facts) + "\n")
+    if as_json:
+        print_json(to_dict(facts))
+        return
+    render_summary(facts)
+    if output is not None:
+        console().print(f"Facts written to {output}; diagnose them with: rigcheck doctor --facts {output}")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write next to the target and rename, so a crash never leaves half a facts file."""
+    target = path.expanduser()
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent or Path("."))
+        )
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp_name, target)
+        tmp_name = None
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE)
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+
+
+# ---- human summary -----------------------------------------------------------------------
+
+def _fmt(value: object, unit: str = "", none: str = "?") -> str:
+    if value is None:
+        return none
+    if isinstance(value, float):
+        value = f"{value:g}"
+    return f"{value}{unit}"
+
+
+def _yes(value: bool | None) -> str:
+    return "?" if value is None else ("yes" if value else "no")
+
+
+def render_summary(facts) -> None:  # facts: rigcheck.facts.Facts
+    out = console()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for title, lines in _sections(facts):
+        grid.add_row(title, "\n".join(lines))
+    out.print(grid)
+    if facts.not_collected:
+        out.print("[dim]Not collected:[/] " + "; ".join(
+            f"{k} ({v})" for k, v in sorted(facts.not_collected.items())))
+    note = ("serials, UUIDs, host and user names redacted; --no-redact keeps them"
+            if facts.redacted else "not redacted: contains serials, UUIDs, host and user names")
+    out.print(f"[dim]{note}. Diagnose with: rigcheck doctor[/]")
+
+
+def _sections(f) -> list[tuple[str, list[str]]]:
+    return [
+        ("GPUs", _gpu_lines(f.nvml)),
+        ("Driver", _driver_lines(f)),
+        ("PyTorch", _torch_lines(f.torch)),
+        ("Python", _python_lines(f.python)),
+        ("Host", _host_lines(f.host)),
+        ("Disks", _disk_lines(f.host)),
+    ]
+
+
+def _gpu_lines(nv) -> list[str]:
+    if not nv.available:
+        return [f"[red]NVML unavailable[/]: {nv.error}"]
+    lines = [f"{nv.gpu_count} GPU(s), driver {_fmt(nv.driver_version)}, "
+             f"CUDA {_fmt(nv.cuda_driver_version)} supported by the driver"]
+    if nv.error:
+        lines.append(f"[red]{nv.error}[/]")
+    for g in nv.gpus:
+        if g.lost:
+            lines.append(f"[red]{g.index}: GPU is lost[/] ({', '.join(g.field_errors.values())})")
+            continue
+        mem = (f"{g.memory_used_mib / 1024:.1f}/{g.memory_total_mib / 1024:.1f} GiB"
+               if g.memory_total_mib is not None and g.memory_used_mib is not None else "? GiB")
+        pcie = (f"PCIe {_fmt(g.pcie_gen_current)}x{_fmt(g.pcie_width_current)} "
+                f"(max {_fmt(g.pcie_gen_max)}x{_fmt(g.pcie_width_max)})")
+        power = f"{_fmt(g.power_draw_w)}/{_fmt(g.power_limit_w)} W"
+        line = (f"{g.index}: {_fmt(g.name)}  sm_{(g.compute_capability or '?').replace('.', '')}"
+                f"  {mem}  {pcie}  {_fmt(g.temperature_c, ' °C')}  {power}"
+                f"  {_fmt(g.utilization_gpu_pct, '%')} busy")
+        extras = []
+        busy = [r for r in (g.throttle_reasons or []) if r not in ("GpuIdle",)]
+        if busy:
+            extras.append("clocks held by " + ",".join(busy))
+        if g.mig_mode_current:
+            extras.append("MIG on")
+        if g.processes:
+            extras.append(f"{len(g.processes)} process(es)")
+        lines.append(line + (f"  [yellow]{'; '.join(extras)}[/]" if extras else ""))
+    return lines
+
+
+def _driver_lines(f) -> list[str]:
+    d = f.driver
+    if d.error:
+        return [f"[red]{d.error}[/]"]
+    mods = ", ".join(f"{k}" for k, v in (d.modules or {}).items() if v) or (
+        "none loaded" if d.modules is not None else "modules unknown")
+    smi = ("nvidia-smi not on PATH" if not d.nvidia_smi_path else
+           "nvidia-smi ok" if d.nvidia_smi_ok else f"nvidia-smi failed: {d.nvidia_smi_error}")
+    nodes = len(d.dev_nodes or [])
+    return [f"kernel module {_fmt(d.kernel_module_version, none='not loaded')}; modules: {mods}",
+            f"{nodes} /dev/nvidia* node(s); {smi}"]
+
+
+def _torch_lines(t) -> list[str]:
+    if t.error:
+        return [f"[red]{t.error}[/]"]
+    if t.installed is False:
+        return ["not installed"]
+    build = f"CUDA {t.cuda_build}" if t.cuda_build else (f"ROCm {t.hip_build}" if t.hip_build
+                                                           else "CPU-only build")
+    lines = [f"torch {_fmt(t.version)} ({build}); cuda available: {_yes(t.cuda_available)}"
+             f"; {t.device_count or 0} device(s)"]
+    if t.cuda_init_error:
+        lines.append(f"[yellow]{t.cuda_init_error}[/]")
+    if t.cudnn_version or t.nccl_version:
+        lines.append(f"cuDNN {_fmt(t.cudnn_version)}, NCCL {_fmt(t.nccl_version)}")
+    numpy = t.numpy_error and f"[red]{t.numpy_error}[/]" or _fmt(t.numpy_version, none="not installed")
+    lines.append(f"NumPy {numpy}; {len(t.nvidia_wheels or {})} nvidia-* wheel(s)")
+    return lines
+
+
+def _python_lines(p) -> list[str]:
+    if p.error:
+        return [f"[red]{p.error}[/]"]
+    nvcc = f"nvcc {_fmt(p.nvcc_version)}" if p.nvcc_path else "no nvcc on PATH"
+    env = ", ".join(sorted(p.env)) or "none of the watched variables set"
+    return [f"{_fmt(p.implementation)} {_fmt(p.version)} ({_fmt(p.executable)}); {nvcc}",
+            f"env: {env}"]
+
+
+def _host_lines(h) -> list[str]:
+    if h.error:
+        return [f"[red]{h.error}[/]"]
+    flags = ",".join(k for k, v in (h.cpu_flags or {}).items() if v) or "?"
+    where = [x for x in (h.container, "WSL" if h.wsl else None,
+                         f"VM ({h.hypervisor})" if h.hypervisor else None) if x]
+    lines = [
+        f"{_fmt(h.os)}, kernel {_fmt(h.kernel)}, glibc {_fmt(h.glibc)}"
+        + (f"; in {', '.join(where)}" if where else ""),
+        f"{_fmt(h.cpu_model)}: {_fmt(h.cores_physical)} cores / {_fmt(h.threads)} threads; {flags}",
+        f"RAM {_fmt(h.ram_total_gb, ' GiB')} ({_fmt(h.ram_available_gb, ' GiB')} free), "
+        f"swap {_fmt(h.swap_total_gb, ' GiB')}, /dev/shm {_fmt(h.shm_total_gb, ' GiB')}, "
+        f"open files {_fmt(h.ulimit_nofile_soft)}",
+    ]
+    if h.cgroup_memory_limit_gb is not None or h.cgroup_cpu_limit is not None:
+        lines.append(f"cgroup limits: memory {_fmt(h.cgroup_memory_limit_gb, ' GiB', 'none')}, "
+                     f"CPUs {_fmt(h.cgroup_cpu_limit, none='none')}")
+    return lines
+
+
+def _disk_lines(h) -> list[str]:
+    lines = []
+    for d in h.disks:
+        if d.error:
+            lines.append(f"{d.label}: [red]{d.error}[/]")
+            continue
+        ro = "" if d.writable else "  [yellow]read-only[/]"
+        lines.append(f"{d.label}: {_fmt(d.free_gb)} of {_fmt(d.total_gb)} GiB free "
+                     f"({_fmt(d.fs_type)}) at {d.path}{ro}")
+    return lines or ["?"]
