@@ -146,6 +146,7 @@ class _Row:
 
     values: dict[str, Any]
     where: str  # "catalog/gpus.csv line 7" for messages about this row
+    price_where: str = ""  # where its price came from, when an overlay's price row set it
 
 
 def _convert(col: _Col, text: str, where: str, today: date) -> Any:
@@ -330,7 +331,7 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
             old = rows[update["id"]]
             if update["notes"] is None:
                 update["notes"] = old.values["notes"]
-            rows[update["id"]] = _Row({**old.values, **update}, where)
+            rows[update["id"]] = _Row({**old.values, **update}, old.where, where)
             continue
         values = _parse_row(kind, cells, where, today)
         rows[values[key]] = _Row(values, where)
@@ -341,8 +342,8 @@ def _price(row: _Row, usd_rate: parts.Rate | None) -> parts.Price:
     inr, usd, kind = v["price_inr"], v["price_usd"], v["price_kind"]
     if usd is not None and (inr is None or kind == "derived"):
         if usd_rate is None:
-            raise CatalogError(f"{row.where}, column price_usd: deriving INR needs a USD rate "
-                               "in rates.csv (or --rate USD=<INR per USD>)")
+            raise CatalogError(f"{row.price_where or row.where}, column price_usd: deriving INR "
+                               "needs a USD rate in rates.csv (or --rate USD=<INR per USD>)")
         inr, kind = usd * usd_rate.inr_per_unit, "derived"
     return parts.Price(inr=float(inr), usd=usd, date=v["price_date"], kind=kind,
                        source=v["source"])

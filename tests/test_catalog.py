@@ -388,3 +388,18 @@ def test_line_numbers_count_quoted_multiline_cells(base):
     write(base, "psus", rows)
     with pytest.raises(CatalogError, match=r"psus.csv line 4, column watts: 'abc'"):
         load(base)
+
+
+def test_errors_blame_the_file_that_set_the_value(base, tmp_path):
+    # A price row in an overlay updates the price; a spec problem still points at the bundled row
+    # and a price problem at the overlay row.
+    overlay = tmp_path / "shop"
+    write(overlay, "gpus", [{"id": "rtx-4090", "price_usd": "1700", "price_date": "2026-01-30",
+                             "price_kind": "street", "source": "shop"}])
+    write(base, "rates", [r for r in read(base, "rates") if r["currency"] != "USD"])
+    set_cell(base, "gpus", "rtx-4060-ti-16gb", "price_inr", "40000")
+    set_cell(base, "gpus", "tesla-k40", "price_inr", "10000")
+    set_cell(base, "cpus", "threadripper-7960x", "price_inr", "150000")
+    set_cell(base, "motherboards", "trx50-ws", "price_inr", "80000")
+    with pytest.raises(CatalogError, match=r"shop/gpus.csv line 2, column price_usd: deriving"):
+        load(base, overlays=[overlay])
