@@ -14,6 +14,10 @@ substring; ``=`` on a list column such as ``form_factors`` means "contains"). A 
 empty never matches. GPUs also have the derived columns ``inr_per_tensor_tflop`` (price / dense
 FP16 tensor TFLOPS), ``inr_per_vram_gb`` and ``inr_per_fp32_tflop``. Default order: price, then id.
 
+``--catalog DIR`` overlays CSVs in the catalog's own schema (see ``rigcheck.catalog``): new ids
+are added, known ids replaced, and a shop's price list needs only the columns
+``id,price_inr,price_date,price_kind,source`` (that part's price changes, nothing else).
+
 Prices marked ``≈`` are not shop quotes: INR derived from a USD price with the catalog's dated
 rate, or an INR price shown converted into ``--currency``.
 
@@ -367,7 +371,10 @@ def catalog_command(
         "--currency", help="Show prices in INR, USD or EUR (INR stays in --json).")] = "INR",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Browse the parts catalog: filter, sort, and see each price with its date and kind."""
+    """Browse the parts catalog: filter, sort, and see each price with its date and kind.
+
+    Example: rigcheck catalog gpus -f vram_gb>=16 --sort inr_per_tensor_tflop --limit 5
+    """
     _run(kind, filters or [], sort, desc, limit, overlays or [], rates or [], currency, as_json)
 
 
