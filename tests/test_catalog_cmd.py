@@ -84,6 +84,8 @@ def test_sort_by_tensor_ratio_puts_cards_without_tensor_cores_last(fixture_catal
         (("gpus", "-f", "availability!=legacy", "-f", "price_inr<50000"),
          {"rtx-3060-12gb", "rtx-4060-ti-16gb"}),
         (("gpus", "-f", "price_date<2020-01-01"), {"tesla-k40"}),
+        (("gpus", "-f", "price_inr<0.3lakh"), {"rtx-3060-12gb"}),
+        (("gpus", "-f", "price_inr>=₹1,85,000", "-f", "price_inr<5L"), {"rtx-4090", "tesla-k40"}),
         (("gpus", "-f", "tensor_bf16_tflops>0"),
          {"rtx-3060-12gb", "rtx-4060-ti-16gb", "rtx-4090", "a100-80gb-pcie"}),
         (("cases", "-f", "form_factors=e-atx"), {"full-tower-eatx"}),

@@ -129,6 +129,19 @@ def rows_for(catalog: Any, kind: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _number(f: Filter) -> float:
+    try:
+        return float(f.value)
+    except ValueError:
+        pass
+    if f.column == "price_inr" or f.column.startswith("inr_per_"):
+        try:  # rupee amounts as people write them: 1.25lakh, ₹1,25,000
+            return money.parse_budget(f.value, {}).amount_inr
+        except money.MoneyError:
+            pass
+    raise UsageError(f"--filter {f.column}{f.op}{f.value}: {f.value!r} is not a number")
+
+
 def _matches(value: Any, f: Filter) -> bool:
     if value is None:
         return False
@@ -151,11 +164,7 @@ def _matches(value: Any, f: Filter) -> bool:
     if isinstance(value, (int, float)):
         if f.op == "~":
             return f.value in f"{value:g}"
-        try:
-            target: Any = float(f.value)
-        except ValueError:
-            raise UsageError(f"--filter {f.column}{f.op}{f.value}: {f.value!r} is not a "
-                             "number") from None
+        target: Any = _number(f)
         left: Any = float(value)
     else:
         left, target = str(value).lower(), f.value.lower()
