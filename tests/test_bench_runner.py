@@ -1,0 +1,167 @@
+"""Suite orchestration: filters, skips, Ctrl-C, expectations and targets, on the CPU."""
+
+from __future__ import annotations
+
+import sys
+import types
+from types import SimpleNamespace
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from rigcheck.bench import micro, runner  # noqa: E402
+from rigcheck.bench.results import Figure, Machine  # noqa: E402
+from rigcheck.recipes import Recipe  # noqa: E402
+
+
+def recipe(rid: str = "tiny-cnn", **kw) -> Recipe:
+    values = dict(
+        id=rid, name="Tiny CNN", model="tiny", family="cnn", input_shape=(3, 8, 8),
+        batch_size=8, precision="fp32", optimizer="sgd-momentum", dataset="fake",
+        dataset_samples=1000, bytes_per_sample=200_000, epochs=2.0, params=1000,
+        trainable_params=1000, fwd_flops_per_sample=1e5, train_flops_per_sample=3e5,
+        activation_bytes_per_sample=1e4,
+    )
+    values.update(kw)
+    return Recipe(**values)
+
+
+def fake_models(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Install a rigcheck.bench.models with build_workload -> a tiny CNN; returns batch log."""
+    from test_bench_micro import tiny_workload  # tests/ is on sys.path under pytest
+    built: list[int] = []
+
+    def build_workload(rec, device):
+        built.append(1)
+        return tiny_workload()
+
+    mod = types.ModuleType("rigcheck.bench.models")
+    mod.build_workload = build_workload  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rigcheck.bench.models", mod)
+    return built
+
+
+def opts(**kw) -> runner.Options:
+    kw.setdefault("recipes", {})
+    kw.setdefault("device", "cpu")
+    kw.setdefault("time_scale", 0.03)
+    return runner.Options(**kw)
+
+
+def test_only_filter_measures_just_that_figure() -> None:
+    run = runner.run_suite(opts(only=("gemm-fp32",)))
+    assert [f.name for f in run.results] == ["gemm-fp32"]
+    assert run.skipped == []
+    fig = run.results[0]
+    assert fig.value > 0 and fig.unit == "GFLOP/s"
+    assert run.machine.fingerprint and run.machine.device == "cpu"
+
+
+def test_cpu_run_records_why_gpu_figures_were_skipped() -> None:
+    events = []
+    run = runner.run_suite(opts(only=("h2d-*", "d2h-*", "gemm-tf32", "disk-read")),
+                           progress=events.append)
+    reasons = {s.name: s.reason for s in run.skipped}
+    assert set(reasons) == {"h2d-pinned", "h2d-pageable", "d2h-pinned", "d2h-pageable",
+                            "gemm-tf32", "disk-read"}
+    assert "no CUDA GPU" in reasons["h2d-pinned"]
+    assert "--data-dir" in reasons["disk-read"]
+    assert [e.kind for e in events].count("skip") == 6
+    assert run.results == []
+
+
+def test_ctrl_c_keeps_what_was_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = micro.memory_copy
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(micro, "image_pipeline", interrupted)
+    monkeypatch.setattr(micro, "memory_copy", real)
+    run = runner.run_suite(opts(only=("mem-copy", "image-pipeline")))
+    assert run.interrupted is True
+    assert [f.name for f in run.results] == ["mem-copy"]
+
+
+def test_a_failing_figure_is_skipped_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(micro, "memory_copy", broken)
+    run = runner.run_suite(opts(only=("mem-copy",)))
+    assert run.skipped[0].reason == "failed: RuntimeError: kaboom"
+
+
+def test_training_figure_and_target_from_a_fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_models(monkeypatch)
+    rec = recipe()
+    run = runner.run_suite(opts(only=("train-*",), recipes={rec.id: rec}, mode="full",
+                                time_scale=0.05))
+    fig = run.figure("train-tiny-cnn")
+    assert fig is not None, run.skipped
+    assert fig.unit == "samples/s"
+    assert fig.value == pytest.approx(fig.params["batch_size"] / fig.median_s)
+    assert "sgd-momentum step" in fig.note
+    # pct_peak is model-FLOPs utilisation against the CPU's theoretical peak
+    if fig.peak:
+        assert fig.pct_peak == pytest.approx(100 * fig.value / fig.peak, abs=0.1)
+    (t,) = run.targets
+    assert t.source == "measured" and t.samples_per_s == fig.value
+    assert t.epoch_s == pytest.approx(1000 / fig.value)
+    assert t.train_s == pytest.approx(2 * t.epoch_s)
+    assert t.data_mbs_needed == pytest.approx(fig.value * 200_000 / 1e6)
+    assert t.fits is True and "RAM" in t.fits_note
+
+
+def test_quick_skips_a_recipe_that_would_blow_the_time_budget(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_models(monkeypatch)
+    huge = recipe("huge", train_flops_per_sample=1e15, batch_size=4)
+    run = runner.run_suite(opts(only=("train-*",), recipes={"huge": huge}))
+    (skip,) = run.skipped
+    assert skip.name == "train-huge" and "--quick time budget" in skip.reason
+    assert run.targets[0].samples_per_s is None
+
+
+def test_quick_batch_halves_until_the_step_fits() -> None:
+    # 1e9 FLOPs/sample, 100 GFLOP/s x 0.25 = 25 GFLOP/s: 0.4 s allows 10 samples -> batch 8.
+    b, est = runner.quick_batch(1e9, 256, 100.0, 0.4)
+    assert b == 8 and est == pytest.approx(8 * 1e9 / 25e9)
+    assert runner.quick_batch(1e3, 64, 100.0, 0.4)[0] == 64
+    assert runner.quick_batch(1e15, 64, 100.0, 0.4)[0] == 1
+    assert runner.quick_batch(1e9, 96, 100.0, 0.4)[0] == 8   # not a power of two to start
+
+
+def test_cpu_peak_from_cores_clock_and_vector_width() -> None:
+    m = Machine(cpu_mhz=3000.0, threads=8, cpu_flags=["avx2", "fma"], cpu_capability="AVX2")
+    peak, src = runner.cpu_peak_gflops(m, "fp32")
+    assert peak == pytest.approx(8 * 3.0 * 32)
+    assert "theoretical peak" in src and "AVX2" in src
+    m512 = Machine(cpu_mhz=2000.0, threads=2, cpu_flags=["avx512f", "amx_bf16"])
+    assert runner.cpu_peak_gflops(m512, "fp32")[0] == pytest.approx(2 * 2.0 * 64)
+    assert runner.cpu_peak_gflops(m512, "bf16")[0] == pytest.approx(2 * 2.0 * 1024)
+    assert runner.cpu_peak_gflops(Machine(threads=2), "fp32")[0] is None
+
+
+def test_pageable_copy_much_slower_than_pinned_gets_a_hint() -> None:
+    from rigcheck.bench.results import BenchRun
+    gpu = SimpleNamespace(name="RTX X", pcie_gen=4, fp32_tflops=10.0, mem_bw_gbs=900.0)
+    run = BenchRun(machine=Machine(device="cuda:0"))
+    st = runner._State(run=run, options=opts(), device=torch.device("cpu"), recipes={}, gpu=gpu)
+    pinned = Figure("h2d-pinned", 5.0, "GB/s")
+    runner.attach(pinned, st)
+    run.results.append(pinned)
+    assert pinned.pct_peak == pytest.approx(100 * 5.0 / 31.5, abs=0.1)
+    assert "PCIe link width" in (pinned.hint or "")
+    pageable = Figure("h2d-pageable", 2.0, "GB/s")
+    runner.attach(pageable, st)
+    assert "pin_memory=True" in (pageable.hint or "")
+
+
+def test_only_patterns_and_known_names() -> None:
+    names = runner.all_names({"lenet5-mnist": None})
+    assert "train-lenet5-mnist" in names and "gemm-fp32" in names
+    assert runner.matches("gemm-bf16", ("gemm-*",))
+    assert not runner.matches("mem-copy", ("gemm-*",))
+    assert runner.matches("anything", ())
