@@ -1,0 +1,122 @@
+"""``rigcheck probe`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import errno
+import json
+import tempfile
+
+import pytest
+from typer.testing import CliRunner
+
+from rigcheck import facts as F
+from rigcheck.ui.app import app
+from tests.fakenvml import FakeNvml
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def real_json():
+    result = runner.invoke(app, ["probe", "--json"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_probe_json_on_this_machine(real_json):
+    facts = F.from_json(real_json)
+    assert facts.schema_version == F.SCHEMA_VERSION and facts.redacted is True
+    if not facts.nvml.available:  # this CI box has no GPU
+        assert facts.nvml.error and facts.nvml.error.startswith("NVML_ERROR_")
+    assert facts.torch.error is None
+    if facts.torch.installed:
+        assert facts.torch.version
+        if "+cpu" in facts.torch.version:
+            assert facts.torch.cuda_build is None and facts.torch.cuda_available is False
+    assert facts.host.os and facts.host.ram_total_gb
+    assert facts.host.hostname == "<host>"
+    assert F.from_json(F.to_json(facts)) == facts
+
+
+def fake_collect(monkeypatch, scenario="h100_sxm_8x"):
+    """Replace the slow real probe with fake GPUs and a stubbed torch child."""
+    import rigcheck.probe.collect as collect
+
+    FakeNvml(scenario).install(monkeypatch)
+    real = collect.collect_facts
+
+    def quick(**kw):
+        torch = lambda: F.TorchFacts(installed=True, version="2.4.1+cu121", cuda_build="12.1")  # noqa: E731
+        return real(**kw, sources={"torch": torch})
+
+    monkeypatch.setattr(collect, "collect_facts", quick)
+
+
+def test_probe_writes_file_atomically(monkeypatch, tmp_path):
+    fake_collect(monkeypatch)
+    out = tmp_path / "facts.json"
+    result = runner.invoke(app, ["probe", "-o", str(out), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    facts = F.from_json(out.read_text())
+    assert facts.nvml.gpu_count == 8
+    assert facts.host.disks[-1].path == str(tmp_path)
+    assert "rigcheck doctor --facts" in result.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["facts.json"]  # no temp file left
+
+
+def test_probe_json_and_output_together(monkeypatch, tmp_path):
+    fake_collect(monkeypatch)
+    out = tmp_path / "f.json"
+    result = runner.invoke(app, ["probe", "--json", "-o", str(out), "--no-redact"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json.loads(out.read_text())
+    assert json.loads(result.stdout)["redacted"] is False
+
+
+def test_unwritable_output_is_one_line_exit_2(monkeypatch, tmp_path):
+    fake_collect(monkeypatch)
+
+    def read_only(*a, **kw):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    result = runner.invoke(app, ["probe", "-o", str(tmp_path / "f.json")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: cannot write {tmp_path / 'f.json'}: Read-only file system"
+
+
+def test_output_into_missing_folder(monkeypatch, tmp_path):
+    fake_collect(monkeypatch)
+    result = runner.invoke(app, ["probe", "-o", str(tmp_path / "nope" / "f.json")])
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr and "No such file or directory" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "601"])
+def test_bad_timeout(value):
+    result = runner.invoke(app, ["probe", "--timeout", value])
+    assert result.exit_code == 2
+    assert "--timeout must be between 0 and 600 seconds" in result.stderr
+
+
+def test_summary_shows_gpus_and_problems(monkeypatch):
+    fake_collect(monkeypatch, "throttling")
+    result = runner.invoke(app, ["probe"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "NVIDIA RTX A6000" in out and "sm_86" in out
+    assert "SwPowerCap" in out and "torch 2.4.1+cu121 (CUDA 12.1)" in out
+    assert "redacted" in out
+
+
+@pytest.mark.parametrize(
+    ("scenario", "text"),
+    [("h100_8x_one_lost", "3: GPU is lost"),
+     ("driver_mismatch", "NVML unavailable: NVML_ERROR_LIB_RM_VERSION_MISMATCH")],
+)
+def test_summary_for_lost_gpu_and_driver_mismatch(monkeypatch, scenario, text):
+    fake_collect(monkeypatch, scenario)
+    result = runner.invoke(app, ["probe"])
+    assert result.exit_code == 0, result.output
+    assert text in result.stdout
