@@ -103,25 +103,29 @@ def pip_show_torch(text: str) -> str | None:
 
 def mark_not_collected(facts: Facts, reason: str, keep: set[str] | None = None,
                        skip_sections: set[str] | None = None) -> None:
-    """List every still-empty field as not collected: bare names for per-GPU fields (what the
-    doctor's need_field looks up), ``section.field`` for the rest."""
+    """List every still-empty field as not collected, under its bare name (what the doctor's
+    ``not_collected(facts, "disks", "host")`` and ``need_field`` look up). A per-GPU field the
+    paste showed as "N/A" keeps its field_errors reason instead."""
     keep = keep or set()
     skip_sections = skip_sections or set()
     for f in dataclasses.fields(GpuFacts):
         if f.name in keep or f.name in _GPU_FIELDS_FROM_PASTE:
             continue
-        if not facts.nvml.gpus or all(getattr(g, f.name) is None for g in facts.nvml.gpus):
+        gpus = facts.nvml.gpus
+        if any(f.name in g.field_errors for g in gpus):
+            continue
+        if not gpus or all(getattr(g, f.name) is None for g in gpus):
             facts.not_collected.setdefault(f.name, reason)
     for section in ("host", "torch", "python", "nvml", "driver"):
         if section in skip_sections:
             continue
         rec = getattr(facts, section)
         for f in dataclasses.fields(rec):
-            if f.name in ("error", "field_errors", "gpus") or f"{section}.{f.name}" in keep:
+            if f.name in ("error", "field_errors", "gpus", "version") or f.name in keep:
                 continue
             val = getattr(rec, f.name)
             if val is None or val == [] or val == {}:
-                facts.not_collected.setdefault(f"{section}.{f.name}", reason)
+                facts.not_collected.setdefault(f.name, reason)
 
 
 # ---- collect_env ------------------------------------------------------------------------------
@@ -181,11 +185,11 @@ def _parse_cudnn(value: str | None, lines: list[str], facts: Facts) -> None:
         facts.torch.cudnn_version = cudnn_int(*versions.pop())
     elif len(versions) > 1:
         listed = ", ".join(".".join(map(str, v)) for v in sorted(versions))
-        facts.not_collected["torch.cudnn_version"] = (
+        facts.not_collected["cudnn_version"] = (
             f"collect_env listed several system cuDNN libraries ({listed}); which one torch "
             "loads is not in the paste")
     elif majors:
-        facts.not_collected["torch.cudnn_version"] = (
+        facts.not_collected["cudnn_version"] = (
             f"only the cuDNN major version ({'/'.join(map(str, sorted(majors)))}) is in the "
             "Windows DLL name")
 
@@ -309,11 +313,12 @@ def _parse_gpus(values: dict[str, str], blocks: dict[str, list[str]], caps: dict
     elif "GPU models and configuration" not in values and "Nvidia driver version" not in values:
         # The paste is cut before these lines (pytorch/pytorch#112553 is): unknown, not absent.
         nv.error = NOT_IN_THIS_PASTE
-        facts.not_collected["nvml.gpus"] = facts.not_collected["gpus"] = NOT_IN_THIS_PASTE
+        facts.not_collected["gpus"] = NOT_IN_THIS_PASTE
+    elif facts.torch.hip_build:
+        facts.not_collected["nvml"] = "ROCm build: NVIDIA's NVML does not apply to AMD GPUs"
     elif driver is None:
         nv.available = False
-        nv.error = ("collect_env found no NVIDIA GPU or driver ('Could not collect' from "
-                    "nvidia-smi)" if not facts.torch.hip_build else "ROCm build: no NVIDIA GPU listed")
+        nv.error = "collect_env found no NVIDIA GPU or driver ('Could not collect' from nvidia-smi)"
     if torch_f.cuda_available:
         devs = [(i, n) for i, n in nvidia] or list(enumerate(other))
         torch_f.devices = [TorchDevice(index=i, name=n, capability=caps.get(n)) for i, n in devs]
@@ -361,26 +366,25 @@ def parse_collect_env(text: str) -> Facts:
         t.cuda_build = cuda_from_wheel_tag(t.version)   # the version may come from [pip3] only
 
     # What the paste could not tell. Sections collect_env never reads get an error of their own.
-    facts.driver.error = NOT_IN_COLLECT_ENV
     facts.not_collected["driver"] = (
         "collect_env does not read /proc/driver/nvidia, kernel modules or /dev/nvidia*")
     facts.not_collected["python.env"] = (
         "collect_env shows only CUDA_MODULE_LOADING and the allocator config, no other variables")
     facts.not_collected["env"] = facts.not_collected["python.env"]
-    facts.not_collected["nvml.p2p"] = NOT_IN_COLLECT_ENV
+    facts.not_collected["p2p"] = NOT_IN_COLLECT_ENV
     if facts.nvml.cuda_driver_version is None and facts.nvml.available:
-        facts.not_collected["nvml.cuda_driver_version"] = (
+        facts.not_collected["cuda_driver_version"] = (
             "collect_env prints the driver version, not the CUDA version the driver supports")
-    printed = {  # fields collect_env prints in the versions that have the line
-        "host.glibc": "Libc version", "host.kernel": "Python platform",
-        "host.cpu_model": "CPU", "host.cpu_flags": "CPU", "torch.cudnn_version": "cuDNN version",
-        "torch.numpy_version": "Versions of relevant libraries",
+    printed = {  # fields collect_env prints, in the versions that have the line
+        ("host", "glibc"): "Libc version", ("host", "kernel"): "Python platform",
+        ("host", "cpu_model"): "CPU", ("host", "cpu_flags"): "CPU",
+        ("torch", "cudnn_version"): "cuDNN version",
+        ("torch", "numpy_version"): "Versions of relevant libraries",
     }
-    for key, label in printed.items():
-        section, name = key.split(".")
-        if getattr(getattr(facts, section), name) is None and key not in facts.not_collected:
-            facts.not_collected[key] = (NOT_IN_THIS_PASTE if label not in values
-                                        else f"not in this paste's '{label}' section")
-    keep = {"torch.devices", "torch.device_count"} if t.cuda_available is False else set()
+    for (section, name), label in printed.items():
+        if getattr(getattr(facts, section), name) is None and name not in facts.not_collected:
+            facts.not_collected[name] = (NOT_IN_THIS_PASTE if label not in values
+                                         else f"not in this paste's '{label}' section")
+    keep = {"devices", "device_count"} if t.cuda_available is False else set()
     mark_not_collected(facts, NOT_IN_COLLECT_ENV, keep=keep)
     return facts

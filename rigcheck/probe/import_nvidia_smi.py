@@ -65,12 +65,13 @@ def _torch_from_pip_show(text: str, facts: Facts) -> bool:
 
 def _finish(facts: Facts, reason: str, text: str) -> Facts:
     has_torch = _torch_from_pip_show(text, facts)
+    # Whole sections go to not_collected (the doctor skips on it); their ``error`` stays None
+    # because nothing failed: the text just does not carry them.
     for section in ("host", "python", "driver") + (() if has_torch else ("torch",)):
-        getattr(facts, section).error = reason
         facts.not_collected[section] = reason
     facts.not_collected["env"] = reason
     facts.not_collected["python.env"] = reason
-    facts.not_collected["nvml.p2p"] = reason
+    facts.not_collected["p2p"] = reason
     mark_not_collected(facts, reason, skip_sections={"host", "python", "driver"}
                        | (set() if has_torch else {"torch"}))
     return facts
@@ -186,7 +187,7 @@ def parse_nvidia_smi(text: str) -> Facts:
     nv.available = bool(gpus) or nv.driver_version is not None
     nv.gpu_count = len(gpus) if gpus else None
     if not gpus:
-        facts.not_collected["nvml.gpus"] = "no GPU rows in this nvidia-smi paste (cut short?)"
+        facts.not_collected["gpus"] = "no GPU rows in this nvidia-smi paste (cut short?)"
     if not procs_seen:
         facts.not_collected["processes"] = "the paste does not include the Processes table"
     elif any(g.processes is None for g in gpus):
@@ -366,6 +367,6 @@ def parse_nvidia_smi_q(text: str) -> Facts:
     nv.gpu_count = attached if attached is not None else (len(gpus) or None)
     nv.available = bool(gpus) or nv.driver_version is not None
     if any(head is None for head, _ in groups):
-        facts.not_collected["nvml.gpus[].index"] = (
+        facts.not_collected["index"] = (
             "the paste starts inside a GPU's section; its index and bus id are not in it")
     return _finish(facts, NOT_IN_SMI_Q, text)

@@ -148,9 +148,9 @@ def _merge_smi(facts: Facts, smi: Facts) -> None:
         nv.available = True
         nv.gpu_count = len(nv.gpus)
     for key in list(facts.not_collected):
-        name = key.split(".")[-1]
-        if (key in ("nvml.cuda_driver_version",) and nv.cuda_driver_version) or any(
-                getattr(g, name, None) is not None for g in nv.gpus if "." not in key):
+        name = key
+        if (key == "cuda_driver_version" and nv.cuda_driver_version) or any(
+                getattr(g, name, None) is not None for g in nv.gpus):
             del facts.not_collected[key]
 
 

@@ -1,0 +1,85 @@
+"""Real pasted outputs reach the diagnosis their threads reached (tests/fixtures/pastes/INDEX.toml).
+
+Each fixture goes through the same path as ``rigcheck doctor --facts FILE``: load_facts_file,
+then every doctor check. For each finding id INDEX.toml names, the status must match: the
+thread's diagnosis fails (or warns), and the minor-version-compatibility paste
+(pytorch/pytorch#77528) must NOT fail the driver/CUDA check. Where the diagnosis is right but
+today's doctor cannot reach it, INDEX.toml says so (``doctor_gap``) and the case is a strict
+xfail, so fixing the doctor makes it visible here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+doctor = pytest.importorskip("rigcheck.doctor", reason="the doctor package is not importable")
+
+from rigcheck.probe.importers import load_facts_file  # noqa: E402
+
+PASTES = Path(__file__).parent / "fixtures" / "pastes"
+INDEX = tomllib.loads((PASTES / "INDEX.toml").read_text(encoding="utf-8"))["paste"]
+
+WANT = {"expect_fail": {"fail"}, "expect_warn": {"warn"}, "expect_ok": {"ok"},
+        "expect_not_fail": {"ok", "warn", "skip"}}
+
+
+@cache
+def statuses(file: str) -> dict[str, tuple[str, str]]:
+    facts = load_facts_file(PASTES / file)
+    return {f.id: (f.status, f.summary) for f in doctor.run_checks(facts)}
+
+
+def _cases():
+    for entry in INDEX:
+        gaps = set(entry.get("doctor_gap_ids", []))
+        for field, allowed in WANT.items():
+            for fid in entry.get(field, []):
+                marks = []
+                if fid in gaps:
+                    marks.append(pytest.mark.xfail(strict=True, reason=entry["doctor_gap"]))
+                yield pytest.param(entry["file"], fid, frozenset(allowed), marks=marks,
+                                   id=f"{entry['file']}::{fid}:{field.removeprefix('expect_')}")
+
+
+@pytest.mark.parametrize(("file", "finding_id", "allowed"), list(_cases()))
+def test_paste_reaches_thread_diagnosis(file: str, finding_id: str, allowed: frozenset[str]) -> None:
+    got = statuses(file)
+    assert finding_id in got, f"the doctor has no check {finding_id!r}; update INDEX.toml"
+    status, summary = got[finding_id]
+    assert status in allowed, f"{file}: {finding_id} is {status} ({summary}); want {sorted(allowed)}"
+
+
+def test_every_fixture_has_an_expectation() -> None:
+    for entry in INDEX:
+        assert any(entry.get(k) for k in WANT), f"{entry['file']} names no expected finding"
+
+
+def test_no_check_crashes_on_any_paste() -> None:
+    for entry in INDEX:
+        crashed = [(i, s) for i, (st, s) in statuses(entry["file"]).items() if st == "crash"]
+        assert not crashed, f"{entry['file']}: {crashed}"
+
+
+def test_minor_version_compat_is_ok_not_skipped() -> None:
+    """pytorch/pytorch#77528: cu113 on a driver reporting CUDA 11.2 is fine, and the doctor
+    must say so from the facts rather than skip for lack of them."""
+    status, summary = statuses("mixed_colab_t4_cu113_driver_cuda112.txt")["torch.driver_too_old"]
+    assert status == "ok"
+    assert "11.2" in summary and "11.3" in summary
+
+
+def test_what_a_paste_cannot_tell_is_skipped_not_failed() -> None:
+    """A collect_env paste has no ECC, PCIe or /dev/shm facts: those checks skip with a reason."""
+    got = statuses("ce_healthy_wsl2_rtx4070_pt240.txt")
+    for fid in ("gpu.ecc_errors", "pcie.link_under_load", "container.shm", "sys.disk_space"):
+        status, summary = got[fid]
+        assert status == "skip", (fid, status, summary)
+        assert "not in a collect_env paste" in summary, (fid, summary)
