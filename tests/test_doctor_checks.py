@@ -102,6 +102,7 @@ TRIGGERS = [
     ("gpu.power_limit", lambda f: _g(f, power_limit_w=400.0), "warn", "400 W of default 700 W"),
     ("gpu.memory_in_use", lambda f: _g(f, memory_used_mib=60000.0, processes=[
         GpuProcess(4242, "python", 60000.0)]), "warn", "pid 4242"),
+    ("gpu.memory_in_use", lambda f: _g(f, memory_used_mib=60000.0, processes=[]), "warn", "idle"),
     ("gpu.compute_mode", lambda f: _g(f, compute_mode="Exclusive_Process",
                                       processes=[GpuProcess(7, "python", 100.0)]), "fail", "Exclusive_Process"),
     ("gpu.compute_mode", lambda f: _g(f, compute_mode="Prohibited"), "fail", "Prohibited"),
@@ -279,6 +280,13 @@ def test_cpu_machine_has_no_failures_and_skips_with_reasons():
     skipped = [f for f in res if f.status == "skip"]
     assert skipped and all(f.summary.startswith("skipped: ") and len(f.summary) > 12 for f in skipped)
     assert by_id(res)["gpu.ecc_errors"].summary == "skipped: no GPU facts: NVML_ERROR_LIBRARY_NOT_FOUND"
+
+
+def test_memory_of_a_busy_gpu_is_a_running_job_not_a_leak():
+    f = healthy()
+    _busy(f, memory_used_mib=60000.0, processes=[GpuProcess(1, "python", 60000.0)])
+    got = _run(f)["gpu.memory_in_use"]
+    assert got.status == "ok" and "running job" in got.summary
 
 
 def test_cvd_subset_is_ok():

@@ -153,6 +153,11 @@ def install_command(flavour: str | None) -> str:
 
 # CUDA toolkit -> minimum Linux x86_64 driver (release notes, Table 3; the GA release of each).
 MIN_DRIVER: dict[str, str] = {
+    "9.0": "384.81",
+    "9.1": "390.46",
+    "9.2": "396.26",
+    "10.0": "410.48",
+    "10.1": "418.39",
     "10.2": "440.33",
     "11.0": "450.51.06",
     "11.1": "455.32",
@@ -213,6 +218,12 @@ def driver_verdict(
     if dmaj > tmaj or dmin >= tmin:
         return "ok", f"the driver supports CUDA {dmaj}.{dmin} >= torch's {tmaj}.{tmin}"
     floor = MINOR_COMPAT_FLOOR.get(tmaj)
+    if floor is None:  # before CUDA 11 there was no minor-version compatibility
+        return "too_old", (
+            f"torch is built for CUDA {tmaj}.{tmin}; the driver supports CUDA {dmaj}.{dmin}, and "
+            f"CUDA {tmaj}.x has no minor-version compatibility (needs driver >= "
+            f"{MIN_DRIVER.get(f'{tmaj}.{tmin}', '?')})"
+        )
     if driver_version and floor and version_tuple(driver_version) < version_tuple(floor):
         return "too_old", (
             f"driver {driver_version} is below {floor}, the minor-version-compatibility floor "

@@ -35,9 +35,15 @@ def _has_gpus(facts: Facts) -> bool:
 def _suggest(facts: Facts) -> str:
     """The install command for the wheel that fits every GPU here and the driver."""
     caps = [c for _, c in _capabilities(facts)]
-    if not caps:
-        return wheels.install_command("12.8")
-    return wheels.install_command(wheels.flavour_for(caps, facts.nvml.cuda_driver_version))
+    nv = facts.nvml
+    dcuda = nv.cuda_driver_version or (wheels.cuda_for_driver(nv.driver_version)
+                                       if nv.driver_version else None)
+    flavour = wheels.flavour_for(caps or ["8.0"], dcuda)
+    if flavour is None and dcuda:
+        return (f"the driver supports CUDA {dcuda}, older than every current wheel: update the "
+                f"driver, or install a torch built for CUDA <= {dcuda} "
+                "(https://pytorch.org/get-started/previous-versions/)")
+    return wheels.install_command(flavour)
 
 
 @check("torch.installed", CAT, "PyTorch importable")
@@ -130,15 +136,22 @@ def driver_too_old(facts: Facts, ctx) -> object:
     if nv.cuda_driver_version is None and nv.driver_version is None:
         return skip(nv.error and f"no driver facts: {nv.error}" or "driver version unknown")
     verdict, why = wheels.driver_verdict(t.cuda_build, nv.cuda_driver_version, nv.driver_version)
-    drv = f"driver {nv.driver_version or '?'} (CUDA {nv.cuda_driver_version or '?'})"
+    dcuda = nv.cuda_driver_version or (
+        f"{wheels.cuda_for_driver(nv.driver_version)} per NVIDIA's driver table"
+        if nv.driver_version and wheels.cuda_for_driver(nv.driver_version) else "?")
+    drv = f"driver {nv.driver_version or '?'} (CUDA {dcuda})"
     if verdict == "too_old":
-        need = wheels.MIN_DRIVER.get(wheels._major_minor(t.cuda_build) or "", "a newer one")
+        mm = wheels._major_minor(t.cuda_build) or ""
+        need = (wheels.MINOR_COMPAT_FLOOR.get(int(mm.split(".")[0])) if mm else None) \
+            or wheels.MIN_DRIVER.get(mm, "a newer one")
         return fail(
             f"{drv} is too old for torch {t.version} (CUDA {t.cuda_build})",
             why + ". torch says: \"The NVIDIA driver on your system is too old\". The CUDA "
             "toolkit on PATH (nvcc) does not matter for pip wheels.",
-            f"Update the driver to >= {need} (sudo ubuntu-drivers install), or: "
-            + _suggest(facts),
+            f"Update the driver to >= {need} (sudo ubuntu-drivers install)"
+            + (f", or a wheel this driver runs: {alt}" if (alt := _suggest(facts)).startswith("pip")
+               else ", or install a torch built for the driver's CUDA "
+                    "(https://pytorch.org/get-started/previous-versions/)"),
         )
     if verdict == "unknown":
         return skip(why)
@@ -162,8 +175,9 @@ def cuda_available(facts: Facts, ctx) -> object:
     hint = "sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm   # after suspend/resume; else reboot"
     if "804" in err or "forward compatibility" in err:
         hint = "see containers.cuda_compat"
-    elif "too old" in err:
-        hint = "see torch.driver_too_old"
+    elif "too old" in err or wheels.driver_verdict(
+            t.cuda_build, facts.nvml.cuda_driver_version, facts.nvml.driver_version)[0] == "too_old":
+        hint = "the driver is too old for this torch: see torch.driver_too_old"
     elif env(facts, "CUDA_VISIBLE_DEVICES") is not None:
         hint = "see torch.cuda_visible_devices; " + hint
     return fail("torch is a CUDA build but torch.cuda.is_available() is False"

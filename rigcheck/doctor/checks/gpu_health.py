@@ -215,24 +215,29 @@ def power_limit(facts: Facts, ctx) -> object:
 @check("gpu.memory_in_use", CAT, "GPU memory free of other processes",
        source="https://github.com/pytorch/pytorch/issues/1085")
 def memory_in_use(facts: Facts, ctx) -> object:
+    """Memory held while the GPU is idle points at orphaned workers; a busy GPU is a running job."""
     gone = need_field(facts, "memory_used_mib", "processes")
     if gone:
         return gone
-    busy = []
+    held, running = [], []
     for g in live_gpus(facts):
         procs = [p for p in g.processes or [] if p.kind == "compute"]
         used, total = g.memory_used_mib or 0, g.memory_total_mib or 0
-        if procs or (total and used > 0.10 * total):
-            who = ", ".join(f"pid {p.pid} {p.name or ''} {gib(p.used_mib)}".replace("  ", " ")
-                            for p in procs[:3])
-            busy.append(f"{label(g)}: {gib(used)} of {gib(total)} used" + (f" by {who}" if who else ""))
-    if busy:
-        return warn("GPU memory held by other processes: " + join(busy),
+        if not total or used < 0.10 * total:
+            continue
+        who = ", ".join(f"pid {p.pid} {p.name or ''} {gib(p.used_mib)}".replace("  ", " ")
+                        for p in procs[:3])
+        text = f"{label(g)}: {gib(used)} of {gib(total)} used" + (f" by {who}" if who else "")
+        (running if is_busy(g) else held).append(text)
+    if held:
+        return warn("GPU memory held while the GPU is idle: " + join(held),
                     "Leftover DataLoader workers of a killed run keep their memory and cause "
                     "\"CUDA out of memory\" with nothing of yours running.",
                     "nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv; "
                     "sudo fuser -v /dev/nvidia*   # then kill the stale pids")
-    return ok("no other compute processes on the GPUs")
+    if running:
+        return ok("in use by a running job: " + join(running))
+    return ok("GPU memory free (under 10% used)")
 
 
 @check("gpu.compute_mode", CAT, "compute mode Default",
