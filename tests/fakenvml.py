@@ -547,3 +547,124 @@ class FakeNvml:
     def nvmlDeviceGetP2PStatus(self, a: _Handle, b: _Handle, index: int) -> int:
         self._check("nvmlDeviceGetP2PStatus")
         return self.scenario.p2p.get((a.index, b.index), _real.NVML_P2P_STATUS_OK)
+
+
+# ---- whole-machine facts for each scenario (fixtures for doctor tests) ---------------------
+
+# torch.cuda.get_arch_list() of the torch 2.4.1+cu121 wheel (sm_50 ... sm_90, as the cu12x wheels
+# listed in pytorch#182250 for later releases start at sm_50).
+_CU121_ARCHES = ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"]
+# The warnings torch.cuda.is_available() gives in these states (torch/cuda/__init__.py wording).
+_NO_DRIVER_WARNING = (
+    "CUDA initialization: Found no NVIDIA driver on your system. Please check that you have an "
+    "NVIDIA GPU and installed a driver from http://www.nvidia.com/Download/index.aspx"
+)
+_MISMATCH_WARNING = (
+    "CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda "
+    "functions before calling NumCudaDevices() that might have already set an error? Error 803: "
+    "system has unsupported display driver / cuda driver combination"
+)
+
+
+def scenario_facts(name: str) -> Any:
+    """A whole, plausible :class:`rigcheck.facts.Facts` for a scenario: the NVML section is
+    exactly what ``collect_nvml`` reads from the fake; driver, torch, host and Python sections
+    are written to match (an Ubuntu 22.04 box with torch 2.4.1+cu121)."""
+    from rigcheck import facts as F
+    from rigcheck.probe.nvml import collect_nvml
+    from rigcheck.probe.redact import redact_facts
+
+    sc = SCENARIOS[name]
+    nvml = collect_nvml(nvml=FakeNvml(name), cpu_count=112)
+    n = len(sc.gpus)
+    loaded = sc.init_error not in (LIBRARY_NOT_FOUND, DRIVER_NOT_LOADED)
+    module_version = {LIB_RM_VERSION_MISMATCH: "535.171.04"}.get(sc.init_error, sc.driver_version)
+    driver = F.DriverFacts(
+        proc_version=(f"NVRM version: NVIDIA UNIX x86_64 Kernel Module  {module_version}  "
+                      "Release Build" if loaded else None),
+        kernel_module_version=module_version if loaded else None,
+        modules={"nvidia": loaded, "nvidia_uvm": loaded, "nvidia_drm": loaded,
+                 "nvidia_modeset": loaded, "nouveau": name == "laptop_no_driver"},
+        dev_nodes=[F.DeviceNode(f"/dev/nvidia{i}", "crw-rw-rw-", True, True) for i in range(n)]
+        + ([F.DeviceNode("/dev/nvidiactl", "crw-rw-rw-", True, True),
+            F.DeviceNode("/dev/nvidia-uvm", "crw-rw-rw-", True, True)] if loaded else []),
+        nvidia_smi_path=None if name == "laptop_no_driver" else "/usr/bin/nvidia-smi",
+        compat_libs=[],
+    )
+    if name != "laptop_no_driver":
+        driver.nvidia_smi_ok = nvml.available
+        if not nvml.available:
+            driver.nvidia_smi_error = {
+                DRIVER_NOT_LOADED: "exit code 9: NVIDIA-SMI has failed because it couldn't "
+                "communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is "
+                "installed and running.",
+                LIB_RM_VERSION_MISMATCH: "exit code 18: Failed to initialize NVML: "
+                "Driver/library version mismatch",
+            }[sc.init_error]
+    ok = [g for g in sc.gpus if not g.lost]
+    torch = F.TorchFacts(
+        installed=True, version="2.4.1+cu121", cuda_build="12.1", cudnn_version=90100,
+        arch_list=_CU121_ARCHES, cuda_available=bool(nvml.available and ok),
+        device_count=len(ok) if nvml.available else 0,
+        devices=[F.TorchDevice(i, g.name, "{}.{}".format(*g.compute_capability),
+                               round(g.memory_total_mib / 1024, 2)) for i, g in enumerate(ok)]
+        if nvml.available else [],
+        nccl_version="2.20.5", tf32_matmul=False, tf32_cudnn=True,
+        float32_matmul_precision="highest", numpy_version="1.26.4",
+        nvidia_wheels={"nvidia-cublas-cu12": "12.1.3.1", "nvidia-cuda-runtime-cu12": "12.1.105",
+                       "nvidia-cudnn-cu12": "9.1.0.70", "nvidia-nccl-cu12": "2.20.5"},
+        loaded_libs=[], num_threads=16, mkldnn=True,
+    )
+    if not nvml.available:
+        torch.cuda_init_error = (_MISMATCH_WARNING if sc.init_error == LIB_RM_VERSION_MISMATCH
+                                 else _NO_DRIVER_WARNING)
+    big = n >= 8
+    host = F.HostFacts(
+        os="Ubuntu 22.04.4 LTS", kernel="5.15.0-105-generic", glibc="2.35", arch="x86_64",
+        hostname="gpu-node-01", user="alice",
+        cpu_model="Intel(R) Xeon(R) Platinum 8480+" if big else "AMD Ryzen 9 7950X 16-Core Processor",
+        cpu_vendor="GenuineIntel" if big else "AuthenticAMD",
+        cores_physical=112 if big else 16, threads=224 if big else 32,
+        cpu_flags={"avx": True, "avx2": True, "avx512f": True, "avx512_bf16": True,
+                   "amx_tile": big, "fma": True, "f16c": True},
+        cpu_governor="performance" if big else "schedutil",
+        cpu_freq_driver="intel_pstate" if big else "amd-pstate-epp",
+        ram_total_gb=2015.6 if big else 125.5, ram_available_gb=1980.2 if big else 110.3,
+        swap_total_gb=0.0 if big else 8.0,
+        disks=[F.DiskFacts("cwd", "/home/alice/project", "ext4", 915.8, 402.1, True),
+               F.DiskFacts("home", "/home/alice", "ext4", 915.8, 402.1, True),
+               F.DiskFacts("tmp", "/tmp", "ext4", 915.8, 402.1, True)],
+        shm_total_gb=1007.8 if big else 62.7, ulimit_nofile_soft=1048576 if big else 1024,
+        ulimit_nofile_hard=1048576, ulimit_memlock_soft_kb=-1 if big else 8192,
+        container=None, wsl=False, hypervisor=None, iommu=False,
+        clock_utc="2026-11-25T12:00:00+00:00",
+    )
+    python = F.PythonFacts(
+        version="3.11.9", executable="/home/alice/venv/bin/python", implementation="CPython",
+        env={"CUDA_VISIBLE_DEVICES": ",".join(str(i) for i in range(n))} if n > 1 else {},
+    )
+    facts = F.Facts(
+        rigcheck_version="0.1.0", collected_at="2026-11-25T12:00:00+00:00", origin="probe",
+        origin_note=f"fake scenario {name}: {sc.description}", redacted=False,
+        nvml=nvml, driver=driver, host=host, torch=torch, python=python,
+    )
+    return redact_facts(facts)
+
+
+def write_fixtures(folder: str) -> list[str]:
+    """Write ``<scenario>.json`` for every scenario into ``folder`` (see tests/fixtures/facts)."""
+    from pathlib import Path
+
+    from rigcheck import facts as F
+
+    written = []
+    for name in SCENARIOS:
+        path = Path(folder) / f"{name}.json"
+        path.write_text(F.to_json(scenario_facts(name)) + "\n")
+        written.append(str(path))
+    return written
+
+
+if __name__ == "__main__":  # python -m tests.fakenvml tests/fixtures/facts
+    for p in write_fixtures(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/facts"):
+        print(p)

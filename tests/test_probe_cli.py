@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from rigcheck import facts as F
 from rigcheck.ui.app import app
+from rigcheck.ui.probe_cmd import _umask
 from tests.fakenvml import FakeNvml
 
 runner = CliRunner()
@@ -62,6 +63,7 @@ def test_probe_writes_file_atomically(monkeypatch, tmp_path):
     assert facts.host.disks[-1].path == str(tmp_path)
     assert "rigcheck doctor --facts" in result.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["facts.json"]  # no temp file left
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # not mkstemp's 0600
 
 
 def test_probe_json_and_output_together(monkeypatch, tmp_path):

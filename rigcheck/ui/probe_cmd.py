@@ -80,6 +80,7 @@ def _write_atomic(path: Path, text: str) -> None:
         )
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a facts file is for sharing
         os.replace(tmp_name, target)
         tmp_name = None
     except OSError as exc:
@@ -90,6 +91,12 @@ def _write_atomic(path: Path, text: str) -> None:
                 os.unlink(tmp_name)
             except OSError:
                 pass
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 # ---- human summary -----------------------------------------------------------------------
