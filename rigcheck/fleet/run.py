@@ -1,0 +1,68 @@
+"""``rigcheck doctor --fleet`` under torchrun: every rank probes, rank 0 gathers and compares.
+
+Transport is torchrun's own rendezvous store (:func:`rigcheck.bench.distributed.gather_over_store`)
+with a deadline, so a rank that dies, hangs or never starts leaves a partial report on rank 0
+that names it, and a non-zero exit, instead of a hang.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rigcheck.facts import FactsError, from_dict, to_dict
+from rigcheck.fleet.compare import FleetFinding, NodeFacts, compare
+
+
+@dataclass
+class FleetRun:
+    rank: int
+    world_size: int
+    nodes: list[NodeFacts] = field(default_factory=list)        # rank 0 only
+    missing: list[str] = field(default_factory=list)
+    findings: list[FleetFinding] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def run_fleet(collect: Callable[[], object], timeout_s: float = 120.0,
+              bench: Callable[[], dict[str, float]] | None = None) -> FleetRun:
+    """Probe this rank, send it to rank 0; on rank 0 compare everything that arrived in time."""
+    from rigcheck.bench import distributed
+
+    info = distributed.rank_info()
+    if info is None:
+        raise distributed.DistError(
+            "--fleet needs torchrun (e.g. `torchrun --nproc-per-node=2 -m rigcheck doctor "
+            "--fleet`), or use `rigcheck doctor --fleet --facts-dir DIR`")
+    facts = collect()
+    figures: dict[str, float] = {}
+    error = None
+    if bench is not None:
+        try:
+            figures = bench()
+        except Exception as exc:  # a bench failure on one rank is a finding, not a crash
+            error = f"{type(exc).__name__}: {exc}"
+    payload = json.dumps({"node": socket.gethostname(), "rank": info.rank,
+                          "local_rank": info.local_rank, "facts": to_dict(facts),
+                          "bench": figures, "bench_error": error})
+    gathered = distributed.gather_over_store("fleet", payload, timeout_s=timeout_s, info=info)
+    run = FleetRun(rank=info.rank, world_size=info.world_size, interrupted=gathered.interrupted)
+    if info.rank != 0:
+        return run
+    for rank, text in sorted(gathered.payloads.items()):
+        try:
+            data = json.loads(text)
+            node_facts = from_dict(data["facts"], where=f"rank {rank}")
+        except (ValueError, KeyError, FactsError) as exc:
+            run.missing.append(f"rank {rank} (unreadable report: {exc})")
+            continue
+        run.nodes.append(NodeFacts(
+            node=f"{data['node']}/rank{rank}", rank=rank, facts=node_facts,
+            bench={k: float(v) for k, v in (data.get("bench") or {}).items()},
+            clock_offset_s=gathered.clock_offsets_s.get(rank),
+        ))
+    run.missing += [f"rank {r}" for r in gathered.missing]
+    run.findings = compare(run.nodes, run.missing)
+    return run

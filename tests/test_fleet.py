@@ -1,0 +1,113 @@
+"""Fleet doctor over a fake fleet with planted outliers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rigcheck.facts import Facts, GpuFacts, to_json
+from rigcheck.fleet import NodeFacts, compare
+from rigcheck.fleet.load import load_facts_dir
+
+
+def node_facts(driver="550.54.15", torch="2.4.1+cu121", nccl="2.20.5", gpus=8, width=16,
+               gpu_name="NVIDIA H100 80GB HBM3", nccl_env=None, iommu=False) -> Facts:
+    f = Facts()
+    f.nvml.available = True
+    f.nvml.driver_version = driver
+    f.nvml.cuda_driver_version = "12.4"
+    f.nvml.gpus = [GpuFacts(index=i, name=gpu_name, memory_total_mib=81559, pcie_gen_max=5,
+                            pcie_width_max=width if i == 2 else 16) for i in range(gpus)]
+    f.torch.version = torch
+    f.torch.cuda_build = "12.1"
+    f.torch.nccl_version = nccl
+    f.torch.cudnn_version = 90100
+    f.python.env = dict(nccl_env or {"NCCL_IB_DISABLE": "0"})
+    f.host.iommu = iommu
+    f.host.kernel = "5.15.0-105-generic"
+    return f
+
+
+def by_id(findings):
+    return {f.id: f for f in findings}
+
+
+def test_uniform_fleet_is_clean():
+    nodes = [NodeFacts(f"node{i}", node_facts(), bench={"gemm-bf16": 700.0 + i}) for i in range(4)]
+    findings = by_id(compare(nodes))
+    bad = [f for f in findings.values() if f.status in ("warn", "fail")]
+    assert bad == []
+    assert findings["fleet.driver"].status == "ok"
+    assert "550.54.15" in findings["fleet.driver"].summary
+    assert findings["fleet.clock_skew"].status == "skip"
+
+
+def test_planted_outliers_are_named():
+    nodes = [NodeFacts(f"node{i}", node_facts(), bench={"gemm-bf16": 700.0}) for i in range(3)]
+    nodes.append(NodeFacts("node3", node_facts(driver="535.161.08", width=4, gpus=7,
+                                               nccl_env={"NCCL_IB_DISABLE": "1"}),
+                           bench={"gemm-bf16": 520.0}))
+    findings = by_id(compare(nodes))
+    drv = findings["fleet.driver"]
+    assert drv.status == "warn" and drv.nodes == ("node3",)
+    assert "550.54.15 on 3 node(s)" in drv.summary and "535.161.08 on node3" in drv.summary
+    assert findings["fleet.gpu_count"].status == "fail"
+    assert findings["fleet.gpu_count"].nodes == ("node3",)
+    link = findings["fleet.pcie_link"]
+    assert link.status == "warn" and "node3 GPU 2 at Gen5 x4" in link.summary
+    assert findings["fleet.nccl_env"].nodes == ("node3",)
+    gemm = findings["fleet.bench.gemm-bf16"]
+    assert gemm.status == "warn" and gemm.nodes == ("node3",) and "-26%" in gemm.summary
+
+
+def test_torch_and_nccl_mismatch_fail():
+    nodes = [NodeFacts("a", node_facts()), NodeFacts("b", node_facts()),
+             NodeFacts("c", node_facts(torch="2.3.0+cu118", nccl="2.18.1"))]
+    findings = by_id(compare(nodes))
+    assert findings["fleet.torch"].status == "fail"
+    assert findings["fleet.nccl"].status == "fail"
+    assert findings["fleet.torch"].nodes == ("c",)
+
+
+def test_missing_ranks_fail_and_report_goes_on():
+    findings = by_id(compare([NodeFacts("a", node_facts())], missing=["rank 1 (node b)"]))
+    assert findings["fleet.missing"].status == "fail"
+    assert "rank 1 (node b)" in findings["fleet.missing"].summary
+    assert findings["fleet.driver"].status == "ok"
+
+
+def test_clock_skew():
+    nodes = [NodeFacts("a", node_facts(), clock_offset_s=0.0),
+             NodeFacts("b", node_facts(), clock_offset_s=0.2),
+             NodeFacts("c", node_facts(), clock_offset_s=-4.5)]
+    skew = by_id(compare(nodes))["fleet.clock_skew"]
+    assert skew.status == "warn" and skew.nodes == ("c",) and "-4.5 s" in skew.summary
+
+
+def test_facts_dir_with_broken_file_and_bench(tmp_path):
+    for i in range(3):
+        (tmp_path / f"gpu{i:02d}.json").write_text(to_json(node_facts()))
+    (tmp_path / "gpu03.json").write_text(to_json(node_facts(driver="535.104.05")))
+    (tmp_path / "gpu04.json").write_text(to_json(node_facts())[:120])      # truncated
+    (tmp_path / "gpu00.bench.json").write_text(json.dumps(
+        {"results": [{"name": "gemm-bf16", "value": 700, "unit": "TFLOP/s"}]}))
+    (tmp_path / "gpu01.bench.json").write_text(json.dumps(
+        {"results": [{"name": "gemm-bf16", "value": 400, "unit": "TFLOP/s"}]}))
+    (tmp_path / "gpu02.bench.json").write_text(json.dumps(
+        {"results": [{"name": "gemm-bf16", "value": 710, "unit": "TFLOP/s"}]}))
+    nodes, missing = load_facts_dir(tmp_path)
+    assert [n.node for n in nodes] == ["gpu00", "gpu01", "gpu02", "gpu03"]
+    assert len(missing) == 1 and missing[0].startswith("gpu04 (")
+    findings = by_id(compare(nodes, missing))
+    assert findings["fleet.driver"].nodes == ("gpu03",)
+    assert findings["fleet.bench.gemm-bf16"].nodes == ("gpu01",)
+    assert findings["fleet.missing"].status == "fail"
+
+
+def test_facts_dir_errors(tmp_path):
+    from rigcheck.facts import FactsError
+    with pytest.raises(FactsError, match="no facts files"):
+        load_facts_dir(tmp_path)
+    with pytest.raises(FactsError, match="not a folder"):
+        load_facts_dir(tmp_path / "nope")
