@@ -51,9 +51,10 @@ def need_field(facts: Facts, field: str, *aliases: str) -> Outcome | None:
     why = not_collected(facts, field, *aliases)
     if why:
         return skip(why)
-    errs = {g.field_errors.get(field) for g in gpus if g.field_errors.get(field)}
-    if errs:
-        return skip(f"{field} not available: {', '.join(sorted(errs))}")
+    for key in (field, *aliases):
+        errs = {g.field_errors[key] for g in gpus if g.field_errors.get(key)}
+        if errs:
+            return skip(f"{key} not available: {', '.join(sorted(errs))}")
     return skip(f"{field} not reported for any GPU")
 
 

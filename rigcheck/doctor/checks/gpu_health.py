@@ -51,7 +51,7 @@ def lost(facts: Facts, ctx) -> object:
 
 @check("gpu.ecc_errors", CAT, "no uncorrectable ECC errors", source=DCGM_ERRORS)
 def ecc_errors(facts: Facts, ctx) -> object:
-    gone = need_field(facts, "ecc_uncorrected_volatile", "ecc_uncorrected_aggregate", "ecc")
+    gone = need_field(facts, "ecc_uncorrected_volatile", "ecc_mode", "ecc")
     if gone:
         gone2 = need_field(facts, "ecc_uncorrected_aggregate")
         if gone2:
@@ -101,7 +101,7 @@ def retired_pages(facts: Facts, ctx) -> object:
 
 @check("gpu.row_remap", CAT, "no pending or failed row remaps", source=DCGM_ERRORS)
 def row_remap(facts: Facts, ctx) -> object:
-    gone = need_field(facts, "remapped_rows_pending", "remapped_rows", "row_remap")
+    gone = need_field(facts, "remapped_rows_pending", "remapped_rows")
     if gone:
         return gone
     gpus = live_gpus(facts)
@@ -125,7 +125,7 @@ def row_remap(facts: Facts, ctx) -> object:
 
 @check("gpu.ecc_mode_pending", CAT, "ECC mode change not pending")
 def ecc_mode_pending(facts: Facts, ctx) -> object:
-    gone = need_field(facts, "ecc_mode_pending")
+    gone = need_field(facts, "ecc_mode_pending", "ecc_mode")
     if gone:
         return gone
     diff = [g for g in live_gpus(facts)
@@ -147,9 +147,9 @@ THERMAL = ("HwThermalSlowdown", "SwThermalSlowdown", "HwSlowdown")
 @check("gpu.thermal", CAT, "no thermal slowdown",
        source="https://github.com/tensorflow/tensorflow/issues/40042")
 def thermal(facts: Facts, ctx) -> object:
-    gone = need_field(facts, "throttle_reasons", "temperature_c")
-    if gone:
-        return gone
+    gone = need_field(facts, "throttle_reasons")
+    if gone and need_field(facts, "temperature_c"):
+        return gone  # neither clock-event reasons nor temperatures: nothing to judge
     hot = [(g, [r for r in g.throttle_reasons or [] if r in THERMAL]) for g in live_gpus(facts)]
     hot = [(g, rs) for g, rs in hot if rs]
     if hot:
@@ -216,7 +216,7 @@ def power_limit(facts: Facts, ctx) -> object:
        source="https://github.com/pytorch/pytorch/issues/1085")
 def memory_in_use(facts: Facts, ctx) -> object:
     """Memory held while the GPU is idle points at orphaned workers; a busy GPU is a running job."""
-    gone = need_field(facts, "memory_used_mib", "processes")
+    gone = need_field(facts, "memory_used_mib")
     if gone:
         return gone
     held, running = [], []
@@ -268,7 +268,7 @@ def compute_mode(facts: Facts, ctx) -> object:
 
 @check("gpu.mig", CAT, "MIG mode", source="https://github.com/pytorch/pytorch/issues/102715")
 def mig(facts: Facts, ctx) -> object:
-    gone = need_field(facts, "mig_mode_current")
+    gone = need_field(facts, "mig_mode_current", "mig_mode")
     if gone:
         return gone
     on = [g for g in live_gpus(facts) if g.mig_mode_current]
