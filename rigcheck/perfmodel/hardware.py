@@ -1,0 +1,164 @@
+"""What a GPU record means for a PyTorch training step: generation, precision, peak rates.
+
+Pure functions over :class:`rigcheck.parts.Gpu`. The PyTorch defaults modelled here:
+
+- Under plain fp32 on Ampere and later (compute capability >= 8.0), cuDNN may use TF32 tensor
+  cores for convolutions (``torch.backends.cudnn.allow_tf32`` defaults to True) and cuDNN RNNs
+  follow the same flag, while cuBLAS matmuls stay true fp32 (``torch.backends.cuda.matmul.
+  allow_tf32`` defaults to False since PyTorch 1.12, pytorch/pytorch#76509). So a CNN "in fp32"
+  runs its convolutions at the TF32 rate and a transformer does not.
+- ``fp16``/``bf16``/``amp`` mean autocast with fp32 master weights; ``amp`` is fp16 autocast
+  (torch.autocast's CUDA default). bf16 needs compute capability 8.0; before that we model fp16.
+- Tensor-core matmuls in PyTorch accumulate in fp32. GeForce cards run fp16 with fp32 accumulate
+  at half the fp16-accumulate rate (NVIDIA Turing/GA102/Ada whitepapers), so a catalog figure
+  quoted at fp16 accumulate is halved for a GeForce card.
+- Without tensor cores (before Volta) fp16 halves the bytes moved but the math runs at the fp32
+  rate (cuDNN computes fp16-storage convolutions in fp32 on those chips).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rigcheck.parts import Gpu
+from rigcheck.recipes import Recipe
+
+GENERATIONS = (
+    "Kepler", "Maxwell", "Pascal", "Volta", "Turing", "Ampere", "Ada Lovelace", "Hopper", "Blackwell",
+)
+
+# Compute capability -> generation, for records whose architecture string we do not recognise.
+_CC_GENERATION = {
+    3: "Kepler", 5: "Maxwell", 6: "Pascal", 8: "Ampere", 9: "Hopper", 10: "Blackwell",
+    12: "Blackwell",
+}
+
+PRECISION_CHOICES = ("fp32", "tf32", "fp16", "bf16", "amp")
+
+
+def compute_capability(gpu: Gpu) -> tuple[int, int]:
+    try:
+        major, _, minor = str(gpu.compute_capability).partition(".")
+        return int(major), int(minor or 0)
+    except ValueError:
+        return (0, 0)
+
+
+def generation(gpu: Gpu) -> str:
+    arch = gpu.architecture.lower()
+    for name in GENERATIONS:
+        if name.split()[0].lower() in arch:
+            return name
+    major, minor = compute_capability(gpu)
+    if major == 7:
+        return "Turing" if minor >= 5 else "Volta"
+    if (major, minor) == (8, 9):
+        return "Ada Lovelace"
+    return _CC_GENERATION.get(major, "unknown")
+
+
+def is_geforce(gpu: Gpu) -> bool:
+    name = gpu.name.lower()
+    return "geforce" in name or (gpu.form == "consumer" and "titan" not in name)
+
+
+def has_tensor_cores(gpu: Gpu) -> bool:
+    return compute_capability(gpu) >= (7, 0) and bool(gpu.tensor_fp16_tflops)
+
+
+def tensor16_tflops(gpu: Gpu, dtype: str = "fp16") -> float | None:
+    """Dense fp16/bf16 tensor rate with fp32 accumulate (what PyTorch uses), or None."""
+    value = gpu.tensor_bf16_tflops if dtype == "bf16" else gpu.tensor_fp16_tflops
+    if not value and dtype == "bf16":
+        value = gpu.tensor_fp16_tflops
+    if not value or compute_capability(gpu) < (7, 0):
+        return None
+    if gpu.tensor_accumulate == "fp16" and is_geforce(gpu):
+        value /= 2.0
+    return float(value)
+
+
+def tf32_tflops(gpu: Gpu) -> float | None:
+    """Dense TF32 tensor rate; derived as half the fp16 (fp32-accumulate) rate when not given,
+    the ratio on GA100, GA10x, AD10x and GH100 (NVIDIA architecture whitepapers)."""
+    if compute_capability(gpu) < (8, 0):
+        return None
+    if gpu.tensor_tf32_tflops:
+        return float(gpu.tensor_tf32_tflops)
+    t16 = tensor16_tflops(gpu)
+    return t16 / 2.0 if t16 else None
+
+
+def family_key(recipe: Recipe) -> str:
+    """Which calibrated family's efficiency and traffic factors a recipe uses."""
+    fam = recipe.family.lower()
+    if fam in ("cnn", "transformer", "rnn", "gemm"):
+        return fam
+    text = " ".join((recipe.model, *recipe.tags)).lower()
+    if "conv" in text or "cnn" in text:
+        return "cnn"
+    if "lstm" in text or "gru" in text or "rnn" in text:
+        return "rnn"
+    return "transformer"  # dense matmuls + elementwise (MLP autoencoders and the like)
+
+
+def uses_cudnn(family: str) -> bool:
+    """Convolutions and cuDNN RNNs follow torch.backends.cudnn.allow_tf32 (default True)."""
+    return family in ("cnn", "rnn")
+
+
+@dataclass(frozen=True)
+class ComputeSetup:
+    mode: str            # "fp32" | "tf32" | "fp16" | "bf16": what the step really runs
+    label: str           # for people: "fp32 (TF32 convs)", "amp (fp16)"
+    peak_tflops: float   # the peak the heavy kernels run against
+    pclass: str          # efficiency class: "fp32" | "tf32" | "tc16"
+    notes: tuple[str, ...]
+
+
+def resolve(recipe: Recipe, gpu: Gpu, precision: str | None) -> ComputeSetup:
+    requested = (precision or recipe.precision).lower()
+    if requested not in PRECISION_CHOICES:
+        raise ValueError(f"precision '{requested}' is not one of {', '.join(PRECISION_CHOICES)}")
+    fam = family_key(recipe)
+    cc = compute_capability(gpu)
+    notes: list[str] = []
+    fp32 = float(gpu.fp32_tflops)
+
+    if requested in ("fp16", "bf16", "amp"):
+        dtype = "bf16" if requested == "bf16" else "fp16"
+        if dtype == "bf16" and cc < (8, 0):
+            notes.append(f"bf16 needs compute capability 8.0 (Ampere); {gpu.name} is {gpu.compute_capability}: modelled as fp16 autocast instead")
+            dtype = "fp16"
+        label = "amp (fp16)" if requested == "amp" else f"{dtype} autocast"
+        if requested == "bf16" and dtype == "fp16":
+            label = "fp16 autocast (bf16 unsupported)"
+        peak = tensor16_tflops(gpu, dtype)
+        if peak is None:
+            notes.append(f"{gpu.name} has no tensor cores: {dtype} halves memory traffic but the math runs at the fp32 rate")
+            return ComputeSetup(dtype, label, fp32, "fp32", tuple(notes))
+        if gpu.tensor_accumulate == "fp16" and is_geforce(gpu):
+            notes.append("GeForce tensor cores run fp16 with fp32 accumulate at half rate; the halved figure is used")
+        return ComputeSetup(dtype, label, peak, "tc16", tuple(notes))
+
+    tf32 = tf32_tflops(gpu)
+    if requested == "tf32":
+        if tf32 is None:
+            notes.append(f"TF32 needs compute capability 8.0 (Ampere); {gpu.name} runs true fp32")
+            return ComputeSetup("fp32", "fp32", fp32, "fp32", tuple(notes))
+        return ComputeSetup("tf32", "tf32", tf32, "tf32", tuple(notes))
+
+    # Plain fp32: PyTorch's defaults decide.
+    if tf32 is not None and uses_cudnn(fam):
+        what = "convs" if fam == "cnn" else "cuDNN RNN"
+        notes.append(
+            f"fp32 on {generation(gpu)}: cuDNN uses TF32 for {what} by default "
+            "(torch.backends.cudnn.allow_tf32=True); set it False for true fp32, about 2-4x slower"
+        )
+        return ComputeSetup("tf32", f"fp32 (TF32 {what})", tf32, "tf32", tuple(notes))
+    if tf32 is not None:
+        notes.append(
+            "fp32 matmuls do not use TF32 by default since PyTorch 1.12; "
+            "torch.set_float32_matmul_precision('high') (or --precision tf32) enables it"
+        )
+    return ComputeSetup("fp32", "fp32", fp32, "fp32", tuple(notes))
