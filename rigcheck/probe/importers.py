@@ -57,9 +57,9 @@ def clean_paste(text: str) -> str:
     text = text.replace("\uff1a", ": ")
     out = []
     for line in text.split("\n"):
+        line = _QUOTE.sub("", line, count=1)
         if _FENCE.match(line) or _HTML.match(line) or line.strip() == "`":
             continue
-        line = _QUOTE.sub("", line, count=1)
         out.append(line.expandtabs(8).rstrip())
     return "\n".join(out)
 
