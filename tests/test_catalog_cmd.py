@@ -142,7 +142,8 @@ def test_table_marks_derived_prices_and_shows_dates(fixture_catalog):
     assert "Price (INR)" in out and "₹28,000" in out and "≈₹43,912" in out
     assert "2026-01-15 derived" in out and "₹/VRAM GB" in out
     assert "prices seen 2013-11-22 to 2026-01-15" in out
-    assert "≈ not a shop quote" in out
+    assert "≈ not a shop quote: INR derived from a USD price at ₹88 per USD (rate of 2026-01-15)" \
+        in out
     assert "older than 180 days" in result.stderr
 
 

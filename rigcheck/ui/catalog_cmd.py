@@ -84,7 +84,8 @@ _HEADERS = {"vram_gb": "VRAM GB", "mem_bw_gbs": "BW GB/s", "fp32_tflops": "FP32 
             "expansion_slots": "Slots", "inr_per_unit": "INR per unit", "architecture": "Arch",
             "availability": "Avail", "platform_class": "Class", "form_factor": "Form",
             "memory_type": "RAM", "connector_16pin": "16-pin", "pcie_8pin": "8-pin",
-            "pcie_lanes": "PCIe lanes", "boost_ghz": "Boost GHz"}
+            "pcie_lanes": "PCIe lanes", "boost_ghz": "Boost GHz", "avx512": "AVX-512",
+            "ecc": "ECC"}
 _WRAPS = ("name", "source")  # the only columns allowed to wrap onto more lines
 _FILTER = re.compile(r"\s*([A-Za-z0-9_]+)\s*(>=|<=|!=|==|=|>|<|~)\s*(.*?)\s*")
 
@@ -247,8 +248,12 @@ def _header(column: str, symbol: str) -> str:
     return header
 
 
+def _rate_text(code: str, rates: dict[str, float], rate_dates: dict[str, str]) -> str:
+    return f"₹{rates.get(code, 0):g} per {code} (rate of {rate_dates.get(code, '?')})"
+
+
 def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: dict[str, float],
-                 sort: str | None, today: date) -> None:
+                 sort: str | None, rate_dates: dict[str, str]) -> None:
     from rich import box  # rich is only needed when a table is drawn
     from rich.table import Table
 
@@ -302,11 +307,9 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
     if any(r["price_display"]["approximate"] for r in rows):
         notes = []
         if any(r["price_kind"] == "derived" for r in rows):
-            usd = rates.get("USD")
-            notes.append(f"INR derived from a USD price at ₹{usd:g} per USD" if usd
-                         else "INR derived from a USD price")
+            notes.append("INR derived from a USD price at " + _rate_text("USD", rates, rate_dates))
         if currency != "INR":
-            notes.append(f"converted from INR at ₹{rates[currency]:g} per {currency}")
+            notes.append("converted from INR at " + _rate_text(currency, rates, rate_dates))
         out.print("≈ not a shop quote: " + "; ".join(notes) + ".")
 
 
@@ -357,7 +360,8 @@ def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int
     if not rows:
         console().print(f"No {kind} match the filters.")
         return
-    render_table(kind, rows, code, rates, sort, today)
+    render_table(kind, rows, code, rates, sort,
+                 {r.currency: r.date.isoformat() for r in catalog.rates})
 
 
 def catalog_command(
