@@ -112,7 +112,17 @@ def test_train_step_amp_on_cpu_uses_bf16_autocast() -> None:
     dtype, scaler, how = micro.autocast_plan("amp", CPU)
     assert dtype is torch.bfloat16 and scaler is False and "bf16" in how
     assert micro.autocast_plan("fp32", CPU) == (None, False, "")
+    assert micro.autocast_plan("bf16", CPU)[:2] == (None, False)   # bf16 weights, no autocast
     timing, how = micro.train_step_timing(tiny_workload(), device=CPU, batch_size=2,
                                           precision="amp", optimizer="sgd",
                                           channels_last=False, budget=STEP)
     assert "bf16 autocast" in how and timing.runs >= 3
+
+
+def test_train_step_in_bf16_weights_feeds_bf16_inputs() -> None:
+    wl = tiny_workload()
+    wl.model = wl.model.to(torch.bfloat16)
+    wl.trainable = list(wl.model.parameters())
+    timing, how = micro.train_step_timing(wl, device=CPU, batch_size=2, precision="bf16",
+                                          optimizer="adamw", channels_last=False, budget=STEP)
+    assert timing.runs >= 3 and "bf16 weights" in how

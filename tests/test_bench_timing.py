@@ -95,3 +95,15 @@ def test_measure_max_runs_caps_samples() -> None:
     clock = FakeClock([0.01] * 1000)
     t = measure(clock.work, clock=clock, warmup=0, min_runs=2, max_runs=7, budget_s=100)
     assert t.runs == 7
+
+
+def test_deadline_stops_blocks_and_warmup() -> None:
+    from rigcheck.bench.timing import OutOfTime
+    clock = FakeClock([1.0] * 100)
+    t = measure(clock.work, clock=clock, warmup=1, min_runs=5, budget_s=100, deadline=4.5)
+    # warm-up ends at 1, samples end at 2, 3, 4; a fourth would end at 5 > 4.5
+    assert t.runs == 3 and t.verdict.startswith("too short")
+    slow = FakeClock([10.0] * 10)
+    with pytest.raises(OutOfTime):
+        measure(slow.work, clock=slow, warmup=2, budget_s=1, deadline=5.0)
+    assert slow.calls == 1          # the second warm-up call never started

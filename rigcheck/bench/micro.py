@@ -36,6 +36,7 @@ class Budget:
     min_runs: int = 5
     max_runs: int = 50
     warmup: int = 2
+    deadline: float | None = None     # time.perf_counter() value after which nothing starts
 
 
 def sync_for(device: torch.device):
@@ -350,17 +351,21 @@ def _optimizer(name: str, params: list) -> torch.optim.Optimizer:
 
 
 def autocast_plan(precision: str, device: torch.device) -> tuple[torch.dtype | None, bool, str]:
-    """(autocast dtype or None, use GradScaler, what it means here) for a recipe precision."""
-    cuda = device.type == "cuda"
-    if precision in ("fp32", "tf32"):
-        return None, False, ""
-    if precision == "bf16":
-        return torch.bfloat16, False, "bf16 autocast"
-    # "fp16" and "amp": fp16 autocast + loss scaling on CUDA (as DLE and TorchBench amp do);
-    # the CPU's autocast runs bf16, so that is what a CPU user would get.
-    if cuda:
-        return torch.float16, True, "fp16 autocast + GradScaler"
-    return torch.bfloat16, False, f"{precision} -> bf16 autocast (the CPU's autocast dtype)"
+    """(autocast dtype or None, use GradScaler, what it means here) for a recipe precision.
+
+    "amp" is mixed precision over fp32 weights: fp16 autocast + GradScaler on CUDA (as DLE and
+    TorchBench amp do); on the CPU autocast runs bf16, so that is what a CPU user gets.
+    "fp16"/"bf16" mean weights stored in that dtype throughout (the models package builds them
+    so): no autocast and no GradScaler (it refuses fp16 gradients; a static loss scale, as
+    Lambda's "fp16" runs used, costs nothing to time).
+    """
+    if precision == "amp":
+        if device.type == "cuda":
+            return torch.float16, True, "amp: fp16 autocast + GradScaler"
+        return torch.bfloat16, False, "amp -> bf16 autocast (the CPU's autocast dtype)"
+    if precision in ("fp16", "bf16"):
+        return None, False, f"{precision} weights and inputs throughout"
+    return None, False, ""
 
 
 def train_step_timing(workload: object, *, device: torch.device, batch_size: int,
@@ -376,10 +381,13 @@ def train_step_timing(workload: object, *, device: torch.device, batch_size: int
     model.train()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    inputs, targets = workload.make_batch(batch_size, device, torch.float32)
+    # Inputs in the weights' dtype (fp16/bf16 recipes store the whole model in that dtype).
+    trainable = list(workload.trainable)
+    dtype = trainable[0].dtype if trainable and trainable[0].is_floating_point() else torch.float32
+    inputs, targets = workload.make_batch(batch_size, device, dtype)
     if channels_last and isinstance(inputs, torch.Tensor) and inputs.dim() == 4:
         inputs = inputs.contiguous(memory_format=torch.channels_last)
-    opt = _optimizer(optimizer, list(workload.trainable))
+    opt = _optimizer(optimizer, trainable)
     ac_dtype, use_scaler, how = autocast_plan(precision, device)
     scaler = torch.amp.GradScaler(device.type) if use_scaler else None
     notes = [how] if how else []
@@ -406,7 +414,7 @@ def train_step_timing(workload: object, *, device: torch.device, batch_size: int
     with cm_tf32:
         timing = measure(step, sync=sync_for(device), warmup=budget.warmup,
                          min_runs=budget.min_runs, max_runs=budget.max_runs,
-                         budget_s=budget.budget_s)
+                         budget_s=budget.budget_s, deadline=budget.deadline)
     if channels_last:
         notes.append("channels_last")
     return timing, ", ".join(notes)

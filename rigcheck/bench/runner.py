@@ -402,6 +402,7 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
     import torch
 
     from rigcheck.bench import micro
+    from rigcheck.bench.timing import OutOfTime
     recipe = st.recipes[rid]
     try:
         from rigcheck.bench.models import build_workload
@@ -409,7 +410,13 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
         raise micro.Skip(f"the bundled models cannot be imported: {exc}") from None
     batch = recipe.batch_size
     scale = st.options.time_scale
-    budget = (micro.Budget(budget_s=2.0 * scale, min_runs=5, max_runs=30, warmup=2) if quick
+    named = any(fnmatch.fnmatchcase(f"train-{rid}", p) and "*" not in p
+                for p in st.options.only)
+    # --quick: nothing may start after the suite's time is up, whatever the estimate said
+    # (unless the user named this recipe).
+    deadline = st.started + QUICK_TOTAL_S * scale if quick and not named else None
+    budget = (micro.Budget(budget_s=2.0 * scale, min_runs=5, max_runs=30, warmup=2,
+                           deadline=deadline) if quick
               else micro.Budget(budget_s=6.0 * scale, min_runs=10, max_runs=100, warmup=5))
     if st.device.type == "cpu":
         gemm = st.run.figure("gemm-fp32")
@@ -418,8 +425,6 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
                                       QUICK_TRAIN_STEP_S if quick else FULL_TRAIN_STEP_S)
         est_total = est_step * (budget.warmup + budget.min_runs) + 1.0
         left = QUICK_TOTAL_S * scale - st.elapsed()
-        named = any(fnmatch.fnmatchcase(f"train-{rid}", p) and "*" not in p
-                    for p in st.options.only)
         if quick and est_total > left and not named:
             raise micro.Skip(f"--quick time budget: about {est_total:.0f} s needed, "
                              f"{max(left, 0):.0f} s left; run --full or --only train-{rid}")
@@ -435,6 +440,9 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
             if st.device.type == "cuda" and batch == recipe.batch_size:
                 fits = True
             break
+        except OutOfTime:
+            raise micro.Skip(f"--quick time budget ran out while warming up at batch {batch}; "
+                             f"run --full or --only train-{rid}") from None
         except torch.cuda.OutOfMemoryError:
             if batch == recipe.batch_size:
                 fits = False

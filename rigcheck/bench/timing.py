@@ -31,6 +31,10 @@ CV_LIMIT_PCT = 5.0
 MIN_RUNS = 5
 
 
+class OutOfTime(Exception):
+    """The deadline passed before a single timed sample was taken."""
+
+
 @dataclass(frozen=True)
 class Timing:
     samples_s: tuple[float, ...]      # time of ONE call, per timed block (block time / calls)
@@ -105,6 +109,7 @@ def measure(
     max_s: float | None = None,
     min_sample_s: float = 0.0,
     cv_limit_pct: float = CV_LIMIT_PCT,
+    deadline: float | None = None,
 ) -> Timing:
     """Time ``fn``: ``warmup`` untimed calls, then timed blocks until the budget is spent.
 
@@ -115,12 +120,22 @@ def measure(
     - Stops once it has ``min_runs`` samples and ``budget_s`` of timed work, or ``max_runs``
       samples, or at ``max_s`` (default 3 x budget) even with fewer than ``min_runs``: the verdict
       then says "too short". Warm-up is not counted in the budget.
+    - ``deadline`` (a ``clock()`` value) bounds everything, warm-up included: no call starts after
+      it, no block starts that would end after it. :class:`OutOfTime` if no sample was taken.
     """
     sync = sync or _noop
     max_s = 3.0 * budget_s if max_s is None else max_s
+
+    def late(ahead: float = 0.0) -> bool:
+        return deadline is not None and clock() + ahead > deadline
+
     for _ in range(warmup):
+        if late():
+            raise OutOfTime("the time budget ran out during warm-up")
         fn()
     sync()
+    if late():
+        raise OutOfTime("the time budget ran out during warm-up")
 
     # Calibration block: one call, kept as a sample when one call per sample is right.
     t0 = clock()
@@ -137,7 +152,7 @@ def measure(
             break
         # Stop before a block that would cross the hard limit, judged on the median so far.
         per_block = (statistics.median(samples) if samples else first) * k
-        if spent + per_block > max_s and samples:
+        if samples and (spent + per_block > max_s or late(per_block)):
             break
         sync()
         t0 = clock()
