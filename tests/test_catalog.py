@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rigcheck import catalog as cat
 from rigcheck.catalog import CatalogError, load_catalog
@@ -403,3 +405,31 @@ def test_errors_blame_the_file_that_set_the_value(base, tmp_path):
     set_cell(base, "motherboards", "trx50-ws", "price_inr", "80000")
     with pytest.raises(CatalogError, match=r"shop/gpus.csv line 2, column price_usd: deriving"):
         load(base, overlays=[overlay])
+
+
+NUMERIC_GPU_COLUMNS = [c.name for c in cat.SCHEMA["gpus"] if c.kind in ("int", "float")]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(column=st.sampled_from(NUMERIC_GPU_COLUMNS),
+       junk=st.text(alphabet="abcdefghijklmnopqrstuvwxyzGBW%$,_ ", min_size=1).filter(str.strip),
+       row=st.sampled_from(["rtx-3060-12gb", "rtx-4090", "a100-80gb-pcie"]))
+def test_any_non_number_in_a_numeric_column_is_named(base, column, junk, row):
+    set_cell(base, "gpus", row, column, junk)
+    with pytest.raises(CatalogError) as info:
+        load(base)
+    line = {"rtx-3060-12gb": 2, "rtx-4090": 3, "a100-80gb-pcie": 5}[row]
+    assert str(info.value).startswith(f"{base}/gpus.csv line {line}, column {column}: ")
+    shutil.copy(FIXTURE / "gpus.csv", base / "gpus.csv")
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(vram=st.floats(min_value=1, max_value=300, allow_nan=False),
+       tdp=st.integers(min_value=10, max_value=1500))
+def test_numbers_in_range_round_trip(base, vram, tdp):
+    set_cell(base, "gpus", "rtx-4090", "vram_gb", repr(vram))
+    set_cell(base, "gpus", "rtx-4090", "tdp_w", str(tdp))
+    gpu = {g.id: g for g in load(base).gpus}["rtx-4090"]
+    assert gpu.vram_gb == vram and gpu.tdp_w == tdp
