@@ -15,7 +15,7 @@ SOCKETS = ("AM5", "LGA1700")
 MEM = {"AM5": "DDR5", "LGA1700": "DDR4"}
 
 
-def fake_estimator(recipe, gpu, count):
+def fake_estimator(recipe, gpu, count, nodes=1):
     # Coarse speeds so that ties between different GPUs happen and tie-breaking is exercised.
     speed = round(gpu.fp32_tflops) * count ** 0.9
     need_gb = recipe.activation_bytes_per_sample * recipe.batch_size / 1e9

@@ -38,8 +38,8 @@ class TargetEstimate:
     batch_size: int
 
 
-# (recipe, gpu, gpu_count) -> estimate; the CLI passes the calibrated performance model.
-Estimator = Callable[[Recipe, Gpu, int], TargetEstimate]
+# (recipe, gpu, gpus_per_node, nodes) -> estimate; the CLI passes the calibrated performance model.
+Estimator = Callable[[Recipe, Gpu, int, int], TargetEstimate]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Request:
     allow_used: bool = False
     allow_legacy: bool = False
     top: int = 3
+    nodes: int = 1                           # identical machines; budget and power are per fleet
 
 
 @dataclass(frozen=True)
@@ -68,16 +69,19 @@ class Build:
     case: Case
     estimates: tuple[TargetEstimate, ...]
     total_train_s: float
+    nodes: int = 1
 
     @property
-    def total_inr(self) -> float:
+    def node_inr(self) -> float:
+        """One machine."""
         return (self.gpu.price.inr * self.gpu_count + self.cpu.price.inr
                 + self.motherboard.price.inr + self.memory.price.inr * self.memory_kits
                 + self.storage.price.inr + self.psu.price.inr + self.case.price.inr)
 
     @property
-    def gpu_cost_inr(self) -> float:
-        return self.gpu.price.inr * self.gpu_count
+    def total_inr(self) -> float:
+        """All machines."""
+        return self.node_inr * self.nodes
 
     @property
     def draw_w(self) -> float:
@@ -115,9 +119,11 @@ class Option:
     estimates: tuple[TargetEstimate, ...]
     total_train_s: float
     needs: rules.Needs
+    nodes: int = 1
 
     @property
     def gpu_cost_inr(self) -> float:
+        """GPUs of one machine."""
         return self.gpu.price.inr * self.count
 
 
@@ -149,7 +155,7 @@ def gpu_options(catalog: Catalog, request: Request, estimate: Estimator
             excluded[gpu.id] = why
             continue
         for count in request.gpu_counts:
-            ests = tuple(estimate(t, gpu, count) for t in targets)
+            ests = tuple(estimate(t, gpu, count, request.nodes) for t in targets)
             misfit = [e for e in ests if not e.fits]
             if misfit:
                 e = misfit[0]
@@ -171,6 +177,7 @@ def gpu_options(catalog: Catalog, request: Request, estimate: Estimator
                 total_train_s=sum(e.train_s for e in ests),
                 needs=rules.Needs(storage_gb=storage_gb, read_mbs=read_mbs,
                                   circuit_w=request.circuit_w),
+                nodes=request.nodes,
             ))
     options.sort(key=lambda o: (o.total_train_s, o.gpu_cost_inr, o.gpu.id, o.count))
     return options, excluded
@@ -233,8 +240,9 @@ class _Index:
 def cheapest_build(option: Option, index: _Index, platform_class: str | None,
                    cap_inr: float = math.inf) -> Build | None:
     """The cheapest complete, compatible build around this GPU option (None: none exists, or
-    none cheaper than ``cap_inr``)."""
+    none cheaper than ``cap_inr`` for all its machines)."""
     gpu, count = option.gpu, option.count
+    cap_inr = cap_inr / option.nodes          # every machine is the same: cap one of them
     storage = index.cheapest_storage(option.needs.storage_gb, option.needs.read_mbs)
     if storage is None:
         return None
@@ -280,7 +288,7 @@ def cheapest_build(option: Option, index: _Index, platform_class: str | None,
     return Build(
         gpu=gpu, gpu_count=count, gpu_positions=positions, cpu=cpu, motherboard=board,
         memory=kit, memory_kits=kits, storage=storage, psu=psu, case=case,
-        estimates=option.estimates, total_train_s=option.total_train_s,
+        estimates=option.estimates, total_train_s=option.total_train_s, nodes=option.nodes,
     )
 
 
@@ -295,7 +303,7 @@ def recommend(catalog: Catalog, request: Request, estimate: Estimator) -> Recomm
     for option in options:
         if len(found) >= request.top and option.total_train_s > found[request.top - 1].total_train_s:
             break
-        if option.gpu_cost_inr + index.rest_lower_bound > budget:
+        if (option.gpu_cost_inr + index.rest_lower_bound) * option.nodes > budget:
             if not found:
                 above_budget.append(option)
             continue
@@ -323,7 +331,7 @@ def _cheapest_of(options: Sequence[Option], index: _Index, platform_class: str |
     best: Build | None = None
     for option in sorted(options, key=lambda o: o.gpu_cost_inr):
         cap = best.total_inr if best else math.inf
-        if option.gpu_cost_inr + index.rest_lower_bound > cap:
+        if (option.gpu_cost_inr + index.rest_lower_bound) * option.nodes > cap:
             break
         build = cheapest_build(option, index, platform_class, cap_inr=cap)
         if build is not None and (best is None or build.total_inr < best.total_inr):

@@ -5,6 +5,7 @@ The JSON interface (``--json``) is documented in :mod:`rigcheck.recommend.report
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,7 +53,10 @@ def recommend(
         "--target", "-t", help="A recipe to train (repeatable); see `rigcheck estimate --help`. "
         "Default: the recipes tagged default-mix.")] = None,
     gpus: Annotated[str, typer.Option(
-        "--gpus", help="GPU count: 1..8, or auto (best of 1..8).")] = "1",
+        "--gpus", help="GPUs per machine: 1..8, or auto (best of 1..8).")] = "1",
+    nodes: Annotated[int, typer.Option(
+        "--nodes", min=1, max=64,
+        help="Identical machines (cluster planning); the budget covers all of them.")] = 1,
     platform_class: Annotated[str | None, typer.Option(
         "--class", help="desktop | workstation | server (default: any).")] = None,
     top: Annotated[int, typer.Option("--top", "-k", min=1, max=20,
@@ -119,9 +123,15 @@ def recommend(
     request = Request(
         budget_inr=parsed.amount_inr, targets=targets, gpu_counts=counts,
         platform_class=platform_class, circuit_w=rules.CIRCUITS_W[circuit],
-        allow_used=allow_used, allow_legacy=allow_legacy, top=top,
+        allow_used=allow_used, allow_legacy=allow_legacy, top=top, nodes=nodes,
     )
-    result = run_search(catalog, request, perfmodel_estimator())
+    estimator = perfmodel_estimator()
+    result = run_search(catalog, request, estimator)
+    single = None
+    if nodes > 1:
+        # Fewer, bigger machines for the same money: the best one-machine build, any GPU count.
+        alone = dataclasses.replace(request, nodes=1, gpu_counts=tuple(range(1, 9)), top=1)
+        single = run_search(catalog, alone, estimator).best
 
     today = date.today()
     age = catalog_mod.catalog_age_days(catalog, today)
@@ -137,6 +147,7 @@ def recommend(
                    "inr": parsed.amount_inr}
     data = report.to_dict(result, budget=budget_info, catalog=catalog, catalog_info=catalog_info,
                           display_currency=display, circuit=circuit)
+    data["single_node"] = report.build_dict(single, parsed.amount_inr) if single else None
     if as_json:
         print_json(data)
     else:
@@ -219,7 +230,12 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     out.print()
     out.print(_build_table(best, rates, display))
     out.print(f"Left of budget: {_money(best['left_inr'], rates, display)}")
-    out.print(f"Power: ~{best['power_w']} W sustained, ~{best['wall_w']} W at the wall; "
+    if best["nodes"] > 1:
+        out.print(f"[bold]× {best['nodes']} identical machines[/]: "
+                  f"{_money(best['node_inr'], rates, display)} each, "
+                  f"{_money(best['total_inr'], rates, display)} in all")
+    out.print(f"Power{' per machine' if best['nodes'] > 1 else ''}: "
+              f"~{best['power_w']} W sustained, ~{best['wall_w']} W at the wall; "
               f"{best['psu_w']} W PSU ({best['psu_headroom_pct']:.0f}% headroom); "
               f"circuit {req['circuit']} ({req['circuit_w']:,.0f} W)")
     gpu = best["parts"][0]
@@ -240,6 +256,16 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
             count = f"{g['count']} × " if g["count"] > 1 else ""
             out.print(f"  {b['rank']}. {count}{g['name']}: {_money(b['total_inr'], rates, display)}"
                       f", {b['slower_than_best_pct']:.0f}% slower")
+    single = data.get("single_node")
+    if single:
+        g = single["parts"][0]
+        out.print()
+        out.print(f"[bold]Against one bigger machine[/]: {g['count']} × {g['name']} for "
+                  f"{_money(single['total_inr'], rates, display)}: "
+                  f"{_money(single['inr_per_sample_per_s'], rates, display)} per sample/s vs "
+                  f"{_money(best['inr_per_sample_per_s'], rates, display)} for the cluster; "
+                  f"trains the targets in {_duration(single['total_train_s'])} vs "
+                  f"{_duration(best['total_train_s'])}")
     upgrade = data["upgrade"]
     if upgrade:
         g = upgrade["build"]["parts"][0]
