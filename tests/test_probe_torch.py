@@ -177,3 +177,25 @@ def test_child_runs_under_this_interpreter_by_default():
     facts, _ = collect_torch(runner=runner, timeout_s=7)
     assert seen[0][0][0] == sys.executable and seen[0][0][-1].endswith("_torch_child.py")
     assert seen[0][1] == 7 and facts.installed is False
+
+
+def test_wheels_read_from_dist_info_names(tmp_path, monkeypatch):
+    from rigcheck.probe import _torch_child
+
+    for entry in ("nvidia_cudnn_cu12-9.1.0.70.dist-info", "nvidia_nccl_cu12-2.20.5.dist-info",
+                  "triton-3.0.0.dist-info", "numpy-1.26.4.dist-info", "nvidia_junk.txt"):
+        (tmp_path / entry).mkdir()
+    monkeypatch.setattr(sys, "path", [str(tmp_path), str(tmp_path / "missing")])
+    assert _torch_child._wheels() == {
+        "nvidia-cudnn-cu12": "9.1.0.70", "nvidia-nccl-cu12": "2.20.5", "triton": "3.0.0"}
+
+
+def test_child_does_not_see_its_own_folder_on_sys_path(tmp_path):
+    # A module named like a probe module (env.py) must not be importable from the child.
+    probe = Path(__file__).resolve().parents[1] / "rigcheck" / "probe"
+    code = (
+        "import runpy, sys; sys.argv=[{s!r}]; sys.path.insert(0, {d!r}); "
+        "runpy.run_path({s!r}, run_name='not_main'); print(any(p == {d!r} for p in sys.path))"
+    ).format(s=str(probe / "_torch_child.py"), d=str(probe))
+    out = run([sys.executable, "-c", code], 60)
+    assert out.stdout.strip().endswith("False"), out.stderr

@@ -11,9 +11,16 @@ plus ``"errors"``: field -> why it could not be read.
 """
 
 import json
+import os
 import re
 import sys
 import warnings
+
+# Python puts this script's folder first on sys.path, where rigcheck's own probe modules
+# (env.py, host.py, nvml.py, ...) would shadow any top-level module of the same name that torch
+# or its dependencies import. Drop it before anything else is imported.
+if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
 
 MARKER = "RIGCHECK_TORCH_FACTS "
 # Libraries whose mapped path tells which CUDA/cuDNN copy won (a wheel's vs one on LD_LIBRARY_PATH).
@@ -27,13 +34,24 @@ def _why(exc, limit=300):
 
 
 def _wheels():
-    from importlib import metadata
+    """nvidia-* (and triton) wheels from the dist-info folder names on sys.path.
 
+    Reading names off the folders takes about a millisecond; importlib.metadata.distributions()
+    opens every package's METADATA (~75 ms with a few hundred packages installed).
+    """
     found = {}
-    for dist in metadata.distributions():
-        name = (dist.metadata.get("Name") or "").lower()
-        if name.startswith("nvidia-") or name in ("triton", "pytorch-triton"):
-            found[name] = dist.version
+    for folder in sys.path:
+        try:
+            entries = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.endswith(".dist-info"):
+                continue
+            name, _, version = entry[: -len(".dist-info")].partition("-")
+            name = name.lower().replace("_", "-")
+            if (name.startswith("nvidia-") or name in ("triton", "pytorch-triton")) and version:
+                found.setdefault(name, version)
     return dict(sorted(found.items()))
 
 

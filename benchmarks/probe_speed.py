@@ -1,0 +1,60 @@
+"""How long the probe takes: the whole ``collect_facts()``, each source alone, the CLI end to end,
+and (with ``--vs-collect-env``) ``python -m torch.utils.collect_env`` on the same machine.
+
+    python benchmarks/probe_speed.py [--repeat 5] [--vs-collect-env]
+
+Prints medians over ``--repeat`` runs (the first run of each is included: it pays the imports,
+as a user's single run does). Sources run in parallel inside ``collect_facts``, so its time is
+about the slowest source (the torch child), not the sum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from rigcheck.probe.collect import collect_facts, default_sources
+
+
+def median_s(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def subprocess_s(argv: list[str], repeat: int, timeout_s: float = 300) -> float:
+    return median_s(
+        lambda: subprocess.run(argv, capture_output=True, timeout=timeout_s, check=False), repeat
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--vs-collect-env", action="store_true",
+                    help="also time `python -m torch.utils.collect_env` (needs torch)")
+    args = ap.parse_args()
+    n = args.repeat
+
+    print(f"median of {n} runs, Python {sys.version.split()[0]}")
+    for name, source in default_sources().items():
+        print(f"  source {name:<8} {median_s(source, n):7.3f} s")
+    total = median_s(lambda: collect_facts(), n)
+    print(f"  collect_facts()  {total:7.3f} s   (sources in parallel, redaction included)")
+    cli = subprocess_s([sys.executable, "-m", "rigcheck", "probe", "--json"], n)
+    print(f"  rigcheck probe --json (new process) {cli:7.3f} s")
+    if args.vs_collect_env:
+        ce = subprocess_s([sys.executable, "-m", "torch.utils.collect_env"], n)
+        print(f"  python -m torch.utils.collect_env   {ce:7.3f} s")
+        print(f"  ratio collect_env / rigcheck probe  {ce / cli:7.2f}x")
+
+
+if __name__ == "__main__":
+    main()
