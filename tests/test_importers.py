@@ -129,6 +129,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "torch.cuda_build": None, "torch.devices[0].name": "AMD Radeon RX 5700 XT (gfx1010:xnack-)",
         "host.os": "Gentoo Linux", "host.kernel": "6.7.7-gentoo-dist",
     },
+    "ce_minor_compat_vllm_pt211_cu129_drv550.txt": {
+        "torch.version": "2.11.0+cu129", "torch.cuda_build": "12.9", "torch.cuda_available": True,
+        "nvml.driver_version": "550.163.01", "nvml.gpus[0].name": "NVIDIA GeForce RTX 4090",
+        "python.nvcc_version": "12.0", "host.os": "Ubuntu 24.04.3 LTS", "host.glibc": "2.39",
+        "python.version": "3.12.3", "python.env": {}, "torch.cudnn_version": None,
+    },
     "mixed_colab_t4_cu113_driver_cuda112.txt": {
         "origin": "nvidia-smi", "nvml.driver_version": "460.32.03",
         "nvml.cuda_driver_version": "11.2", "torch.version": "1.11.0+cu113", "torch.cuda_build": "11.3",
@@ -303,6 +309,7 @@ def test_utf16_from_powershell_redirect(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "kind"), [
     ("ce_h100_pt201_cu117.txt", "collect_env"),
     ("ce_rocm_rx5700xt_pt270_nightly.txt", "collect_env"),
+    ("ce_minor_compat_vllm_pt211_cu129_drv550.txt", "collect_env"),
     ("ce_driver_too_old_p100_pt150_fullwidth.txt", "collect_env"),
     ("smi_grid_k520_418_2019.txt", "nvidia-smi"),
     ("smi_kmd_610_2x5090.txt", "nvidia-smi"),

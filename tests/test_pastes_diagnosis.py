@@ -68,12 +68,16 @@ def test_no_check_crashes_on_any_paste() -> None:
         assert not crashed, f"{entry['file']}: {crashed}"
 
 
-def test_minor_version_compat_is_ok_not_skipped() -> None:
-    """pytorch/pytorch#77528: cu113 on a driver reporting CUDA 11.2 is fine, and the doctor
-    must say so from the facts rather than skip for lack of them."""
-    status, summary = statuses("mixed_colab_t4_cu113_driver_cuda112.txt")["torch.driver_too_old"]
-    assert status == "ok"
-    assert "11.2" in summary and "11.3" in summary
+@pytest.mark.parametrize(("file", "driver_cuda", "wheel_cuda"), [
+    ("mixed_colab_t4_cu113_driver_cuda112.txt", "11.2", "11.3"),       # pytorch/pytorch#77528
+    ("ce_minor_compat_vllm_pt211_cu129_drv550.txt", "12.4", "12.9"),   # vllm-project/vllm#41209
+])
+def test_minor_version_compat_is_ok_not_skipped(file: str, driver_cuda: str, wheel_cuda: str) -> None:
+    """A wheel built for a newer CUDA minor than the driver reports is fine (CUDA minor-version
+    compatibility), and the doctor must say so from the facts rather than skip."""
+    status, summary = statuses(file)["torch.driver_too_old"]
+    assert status == "ok", summary
+    assert driver_cuda in summary and wheel_cuda in summary
 
 
 def test_what_a_paste_cannot_tell_is_skipped_not_failed() -> None:
