@@ -36,6 +36,8 @@ def _suggest(facts: Facts) -> str:
     """The install command for the wheel that fits every GPU here and the driver."""
     caps = [c for _, c in _capabilities(facts)]
     nv = facts.nvml
+    if not caps and not _has_gpus(facts):
+        return "pip install torch --index-url https://download.pytorch.org/whl/cpu   # no NVIDIA GPU here"
     dcuda = nv.cuda_driver_version or (wheels.cuda_for_driver(nv.driver_version)
                                        if nv.driver_version else None)
     flavour = wheels.flavour_for(caps or ["8.0"], dcuda)
