@@ -36,8 +36,11 @@ Runner = Callable[[Sequence[str], float], CommandResult]
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # Windows: no process groups here; kill the process itself
+            proc.kill()
+    except OSError:
         try:
             proc.kill()
         except OSError:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-import resource
+import shutil
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -103,12 +103,12 @@ def fs_type(path: str, mounts: list[tuple[str, str]]) -> str | None:
 def disk(label: str, path: str, mounts: list[tuple[str, str]]) -> DiskFacts:
     facts = DiskFacts(label=label, path=path)
     try:
-        st = os.statvfs(path)
+        usage = shutil.disk_usage(path)  # statvfs on POSIX, GetDiskFreeSpaceEx on Windows
     except OSError as exc:
         facts.error = f"could not stat {path}: {exc.strerror or exc}"
         return facts
-    facts.total_gb = round(st.f_blocks * st.f_frsize / GIB, 2)
-    facts.free_gb = round(st.f_bavail * st.f_frsize / GIB, 2)
+    facts.total_gb = round(usage.total / GIB, 2)
+    facts.free_gb = round(usage.free / GIB, 2)  # free to this user (excludes root's reserve)
     facts.fs_type = fs_type(path, mounts)
     # os.access sees a read-only mount (EROFS) as well as permissions.
     facts.writable = os.access(path, os.W_OK)
@@ -177,8 +177,12 @@ def detect_hypervisor(flags: Iterable[str], sys_vendor: str | None) -> str | Non
     return vendor or "unknown"
 
 
-def _ulimit(kind: int) -> tuple[int, int]:
-    soft, hard = resource.getrlimit(kind)
+def _ulimit(name: str) -> tuple[int, int] | None:
+    try:
+        import resource  # POSIX only; on native Windows there are no ulimits to report
+    except ImportError:
+        return None
+    soft, hard = resource.getrlimit(getattr(resource, name))
     inf = resource.RLIM_INFINITY
     return (-1 if soft == inf else soft), (-1 if hard == inf else hard)
 
@@ -244,13 +248,13 @@ def collect_host(
     for label, path in _disk_paths(data_dirs, environ):
         facts.disks.append(guard(f"disk:{label}", lambda p=path, lb=label: disk(lb, p, mounts))
                            or DiskFacts(label=label, path=path, error="could not collect"))
-    shm = guard("shm_total_gb", lambda: os.statvfs("/dev/shm"))
-    if shm is not None:
-        facts.shm_total_gb = round(shm.f_blocks * shm.f_frsize / GIB, 2)
-    nofile = guard("ulimit_nofile", lambda: _ulimit(resource.RLIMIT_NOFILE))
+    if os.path.isdir("/dev/shm"):  # PyTorch DataLoader workers pass batches through it
+        shm = guard("shm_total_gb", lambda: shutil.disk_usage("/dev/shm"))
+        facts.shm_total_gb = round(shm.total / GIB, 2) if shm is not None else None
+    nofile = guard("ulimit_nofile", lambda: _ulimit("RLIMIT_NOFILE"))
     if nofile:
         facts.ulimit_nofile_soft, facts.ulimit_nofile_hard = nofile
-    memlock = guard("ulimit_memlock", lambda: _ulimit(resource.RLIMIT_MEMLOCK))
+    memlock = guard("ulimit_memlock", lambda: _ulimit("RLIMIT_MEMLOCK"))
     if memlock:
         facts.ulimit_memlock_soft_kb = memlock[0] // 1024 if memlock[0] >= 0 else -1
     facts.container = guard("container", lambda: detect_container(environ=environ))
