@@ -171,17 +171,16 @@ _KIND_LABEL = {"gpu": "GPU", "cpu": "CPU", "motherboard": "Motherboard", "memory
 
 
 def _item(p: dict[str, Any]) -> str:
+    """The part's name plus the one figure the build hinges on (the name carries the rest)."""
     count = f"{p['count']} × " if p["count"] > 1 else ""
-    extra = {
-        "gpu": lambda: f" ({p['vram_gb']:g} GB, {p['tdp_w']:g} W, {p['slot_width']}-slot)",
-        "cpu": lambda: f" ({p['cores']} cores, {p['socket']})",
-        "memory": lambda: f" ({p['capacity_gb']} GB {p['memory_type']})",
-        "storage": lambda: f" ({p['capacity_gb']:,} GB, {p['seq_read_mbs']:,} MB/s)",
-        "psu": lambda: f" ({p['efficiency']})",
-        "motherboard": lambda: f" ({p['form_factor']}, {p['memory_type']})",
-        "case": lambda: f" (GPU ≤ {p['max_gpu_length_mm']} mm, {p['expansion_slots']} slots)",
-    }[p["kind"]]()
-    return f"{count}{p['name']}{extra}"
+    key = {
+        "gpu": lambda: f" · {p['vram_gb']:g} GB",
+        "cpu": lambda: f" · {p['cores']} cores",
+        "memory": lambda: f" · {p['capacity_gb']} GB in all",
+        "storage": lambda: f" · {p['seq_read_mbs']:,} MB/s",
+        "psu": lambda: f" · {p['watts']} W" if f"{p['watts']}" not in p["name"] else "",
+    }.get(p["kind"], lambda: "")()
+    return f"{count}{p['name']}{key}"
 
 
 def _build_table(b: dict[str, Any], rates: dict[str, float], display: str) -> Table:

@@ -1,0 +1,176 @@
+"""`rigcheck recommend` end to end on the bundled catalog: sane, compatible builds and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from rigcheck import catalog as catalog_mod
+from rigcheck import recipes
+from rigcheck.recommend import rules
+from rigcheck.ui.app import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, ["recommend", *args])
+
+
+def run_json(*args):
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return catalog_mod.load_catalog()
+
+
+def parts_of(build, catalog):
+    by_kind = {p["kind"]: p for p in build["parts"]}
+    find = lambda group, key: next(x for x in getattr(catalog, group) if x.id == by_kind[key]["id"])  # noqa: E731
+    return dict(
+        gpu=find("gpus", "gpu"), count=by_kind["gpu"]["count"], cpu=find("cpus", "cpu"),
+        board=find("motherboards", "motherboard"), kit=find("memory", "memory"),
+        kits=by_kind["memory"]["count"], storage=find("storage", "storage"),
+        psu=find("psus", "psu"), case=find("cases", "case"),
+    )
+
+
+def assert_compatible(data, catalog):
+    targets = [recipes.get_recipe(t) for t in data["request"]["targets"]]
+    for build in data["builds"]:
+        p = parts_of(build, catalog)
+        needs = rules.Needs(storage_gb=sum(t.dataset_gb for t in targets) + rules.WORKING_SPACE_GB,
+                            read_mbs=0.0, circuit_w=data["request"]["circuit_w"])
+        assert rules.violations(**p, needs=needs, platform_class=data["request"]["class"]) == []
+        assert build["total_inr"] <= data["budget"]["inr"]
+        total = sum(part["price_inr"] for part in build["parts"])
+        assert total == pytest.approx(build["total_inr"], abs=1)
+        assert all(t["fits"] for t in build["targets"])
+
+
+def test_student_budget_gets_a_sane_desktop(catalog):
+    data = run_json("--budget", "125000INR")
+    assert data["budget"]["inr"] == 125000
+    best = data["builds"][0]
+    gpu = best["parts"][0]
+    assert gpu["kind"] == "gpu" and 12 <= gpu["vram_gb"] <= 16
+    assert best["ram_gb"] >= 32
+    assert_compatible(data, catalog)
+    # Every part carries a dated price and a source; INR is always there.
+    for part in best["parts"]:
+        assert part["unit_price_inr"] > 0 and part["price_date"] and part["source"]
+    assert {p["kind"] for p in best["parts"]} == {"gpu", "cpu", "motherboard", "memory",
+                                                   "storage", "psu", "case"}
+    storage = next(p for p in best["parts"] if p["kind"] == "storage")
+    assert storage["capacity_gb"] > 0
+
+
+def test_lab_server_budget(catalog):
+    data = run_json("--budget", "5lakh", "--class", "server")
+    best = data["builds"][0]
+    board = next(p for p in best["parts"] if p["kind"] == "motherboard")
+    assert board["platform_class"] == "server"
+    assert best["total_inr"] <= 500000
+    assert_compatible(data, catalog)
+
+
+def test_dollar_budget_single_target(catalog):
+    data = run_json("--budget", "$3000", "--target", "resnet50-imagenet")
+    assert data["budget"]["currency"] == "USD"
+    assert data["budget"]["inr"] == pytest.approx(3000 * catalog.rate("USD").inr_per_unit)
+    assert data["request"]["targets"] == ["resnet50-imagenet"]
+    assert data["builds"][0]["targets"][0]["recipe"] == "resnet50-imagenet"
+    assert_compatible(data, catalog)
+
+
+def test_never_a_legacy_card(catalog):
+    legacy = {g.id for g in catalog.gpus if g.availability == "legacy"}
+    for budget in ("30000", "1 lakh", "3L", "20 lakh"):
+        result = run("--budget", budget, "--json")
+        data = json.loads(result.stdout)
+        assert all(b["parts"][0]["id"] not in legacy for b in data["builds"])
+
+
+def test_more_money_is_never_slower(catalog):
+    times = [run_json("--budget", b)["builds"][0]["total_train_s"]
+             for b in ("1 lakh", "1.5 lakh", "3 lakh", "10 lakh")]
+    assert times == sorted(times, reverse=True)
+
+
+def test_auto_gpu_count_and_cluster_planning(catalog):
+    data = run_json("--budget", "20 lakh", "--gpus", "auto", "--class", "workstation")
+    assert data["builds"][0]["gpu_count"] >= 1
+    assert_compatible(data, catalog)
+    cluster = run_json("--budget", "20 lakh", "--gpus", "2", "--nodes", "2")
+    best = cluster["builds"][0]
+    assert best["nodes"] == 2 and best["total_inr"] == pytest.approx(2 * best["node_inr"], abs=1)
+    assert cluster["single_node"] is not None
+
+
+@pytest.mark.parametrize("budget", ["abc", "-5", "0", "12XYZ"])
+def test_bad_budgets_exit_2_with_one_line(budget):
+    result = run("--budget", budget)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "125000INR" in lines[0]
+
+
+def test_budget_too_small_exits_1_with_cheapest_price():
+    result = run("--budget", "20000")
+    assert result.exit_code == 1
+    assert "cheapest complete build" in result.output
+    data = json.loads(run("--budget", "20000", "--json").stdout)
+    assert data["builds"] == [] and data["cheapest_total_inr"] > 20000
+
+
+def test_display_currency_and_rate_override():
+    data = run_json("--budget", "$1500", "--rate", "USD=80", "--currency", "USD")
+    assert data["budget"]["inr"] == 120000
+    assert data["display_currency"] == "USD"
+    assert data["builds"][0]["total_inr"] <= 120000
+
+
+def test_broken_overlay_row_is_one_clear_line(tmp_path):
+    src = catalog_mod.paths.catalog_dir() / "gpus.csv"
+    lines = src.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("vram_gb")] = "lots"
+    (tmp_path / "gpus.csv").write_text(lines[0] + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    result = run("--budget", "1 lakh", "--catalog", str(tmp_path))
+    assert result.exit_code == 2
+    assert "gpus.csv line 2, column vram_gb" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_overlay_price_list_changes_the_answer(tmp_path):
+    data = run_json("--budget", "125000INR")
+    gpu = data["builds"][0]["parts"][0]
+    # A shop lists the chosen card far above the budget: the answer must move to another card.
+    (tmp_path / "gpus.csv").write_text(
+        "id,price_inr,price_date,price_kind,source\n"
+        f"{gpu['id']},990000,2026-11-20,street,test shop list\n", encoding="utf-8")
+    again = run_json("--budget", "125000INR", "--catalog", str(tmp_path))
+    assert again["builds"][0]["parts"][0]["id"] != gpu["id"]
+
+
+def test_unknown_target_and_gpus():
+    assert run("--budget", "1 lakh", "--target", "nope").exit_code == 2
+    assert run("--budget", "1 lakh", "--gpus", "9").exit_code == 2
+    assert run("--budget", "1 lakh", "--class", "mainframe").exit_code == 2
+
+
+def test_text_output_reads_like_a_parts_list():
+    result = run("--budget", "125000INR")
+    assert result.exit_code == 0
+    out = result.output
+    for word in ("Type", "Item", "Price", "GPU", "Power supply", "Total", "Left of budget",
+                 "Why this GPU", "headroom"):
+        assert word in out
+    assert "Traceback" not in out
