@@ -153,8 +153,8 @@ def _gpu_lines(nv) -> list[str]:
             continue
         mem = (f"{g.memory_used_mib / 1024:.1f}/{g.memory_total_mib / 1024:.1f} GiB"
                if g.memory_total_mib is not None and g.memory_used_mib is not None else "? GiB")
-        pcie = (f"PCIe {_fmt(g.pcie_gen_current)}x{_fmt(g.pcie_width_current)} "
-                f"(max {_fmt(g.pcie_gen_max)}x{_fmt(g.pcie_width_max)})")
+        pcie = (f"PCIe Gen{_fmt(g.pcie_gen_current)} x{_fmt(g.pcie_width_current)} "
+                f"(max Gen{_fmt(g.pcie_gen_max)} x{_fmt(g.pcie_width_max)})")
         power = f"{_fmt(g.power_draw_w)}/{_fmt(g.power_limit_w)} W"
         line = (f"{g.index}: {_fmt(g.name)}  sm_{(g.compute_capability or '?').replace('.', '')}"
                 f"  {mem}  {pcie}  {_fmt(g.temperature_c, ' °C')}  {power}"
@@ -206,9 +206,14 @@ def _python_lines(p) -> list[str]:
     if p.error:
         return [f"[red]{p.error}[/]"]
     nvcc = f"nvcc {_fmt(p.nvcc_version)}" if p.nvcc_path else "no nvcc on PATH"
-    env = ", ".join(sorted(p.env)) or "none of the watched variables set"
+    env = " ".join(f"{k}={_short(v)}" for k, v in sorted(p.env.items())) or (
+        "none of the watched variables set")
     return [f"{_fmt(p.implementation)} {_fmt(p.version)} ({_fmt(p.executable)}); {nvcc}",
             f"env: {env}"]
+
+
+def _short(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _host_lines(h) -> list[str]:
