@@ -192,6 +192,16 @@ EXPECTED: dict[str, dict[str, object]] = {
         "nvml.gpus[0].throttle_reasons": ["Unknown"], "nvml.gpus[0].memory_total_mib": 6143.0,
         "nvml.gpus[0].utilization_gpu_pct": 100.0, "nvml.gpus[0].fan_pct": 0.0,
     },
+    "smiq_dcgm_exporter_16_fragment.txt": {
+        "origin": "nvidia-smi-q", "nvml.gpus[0].retired_pages_sbe": 0, "nvml.gpus[0].retired_pages_dbe": 0,
+        "nvml.gpus[0].retired_pages_pending": False, "nvml.gpus[0].remapped_rows_pending": None,
+        "nvml.gpus[0].temperature_c": 24.0, "nvml.gpus[0].temperature_slowdown_c": 82.0,
+        "nvml.gpus[0].power_draw_w": 25.33, "nvml.gpus[0].power_limit_w": 250.0,
+        "nvml.gpus[0].power_default_limit_w": 250.0, "nvml.gpus[0].power_max_limit_w": None,
+        # The orphan "Double Bit" block may be volatile or aggregate: not guessed.
+        "nvml.gpus[0].ecc_uncorrected_volatile": None,
+        "nvml.gpus[0].field_errors.remapped_rows_pending": "N/A in nvidia-smi -q: no row remapping on this GPU",
+    },
     "smiq_docker_1090_fragment.txt": {
         "nvml.gpus[0].pcie_gen_current": 1, "nvml.gpus[0].pcie_gen_max": None,
         "nvml.gpus[0].pcie_width_current": 16, "nvml.gpus[0].throttle_reasons": [],
@@ -215,7 +225,7 @@ def test_fixture_values(name: str) -> None:
         if got != want:
             wrong[path] = (got, want)
     assert not wrong, f"{name}: (got, want) {wrong}"
-    assert facts.origin_note == str(PASTES / name)
+    assert facts.origin_note == name      # the file name only: a path can carry a user name
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -418,3 +428,41 @@ def test_parsers_callable_directly() -> None:
     g = q.nvml.gpus[0]
     assert (g.remapped_rows_uncorrectable, g.remapped_rows_pending, g.remapped_rows_failure) == (4, True, False)
     assert (g.ecc_corrected_volatile, g.ecc_uncorrected_volatile) == (3, 3)
+
+
+# ---- robustness: any cut of any real paste, and arbitrary text ------------------------------
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_cut_of_a_real_paste_reads_or_fails_cleanly(name: str) -> None:
+    """Pastes arrive cut anywhere (GitHub's fold, a terminal's scrollback): every prefix either
+    parses or raises FactsError, never anything else."""
+    text = (PASTES / name).read_text()
+    for end in range(0, len(text), 37):
+        try:
+            facts = parse_text(text[:end], "cut.txt")
+        except FactsError as exc:
+            assert "could not be read" not in str(exc), (end, str(exc))   # a parser bug
+            continue
+        assert facts.origin in ("collect_env", "nvidia-smi", "nvidia-smi-q")
+
+
+def test_arbitrary_text_reads_or_fails_cleanly() -> None:
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    pieces = st.sampled_from([
+        "PyTorch version: ", "Is CUDA available: ", "GPU 0: ", "CUDA used to build PyTorch: ",
+        "| NVIDIA-SMI 550.1 ", "Driver Version: ", "CUDA Version: ", "|", "MiB", " / ", "%",
+        "==============NVSMI LOG==============", "    Product Name : ", "        Current : ",
+        "[pip3] ", "[conda] ", "Could not collect", "N/A", "\n", "\r\n", "  ", ":", "：", "```"])
+    text = st.lists(st.one_of(pieces, st.text(max_size=12)), max_size=40).map("".join)
+
+    @hypothesis.settings(max_examples=300, deadline=None, derandomize=True)
+    @hypothesis.given(text)
+    def run(t: str) -> None:
+        try:
+            parse_text(t, "fuzz.txt")
+        except FactsError as exc:
+            assert str(exc).startswith("fuzz.txt: ")
+            assert "could not be read" not in str(exc), str(exc)   # a parser bug, not bad input
+
+    run()

@@ -43,6 +43,11 @@ _REASONS = {
 }
 
 
+# "Power Readings" until R535, "GPU Power Readings" after; "Module Power Readings" is the whole
+# board on Grace Hopper/Blackwell modules and not this GPU's limit.
+_POWER_SECTIONS = ("power readings", "gpu power readings")
+
+
 def _num(v: str | None) -> float | None:
     m = re.match(r"\s*(-?\d+(?:\.\d+)?)", v or "")
     return float(m.group(1)) if m else None
@@ -286,6 +291,11 @@ def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | No
                 g.retired_pages_dbe = _int(v)
             elif key == "pending" or key == "pending page blacklist":
                 g.retired_pages_pending = parse_bool(val)
+        elif key == "remapped rows" and v is None:
+            # "Remapped Rows : N/A": the GPU has no row remapping (pre-Ampere, GeForce).
+            for f in ("remapped_rows_pending", "remapped_rows_failure",
+                      "remapped_rows_correctable", "remapped_rows_uncorrectable"):
+                g.field_errors[f] = "N/A in nvidia-smi -q: no row remapping on this GPU"
         elif parent == "remapped rows":
             if key == "correctable error":
                 g.remapped_rows_correctable = _int(v)
@@ -299,13 +309,14 @@ def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | No
             g.temperature_c = _num(v)
         elif key == "gpu slowdown temp":
             g.temperature_slowdown_c = _num(v)
-        elif key == "power draw" and ("power readings" in parent):
+        elif key == "power draw" and parent in _POWER_SECTIONS:
             g.power_draw_w = _num(v)
-        elif key in ("power limit", "current power limit", "enforced power limit") and "power readings" in parent:
+        elif key in ("power limit", "current power limit", "enforced power limit") and (
+                parent in _POWER_SECTIONS):
             g.power_limit_w = g.power_limit_w if key == "power limit" and g.power_limit_w else _num(v)
-        elif key == "default power limit":
+        elif key == "default power limit" and parent in _POWER_SECTIONS:
             g.power_default_limit_w = _num(v)
-        elif key == "max power limit":
+        elif key == "max power limit" and parent in _POWER_SECTIONS:
             g.power_max_limit_w = _num(v)
         elif parent == "clocks" and key == "sm":
             g.sm_clock_mhz = _num(v)

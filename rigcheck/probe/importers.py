@@ -44,7 +44,8 @@ _CE_MARKERS = (
 _SMI_HEADER = re.compile(r"NVIDIA-SMI\s+\d+\.\d+")
 _SMI_Q_KEYS = re.compile(
     r"^\s{2,}(Product Name|Persistence Mode|Performance State|Clocks (Throttle|Event) Reasons|"
-    r"FB Memory Usage|Compute Mode|Link Width|Retired Pages|Remapped Rows|Ecc Mode|GPU UUID)\b",
+    r"FB Memory Usage|Compute Mode|Link Width|Retired Pages|Remapped Rows|Ecc Mode|GPU UUID|"
+    r"Power Readings|GPU Power Readings|GPU Current Temp|Pending Page Blacklist)\b",
     re.MULTILINE,
 )
 
@@ -174,4 +175,7 @@ def load_facts_file(path: Path) -> Facts:
         raise FactsError(f"{where}: cannot read ({exc.strerror or exc})") from None
     if not data.strip():
         raise FactsError(f"{where}: the file is empty")
-    return parse_text(_decode(data, where), where)
+    facts = parse_text(_decode(data, where), where)
+    if facts.origin != "probe":
+        facts.origin_note = path.name     # not the full path: it can carry a user name
+    return facts
