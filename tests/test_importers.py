@@ -466,3 +466,27 @@ def test_arbitrary_text_reads_or_fails_cleanly() -> None:
             assert "could not be read" not in str(exc), str(exc)   # a parser bug, not bad input
 
     run()
+
+
+def test_gpu_lines_with_uuid_and_mig_devices() -> None:
+    """Older collect_env printed nvidia-smi -L verbatim: UUIDs (dropped) and MIG devices."""
+    text = (PASTES / "ce_h100_pt201_cu117.txt").read_text().replace(
+        "GPU models and configuration: GPU 0: NVIDIA H100 PCIe",
+        "GPU models and configuration: \nGPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-6f8a1b2c-aaaa-bbbb-cccc-123456789abc)\n"
+        "  MIG 3g.40gb     Device  0: (UUID: MIG-0d9e2f3a-aaaa-bbbb-cccc-123456789abc)\n"
+        "GPU 1: NVIDIA A100-SXM4-80GB (UUID: GPU-7f8a1b2c-aaaa-bbbb-cccc-123456789abc)\n")
+    facts = parse_text(text)
+    assert [g.name for g in facts.nvml.gpus] == ["NVIDIA A100-SXM4-80GB"] * 2
+    assert [g.mig_mode_current for g in facts.nvml.gpus] == [True, None]
+    assert "GPU-" not in to_json(facts) and "MIG-" not in to_json(facts)
+
+
+def test_two_gpus_in_nvidia_smi_q() -> None:
+    text = (PASTES / "smiq_titanxp_450.txt").read_text()
+    gpu = text[text.index("GPU 00000000:41:00.0"):]
+    facts = parse_text(text.replace("Attached GPUs                             : 1",
+                                    "Attached GPUs                             : 2")
+                       + "\n" + gpu.replace("00000000:41:00.0", "00000000:42:00.0"))
+    assert facts.nvml.gpu_count == 2
+    assert [(g.index, g.pci_bus_id, g.name) for g in facts.nvml.gpus] == [
+        (0, "00000000:41:00.0", "TITAN Xp"), (1, "00000000:42:00.0", "TITAN Xp")]

@@ -297,10 +297,14 @@ def _parse_gpus(values: dict[str, str], blocks: dict[str, list[str]], caps: dict
     nv, torch_f = facts.nvml, facts.torch
     nvidia: list[tuple[int, str]] = []
     other: list[str] = []
+    mig: set[int] = set()
     for line in lines:
+        # Older collect_env kept nvidia-smi -L's "(UUID: GPU-...)": dropped here (redaction).
         m = re.match(r"^GPU\s*(\d+)\s*:\s*(.+?)(?:\s*\(UUID:[^)]*\))?$", line)
         if m:
             nvidia.append((int(m.group(1)), m.group(2).strip()))
+        elif line.strip().startswith("MIG ") and nvidia:
+            mig.add(nvidia[-1][0])     # nvidia-smi -L lists MIG devices under their GPU
         elif value_or_none(line):
             other.append(line.strip())
     driver = value_or_none(values.get("Nvidia driver version"))
@@ -309,7 +313,8 @@ def _parse_gpus(values: dict[str, str], blocks: dict[str, list[str]], caps: dict
         # collect_env lists GPUs through `nvidia-smi -L`, so NVML worked on that machine.
         nv.available = True
         nv.gpu_count = len(nvidia)
-        nv.gpus = [GpuFacts(index=i, name=n, compute_capability=caps.get(n)) for i, n in nvidia]
+        nv.gpus = [GpuFacts(index=i, name=n, compute_capability=caps.get(n),
+                            mig_mode_current=True if i in mig else None) for i, n in nvidia]
     elif "GPU models and configuration" not in values and "Nvidia driver version" not in values:
         # The paste is cut before these lines (pytorch/pytorch#112553 is): unknown, not absent.
         nv.error = NOT_IN_THIS_PASTE
