@@ -40,17 +40,21 @@ def register(app: typer.Typer) -> None:
 def probe(
     as_json: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write the facts JSON to this file.")
+        Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write the facts JSON to this file.")
     ] = None,
     data_dir: Annotated[
         list[str] | None,
-        typer.Option("--data-dir", help="Also report free space on this folder (repeatable)."),
+        typer.Option(
+            "--data-dir", metavar="DIR", help="Also report free space on this folder (repeatable)."
+        ),
     ] = None,
     no_redact: Annotated[
         bool, typer.Option("--no-redact", help="Keep serials, UUIDs, host and user names.")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Per-source limit in seconds (torch, nvidia-smi).")
+        float, typer.Option(
+            "--timeout", metavar="SECONDS", help="Per-source limit (torch child, nvidia-smi)."
+        )
     ] = 20.0,
 ) -> None:
     """Collect facts about this machine: GPUs, driver, CUDA, PyTorch, host."""
