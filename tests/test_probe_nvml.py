@@ -218,4 +218,4 @@ def test_cpu_list_and_reason_names():
     assert cpu_list([(1 << 64) - 1, 0b101]) == "0-64,66"
     assert cpu_list([0]) == ""
     assert reason_names(0x1 | 0x40) == ["GpuIdle", "HwThermalSlowdown"]
-    assert reason_names(0x1000) == ["Unknown(0x1000)"]
+    assert reason_names(0x1000 | 0x200) == ["BoardLimit", "Unknown(0x1000)"]

@@ -32,7 +32,8 @@ from typing import Any
 from rigcheck.facts import GpuFacts, GpuProcess, NvmlFacts, P2PLink
 
 # Clock-event (throttle) reason bits, from nvml.h / nvidia-ml-py 12.560
-# (nvmlClocksEventReason*; the older names were nvmlClocksThrottleReason*, same bits).
+# (nvmlClocksEventReason*; the older names were nvmlClocksThrottleReason*, same bits). BoardLimit
+# and Reliability exist only under the throttle names in nvidia-ml-py 13.615.
 CLOCK_EVENT_REASONS: dict[int, str] = {
     0x1: "GpuIdle",
     0x2: "ApplicationsClocksSetting",
@@ -43,6 +44,8 @@ CLOCK_EVENT_REASONS: dict[int, str] = {
     0x40: "HwThermalSlowdown",
     0x80: "HwPowerBrakeSlowdown",
     0x100: "DisplayClockSetting",
+    0x200: "BoardLimit",
+    0x400: "Reliability",
 }
 
 COMPUTE_MODES = {0: "Default", 1: "Exclusive_Thread", 2: "Prohibited", 3: "Exclusive_Process"}
