@@ -245,7 +245,8 @@ def test_fixture_lists_what_it_could_not_tell(name: str) -> None:
             assert "nvidia-smi" in nc["torch"]
     # Nothing the paste did give is claimed as missing.
     for g in facts.nvml.gpus:
-        for field in ("memory_total_mib", "pcie_gen_current", "temperature_c", "name"):
+        for field in ("memory_total_mib", "pcie_gen_current", "temperature_c", "name",
+                      "compute_capability"):
             if getattr(g, field) is not None:
                 assert field not in nc, (field, nc[field])
 
@@ -490,3 +491,11 @@ def test_two_gpus_in_nvidia_smi_q() -> None:
     assert facts.nvml.gpu_count == 2
     assert [(g.index, g.pci_bus_id, g.name) for g in facts.nvml.gpus] == [
         (0, "00000000:41:00.0", "TITAN Xp"), (1, "00000000:42:00.0", "TITAN Xp")]
+
+
+def test_capability_listed_as_not_collected_unless_a_warning_gave_it() -> None:
+    assert "compute_capability" in load_facts_file(PASTES / "smi_2x4090_550.txt").not_collected
+    assert "compute_capability" in load_facts_file(
+        PASTES / "ce_healthy_wsl2_rtx4070_pt240.txt").not_collected
+    assert "compute_capability" not in load_facts_file(
+        PASTES / "ce_blackwell_5090d_pt260_cu126.txt").not_collected

@@ -43,9 +43,9 @@ _LABEL_RX = re.compile(
 )
 _CANON = {x.lower(): x for x in _LABELS}
 
-# Fields of the per-GPU record a collect_env paste can fill; every other GpuFacts field is
-# listed in not_collected under its bare name (what the doctor's need_field() looks up).
-_GPU_FIELDS_FROM_PASTE = {"index", "name", "compute_capability", "lost", "field_errors"}
+# Structural fields of the per-GPU record, never "not collected"; any other GpuFacts field that
+# no GPU has is listed in not_collected under its bare name (what need_field() looks up).
+_GPU_STRUCTURAL = {"index", "lost", "field_errors"}
 
 CPU_FLAGS_OF_INTEREST = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_vnni",
                          "amx_tile", "amx_bf16", "sse4_2")
@@ -109,7 +109,7 @@ def mark_not_collected(facts: Facts, reason: str, keep: set[str] | None = None,
     keep = keep or set()
     skip_sections = skip_sections or set()
     for f in dataclasses.fields(GpuFacts):
-        if f.name in keep or f.name in _GPU_FIELDS_FROM_PASTE:
+        if f.name in keep or f.name in _GPU_STRUCTURAL:
             continue
         gpus = facts.nvml.gpus
         if any(f.name in g.field_errors for g in gpus):
