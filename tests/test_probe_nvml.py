@@ -219,3 +219,18 @@ def test_cpu_list_and_reason_names():
     assert cpu_list([0]) == ""
     assert reason_names(0x1 | 0x40) == ["GpuIdle", "HwThermalSlowdown"]
     assert reason_names(0x1000 | 0x200) == ["BoardLimit", "Unknown(0x1000)"]
+
+
+@pytest.mark.gpu
+def test_real_gpu_probe():
+    facts = collect_nvml()
+    if not facts.available:
+        pytest.skip(f"no NVIDIA GPU here ({facts.error})")
+    assert facts.driver_version and facts.cuda_driver_version and facts.gpu_count >= 1
+    for g in facts.gpus:
+        assert not g.lost and g.name and g.memory_total_mib > 0
+        assert g.compute_capability and g.pcie_width_max
+        assert g.throttle_reasons is not None
+        unexpected = {k: v for k, v in g.field_errors.items()
+                      if v not in ("NVML_ERROR_NOT_SUPPORTED", "NVML_ERROR_NO_PERMISSION")}
+        assert not unexpected

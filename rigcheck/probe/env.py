@@ -24,6 +24,9 @@ because a doctor check or a maintainer reading the facts needs it:
   ``CUPTI_*``/``NSYS_*`` prefixes.
 - ``CONDA_PREFIX``, ``VIRTUAL_ENV``: which environment the probe ran in.
 
+Left out on purpose: ``__GL_*`` (OpenGL driver settings; they do not affect CUDA compute), ``PATH``
+(nvcc's location is reported on its own), ``HOME``/``USER`` (identity), and everything else.
+
 Values pass through redaction like every other string (user names in paths).
 """
 
