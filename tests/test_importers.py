@@ -499,3 +499,14 @@ def test_capability_listed_as_not_collected_unless_a_warning_gave_it() -> None:
         PASTES / "ce_healthy_wsl2_rtx4070_pt240.txt").not_collected
     assert "compute_capability" not in load_facts_file(
         PASTES / "ce_blackwell_5090d_pt260_cu126.txt").not_collected
+
+
+def test_torch_not_importable_vs_cut_paste() -> None:
+    not_importable = parse_text("Collecting environment information...\nPyTorch version: N/A\n"
+                                "Is debug build: N/A\nCUDA used to build PyTorch: N/A\n")
+    assert not_importable.torch.installed is False and not_importable.torch.version is None
+    cut = parse_text("Is CUDA available: True\nNvidia driver version: 550.54.15\n"
+                     "GPU models and configuration: GPU 0: NVIDIA L4\n")
+    assert cut.torch.installed is None and cut.nvml.gpus[0].name == "NVIDIA L4"
+    old = load_facts_file(PASTES / "ce_driver_too_old_p100_pt150_fullwidth.txt")   # "Version of"
+    assert old.torch.numpy_version == "1.17.4"

@@ -338,7 +338,8 @@ def parse_collect_env(text: str) -> Facts:
     t = facts.torch
 
     version = value_or_none(values.get("PyTorch version"))
-    t.installed = version is not None
+    # "PyTorch version: N/A" means torch did not import; no line at all means a cut paste.
+    t.installed = (version is not None) if "PyTorch version" in values else None
     t.version = version
     cuda_build = value_or_none(values.get("CUDA used to build PyTorch"))
     t.cuda_build = major_minor(cuda_build) or (
@@ -369,8 +370,10 @@ def parse_collect_env(text: str) -> Facts:
     _parse_libs(blocks.get("libs", []), facts)
     if t.cuda_build is None and "CUDA used to build PyTorch" not in values:
         t.cuda_build = cuda_from_wheel_tag(t.version)   # the version may come from [pip3] only
+    if t.installed is None and t.version:
+        t.installed = True
 
-    # What the paste could not tell. Sections collect_env never reads get an error of their own.
+    # What the paste could not tell: whole sections by name, then every empty field.
     facts.not_collected["driver"] = (
         "collect_env does not read /proc/driver/nvidia, kernel modules or /dev/nvidia*")
     facts.not_collected["python.env"] = (
@@ -387,9 +390,10 @@ def parse_collect_env(text: str) -> Facts:
         ("torch", "numpy_version"): "Versions of relevant libraries",
     }
     for (section, name), label in printed.items():
+        present = label in values or (label.startswith("Versions") and "libs" in blocks)
         if getattr(getattr(facts, section), name) is None and name not in facts.not_collected:
-            facts.not_collected[name] = (NOT_IN_THIS_PASTE if label not in values
-                                         else f"not in this paste's '{label}' section")
+            facts.not_collected[name] = (f"not in this paste's '{label}' section" if present
+                                         else NOT_IN_THIS_PASTE)
     keep = {"devices", "device_count"} if t.cuda_available is False else set()
     mark_not_collected(facts, NOT_IN_COLLECT_ENV, keep=keep)
     return facts
