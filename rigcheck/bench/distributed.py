@@ -288,6 +288,7 @@ class DdpResult:
     single_samples_per_s: float          # sum over ranks, each training alone (no gradient sync)
     ddp_samples_per_s: float             # sum over ranks under DistributedDataParallel
     scaling_efficiency: float            # ddp / single: 1.0 means the sync cost nothing
+    per_rank: tuple[tuple[float, float], ...] = ()   # (single, ddp) samples/s of each rank
 
 
 def bench_ddp(recipe, batch_size: int = 8, steps: int = 10, timeout_s: float = 120.0) -> DdpResult:
@@ -331,9 +332,14 @@ def bench_ddp(recipe, batch_size: int = 8, steps: int = 10, timeout_s: float = 1
     single = measure(work.model, work.trainable)
     ddp_model = DistributedDataParallel(work.model, device_ids=[device.index] if device.type == "cuda" else None)
     ddp = measure(ddp_model, [p for p in ddp_model.parameters() if p.requires_grad])
-    both = torch.tensor([single, ddp], dtype=torch.float64, device=device)
-    dist.all_reduce(both)
-    single_total, ddp_total = (float(x) for x in both.tolist())
-    return DdpResult(recipe=recipe.id, world_size=dist.get_world_size(), batch_size=batch_size,
+    world = dist.get_world_size()
+    mine = torch.tensor([single, ddp], dtype=torch.float64, device=device)
+    every = [torch.zeros_like(mine) for _ in range(world)]
+    dist.all_gather(every, mine)
+    per_rank = tuple((float(t[0]), float(t[1])) for t in every)
+    single_total = sum(s for s, _ in per_rank)
+    ddp_total = sum(d for _, d in per_rank)
+    return DdpResult(recipe=recipe.id, world_size=world, batch_size=batch_size,
                      single_samples_per_s=single_total, ddp_samples_per_s=ddp_total,
-                     scaling_efficiency=ddp_total / single_total if single_total else 0.0)
+                     scaling_efficiency=ddp_total / single_total if single_total else 0.0,
+                     per_rank=per_rank)
