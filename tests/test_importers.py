@@ -160,6 +160,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "nvml.driver_version": "516.94", "nvml.cuda_driver_version": "11.6",
         "nvml.gpus[0].name": "NVIDIA GeForce ...", "nvml.gpus[0].memory_total_mib": 24576.0,
         "nvml.gpus[0].display_active": True, "nvml.gpus[0].fan_pct": 69.0,
+        "host.wsl": True,     # NVIDIA-SMI 515.65.01 vs Driver Version 516.94
     },
     "smi_2x4090_550.txt": {
         "nvml.gpu_count": 2, "nvml.gpus[1].pci_bus_id": "00000000:4F:00.0",
@@ -173,6 +174,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "smi_windows_wddm_gtx1050_461.txt": {
         "nvml.driver_version": "461.72", "nvml.cuda_driver_version": "11.2",
         "nvml.gpus[0].persistence_mode": None, "nvml.gpus[0].power_draw_w": None,
+        "host.wsl": None,
         "nvml.gpus[0].temperature_c": 61.0, "nvml.gpus[0].memory_total_mib": 4096.0,
     },
     "smi_v100s_ecc_450.txt": {
@@ -510,3 +512,17 @@ def test_torch_not_importable_vs_cut_paste() -> None:
     assert cut.torch.installed is None and cut.nvml.gpus[0].name == "NVIDIA L4"
     old = load_facts_file(PASTES / "ce_driver_too_old_p100_pt150_fullwidth.txt")   # "Version of"
     assert old.torch.numpy_version == "1.17.4"
+
+
+def test_complete_processes_table_means_no_process_on_the_other_gpus() -> None:
+    text = (PASTES / "smi_grid_k520_418_2019.txt").read_text()
+    rows = text.split("\n")
+    gpu1 = [r.replace("|   0  GRID K520", "|   1  GRID K520").replace("00:03.0", "00:04.0")
+            for r in rows[7:10]]
+    two = "\n".join(rows[:10] + gpu1 + rows[10:])
+    facts = parse_text(two)
+    assert facts.nvml.gpu_count == 2
+    assert [len(g.processes) for g in facts.nvml.gpus] == [1, 0]
+    assert "processes" not in facts.not_collected
+    cut = parse_text("\n".join(rows[:-2]))       # closing border lost: the list may be partial
+    assert "cut short" in cut.not_collected["processes"]

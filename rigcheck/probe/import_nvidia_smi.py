@@ -146,7 +146,7 @@ def parse_nvidia_smi(text: str) -> Facts:
     current: GpuFacts | None = None
     row = 0
     in_procs = False
-    procs_seen = False
+    procs_seen = procs_complete = procs_body = False
     for line in lines:
         s = line.strip()
         if "Processes:" in s:
@@ -155,7 +155,12 @@ def parse_nvidia_smi(text: str) -> Facts:
         if "MIG devices:" in s:
             in_procs = False
             continue
+        if in_procs and s.startswith("|=="):
+            procs_body = True
+            continue
         if not s.startswith("|"):
+            if in_procs and procs_body and s.startswith("+"):
+                procs_complete = True      # the Processes table's closing border
             current = None if s.startswith("+") else current
             continue
         if in_procs:
@@ -185,18 +190,24 @@ def parse_nvidia_smi(text: str) -> Facts:
                 _gpu_row2(cells, current)
             elif row == 3 and cells[2] in ("Enabled", "Disabled"):
                 current.mig_mode_current = cells[2] == "Enabled"
-    if procs_seen and re.search(r"No running processes found", text):
+    if procs_complete or (procs_seen and re.search(r"No running processes found", text)):
         for g in gpus:
-            g.processes = []
+            g.processes = g.processes or []
     nv.gpus = gpus
     nv.available = bool(gpus) or nv.driver_version is not None
     nv.gpu_count = len(gpus) if gpus else None
     if not gpus:
         facts.not_collected["gpus"] = "no GPU rows in this nvidia-smi paste (cut short?)"
+    m = re.search(r"NVIDIA-SMI\s+([\d.]+)", text)
+    if m and nv.driver_version and m.group(1) != nv.driver_version:
+        # Under WSL2, nvidia-smi is the Linux-side build (515.65.01) and "Driver Version" the
+        # Windows driver (516.94) (pytorch/pytorch#84550); elsewhere the two are the same.
+        facts.host.wsl = True
     if not procs_seen:
         facts.not_collected["processes"] = "the paste does not include the Processes table"
-    elif any(g.processes is None for g in gpus):
-        facts.not_collected["processes"] = "the Processes table in the paste is cut short"
+    elif not procs_complete and not any(g.processes == [] for g in gpus):
+        facts.not_collected["processes"] = (
+            "the Processes table in the paste is cut short; the list may be partial")
     return _finish(facts, NOT_IN_SMI, text)
 
 
