@@ -241,7 +241,7 @@ def test_fixture_lists_what_it_could_not_tell(name: str) -> None:
                     "driver", "env", "ram_total_gb"):
             assert "collect_env" in nc[key], (key, nc.get(key))
     else:
-        for key in ("host", "python", "env", "driver"):
+        for key in ("host", "python", "env", "driver", "loaded_libs", "modules", "disks"):
             assert "nvidia-smi" in nc[key], (key, nc.get(key))
         if facts.torch.version is None:
             assert "nvidia-smi" in nc["torch"]

@@ -101,13 +101,11 @@ def pip_show_torch(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def mark_not_collected(facts: Facts, reason: str, keep: set[str] | None = None,
-                       skip_sections: set[str] | None = None) -> None:
+def mark_not_collected(facts: Facts, reason: str, keep: set[str] | None = None) -> None:
     """List every still-empty field as not collected, under its bare name (what the doctor's
     ``not_collected(facts, "disks", "host")`` and ``need_field`` look up). A per-GPU field the
     paste showed as "N/A" keeps its field_errors reason instead."""
     keep = keep or set()
-    skip_sections = skip_sections or set()
     for f in dataclasses.fields(GpuFacts):
         if f.name in keep or f.name in _GPU_STRUCTURAL:
             continue
@@ -117,8 +115,6 @@ def mark_not_collected(facts: Facts, reason: str, keep: set[str] | None = None,
         if not gpus or all(getattr(g, f.name) is None for g in gpus):
             facts.not_collected.setdefault(f.name, reason)
     for section in ("host", "torch", "python", "nvml", "driver"):
-        if section in skip_sections:
-            continue
         rec = getattr(facts, section)
         for f in dataclasses.fields(rec):
             if f.name in ("error", "field_errors", "gpus", "version") or f.name in keep:

@@ -77,8 +77,7 @@ def _finish(facts: Facts, reason: str, text: str) -> Facts:
     facts.not_collected["env"] = reason
     facts.not_collected["python.env"] = reason
     facts.not_collected["p2p"] = reason
-    mark_not_collected(facts, reason, skip_sections={"host", "python", "driver"}
-                       | (set() if has_torch else {"torch"}))
+    mark_not_collected(facts, reason)
     return facts
 
 
