@@ -87,3 +87,42 @@ def test_what_a_paste_cannot_tell_is_skipped_not_failed() -> None:
         status, summary = got[fid]
         assert status == "skip", (fid, status, summary)
         assert "not in a collect_env paste" in summary, (fid, summary)
+
+
+# ---- end to end through the CLI: `rigcheck doctor --facts PASTE` -------------------------------
+
+@pytest.fixture(scope="module")
+def cli():
+    pytest.importorskip("rigcheck.ui.doctor_cmd", reason="the doctor CLI is not importable")
+    from typer.testing import CliRunner
+
+    from rigcheck.ui.app import app
+
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))
+
+
+def test_cli_reports_the_thread_diagnosis_as_json(cli) -> None:
+    import json
+
+    res = cli("doctor", "--facts", str(PASTES / "ce_blackwell_5090d_pt260_cu126.txt"), "--json")
+    assert res.exit_code == 1, res.output
+    out = json.loads(res.output)
+    by_id = {f["id"]: f for f in out["findings"]}
+    assert by_id["torch.arch_missing"]["status"] == "fail"
+    assert "cu128" in by_id["torch.arch_missing"]["fix"]
+    assert out["facts_origin"]["origin"] == "collect_env"
+    assert out["facts_origin"]["note"] == "ce_blackwell_5090d_pt260_cu126.txt"
+
+
+def test_cli_minor_compat_paste_exits_zero(cli) -> None:
+    res = cli("doctor", "--facts", str(PASTES / "ce_minor_compat_vllm_pt211_cu129_drv550.txt"))
+    assert res.exit_code == 0, res.output
+
+
+def test_cli_unreadable_paste_is_one_line_exit_2(cli, tmp_path: Path) -> None:
+    p = tmp_path / "env.txt"
+    p.write_text("I ran it but forgot to paste the output, sorry\n")
+    res = cli("doctor", "--facts", str(p))
+    assert res.exit_code == 2
+    assert "not a rigcheck facts file" in res.output and "Traceback" not in res.output
