@@ -46,13 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Leave-one-{'chip' if args.by_chip else 'GPU'}-out cross-validation "
           f"({len(fit_rows)} rows, {len(groups)} groups)\n")
     print(f"{'held out':<16} {'row':>4}  {'workload / precision':<34} {'published':>11} {'predicted':>11} {'abs err':>8}")
+    predicted = {r.row: pred for r, pred in calibrate.cross_validate(rows, group_of)}
     for name in sorted(groups):
         held = groups[name]
-        train = [r for r in rows if not (r.status == "fit" and group_of(r.gpu_key) == name)]
-        params = calibrate.fit(train)
         errs = []
         for r in held:
-            pred = calibrate.row_prediction(params, r)
+            pred = predicted[r.row]
             err = abs(pred / r.published_sps - 1.0)
             errs.append(err)
             print(f"{r.gpu_key:<16} {r.row:>4}  {r.label:<34} {r.published_sps:>11.5g} {pred:>11.5g} {err:>7.0%}")

@@ -21,7 +21,7 @@ import argparse
 import csv
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -213,7 +213,22 @@ def fit_sync_loss(params: EfficiencyParams, rows: Sequence[CalRow]) -> float:
     return sum(losses) / len(losses) if losses else 0.0
 
 
-def fit_all(rows: Sequence[CalRow], source: Path = CALIBRATION_CSV) -> EfficiencyParams:
+def cross_validate(
+    rows: Sequence[CalRow], group_of: Callable[[str], str] = lambda key: key,
+) -> list[tuple[CalRow, float]]:
+    """Leave one group (default: one GPU) out: refit without its rows, predict them.
+    Returns (row, predicted samples/s) for every ``fit`` row."""
+    out: list[tuple[CalRow, float]] = []
+    fitted = [r for r in rows if r.status == "fit"]
+    for name in sorted({group_of(r.gpu_key) for r in fitted}):
+        train = [r for r in rows if not (r.status == "fit" and group_of(r.gpu_key) == name)]
+        params = fit(train)
+        out += [(r, row_prediction(params, r)) for r in fitted if group_of(r.gpu_key) == name]
+    return out
+
+
+def fit_all(rows: Sequence[CalRow], source: Path = CALIBRATION_CSV,
+            with_cv: bool = False) -> EfficiencyParams:
     params = fit(rows)
     sync = fit_sync_loss(params, rows)
     used = [r for r in rows if r.status == "fit"]
@@ -231,6 +246,11 @@ def fit_all(rows: Sequence[CalRow], source: Path = CALIBRATION_CSV) -> Efficienc
         "fitted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cross_validation": "python benchmarks/perfmodel_cv.py (leave one GPU out)",
     }
+    if with_cv:
+        cv = sorted(abs(pred / r.published_sps - 1.0) for r, pred in cross_validate(rows))
+        provenance["logo_cv_median_abs_error"] = round(cv[len(cv) // 2], 4)
+        provenance["logo_cv_worst_abs_error"] = round(cv[-1], 4)
+        provenance["logo_cv_rows_over_50pct"] = sum(e > 0.5 for e in cv)
     return EfficiencyParams(
         params.compute_log_eff, params.generation_log_offset, params.family_compute_log,
         params.traffic_k, params.nchw_tensor_factor, params.combine_p, sync,
@@ -245,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     rows = load_rows(args.csv)
-    params = fit_all(rows, args.csv)
+    params = fit_all(rows, args.csv, with_cv=not args.dry_run)
     print("precision-class efficiency:", {k: round(math.exp(v), 3) for k, v in params.compute_log_eff.items()})
     print("generation factor:", {k: round(math.exp(v), 3) for k, v in params.generation_log_offset.items()})
     print("family factor:", {k: round(math.exp(v), 3) for k, v in params.family_compute_log.items()})

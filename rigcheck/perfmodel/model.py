@@ -161,6 +161,9 @@ def predict_with(
     gen = generation(gpu)
     if gen not in params.generation_log_offset:
         notes.append(f"no calibration rows for {gen} GPUs: efficiency from the pooled fit of all generations")
+        if gen == "Ada Lovelace":
+            notes.append("Ada L2 caches of 24-96 MB (RTX 4090: 72 MB; GA102: 6 MB) keeps more activations on chip than "
+                         "the bandwidth-based memory term assumes: memory-bound estimates may be low")
 
     parts = step_breakdown(recipe, gpu, setup, batch, params)
     step_s = parts.step_s

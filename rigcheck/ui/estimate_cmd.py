@@ -1,0 +1,206 @@
+"""``rigcheck estimate``: predicted training speed and memory of a recipe on any catalog GPU.
+
+Examples::
+
+    rigcheck estimate --gpu "RTX 3090" --target resnet50-imagenet
+    rigcheck estimate --gpu 4090 --target bert-large-squad --precision bf16 --batch 8
+    rigcheck estimate --gpu "H100 PCIe" --target resnet50-imagenet --gpus 8 --nodes 2 \\
+        --interconnect nvlink,ib-200g --json
+
+``--gpu`` matches catalog names loosely ("4090", "rtx 4090", "GeForce RTX 4090"); an ambiguous or
+unknown name lists the candidates and exits 2. ``--gpus`` counts GPUs per node. The figures come
+from the performance model in :mod:`rigcheck.perfmodel` (a roofline with a few efficiency
+parameters fitted on published throughputs; ``benchmarks/perfmodel_cv.py`` prints its
+cross-validated error), not from a measurement of this machine.
+
+JSON (``--json``, a stable interface)::
+
+    {"gpu": {"id", "name", "architecture", "compute_capability", "vram_gb", "mem_bw_gbs",
+             "fp32_tflops", "tensor_fp16_tflops", "tensor_bf16_tflops", "tensor_tf32_tflops"},
+     "recipe": {"id", "name", "dataset_samples", "epochs", "train_flops_per_sample",
+                "activation_bytes_per_sample", "params", "trainable_params", "optimizer"},
+     "precision": "fp32 (TF32 convs)",        # effective
+     "precision_requested": "fp32",
+     "batch_size": 256,                       # per GPU
+     "n_gpus": 1, "nodes": 1,                 # n_gpus is per node
+     "samples_per_s": 489.1,                  # all GPUs together
+     "step_s": 0.523, "epoch_s": 2619.0, "train_s": 235710.0,
+     "memory_gb": 22.9,                       # per GPU
+     "fits": true, "max_batch_that_fits": 248,
+     "bound": "memory-bandwidth",             # | "compute" | "communication" | "overhead"
+     "scaling_efficiency": 1.0,
+     "notes": ["..."],
+     "model": {"params_file": "...", "fitted_on": "calibration.csv", "rows_fitted": 114,
+               "logo_cv_median_abs_error": 0.11, "logo_cv_worst_abs_error": 0.84}}
+
+Exit codes: 0 (also when the batch does not fit: that is an answer), 2 unknown or ambiguous GPU,
+unknown recipe, bad precision/batch/count/interconnect, unreadable catalog or recipe folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json
+
+PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp")
+
+
+def human_duration(seconds: float) -> str:
+    """'45 s', '12.3 min', '14.2 h', '3.1 days'."""
+    if seconds != seconds or seconds == float("inf"):
+        return "n/a"
+    if seconds < 90:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2g} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _gpu_dict(gpu: Any) -> dict[str, Any]:
+    keys = ("id", "name", "architecture", "compute_capability", "vram_gb", "mem_bw_gbs",
+            "fp32_tflops", "tensor_fp16_tflops", "tensor_bf16_tflops", "tensor_tf32_tflops")
+    return {k: getattr(gpu, k) for k in keys}
+
+
+def _recipe_dict(recipe: Any) -> dict[str, Any]:
+    keys = ("id", "name", "dataset_samples", "epochs", "train_flops_per_sample",
+            "activation_bytes_per_sample", "params", "trainable_params", "optimizer")
+    return {k: getattr(recipe, k) for k in keys}
+
+
+def _specs_line(gpu: Any) -> str:
+    def t(v: float | None) -> str:
+        return "-" if not v else f"{v:g}"
+    return (f"{gpu.fp32_tflops:g} TFLOPS fp32, tensor fp16 {t(gpu.tensor_fp16_tflops)} / "
+            f"TF32 {t(gpu.tensor_tf32_tflops)} TFLOPS, {gpu.mem_bw_gbs:g} GB/s, "
+            f"{gpu.vram_gb:g} GB, {gpu.architecture} (cc {gpu.compute_capability})")
+
+
+def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | None):
+    from rigcheck import catalog as cat
+    from rigcheck.perfmodel import GpuMatchError, match_gpu
+    from rigcheck.recipes import RecipeError, load_recipes
+
+    try:
+        catalog = cat.load_catalog(overlays=overlays)
+    except cat.CatalogError as exc:
+        fail(str(exc), EXIT_USAGE)
+    try:
+        gpu = match_gpu(catalog.gpus, gpu_name)
+    except GpuMatchError as exc:
+        hint = "" if exc.candidates else "; see: rigcheck catalog gpus"
+        fail(f"--gpu: {exc}{hint}", EXIT_USAGE)
+    try:
+        recipes = load_recipes(recipes_dir)
+    except (RecipeError, FileNotFoundError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    if target not in recipes:
+        known = ", ".join(recipes) or "(none found)"
+        fail(f"--target: unknown recipe '{target}'; known: {known}", EXIT_USAGE)
+    return gpu, recipes[target]
+
+
+def estimate_command(
+    gpu_name: Annotated[str, typer.Option(
+        "--gpu", help="Catalog GPU, matched loosely: '4090', 'rtx 4090', 'H100 PCIe'.")],
+    target: Annotated[str, typer.Option(
+        "--target", help="Recipe id, e.g. resnet50-imagenet (see recipes/).")],
+    precision: Annotated[str | None, typer.Option(
+        "--precision", help="fp32 | tf32 | fp16 | bf16 | amp (default: the recipe's).")] = None,
+    batch: Annotated[int | None, typer.Option(
+        "--batch", help="Batch per GPU (default: the recipe's).")] = None,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs per node (data parallel).")] = 1,
+    nodes: Annotated[int, typer.Option("--nodes", help="Nodes.")] = 1,
+    interconnect: Annotated[str | None, typer.Option(
+        "--interconnect", help="pcie3|pcie4|pcie5|nvlink|nvlink-bridge and/or a network speed "
+        "(100g, ib-400g), comma-separated; default from the GPU record and 100 Gb/s.")] = None,
+    overlays: Annotated[list[Path] | None, typer.Option(
+        "--catalog", help="Folder of CSVs overlaid on the bundled catalog (repeatable).")] = None,
+    recipes_dir: Annotated[Path | None, typer.Option(
+        "--recipes", help="Folder of recipe TOML files instead of the bundled ones.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Predict training speed, time per epoch, time to train and memory of a recipe on a GPU.
+
+    Example: rigcheck estimate --gpu "RTX 3090" --target resnet50-imagenet
+    """
+    if precision is not None and precision.lower() not in PRECISIONS:
+        fail(f"--precision '{precision}': use one of {', '.join(PRECISIONS)}", EXIT_USAGE)
+    if batch is not None and batch < 1:
+        fail(f"--batch {batch}: must be at least 1", EXIT_USAGE)
+    if gpus < 1 or nodes < 1:
+        fail(f"--gpus {gpus} --nodes {nodes}: both must be at least 1", EXIT_USAGE)
+
+    from rigcheck.perfmodel import max_batch_that_fits, predict
+    from rigcheck.perfmodel.params import PARAMS_PATH, load_params
+    from rigcheck.perfmodel.scaling import InterconnectError
+
+    gpu, recipe = _load(gpu_name, target, overlays or [], recipes_dir)
+    prec = precision.lower() if precision else None
+    try:
+        pred = predict(recipe, gpu, precision=prec, batch_size=batch, n_gpus=gpus, nodes=nodes,
+                       interconnect=interconnect)
+    except InterconnectError as exc:
+        fail(f"--interconnect: {exc}", EXIT_USAGE)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    largest = max_batch_that_fits(recipe, gpu, prec)
+    prov = load_params().provenance
+
+    if as_json:
+        print_json({
+            "gpu": _gpu_dict(gpu), "recipe": _recipe_dict(recipe),
+            "precision": pred.precision, "precision_requested": prec or recipe.precision,
+            "batch_size": pred.batch_size, "n_gpus": pred.n_gpus, "nodes": pred.nodes,
+            "samples_per_s": pred.samples_per_s, "step_s": pred.step_s,
+            "epoch_s": pred.epoch_s, "train_s": pred.train_s,
+            "memory_gb": pred.memory_gb, "fits": pred.fits, "max_batch_that_fits": largest,
+            "bound": pred.bound, "scaling_efficiency": pred.scaling_efficiency,
+            "notes": list(pred.notes),
+            "model": {"params_file": str(PARAMS_PATH), **{
+                k: prov.get(k) for k in ("fitted_on", "rows_fitted", "logo_cv_median_abs_error",
+                                         "logo_cv_worst_abs_error")}},
+        })
+        return
+
+    out = console()
+    n_total = pred.n_gpus * pred.nodes
+    where = gpu.name if n_total == 1 else f"{n_total} x {gpu.name}" + (
+        f" ({pred.nodes} nodes x {pred.n_gpus})" if pred.nodes > 1 else "")
+    out.print(f"[bold]{recipe.name}[/] ({recipe.id}) on [bold]{where}[/] ({gpu.id})", soft_wrap=True)
+    fit_text = "[green]fits[/]" if pred.fits else f"[red]does not fit[/]; largest batch that fits: {largest}"
+    rows = [
+        ("precision", pred.precision),
+        ("batch", f"{pred.batch_size} per GPU"),
+        ("memory", f"{pred.memory_gb:.1f} GB of {gpu.vram_gb:g} GB per GPU: {fit_text}"
+                   + (f" (up to batch {largest})" if pred.fits else "")),
+        ("throughput", f"{pred.samples_per_s:,.0f} samples/s"
+                       + (f" ({pred.samples_per_s / n_total:,.0f} per GPU)" if n_total > 1 else "")),
+        ("step", f"{pred.step_s * 1e3:,.1f} ms"),
+        ("epoch", f"{human_duration(pred.epoch_s)} ({recipe.dataset_samples:,} samples)"),
+        ("to train", f"{human_duration(pred.train_s)} ({recipe.epochs:g} epochs)"),
+        ("bound by", pred.bound),
+    ]
+    if n_total > 1:
+        rows.append(("scaling", f"{pred.scaling_efficiency:.0%} efficiency over {n_total} GPUs"))
+    rows.append(("GPU specs", _specs_line(gpu)))
+    cv = prov.get("logo_cv_median_abs_error")
+    cv_text = (f"; leave-one-GPU-out median error {cv:.0%}, worst {prov.get('logo_cv_worst_abs_error', 0):.0%}"
+               if cv is not None else "")
+    rows.append(("model", f"roofline, efficiencies fitted on {prov.get('rows_fitted', '?')} published "
+                          f"throughputs (rigcheck/perfmodel/calibration.csv){cv_text}"))
+    for label, text in rows:
+        out.print(f"  {label:<11} {text}", soft_wrap=True)
+    for note in pred.notes:
+        out.print(f"  [dim]note:[/] {note}", soft_wrap=True)
+    out.print("  [dim]An estimate, not a measurement: run 'rigcheck bench' on the machine itself.[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("estimate")(estimate_command)
