@@ -289,6 +289,17 @@ def test_memory_of_a_busy_gpu_is_a_running_job_not_a_leak():
     assert got.status == "ok" and "running job" in got.summary
 
 
+def test_cvd_uuid_prefix_and_redacted_uuids():
+    f = healthy()
+    _env(f, CUDA_VISIBLE_DEVICES="GPU-aaaa0001")
+    assert _run(f)["torch.cuda_visible_devices"].status == "ok"
+    f.nvml.gpus[0].uuid, f.nvml.gpus[1].uuid = "GPU-<redacted-1>", "GPU-<redacted-2>"
+    _env(f, CUDA_VISIBLE_DEVICES="GPU-<redacted-2>")
+    assert _run(f)["torch.cuda_visible_devices"].status == "ok"
+    _env(f, CUDA_VISIBLE_DEVICES="GPU-<redacted-7>")
+    assert _run(f)["torch.cuda_visible_devices"].status == "fail"
+
+
 def test_cvd_subset_is_ok():
     f = healthy()
     _env(f, CUDA_VISIBLE_DEVICES="1")

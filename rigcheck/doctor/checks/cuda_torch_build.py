@@ -208,8 +208,11 @@ def parse_cvd(value: str, n_gpus: int, uuids: list[str]) -> tuple[list[str], lis
                 return visible, rest, f"index {e} repeated"
             visible.append(e)
         elif e.startswith(("GPU-", "MIG-")):
-            known = [u for u in uuids if u and u.startswith(e)]
-            if uuids and not known:
+            # CUDA accepts a unique UUID prefix. MIG UUIDs name slices NVML's GPU list does not
+            # hold, and a redacted facts file cannot confirm a prefix: only flag what we can see.
+            redacted = any("<redacted" in u for u in uuids) and "<redacted" not in e
+            known = [u for u in uuids if u.lower().startswith(e.lower())]
+            if e.startswith("GPU-") and uuids and not known and not redacted:
                 return visible, rest, f"UUID '{e}' matches no GPU here"
             visible.append(e)
         else:

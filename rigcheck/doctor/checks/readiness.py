@@ -56,7 +56,8 @@ def recipe_fit(facts: Facts, ctx) -> object:
         pred = ctx.predictions.get(r.id)
         need = getattr(pred, "memory_gb", None) or memory_need_gb(r)
         text = f"{r.id} needs ~{need:.1f} GB (batch {r.batch_size}, {r.precision})"
-        if need > vram:
+        fits = getattr(pred, "fits", None)
+        if fits is False or (fits is None and need > vram):
             too_big.append(text)
         elif need > 0.9 * vram:
             tight.append(text)
