@@ -126,3 +126,13 @@ def test_train_step_in_bf16_weights_feeds_bf16_inputs() -> None:
     timing, how = micro.train_step_timing(wl, device=CPU, batch_size=2, precision="bf16",
                                           optimizer="adamw", channels_last=False, budget=STEP)
     assert timing.runs >= 3 and "bf16 weights" in how
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_gemm_and_pinned_copy() -> None:
+    dev = torch.device("cuda:0")
+    fig = micro.gemm("fp16", dev, 1024, TINY)
+    assert fig.value == pytest.approx(2 * 1024**3 / fig.median_s / 1e9)
+    copy = micro.host_device_copy("h2d", True, dev, 16 << 20, TINY)
+    assert copy.unit == "GB/s" and copy.value > 0

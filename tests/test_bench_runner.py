@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 import types
 from types import SimpleNamespace
 
@@ -27,14 +28,22 @@ def recipe(rid: str = "tiny-cnn", **kw) -> Recipe:
     return Recipe(**values)
 
 
-def fake_models(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Install a rigcheck.bench.models with build_workload -> a tiny CNN; returns batch log."""
+def fake_models(monkeypatch: pytest.MonkeyPatch, step_sleep_s: float = 0.0) -> list[int]:
+    """Install a rigcheck.bench.models with build_workload -> a tiny CNN; returns a build log."""
     from test_bench_micro import tiny_workload  # tests/ is on sys.path under pytest
     built: list[int] = []
 
     def build_workload(rec, device):
         built.append(1)
-        return tiny_workload()
+        wl = tiny_workload()
+        if step_sleep_s:
+            loss = wl.loss
+
+            def slow_loss(out, y):
+                time.sleep(step_sleep_s)
+                return loss(out, y)
+            wl.loss = slow_loss
+        return wl
 
     mod = types.ModuleType("rigcheck.bench.models")
     mod.build_workload = build_workload  # type: ignore[attr-defined]
@@ -116,8 +125,8 @@ def test_training_figure_and_target_from_a_fake_model(monkeypatch: pytest.Monkey
 
 def test_quick_skips_a_recipe_that_would_blow_the_time_budget(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_models(monkeypatch)
-    huge = recipe("huge", train_flops_per_sample=1e15, batch_size=4)
+    fake_models(monkeypatch, step_sleep_s=0.3)   # 0.3 s a step; quick time here is 1.5 s
+    huge = recipe("huge", batch_size=4)
     run = runner.run_suite(opts(only=("train-*",), recipes={"huge": huge}))
     (skip,) = run.skipped
     assert skip.name == "train-huge" and "--quick time budget" in skip.reason
@@ -125,12 +134,11 @@ def test_quick_skips_a_recipe_that_would_blow_the_time_budget(
 
 
 def test_quick_batch_halves_until_the_step_fits() -> None:
-    # 1e9 FLOPs/sample, 100 GFLOP/s x 0.25 = 25 GFLOP/s: 0.4 s allows 10 samples -> batch 8.
-    b, est = runner.quick_batch(1e9, 256, 100.0, 0.4)
-    assert b == 8 and est == pytest.approx(8 * 1e9 / 25e9)
-    assert runner.quick_batch(1e3, 64, 100.0, 0.4)[0] == 64
-    assert runner.quick_batch(1e15, 64, 100.0, 0.4)[0] == 1
-    assert runner.quick_batch(1e9, 96, 100.0, 0.4)[0] == 8   # not a power of two to start
+    # 40 ms per sample, 0.4 s allowed: 10 samples -> batch 8.
+    assert runner.quick_batch(0.04, 256, 0.4) == 8
+    assert runner.quick_batch(1e-6, 64, 0.4) == 64
+    assert runner.quick_batch(10.0, 64, 0.4) == 1
+    assert runner.quick_batch(0.04, 96, 0.4) == 8    # not a power of two to start
 
 
 def test_cpu_peak_from_cores_clock_and_vector_width() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from rigcheck.bench.results import BenchRun, Figure, Machine, Skipped, Target
 
-QUICK_TOTAL_S = 50.0         # leaves ~10 s of the 60 s goal for start-up, model builds, output
+QUICK_TOTAL_S = 40.0         # leaves room in the 60 s goal for start-up, a last step, output
 QUICK_TRAIN_STEP_S = 0.4     # the largest CPU training step we time in --quick
 FULL_TRAIN_STEP_S = 4.0      # ... and in --full (a smaller batch than the recipe's beyond that)
 
@@ -140,7 +140,10 @@ def _disk(st: _State, budget: Callable[..., Any]) -> Figure:
 
 def _train_order(st: _State) -> list[str]:
     """Cheapest recipes first, so --quick measures as many as its time allows."""
-    return sorted(st.recipes, key=lambda r: (st.recipes[r].train_flops_per_sample, r))
+    def cost(rid: str) -> tuple[float, str]:
+        flops = st.recipes[rid].train_flops_per_sample
+        return (flops if flops >= 1e4 else math.inf, rid)   # < 1e4: not filled in yet
+    return sorted(st.recipes, key=cost)
 
 
 def detect_device(wanted: str) -> Any:
@@ -216,16 +219,49 @@ def _run_one(st: _State, task: Task) -> Figure | None:
     return None
 
 
-def quick_batch(flops_per_sample: float, recipe_batch: int, gflops: float,
-                max_step_s: float, efficiency: float = 0.25) -> tuple[int, float]:
-    """The largest power-of-two batch <= the recipe's whose estimated step is <= ``max_step_s``,
-    and that estimate. The estimate assumes a training step runs at ``efficiency`` of the
-    measured GEMM rate (convolutions and small layers rarely do better on a CPU)."""
-    rate = max(gflops, 1.0) * 1e9 * efficiency
+def quick_batch(per_sample_s: float, recipe_batch: int, max_step_s: float) -> int:
+    """The largest power-of-two batch <= the recipe's whose step is about ``max_step_s`` or less,
+    from a measured time per sample (at a small batch: an over-estimate, so on the safe side)."""
     b = recipe_batch
-    while b > 1 and flops_per_sample * b / rate > max_step_s:
+    while b > 1 and per_sample_s * b > max_step_s:
         b = 2 ** (math.ceil(math.log2(b)) - 1) if b & (b - 1) else b // 2
-    return max(1, b), flops_per_sample * max(1, b) / rate
+    return max(1, b)
+
+
+def _cpu_batch(st: _State, recipe: Any, budget: Any, quick: bool, named: bool) -> int:
+    """Time two steps at batch <= 2 and pick the batch that keeps a step short on this CPU.
+
+    A FLOPs-based guess is off by 10x between a CNN and an LSTM on a CPU; one measured step is
+    not. The recipe's batch is kept when its step fits (always in --full for small models)."""
+    from rigcheck.bench import micro
+    from rigcheck.bench.models import build_workload
+    from rigcheck.bench.timing import OutOfTime
+    probe_batch = min(recipe.batch_size, 2)
+    # Up to 5 probe steps within 0.5 s, sized by the fastest: on a busy machine one step can
+    # stall for a scheduler time slice, and that must not shrink the batch to 1.
+    probe_budget = micro.Budget(budget_s=0.5, min_runs=1, max_runs=5, warmup=1,
+                                deadline=budget.deadline)
+    try:
+        probe, _ = micro.train_step_timing(
+            build_workload(recipe, st.device), device=st.device, batch_size=probe_batch,
+            precision=recipe.precision, optimizer=recipe.optimizer,
+            channels_last=recipe.channels_last, budget=probe_budget)
+    except OutOfTime:
+        raise micro.Skip(f"--quick time budget ran out; run --full or --only "
+                         f"train-{recipe.id}") from None
+    fastest = min(probe.samples_s)
+    per_sample = fastest / probe_batch
+    if quick and not named and per_sample > QUICK_TRAIN_STEP_S * 2:
+        raise micro.Skip(f"one step takes {fastest:.1f} s at batch {probe_batch} here: "
+                         f"too slow for --quick; run --full or --only train-{recipe.id}")
+    batch = quick_batch(per_sample, recipe.batch_size,
+                        QUICK_TRAIN_STEP_S if quick else FULL_TRAIN_STEP_S)
+    est_total = per_sample * batch * (budget.warmup + budget.min_runs)
+    left = QUICK_TOTAL_S * st.options.time_scale - st.elapsed()
+    if quick and est_total > left and not named:
+        raise micro.Skip(f"--quick time budget: about {est_total:.0f} s needed at batch {batch}, "
+                         f"{max(left, 0):.0f} s left; run --full or --only train-{recipe.id}")
+    return batch
 
 
 # ------------------------------------------------------------------- the machine and its peaks
@@ -418,16 +454,10 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
     budget = (micro.Budget(budget_s=2.0 * scale, min_runs=5, max_runs=30, warmup=2,
                            deadline=deadline) if quick
               else micro.Budget(budget_s=6.0 * scale, min_runs=10, max_runs=100, warmup=5))
+    if deadline is not None and time.perf_counter() > deadline:
+        raise micro.Skip(f"--quick time budget ran out; run --full or --only train-{rid}")
     if st.device.type == "cpu":
-        gemm = st.run.figure("gemm-fp32")
-        gflops = gemm.value if gemm else (cpu_peak_gflops(st.run.machine, "fp32")[0] or 50.0)
-        batch, est_step = quick_batch(recipe.train_flops_per_sample, recipe.batch_size, gflops,
-                                      QUICK_TRAIN_STEP_S if quick else FULL_TRAIN_STEP_S)
-        est_total = est_step * (budget.warmup + budget.min_runs) + 1.0
-        left = QUICK_TOTAL_S * scale - st.elapsed()
-        if quick and est_total > left and not named:
-            raise micro.Skip(f"--quick time budget: about {est_total:.0f} s needed, "
-                             f"{max(left, 0):.0f} s left; run --full or --only train-{rid}")
+        batch = _cpu_batch(st, recipe, budget, quick, named)
     fits: bool | None = None
     tried: list[int] = []
     while True:
@@ -461,7 +491,7 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
             "samples/s = batch / median step")
     return micro.figure_from(
         f"train-{rid}", batch / timing.median_s, "samples/s", timing,
-        label=f"Train {recipe.name}", note=note,
+        label=f"train {rid}", note=f"{recipe.name}: {note}",
         params={"batch_size": batch, "recipe_batch_size": recipe.batch_size,
                 "precision": recipe.precision, "step_s": timing.median_s, "fits": fits},
     )

@@ -58,6 +58,12 @@ def human_s(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def _short(x: float | None) -> str:
+    if not x:
+        return "-"
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.0f}%"
 
@@ -170,18 +176,20 @@ def _render_targets(run: BenchRun, out: Any) -> None:
     if not run.targets:
         return
     table = Table(title="Target recipes on this machine", show_edge=False, header_style="bold")
-    for col in ("recipe", "samples/s", "source", "fits", "epoch", "to train", "disk needed"):
-        table.add_column(col, justify="left" if col in ("recipe", "source") else "right")
+    for col in ("recipe", "batch", "fits", "samples/s", "from", "epoch", "to train", "disk MB/s"):
+        table.add_column(col, justify="left" if col in ("recipe", "from", "fits") else "right")
     for t in run.targets:
-        src = t.source
+        src = t.source or "-"
         if t.source == "measured" and t.measured_batch_size not in (None, t.batch_size):
-            src = f"measured at batch {t.measured_batch_size}"
-        fits = "-" if t.fits is None else (f"yes, batch {t.batch_size}" if t.fits
-                                           else f"NO at batch {t.batch_size}")
-        table.add_row(t.recipe, f"{t.samples_per_s:,.1f}" if t.samples_per_s else "-",
-                      src or "not measured", fits, human_s(t.epoch_s), human_s(t.train_s),
-                      f"{t.data_mbs_needed:,.0f} MB/s" if t.data_mbs_needed else "-")
+            src = f"batch {t.measured_batch_size}"
+        fits = "?" if t.fits is None else ("yes" if t.fits else "[bold red]NO[/]")
+        table.add_row(t.recipe, str(t.batch_size), fits,
+                      _short(t.samples_per_s), src, human_s(t.epoch_s), human_s(t.train_s),
+                      _short(t.data_mbs_needed))
     out.print(table)
+    out.print("  [dim]from: 'measured' at the recipe's batch, 'batch N' measured at a smaller "
+              "batch (per-sample rate), 'model' predicted by the performance model[/]",
+              soft_wrap=True)
     for t in run.targets:
         if t.note or t.fits_note:
             out.print(f"  [dim]{t.recipe}:[/] {'; '.join(x for x in (t.fits_note, t.note) if x)}",
