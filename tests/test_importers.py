@@ -69,6 +69,11 @@ EXPECTED: dict[str, dict[str, object]] = {
         "nvml.driver_version": "525.147.05", "torch.cudnn_version": 8800, "host.glibc": "2.35",
         "host.kernel": "6.2.0-36-generic", "host.arch": "x86_64", "host.hostname": None,
     },
+    "ce_cpu_only_source_build_rtx4080.txt": {
+        "torch.version": "2.0.0a0+git7f2b5ea", "torch.cuda_build": None, "torch.cuda_available": False,
+        "nvml.gpus[0].name": "NVIDIA GeForce RTX 4080", "nvml.driver_version": "525.60.11",
+        "python.conda_packages.magma-cuda116": "2.6.1", "torch.numpy_version": "1.24.1",
+    },
     "ce_driver_too_old_gke_pt210_cu121.txt": {
         "torch.version": "2.1.0+cu121", "torch.cuda_build": "12.1",
         "nvml.cuda_driver_version": "11.4",        # from "found version 11040"
