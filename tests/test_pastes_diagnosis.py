@@ -10,6 +10,7 @@ xfail, so fixing the doctor makes it visible here.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -126,3 +127,12 @@ def test_cli_unreadable_paste_is_one_line_exit_2(cli, tmp_path: Path) -> None:
     res = cli("doctor", "--facts", str(p))
     assert res.exit_code == 2
     assert "not a rigcheck facts file" in res.output and "Traceback" not in res.output
+
+
+def test_index_lists_every_fixture_once_with_a_thread_url() -> None:
+    files = [e["file"] for e in INDEX]
+    assert len(files) == len(set(files))
+    assert set(files) == {p.name for p in PASTES.glob("*.txt")}
+    for e in INDEX:
+        assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/(issues|pull)/\d+", e["source_url"]), e
+        assert e["kind"] in ("collect_env", "nvidia-smi", "nvidia-smi-q") and e["concluded"] and e["what"]
