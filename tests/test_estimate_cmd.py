@@ -1,0 +1,135 @@
+"""``rigcheck estimate`` through typer's CliRunner, on the bundled catalog and a temporary
+recipe folder (so the tests do not depend on which recipes are bundled)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rigcheck.ui.app import app
+from rigcheck.ui.estimate_cmd import human_duration
+
+RESNET50 = """
+name = "ResNet-50 on ImageNet-1k"
+model = "resnet50"
+family = "cnn"
+input_shape = [3, 224, 224]
+batch_size = 224
+precision = "fp32"
+optimizer = "sgd-momentum"
+dataset = "ImageNet-1k"
+dataset_samples = 1281167
+bytes_per_sample = 110000
+epochs = 90
+params = 25557032
+trainable_params = 25557032
+fwd_flops_per_sample = 8.18e9
+train_flops_per_sample = 24.3e9
+activation_bytes_per_sample = 86.3e6
+"""
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def recipes(tmp_path: Path) -> Path:
+    (tmp_path / "resnet50-imagenet.toml").write_text(RESNET50, encoding="utf-8")
+    return tmp_path
+
+
+def run(*args: str):
+    return runner.invoke(app, ["estimate", *args])
+
+
+def test_json_has_the_documented_keys_and_matches_the_published_3090_figure(recipes):
+    res = run("--gpu", "RTX 3090", "--target", "resnet50-imagenet", "--recipes", str(recipes), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    for key in ("samples_per_s", "step_s", "memory_gb", "fits", "epoch_s", "train_s", "gpu",
+                "recipe", "precision", "batch_size", "n_gpus", "max_batch_that_fits", "model"):
+        assert key in data
+    assert data["gpu"]["id"] == "rtx-3090"
+    assert data["recipe"]["id"] == "resnet50-imagenet"
+    assert data["precision"] == "fp32 (TF32 convs)"
+    assert data["batch_size"] == 224 and data["n_gpus"] == 1 and data["fits"] is True
+    # Lambda's RTX 3090 ResNet-50 fp32 runs at batch 224: 471 img/s (PyTorch 1.7), 513 (1.13).
+    assert 0.8 * 471 <= data["samples_per_s"] <= 1.2 * 513
+    assert data["epoch_s"] == pytest.approx(1281167 / data["samples_per_s"])
+    assert data["train_s"] == pytest.approx(90 * data["epoch_s"])
+
+
+def test_human_output_names_gpu_precision_times_and_source(recipes):
+    res = run("--gpu", "3090", "--target", "resnet50-imagenet", "--recipes", str(recipes))
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "rtx-3090" in out and "fp32 (TF32 convs)" in out
+    assert "samples/s" in out and "days" in out and "fits" in out
+    assert "calibration.csv" in out and "936.2 GB/s" in out
+
+
+def test_batch_that_does_not_fit_names_the_largest_that_does(recipes):
+    res = run("--gpu", "rtx 3090", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+              "--batch", "1024", "--json")
+    data = json.loads(res.stdout)
+    assert res.exit_code == 0
+    assert data["fits"] is False
+    assert 0 < data["max_batch_that_fits"] < 1024
+    assert any("largest batch that fits" in n for n in data["notes"])
+
+
+def test_multi_gpu_reports_scaling(recipes):
+    res = run("--gpu", "4090", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+              "--precision", "amp", "--gpus", "4", "--json")
+    data = json.loads(res.stdout)
+    one = json.loads(run("--gpu", "4090", "--target", "resnet50-imagenet", "--recipes",
+                         str(recipes), "--precision", "amp", "--json").stdout)
+    assert data["n_gpus"] == 4 and 0.5 < data["scaling_efficiency"] < 1.0
+    assert data["samples_per_s"] == pytest.approx(4 * one["samples_per_s"] * data["scaling_efficiency"])
+    human = run("--gpu", "4090", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+                "--gpus", "2", "--nodes", "2")
+    assert human.exit_code == 0 and "efficiency over 4 GPUs" in human.stdout
+
+
+def test_ambiguous_gpu_lists_candidates_and_exits_2(recipes):
+    res = run("--gpu", "A100", "--target", "resnet50-imagenet", "--recipes", str(recipes))
+    assert res.exit_code == 2
+    assert "ambiguous" in res.output and res.output.count("a100-") >= 2
+    assert "Traceback" not in res.output
+
+
+def test_unknown_gpu_and_recipe_exit_2(recipes):
+    res = run("--gpu", "Voodoo 5", "--target", "resnet50-imagenet", "--recipes", str(recipes))
+    assert res.exit_code == 2 and "no GPU matches" in res.output
+    res = run("--gpu", "4090", "--target", "gpt-17", "--recipes", str(recipes))
+    assert res.exit_code == 2 and "resnet50-imagenet" in res.output
+
+
+@pytest.mark.parametrize("args, text", [
+    (["--precision", "int4"], "--precision"),
+    (["--batch", "0"], "--batch"),
+    (["--gpus", "0"], "--gpus"),
+    (["--gpus", "2", "--interconnect", "smoke-signals"], "--interconnect"),
+])
+def test_bad_options_exit_2_with_one_line(recipes, args, text):
+    res = run("--gpu", "4090", "--target", "resnet50-imagenet", "--recipes", str(recipes), *args)
+    assert res.exit_code == 2
+    assert text in res.output and "Traceback" not in res.output
+
+
+def test_bf16_on_a_pre_ampere_card_says_so(recipes):
+    res = run("--gpu", "V100 PCIe", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+              "--precision", "bf16", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert "fp16" in data["precision"] and data["precision_requested"] == "bf16"
+    assert any("bf16 needs" in n for n in data["notes"])
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (5, "5 s"), (45, "45 s"), (600, "10.0 min"), (51120, "14.2 h"), (267840, "3.1 days"),
+])
+def test_human_duration(seconds, text):
+    assert human_duration(seconds) == text
