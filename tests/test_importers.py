@@ -531,3 +531,34 @@ def test_complete_processes_table_means_no_process_on_the_other_gpus() -> None:
     assert "processes" not in facts.not_collected
     cut = parse_text("\n".join(rows[:-2]))       # closing border lost: the list may be partial
     assert "cut short" in cut.not_collected["processes"]
+
+
+def test_nvidia_smi_q_sections_of_a_full_report() -> None:
+    """The -q sections no stored paste shows whole (layout as R470-R550 print them)."""
+    q = parse_nvidia_smi_q(
+        "==============NVSMI LOG==============\nDriver Version : 535.54.03\nCUDA Version : 12.2\n"
+        "Attached GPUs : 1\nGPU 00000000:17:00.0\n    Product Name : NVIDIA A100-SXM4-80GB\n"
+        "    Clocks Event Reasons\n        Idle : Not Active\n        SW Power Cap : Active\n"
+        "        HW Slowdown : Active\n            HW Thermal Slowdown : Active\n"
+        "            HW Power Brake Slowdown : Not Active\n"
+        "    ECC Errors\n        Volatile\n            SRAM Correctable : 0\n"
+        "            SRAM Uncorrectable : 0\n            DRAM Correctable : 5\n"
+        "            DRAM Uncorrectable : 1\n        Aggregate\n            SRAM Correctable : 0\n"
+        "            SRAM Uncorrectable : 0\n            DRAM Correctable : 9\n"
+        "            DRAM Uncorrectable : 2\n"
+        "    GPU Power Readings\n        Power Draw : 398.20 W\n        Current Power Limit : 400.00 W\n"
+        "        Default Power Limit : 400.00 W\n        Max Power Limit : 400.00 W\n"
+        "    Module Power Readings\n        Max Power Limit : N/A\n"
+        "    Clocks\n        Graphics : 1410 MHz\n        SM : 1410 MHz\n        Memory : 1593 MHz\n"
+        "    Max Clocks\n        SM : 1410 MHz\n"
+        "    Processes\n        GPU instance ID : N/A\n        Compute instance ID : N/A\n"
+        "        Process ID : 4242\n            Type : C\n            Name : /home/alice/venv/bin/python\n"
+        "            Used GPU Memory : 70000 MiB\n")
+    g = q.nvml.gpus[0]
+    assert g.throttle_reasons == ["SwPowerCap", "HwSlowdown", "HwThermalSlowdown"]
+    assert (g.ecc_uncorrected_volatile, g.ecc_corrected_volatile, g.ecc_uncorrected_aggregate) == (1, 5, 2)
+    assert (g.power_draw_w, g.power_limit_w, g.power_default_limit_w, g.power_max_limit_w) == (
+        398.2, 400.0, 400.0, 400.0)      # the module's N/A does not overwrite the GPU's limit
+    assert (g.sm_clock_mhz, g.sm_clock_max_mhz, g.mem_clock_mhz) == (1410.0, 1410.0, 1593.0)
+    assert [(p.pid, p.name, p.used_mib, p.kind) for p in g.processes] == [
+        (4242, "python", 70000.0, "compute")]     # the path (and its user name) dropped

@@ -239,7 +239,7 @@ def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | No
     reasons_seen = False
     proc: dict[str, str] = {}
     procs: list[GpuProcess] | None = None
-    ecc = {"unc": 0, "cor": 0, "seen_unc": False, "seen_cor": False}
+    ecc = {"unc": 0, "cor": 0, "agg": 0, "seen_unc": False, "seen_cor": False, "seen_agg": False}
 
     def flush_proc() -> None:
         nonlocal procs
@@ -288,6 +288,10 @@ def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | No
             g.fan_pct = _num(v)
         elif parent == "ecc mode" and key in ("current", "pending"):
             setattr(g, f"ecc_mode_{key}", parse_bool(val))
+        elif "ecc errors" in p and "aggregate" in p and v is not None:
+            n = _int(v)
+            if n is not None and (key == "total" and "double bit" in p or "uncorrectable" in key):
+                ecc["agg"], ecc["seen_agg"] = ecc["agg"] + n, True
         elif "ecc errors" in p and "volatile" in p and v is not None:
             n = _int(v)
             if n is not None and (key == "total" and "double bit" in p or "uncorrectable" in key):
@@ -330,6 +334,8 @@ def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | No
             g.power_max_limit_w = _num(v)
         elif parent == "clocks" and key == "sm":
             g.sm_clock_mhz = _num(v)
+        elif parent == "clocks" and key == "memory":
+            g.mem_clock_mhz = _num(v)
         elif parent == "max clocks" and key == "sm":
             g.sm_clock_max_mhz = _num(v)
         elif key == "processes":
@@ -343,6 +349,8 @@ def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | No
         g.ecc_uncorrected_volatile = ecc["unc"]
     if ecc["seen_cor"]:
         g.ecc_corrected_volatile = ecc["cor"]
+    if ecc["seen_agg"]:
+        g.ecc_uncorrected_aggregate = ecc["agg"]
     if reasons_seen:
         g.throttle_reasons = reasons
     g.processes = procs
