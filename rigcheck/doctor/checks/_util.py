@@ -124,6 +124,21 @@ def per_gpu(facts: Facts, test: Callable[[GpuFacts], Any]) -> list[tuple[GpuFact
     return out
 
 
+def no_torch_reason(facts: Facts, need_cuda: bool = True) -> str | None:
+    """Why a torch check cannot run: torch not probed, not installed, or not a CUDA build."""
+    t = facts.torch
+    why = not_collected(facts, "torch")
+    if why and not t.version:
+        return why
+    if t.error and not t.version:
+        return f"torch could not be probed: {t.error}"
+    if not t.version:
+        return "torch not installed"
+    if need_cuda and not t.cuda_build:
+        return f"torch {t.version} is not a CUDA build"
+    return None
+
+
 def linux(facts: Facts) -> bool | None:
     os_name = (facts.host.os or "").lower()
     if not os_name:

@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 
 from rigcheck.doctor import wheels
-from rigcheck.doctor.checks._util import env, env_known, gpu_count, join, live_gpus, not_collected
+from rigcheck.doctor.checks._util import (
+    env,
+    env_known,
+    gpu_count,
+    join,
+    live_gpus,
+    no_torch_reason,
+    not_collected,
+)
 from rigcheck.doctor.findings import fail, ok, skip, warn
 from rigcheck.doctor.registry import check
 from rigcheck.facts import Facts
@@ -69,8 +77,8 @@ def installed(facts: Facts, ctx) -> object:
        source="https://github.com/pytorch/pytorch/issues/95121")
 def cpu_only(facts: Facts, ctx) -> object:
     t = facts.torch
-    if not t.version:
-        return skip("torch not installed")
+    if no_torch_reason(facts, need_cuda=False):
+        return skip(no_torch_reason(facts, need_cuda=False))
     if t.cuda_build or t.hip_build:
         return ok(f"torch {t.version} is a CUDA {t.cuda_build} build" if t.cuda_build
                   else f"ROCm {t.hip_build} build")
@@ -91,7 +99,7 @@ def cpu_only(facts: Facts, ctx) -> object:
 def arch_missing(facts: Facts, ctx) -> object:
     t = facts.torch
     if not t.cuda_build:
-        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+        return skip(no_torch_reason(facts))
     caps = _capabilities(facts)
     if not caps:
         return skip("GPU compute capability unknown")
@@ -133,7 +141,7 @@ def arch_missing(facts: Facts, ctx) -> object:
 def driver_too_old(facts: Facts, ctx) -> object:
     t = facts.torch
     if not t.cuda_build:
-        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+        return skip(no_torch_reason(facts))
     nv = facts.nvml
     if nv.cuda_driver_version is None and nv.driver_version is None:
         return skip(nv.error and f"no driver facts: {nv.error}" or "driver version unknown")
@@ -165,7 +173,7 @@ def driver_too_old(facts: Facts, ctx) -> object:
 def cuda_available(facts: Facts, ctx) -> object:
     t = facts.torch
     if not t.cuda_build:
-        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+        return skip(no_torch_reason(facts))
     if t.cuda_available is None:
         return skip(not_collected(facts, "cuda_available") or "not probed")
     if t.cuda_available:
@@ -251,7 +259,7 @@ def cuda_visible_devices(facts: Facts, ctx) -> object:
 def device_count(facts: Facts, ctx) -> object:
     t = facts.torch
     if not t.cuda_available or t.device_count is None:
-        return skip("CUDA not available in torch" if t.cuda_build else "torch is not a CUDA build")
+        return skip(no_torch_reason(facts) or "CUDA not available in torch")
     n = gpu_count(facts)
     if not facts.nvml.available or not n:
         return skip("NVML GPU count unknown")
@@ -287,7 +295,7 @@ def device_order(facts: Facts, ctx) -> object:
 def nvcc(facts: Facts, ctx) -> object:
     t, py = facts.torch, facts.python
     if not t.cuda_build:
-        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+        return skip(no_torch_reason(facts))
     if not py.nvcc_version:
         return ok("no nvcc on PATH (not needed for pip wheels; only for building CUDA extensions)")
     if py.nvcc_version.split(".")[0] != t.cuda_build.split(".")[0]:

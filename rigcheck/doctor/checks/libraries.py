@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from rigcheck.doctor.checks._util import env, env_known, gpu_count, join, not_collected
+from rigcheck.doctor.checks._util import (
+    env,
+    env_known,
+    gpu_count,
+    join,
+    no_torch_reason,
+    not_collected,
+)
 from rigcheck.doctor.findings import fail, ok, skip, warn
 from rigcheck.doctor.registry import check
 from rigcheck.doctor.wheels import version_tuple
@@ -23,7 +30,7 @@ def _torch_cuda(facts: Facts) -> bool:
 def shadowed(facts: Facts, ctx) -> object:
     t = facts.torch
     if not _torch_cuda(facts):
-        return skip("torch is not a CUDA build" if t.installed else "torch not installed")
+        return skip(no_torch_reason(facts))
     wheels = t.nvidia_wheels or {}
     loaded = t.loaded_libs
     ld = env(facts, "LD_LIBRARY_PATH") or ""
@@ -53,7 +60,7 @@ def shadowed(facts: Facts, ctx) -> object:
 def cudnn(facts: Facts, ctx) -> object:
     t = facts.torch
     if not _torch_cuda(facts):
-        return skip("torch is not a CUDA build" if t.installed else "torch not installed")
+        return skip(no_torch_reason(facts))
     if t.cudnn_version is None:
         if not_collected(facts, "cudnn_version"):
             return skip(not_collected(facts, "cudnn_version"))
@@ -75,8 +82,8 @@ def numpy(facts: Facts, ctx) -> object:
                     "\"A module that was compiled using NumPy 1.x cannot be run in NumPy 2\": an "
                     "old torch (or another extension) built against NumPy 1.",
                     'pip install "numpy<2"   # or upgrade torch to >= 2.3')
-    if not t.installed or not t.version:
-        return skip("torch not installed")
+    if no_torch_reason(facts, need_cuda=False):
+        return skip(no_torch_reason(facts, need_cuda=False))
     if not t.numpy_version:
         if not_collected(facts, "numpy_version"):
             return skip(not_collected(facts, "numpy_version"))
@@ -96,7 +103,7 @@ def numpy(facts: Facts, ctx) -> object:
 def nvidia_wheels(facts: Facts, ctx) -> object:
     t = facts.torch
     if not _torch_cuda(facts):
-        return skip("torch is not a CUDA build" if t.installed else "torch not installed")
+        return skip(no_torch_reason(facts))
     wheels = t.nvidia_wheels
     if wheels is None:
         return skip(not_collected(facts, "nvidia_wheels") or "installed packages not collected")
@@ -119,7 +126,7 @@ def nccl(facts: Facts, ctx) -> object:
     if gpu_count(facts) < 2:
         return skip(f"{gpu_count(facts)} GPU(s): NCCL matters for two or more")
     if not _torch_cuda(facts):
-        return skip("torch is not a CUDA build")
+        return skip(no_torch_reason(facts))
     if t.nccl_version is None:
         if not_collected(facts, "nccl_version"):
             return skip(not_collected(facts, "nccl_version"))

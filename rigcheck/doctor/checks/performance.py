@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rigcheck.doctor.checks._util import env, env_known, live_gpus, not_collected
+from rigcheck.doctor.checks._util import env, env_known, live_gpus, no_torch_reason, not_collected
 from rigcheck.doctor.findings import ok, skip, warn
 from rigcheck.doctor.registry import check
 from rigcheck.facts import Facts
@@ -48,7 +48,7 @@ def debug_env(facts: Facts, ctx) -> object:
 def tf32(facts: Facts, ctx) -> object:
     t = facts.torch
     if not t.cuda_build:
-        return skip("torch is not a CUDA build" if t.version else "torch not installed")
+        return skip(no_torch_reason(facts))
     caps = [g.compute_capability for g in live_gpus(facts) if g.compute_capability]
     caps += [d.capability for d in t.devices if d.capability]
     if not caps:
