@@ -124,13 +124,17 @@ def _predictions(facts: Any, targets: list[Any]) -> dict[str, Any]:
     return out
 
 
-def _render(findings: list[Any], facts: Any, verbose: bool) -> None:
+def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None) -> None:
     from rigcheck.doctor import CATEGORIES, summarize
 
     con = console()
-    origin = facts.origin if facts.origin != "probe" else "this machine"
-    note = f" ({facts.origin_note})" if facts.origin_note else ""
-    con.print(f"Doctor summary for {origin}{note}"
+    if source is None:
+        what = "this machine"
+    else:
+        kind = {"probe": "facts file", "collect_env": "collect_env paste",
+                "nvidia-smi": "nvidia-smi paste", "nvidia-smi-q": "nvidia-smi -q paste"}
+        what = f"{source.name} ({kind.get(facts.origin, facts.origin)})"
+    con.print(f"Doctor summary for {_esc(what)}"
               + ("" if verbose else " (to see every check, run rigcheck doctor -v):"))
     summary = summarize(findings)
     for cat, title in CATEGORIES.items():
@@ -139,9 +143,14 @@ def _render(findings: list[Any], facts: Any, verbose: bool) -> None:
             continue
         state = summary["categories"][cat]
         mark, color = MARK[state]
-        n_ok = sum(f.status == "ok" for f in items)
-        n_skip = sum(f.status == "skip" for f in items)
-        counts = f"{n_ok} ok" + (f", {n_skip} skipped" if n_skip else "")
+        counts = ", ".join(f"{n} {word}" for word, n in (
+            ("ok", sum(f.status == "ok" for f in items)),
+            ("crashed", sum(f.status == "crash" for f in items)),
+            ("failed", sum(f.status == "fail" for f in items)),
+            ("warning" + ("s" if sum(f.status == "warn" for f in items) > 1 else ""),
+             sum(f.status == "warn" for f in items)),
+            ("skipped", sum(f.status == "skip" for f in items)),
+        ) if n or word == "ok")
         con.print(f"[{color}][{mark}][/] {title} [dim]({counts})[/]")
         for f in items:
             if not verbose and not f.is_problem:
@@ -210,7 +219,7 @@ def doctor(
             "targets": [t.id for t in targets],
         })
     else:
-        _render(findings, facts, verbose)
+        _render(findings, facts, verbose, facts_file)
     raise typer.Exit(EXIT_FINDINGS if summary["failed"] else EXIT_OK)
 
 

@@ -60,8 +60,8 @@ def ecc_errors(facts: Facts, ctx) -> object:
     if vol:
         return fail(
             "volatile uncorrectable ECC errors: " + join([f"{label(g)}: {n}" for g, n in vol]),
-            "Double-bit errors since the last reset corrupt results; DCGM: \"Detected %d volatile "
-            "double-bit ECC error(s)\".",
+            "Double-bit errors since the last reset can corrupt results; DCGM fails a GPU with "
+            "any volatile double-bit error.",
             "Drain the GPU and reset it or reboot: sudo nvidia-smi -i "
             + ",".join(str(g.index) for g, _ in vol) + " -r",
         )
