@@ -173,3 +173,30 @@ def test_only_patterns_and_known_names() -> None:
     assert runner.matches("gemm-bf16", ("gemm-*",))
     assert not runner.matches("mem-copy", ("gemm-*",))
     assert runner.matches("anything", ())
+
+
+def test_gpu_training_figure_gets_expected_from_the_performance_model(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rigcheck.bench.results import BenchRun
+    rec = recipe(precision="amp", train_flops_per_sample=1e9)
+    gpu = SimpleNamespace(name="RTX X", pcie_gen=4, fp32_tflops=10.0, tensor_fp16_tflops=100.0,
+                          tensor_bf16_tflops=100.0, tensor_tf32_tflops=50.0, mem_bw_gbs=900.0)
+    monkeypatch.setattr(runner, "_predict",
+                        lambda r, g, **kw: SimpleNamespace(samples_per_s=2000.0, fits=True,
+                                                           memory_gb=3.0))
+    st = runner._State(run=BenchRun(machine=Machine(device="cuda:0")), options=opts(),
+                       device=torch.device("cpu"), recipes={rec.id: rec}, gpu=gpu)
+    fig = Figure(f"train-{rec.id}", 1000.0, "samples/s", params={"batch_size": 8})
+    runner.attach(fig, st)
+    assert fig.pct_expected == 50.0
+    assert "performance model" in fig.expected_source
+    assert "rigcheck doctor" in (fig.hint or "")
+    # amp -> the fp16 tensor peak: 100 TFLOP/s / 1 GFLOP per sample = 100,000 samples/s
+    assert fig.peak == pytest.approx(100_000.0)
+    assert fig.pct_peak == 1.0
+
+
+def test_unknown_gpu_name_means_no_expectation_and_says_why() -> None:
+    m = Machine(gpus=["Imaginary GPU 9000 Ultra"])
+    assert runner.gpu_spec(m) is None
+    assert "no unambiguous catalog row" in m.gpu_catalog_note

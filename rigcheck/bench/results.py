@@ -98,6 +98,7 @@ class Machine:
     cpu_capability: str = ""           # torch's view: "AVX512", "AVX2", "DEFAULT"
     cpu_flags: list[str] = field(default_factory=list)   # only those that set the peak
     gpus: list[str] = field(default_factory=list)
+    gpu_catalog_note: str = ""         # which catalog row gave expectations, or why none did
     device: str = "cpu"
     threads: int | None = None
     torch_version: str = ""

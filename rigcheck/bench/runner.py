@@ -342,15 +342,20 @@ def cpu_peak_gflops(m: Machine, dtype: str) -> tuple[float | None, str]:
 
 
 def gpu_spec(m: Machine) -> Any:
-    """The catalog row of the first detected GPU, via the performance model's matcher."""
+    """The catalog row of the first detected GPU, via the performance model's matcher; records
+    on ``m`` which row was used, or why none was (no % expected or % peak then)."""
     if not m.gpus:
         return None
     try:
         from rigcheck.catalog import load_catalog
         from rigcheck.perfmodel import match_gpu
-        return match_gpu(load_catalog(), m.gpus[0])
-    except Exception:  # noqa: BLE001 - not in the catalog, or perfmodel not installed: no expectation
+        gpu = match_gpu(load_catalog().gpus, m.gpus[0])
+    except Exception as exc:  # noqa: BLE001 - not in the catalog, or no perfmodel: no expectation
+        m.gpu_catalog_note = (f"'{m.gpus[0]}' has no unambiguous catalog row "
+                              f"({type(exc).__name__}): no % expected or % of peak for it")
         return None
+    m.gpu_catalog_note = f"expected and peak figures use the catalog row '{gpu.name}'"
+    return gpu
 
 
 _PCIE_GBS = {3: 15.75, 4: 31.5, 5: 63.0}   # x16, per direction, after 128b/130b encoding
@@ -498,8 +503,14 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
 
 
 def train_memory_gb(recipe: Any, batch: int) -> float:
-    """Weights + gradients + optimizer state + activations saved for backward, from the recipe's
-    figures (fp32 master weights; Adam keeps two moments, momentum SGD one)."""
+    """Training memory at ``batch``: the performance model's figure (the same one ``rigcheck
+    estimate`` uses), or, without it, weights + gradients + optimizer state + activations from
+    the recipe's figures (fp32 master weights; Adam keeps two moments, momentum SGD one)."""
+    try:
+        from rigcheck.perfmodel import train_memory_gb as model_memory_gb
+        return float(model_memory_gb(recipe, batch, recipe.precision))
+    except Exception:  # noqa: BLE001 - perfmodel absent or failing: the plain sum below
+        pass
     state = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}.get(recipe.optimizer, 8)
     total = (recipe.params * 4 + recipe.trainable_params * (4 + state)
              + recipe.activation_bytes_per_sample * batch)

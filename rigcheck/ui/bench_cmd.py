@@ -122,6 +122,8 @@ def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> Non
     out.print(f"[bold]rigcheck bench[/] ({run.mode}) on {m.cpu_model}"
               f"{', ' + ', '.join(m.gpus) if m.gpus else ''}; device {m.device}, "
               f"{m.threads} threads, torch {m.torch_version}")
+    if m.gpu_catalog_note:
+        out.print(f"  {m.gpu_catalog_note}", soft_wrap=True)
     if run.load_avg_1m is not None and m.cpu_cores and run.load_avg_1m > 0.5 * m.cpu_cores:
         out.print(f"[yellow]The machine was busy when the run started (load {run.load_avg_1m:.1f} "
                   f"on {m.cpu_cores} CPUs): figures may be low and noisy.[/]")
@@ -173,12 +175,14 @@ def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> Non
 
 
 def _render_targets(run: BenchRun, out: Any) -> None:
-    if not run.targets:
+    shown = [t for t in run.targets if t.samples_per_s]
+    if not shown:
         return
     table = Table(title="Target recipes on this machine", show_edge=False, header_style="bold")
     for col in ("recipe", "batch", "fits", "samples/s", "from", "epoch", "to train", "disk MB/s"):
-        table.add_column(col, justify="left" if col in ("recipe", "from", "fits") else "right")
-    for t in run.targets:
+        table.add_column(col, justify="left" if col in ("recipe", "from", "fits") else "right",
+                         no_wrap=col == "recipe")
+    for t in shown:
         src = t.source or "-"
         if t.source == "measured" and t.measured_batch_size not in (None, t.batch_size):
             src = f"batch {t.measured_batch_size}"
@@ -190,7 +194,7 @@ def _render_targets(run: BenchRun, out: Any) -> None:
     out.print("  [dim]from: 'measured' at the recipe's batch, 'batch N' measured at a smaller "
               "batch (per-sample rate), 'model' predicted by the performance model[/]",
               soft_wrap=True)
-    for t in run.targets:
+    for t in shown:
         if t.note or t.fits_note:
             out.print(f"  [dim]{t.recipe}:[/] {'; '.join(x for x in (t.fits_note, t.note) if x)}",
                       soft_wrap=True)
