@@ -1,0 +1,231 @@
+"""What a model needs, measured from the model itself: FLOPs, parameters, activation memory.
+
+Everything runs on the META device: tensors carry shapes and dtypes but no data, so BERT-large is
+"run" in well under a second and without memory.
+
+* FLOPs: ``torch.utils.flop_counter.FlopCounterMode`` over one forward, and over forward + loss +
+  backward. It counts matmuls, convolutions and attention, a multiply-add as 2 FLOPs; elementwise
+  work (activations, norms, the optimizer) is left out, as in the published GMAC figures.
+* Activation memory: every tensor autograd saves for backward passes through
+  ``torch.autograd.graph.saved_tensors_hooks``; we sum the bytes of their storages, counting a
+  storage once however many views of it are saved, and leave out the parameters themselves.
+* Per sample: both are measured at batch 1 and 2 and differenced, so per-batch constants (batch
+  norm statistics, weight copies) drop out and what remains scales with the batch.
+
+Precision: "fp32"/"tf32" measure an fp32 model. Autocast has no meta backend, so "amp" (and
+"fp16"/"bf16") measure the model cast to 16 bits: under AMP convolutions, matmuls and activations
+are 16-bit, while autocast keeps a few things in fp32 (LayerNorm inputs, softmax and the loss), so
+transformer AMP figures read a little low (estimated ~10%).
+
+``python -m rigcheck.bench.introspect --check`` compares every bundled recipe with its model
+(exit 1 on any disagreement over 1%); ``--write`` rewrites the recipes' figures in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from rigcheck.bench.models import INPUT_SHAPES, MODELS, make_workload
+from rigcheck.recipes import Recipe, load_recipes
+
+# Introspection dtype per recipe precision (see the module docstring for "amp").
+_MEASURE_DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "amp": torch.float16,
+                   "fp16": torch.float16, "bf16": torch.bfloat16}
+
+# Bytes per parameter the optimizer keeps (fp32 state): momentum buffer, Adam's two moments.
+OPTIMIZER_STATE_BYTES = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}
+
+# Models whose cost is exactly affine in the input's last dimension (line width): every layer is
+# per-column (convolutions, a per-timestep LSTM), so figures measured at two narrow widths
+# extrapolate exactly to the recipe's width. Why: the LSTM's per-timestep meta kernels run in
+# Python (~2 s per pass over 128 timesteps); 4 and 8 timesteps take a fraction of that.
+# tests/test_models.py checks the extrapolation against a direct measurement.
+_AFFINE_IN_WIDTH = {"crnn-bilstm": (16, 32)}
+
+AGREEMENT_TOLERANCE = 0.01
+_FIGURE_FIELDS = ("params", "trainable_params", "fwd_flops_per_sample",
+                  "train_flops_per_sample", "activation_bytes_per_sample")
+
+
+@dataclass(frozen=True)
+class ModelFigures:
+    model: str
+    input_shape: tuple[int, ...]
+    precision: str
+    batch_size: int
+    params: int
+    trainable_params: int
+    fwd_flops_per_sample: float
+    train_flops_per_sample: float
+    activation_bytes_per_sample: float
+
+    @property
+    def activation_bytes(self) -> float:
+        """Saved-for-backward activations of one batch."""
+        return self.activation_bytes_per_sample * self.batch_size
+
+    def train_memory_bytes(self, optimizer: str) -> float:
+        """Device memory for one training step at ``batch_size``, before allocator overhead.
+
+        fp32 weights (all params) + fp32 gradients and optimizer state (trainable params) + a
+        16-bit working copy of the weights under AMP + the batch's activations. The CUDA context
+        (~0.3-0.5 GB) and cuDNN workspaces come on top; callers add their own headroom.
+        """
+        weights = 4 * self.params
+        if self.precision in ("fp16", "bf16"):
+            weights = 2 * self.params
+        elif self.precision == "amp":
+            weights += 2 * self.params
+        grads = (2 if self.precision in ("fp16", "bf16") else 4) * self.trainable_params
+        state = OPTIMIZER_STATE_BYTES[optimizer] * self.trainable_params
+        return weights + grads + state + self.activation_bytes
+
+
+def _saved_bytes_and_flops(model_name: str, input_shape: tuple[int, ...], precision: str,
+                           batch: int) -> tuple[float, float, float]:
+    """(activation bytes, forward FLOPs, train FLOPs) of one batch on the meta device."""
+    device = torch.device("meta")
+    work = make_workload(model_name, input_shape, "fp32", device)
+    dtype = _MEASURE_DTYPES[precision]
+    model = work.model.to(dtype)
+    param_storages = {p.untyped_storage()._cdata for p in model.parameters()}
+    inputs, targets = work.make_batch(batch, device, dtype)
+
+    return _count(work, model, inputs, targets, param_storages)
+
+
+def _count(work, model, inputs, targets, param_storages) -> tuple[float, float, float]:
+    with FlopCounterMode(display=False) as fwd_counter, torch.no_grad():
+        model(inputs)
+
+    seen: dict[int, int] = {}
+    keep: list[torch.Tensor] = []   # hold saved tensors so no storage id is reused meanwhile
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        key = storage._cdata
+        if key not in param_storages:
+            seen[key] = storage.nbytes()
+            keep.append(t)
+        return t
+
+    with FlopCounterMode(display=False) as train_counter:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            loss = work.loss(model(inputs), targets)
+        loss.backward()
+    return (float(sum(seen.values())), float(fwd_counter.get_total_flops()),
+            float(train_counter.get_total_flops()))
+
+
+def measure(model_name: str, input_shape: tuple[int, ...] | None = None,
+            precision: str = "fp32", batch_size: int = 1) -> ModelFigures:
+    """Figures for a model at an input shape and precision (see the module docstring)."""
+    if model_name not in MODELS:
+        raise ValueError(f"unknown model '{model_name}'; known: {', '.join(sorted(MODELS))}")
+    if precision not in _MEASURE_DTYPES:
+        raise ValueError(f"unknown precision '{precision}'")
+    shape = tuple(input_shape) if input_shape else INPUT_SHAPES[model_name]
+    per_sample = _per_sample(model_name, shape, precision)
+    with torch.device("meta"):
+        model = MODELS[model_name]()
+    return ModelFigures(
+        model=model_name, input_shape=shape, precision=precision, batch_size=batch_size,
+        params=sum(p.numel() for p in model.parameters()),
+        trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        activation_bytes_per_sample=per_sample[0],
+        fwd_flops_per_sample=per_sample[1],
+        train_flops_per_sample=per_sample[2],
+    )
+
+
+def _per_sample(model_name: str, shape: tuple[int, ...], precision: str,
+                direct: bool = False) -> tuple[float, float, float]:
+    """(activation bytes, forward FLOPs, train FLOPs) per sample: batch 2 minus batch 1."""
+    if model_name in _AFFINE_IN_WIDTH and not direct:
+        w1, w2 = _AFFINE_IN_WIDTH[model_name]
+        at1 = _per_sample(model_name, (*shape[:-1], w1), precision, direct=True)
+        at2 = _per_sample(model_name, (*shape[:-1], w2), precision, direct=True)
+        scale = (shape[-1] - w1) / (w2 - w1)
+        return tuple(a + (b - a) * scale for a, b in zip(at1, at2))  # type: ignore[return-value]
+    one = _saved_bytes_and_flops(model_name, shape, precision, 1)
+    two = _saved_bytes_and_flops(model_name, shape, precision, 2)
+    return tuple(b - a for a, b in zip(one, two))  # type: ignore[return-value]
+
+
+def describe(recipe_or_model_name: str | Recipe, batch_size: int | None = None) -> ModelFigures:
+    """Figures for a recipe (id or record: its shape, precision and batch) or a bare model name
+    (its design input, fp32, batch 1 unless given)."""
+    recipe = recipe_or_model_name
+    if isinstance(recipe, str):
+        recipes = load_recipes()
+        if recipe in recipes:
+            recipe = recipes[recipe]
+        else:
+            return measure(recipe, None, "fp32", batch_size or 1)
+    return measure(recipe.model, recipe.input_shape, recipe.precision,
+                   batch_size or recipe.batch_size)
+
+
+def _recipe_values(figures: ModelFigures) -> dict[str, float]:
+    return {name: getattr(figures, name) for name in _FIGURE_FIELDS}
+
+
+def disagreements(recipe: Recipe, figures: ModelFigures,
+                  tolerance: float = AGREEMENT_TOLERANCE) -> list[str]:
+    """One line per figure where the recipe file and the model differ by more than ``tolerance``."""
+    lines = []
+    for name, derived in _recipe_values(figures).items():
+        stored = float(getattr(recipe, name))
+        if abs(stored - derived) > tolerance * max(abs(derived), 1.0):
+            lines.append(f"{recipe.id}: {name} is {stored:,.0f} in the recipe, "
+                         f"{derived:,.0f} from the model")
+    return lines
+
+
+def rewrite_figures(text: str, figures: ModelFigures) -> str:
+    """The recipe TOML ``text`` with its figure lines replaced; comments and order are kept."""
+    for name, value in _recipe_values(figures).items():
+        line = f"{name} = {int(round(value)):_}"
+        text, count = re.subn(rf"(?m)^{name}\s*=.*$", line, text)
+        if count != 1:
+            raise ValueError(f"expected one '{name} = ...' line, found {count}")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rigcheck.bench.introspect",
+        description="Derive recipe figures (FLOPs, params, activation memory) from the models.")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true", help="report recipes that disagree (exit 1)")
+    mode.add_argument("--write", action="store_true", help="rewrite the figures in the recipes")
+    parser.add_argument("--dir", type=Path, default=None, help="recipes folder (default: bundled)")
+    args = parser.parse_args(argv)
+    from rigcheck.paths import recipes_dir
+    directory = args.dir or recipes_dir()
+    problems: list[str] = []
+    for recipe_id, recipe in load_recipes(directory).items():
+        figures = measure(recipe.model, recipe.input_shape, recipe.precision, recipe.batch_size)
+        path = directory / f"{recipe_id}.toml"
+        if args.write:
+            path.write_text(rewrite_figures(path.read_text(encoding="utf-8"), figures),
+                            encoding="utf-8")
+        else:
+            problems += disagreements(recipe, figures)
+        print(f"{recipe_id:28} params {figures.params:>12,}  fwd {figures.fwd_flops_per_sample/1e9:9.3f}"
+              f" GFLOP  train {figures.train_flops_per_sample/1e9:9.3f} GFLOP  act "
+              f"{figures.activation_bytes_per_sample/1e6:9.2f} MB/sample")
+    for line in problems:
+        print(line, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
