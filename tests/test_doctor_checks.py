@@ -183,6 +183,10 @@ TRIGGERS = [
     ("wsl.linux_driver", lambda f: (_wsl(f), f.driver.modules.update(nvidia=True)), "fail", "inside WSL"),
     ("perf.debug_env", lambda f: _env(f, CUDA_LAUNCH_BLOCKING="1"), "warn", "CUDA_LAUNCH_BLOCKING=1"),
     ("perf.debug_env", lambda f: _env(f, CUDA_PROFILE="1"), "warn", "CUDA_PROFILE"),
+    ("perf.debug_env", lambda f: _env(f, CUDA_MODULE_LOADING="EAGER"), "warn", "CUDA_MODULE_LOADING=EAGER"),
+    ("perf.nccl_env", lambda f: _env(f, NCCL_P2P_DISABLE="1"), "warn", "although P2P works"),
+    ("torch.python_version", lambda f: (setattr(f.python, "version", "3.8.10"), setattr(f.torch, "version", None),
+                                        setattr(f.torch, "installed", False)), "warn", "Python 3.8.10"),
     ("perf.cpu_threads", lambda f: setattr(f.torch, "num_threads", 1), "warn", "1 CPU thread"),
 ]
 

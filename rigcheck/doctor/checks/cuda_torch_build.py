@@ -304,3 +304,25 @@ def nvcc(facts: Facts, ctx) -> object:
                     "extensions (flash-attn, apex...). Training with the wheel is unaffected.",
                     f"Install CUDA toolkit {t.cuda_build} and export CUDA_HOME=/usr/local/cuda-{t.cuda_build}")
     return ok(f"nvcc {py.nvcc_version}, torch CUDA {t.cuda_build} (same major)")
+
+
+# Oldest Python the newest torch wheels are built for (PyTorch RELEASE.md "Release Compatibility
+# Matrix": 2.9 and later need Python >= 3.10), and a Python too new for any wheel yet.
+MIN_PYTHON_FOR_CURRENT_TORCH = (3, 10)
+
+
+@check("torch.python_version", CAT, "Python version has torch wheels",
+       source="https://github.com/nerfstudio-project/nerfstudio/issues/3730")
+def python_version(facts: Facts, ctx) -> object:
+    v = facts.python.version
+    if not v:
+        return skip(not_collected(facts, "python") or "Python version not collected")
+    vt = wheels.version_tuple(v)[:2]
+    if facts.torch.version:
+        return ok(f"Python {v} with torch {facts.torch.version} installed")
+    if vt < MIN_PYTHON_FOR_CURRENT_TORCH:
+        return warn(f"Python {v}: current torch wheels need Python >= 3.10",
+                    "pip will pick an old torch or fail with \"Could not find a version that "
+                    "satisfies the requirement torch\".",
+                    "uv venv --python 3.12 .venv   # or: conda create -n dl python=3.12")
+    return ok(f"Python {v} (current torch wheels exist)")

@@ -24,6 +24,13 @@ TORCH_DEBUG_ENV = {
 }
 
 
+# Values that are bad only when set to a particular value.
+BAD_VALUES = {
+    "CUDA_MODULE_LOADING": ("EAGER", "loads every kernel at start: seconds of startup and "
+                                     "hundreds of MB of GPU memory (torch defaults to LAZY)"),
+}
+
+
 def _on(value: str | None) -> bool:
     return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off", "warn")
 
@@ -35,6 +42,8 @@ def debug_env(facts: Facts, ctx) -> object:
         return skip(not_collected(facts, "env", "python.env") or "environment not captured")
     found = [f"{k}={env(facts, k)}" for k in DCGM_ENV if env(facts, k) is not None]
     found += [f"{k}={env(facts, k)} ({why})" for k, why in TORCH_DEBUG_ENV.items() if _on(env(facts, k))]
+    found += [f"{k}={env(facts, k)} ({why})" for k, (bad, why) in BAD_VALUES.items()
+              if (env(facts, k) or "").upper() == bad]
     if found:
         names = " ".join(x.split("=")[0] for x in found)
         return warn("performance-limiting variable(s) set: " + "; ".join(found),
@@ -78,3 +87,28 @@ def cpu_threads(facts: Facts, ctx) -> object:
                     "CPU-side ops (preprocessing in the main process, CPU training) run single-threaded.",
                     "unset OMP_NUM_THREADS   # or set it to the physical core count")
     return ok(f"torch uses {t.num_threads} CPU thread(s)" + (f" of {cores} cores" if cores else ""))
+
+
+NCCL_STOPGAPS = {
+    "NCCL_P2P_DISABLE": "GPU-to-GPU traffic goes through host memory",
+    "NCCL_IB_DISABLE": "InfiniBand/RoCE unused: inter-node traffic over TCP sockets",
+    "NCCL_SHM_DISABLE": "intra-node traffic over sockets instead of shared memory",
+}
+
+
+@check("perf.nccl_env", CAT, "no NCCL stop-gap variables left set",
+       source="https://github.com/NVIDIA/nccl/issues/257")
+def nccl_env(facts: Facts, ctx) -> object:
+    if not env_known(facts):
+        return skip(not_collected(facts, "env", "python.env") or "environment not captured")
+    set_ = [(k, why) for k, why in NCCL_STOPGAPS.items() if _on(env(facts, k))]
+    if not set_:
+        return ok("no NCCL_*_DISABLE variables set")
+    p2p_ok = facts.nvml.p2p and all(lk.status == "OK" for lk in facts.nvml.p2p)
+    text = "; ".join(f"{k}={env(facts, k)}: {why}" for k, why in set_)
+    if len(facts.nvml.gpus) >= 2:
+        return warn(text + (" although P2P works between every GPU pair" if p2p_ok else ""),
+                    "These are work-arounds for broken P2P/IB (IOMMU, ACS, drivers); left set they "
+                    "slow every all-reduce.",
+                    "unset " + " ".join(k for k, _ in set_) + "   # then re-test with nccl-tests")
+    return ok(f"{text} (no effect with fewer than two GPUs)")
