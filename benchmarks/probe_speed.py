@@ -11,6 +11,7 @@ about the slowest source (the torch child), not the sum.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -43,18 +44,27 @@ def main() -> None:
     args = ap.parse_args()
     n = args.repeat
 
-    print(f"median of {n} runs, Python {sys.version.split()[0]}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"median of {n} runs, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"load average {load:.1f} at start")
     for name, source in default_sources().items():
         print(f"  source {name:<8} {median_s(source, n):7.3f} s")
     total = median_s(lambda: collect_facts(), n)
     print(f"  collect_facts()  {total:7.3f} s   (sources in parallel, redaction included)")
-    cli = subprocess_s([sys.executable, "-m", "rigcheck", "probe", "--json"], n)
-    print(f"  rigcheck probe --json (new process) {cli:7.3f} s")
-    if args.vs_collect_env:
-        ce = subprocess_s([sys.executable, "-m", "torch.utils.collect_env"], n)
-        print(f"  python -m torch.utils.collect_env   {ce:7.3f} s")
-        print(f"  ratio collect_env / rigcheck probe  {ce / cli:7.2f}x")
-
+    probe_cmd = [sys.executable, "-m", "rigcheck", "probe", "--json"]
+    if not args.vs_collect_env:
+        print(f"  rigcheck probe --json (new process) {subprocess_s(probe_cmd, n):7.3f} s")
+        return
+    # Interleaved, so a load spike from another process hits both sides alike.
+    env_cmd = [sys.executable, "-m", "torch.utils.collect_env"]
+    probe_t, env_t = [], []
+    for _ in range(n):
+        probe_t.append(subprocess_s(probe_cmd, 1))
+        env_t.append(subprocess_s(env_cmd, 1))
+    ratios = [e / p for p, e in zip(probe_t, env_t, strict=True)]
+    print(f"  rigcheck probe --json (new process) {statistics.median(probe_t):7.3f} s")
+    print(f"  python -m torch.utils.collect_env   {statistics.median(env_t):7.3f} s")
+    print(f"  collect_env / probe, median of pairs {statistics.median(ratios):6.2f}x")
 
 if __name__ == "__main__":
     main()
