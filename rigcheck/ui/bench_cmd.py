@@ -205,12 +205,13 @@ def bench(
                                        help="--quick (default): about a minute. --full: every "
                                             "recipe, longer timing.")] = False,
     only: Annotated[list[str] | None, typer.Option(
-        "--only", help="Measure only this figure (repeatable; globs like 'gemm-*').")] = None,
+        "--only", metavar="NAME", help="Measure only this figure (repeatable; globs like 'gemm-*').")] = None,
     data_dir: Annotated[Path | None, typer.Option(
-        "--data-dir", help="Your dataset directory: measure its disk's sequential read.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+        "--data-dir", metavar="DIR", help="Your dataset directory: measure its disk's sequential read.")] = None,
+    device: Annotated[str, typer.Option(metavar="DEVICE",
+                                        help="auto, cpu, cuda or cuda:N.")] = "auto",
     target: Annotated[list[str] | None, typer.Option(
-        "--target", help="Recipe id for the target table (repeatable; default: all).")] = None,
+        "--target", metavar="RECIPE", help="Recipe id for the target table (repeatable; default: all).")] = None,
     compare: Annotated[bool, typer.Option(
         "--compare", help="Show the change against the last run on this machine.")] = False,
     save: Annotated[bool, typer.Option(
@@ -219,8 +220,19 @@ def bench(
     time_scale: Annotated[float, typer.Option(
         "--time-scale", hidden=True, min=0.001, max=100.0,
         help="Multiply every timing budget (tests use 0.05).")] = 1.0,
+    distributed: Annotated[bool, typer.Option(
+        "--distributed", help="Under torchrun: collectives bandwidth and DDP scaling "
+                              "(recipe: the first --target).")] = False,
+    dist_timeout_s: Annotated[float, typer.Option(
+        "--dist-timeout", metavar="SECONDS", help="With --distributed: give up on missing ranks "
+                                                  "after this long.")] = 300.0,
 ) -> None:
     """Measure GEMM, memory, copies, disk, image pipeline and training steps on this machine."""
+    if distributed:
+        from rigcheck.ui.distributed_cmd import bench_distributed
+        raise typer.Exit(bench_distributed(mode="full" if full else "quick",
+                                           recipe=(target or [None])[0],
+                                           timeout_s=dist_timeout_s, as_json=as_json))
     from rigcheck.bench import history, runner
 
     recipes, why = runner.load_recipes_safely()
