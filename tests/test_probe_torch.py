@@ -199,3 +199,43 @@ def test_child_does_not_see_its_own_folder_on_sys_path(tmp_path):
     ).format(s=str(probe / "_torch_child.py"), d=str(probe))
     out = run([sys.executable, "-c", code], 60)
     assert out.stdout.strip().endswith("False"), out.stderr
+
+
+FAKE_BLACKWELL_ON_CU118 = '''
+import types, warnings
+__version__ = "2.3.1+cu118"
+version = types.SimpleNamespace(cuda="11.8", hip=None)
+
+def _props(i):
+    warnings.warn("NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with "
+                  "the current PyTorch installation.")
+    return types.SimpleNamespace(name="NVIDIA GeForce RTX 5090", major=12, minor=0,
+                                 total_memory=32 * 2**30)
+
+cuda = types.SimpleNamespace(
+    is_available=lambda: True, device_count=lambda: 2, get_arch_list=lambda: ["sm_90"],
+    get_device_properties=_props, nccl=types.SimpleNamespace(version=lambda: (2, 19, 3)),
+)
+backends = types.SimpleNamespace(
+    cudnn=types.SimpleNamespace(version=lambda: 8700, allow_tf32=True),
+    cuda=types.SimpleNamespace(matmul=types.SimpleNamespace(allow_tf32=False)),
+    mkldnn=types.SimpleNamespace(is_available=lambda: True),
+)
+get_float32_matmul_precision = lambda: "highest"
+get_num_threads = lambda: 8
+'''
+
+
+def test_lazy_init_capability_warning_is_captured(tmp_path):
+    pkg = tmp_path / "torch"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(FAKE_BLACKWELL_ON_CU118)
+    facts, errors = collect_torch(runner=with_pythonpath(tmp_path))
+    assert facts.cuda_available is True and facts.device_count == 2
+    assert [(d.index, d.capability, d.total_memory_gb) for d in facts.devices] == [
+        (0, "12.0", 32.0), (1, "12.0", 32.0)]
+    # the same warning twice (one per device) is kept once
+    assert facts.cuda_init_error == (
+        "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current "
+        "PyTorch installation.")
+    assert facts.cudnn_version == 8700 and facts.nccl_version == "2.19.3" and errors == {}

@@ -73,6 +73,23 @@ def _torch_version_installed():
         return None
 
 
+def _devices(torch, out, errors):
+    devices = []
+    if not out.get("cuda_available"):
+        return devices
+    for i in range(out.get("device_count") or 0):
+        dev = {"index": i}
+        try:
+            props = torch.cuda.get_device_properties(i)
+            dev["name"] = props.name
+            dev["capability"] = f"{props.major}.{props.minor}"
+            dev["total_memory_gb"] = round(props.total_memory / 2**30, 2)
+        except Exception as exc:
+            errors[f"devices[{i}]"] = _why(exc)
+        devices.append(dev)
+    return devices
+
+
 def main():
     out = {"errors": {}}
     errors = out["errors"]
@@ -113,6 +130,8 @@ def main():
     out["hip_build"] = getattr(torch.version, "hip", None)
     field("cudnn_version", lambda: torch.backends.cudnn.version())
     field("arch_list", lambda: list(torch.cuda.get_arch_list()))
+    # CUDA init warns rather than raises: "Found no NVIDIA driver", "driver too old", and at lazy
+    # init (first device query) "sm_120 is not compatible with the current PyTorch installation".
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -120,23 +139,11 @@ def main():
         except Exception as exc:
             out["cuda_available"] = False
             out["cuda_init_error"] = _why(exc, 500)
-    messages = [str(w.message) for w in caught]
+        field("device_count", lambda: torch.cuda.device_count())
+        out["devices"] = _devices(torch, out, errors)
+    messages = list(dict.fromkeys(str(w.message)[:500] for w in caught))
     if messages and "cuda_init_error" not in out:
-        out["cuda_init_error"] = " | ".join(m[:500] for m in messages)
-    field("device_count", lambda: torch.cuda.device_count())
-    devices = []
-    if out.get("cuda_available"):
-        for i in range(out.get("device_count") or 0):
-            dev = {"index": i}
-            try:
-                props = torch.cuda.get_device_properties(i)
-                dev["name"] = props.name
-                dev["capability"] = f"{props.major}.{props.minor}"
-                dev["total_memory_gb"] = round(props.total_memory / 2**30, 2)
-            except Exception as exc:
-                errors[f"devices[{i}]"] = _why(exc)
-            devices.append(dev)
-    out["devices"] = devices
+        out["cuda_init_error"] = " | ".join(messages)
     if out.get("cuda_build") or out.get("cuda_available"):
         field("nccl_version", lambda: ".".join(str(v) for v in torch.cuda.nccl.version()))
     field("tf32_matmul", lambda: bool(torch.backends.cuda.matmul.allow_tf32))
