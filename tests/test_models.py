@@ -27,7 +27,7 @@ from rigcheck.bench.models.bert import BertQA  # noqa: E402
 from rigcheck.bench.models.gpt2 import GPT2  # noqa: E402
 
 META = torch.device("meta")
-measure = functools.lru_cache(maxsize=None)(introspect.measure)   # deterministic; share runs
+measure = functools.cache(introspect.measure)   # deterministic; share runs
 CPU = torch.device("cpu")
 
 
