@@ -1,0 +1,36 @@
+"""Every command has help text, appears in the README, and the CLI reference is current."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.main import get_command
+
+from rigcheck.ui.app import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    cmds = get_command(app).commands
+    assert {"recommend", "catalog", "estimate", "probe", "doctor", "bench"} <= set(cmds)
+    for name, cmd in cmds.items():
+        assert (cmd.help or "").strip(), f"`rigcheck {name}` has no help text"
+        assert re.search(rf"rigcheck {name}\b", readme), f"README never shows `rigcheck {name}`"
+
+
+def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make run" in readme and "make test" in readme
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in ci
+
+
+def test_cli_reference_is_up_to_date():
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_cli_reference.py"), "--check"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
