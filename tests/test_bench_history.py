@@ -11,11 +11,12 @@ from rigcheck.bench import history
 from rigcheck.bench.results import SCHEMA_VERSION, BenchRun, Figure, Machine, Skipped, Target
 
 
-def make_run(at: str, gemm: float, fp: str = "abc123", **kw) -> BenchRun:
+def make_run(at: str, gemm: float, fp: str = "abc123", n: int = 2048, **kw) -> BenchRun:
     return BenchRun(
         machine=Machine(fingerprint=fp, cpu_model="Test CPU", cpu_cores=2),
         started_at=at,
-        results=[Figure("gemm-fp32", gemm, "GFLOP/s", cv_pct=1.0, runs=10),
+        results=[Figure("gemm-fp32", gemm, "GFLOP/s", label="GEMM fp32", cv_pct=1.0, runs=10,
+                        params={"n": n}),
                  Figure("mem-copy", 20.0, "GB/s")],
         targets=[Target("lenet5-mnist", samples_per_s=100.0)],
         skipped=[Skipped("gemm-tf32", "not on a CPU")],
@@ -58,7 +59,7 @@ def test_save_then_compare_says_slower_with_date(tmp_path: Path) -> None:
     now = make_run("2026-11-25T10:00:00+00:00", 352.0)
     changes = {c.name: c for c in history.compare(now, tmp_path)}
     assert changes["gemm-fp32"].pct == pytest.approx(-12.0)
-    assert changes["gemm-fp32"].words == "gemm-fp32: 12% slower than on 2026-11-01"
+    assert changes["gemm-fp32"].words == "GEMM fp32: 12% slower than on 2026-11-01"
     assert changes["mem-copy"].words.startswith("mem-copy: about the same as on 2026-11-01")
 
 
@@ -69,7 +70,15 @@ def test_compare_uses_the_latest_earlier_run_of_the_same_machine(tmp_path: Path)
     (c,) = [c for c in history.compare(make_run("2026-11-20T00:00:00+00:00", 300.0), tmp_path)
             if c.name == "gemm-fp32"]
     assert c.before == 200.0 and c.before_at.startswith("2026-11-10")
-    assert c.words == "gemm-fp32: 50% faster than on 2026-11-10"
+    assert c.words == "GEMM fp32: 50% faster than on 2026-11-10"
+
+
+def test_compare_skips_a_figure_measured_at_another_size(tmp_path: Path) -> None:
+    history.save_run(make_run("2026-11-01T10:00:00+00:00", 100.0, n=1024), tmp_path)
+    history.save_run(make_run("2026-11-02T10:00:00+00:00", 150.0, n=2048), tmp_path)
+    changes = history.compare(make_run("2026-11-20T00:00:00+00:00", 300.0, n=1024), tmp_path)
+    (c,) = [c for c in changes if c.name == "gemm-fp32"]
+    assert c.before == 100.0          # the 2048 run is newer but not like for like
 
 
 def test_no_history_means_no_changes(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigcheck.bench.results import BenchRun
+from rigcheck.bench.results import BenchRun, Figure
 from rigcheck.paths import user_data_dir
 
 # A change smaller than this is within run-to-run noise (the 5% CV goal), shown as "same".
@@ -42,7 +42,9 @@ CREATE TABLE IF NOT EXISTS figures (
     name TEXT NOT NULL,
     value REAL NOT NULL,
     unit TEXT NOT NULL,
-    verdict TEXT NOT NULL
+    verdict TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    size TEXT NOT NULL DEFAULT ''    -- what was measured (batch, matrix size) as JSON
 );
 CREATE INDEX IF NOT EXISTS figures_by_name ON figures(name, run_id);
 CREATE INDEX IF NOT EXISTS runs_by_machine ON runs(fingerprint, started_at);
@@ -72,6 +74,11 @@ def write_atomic(path: Path, text: str) -> None:
 def _connect(folder: Path) -> sqlite3.Connection:
     con = sqlite3.connect(folder / "history.sqlite", timeout=10)
     con.executescript(_SCHEMA)
+    # A history written before a column existed gets it added (SQLite's ADD COLUMN is cheap).
+    have = {row[1] for row in con.execute("PRAGMA table_info(figures)")}
+    for column in ("label", "size"):
+        if column not in have:
+            con.execute(f"ALTER TABLE figures ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     return con
 
 
@@ -93,17 +100,28 @@ def save_run(run: BenchRun, base: Path | None = None) -> tuple[Path | None, str 
                 (run.machine.fingerprint, run.started_at, run.mode, int(run.interrupted),
                  str(path)))
             con.executemany(
-                "INSERT INTO figures (run_id, name, value, unit, verdict) VALUES (?, ?, ?, ?, ?)",
-                [(cur.lastrowid, f.name, f.value, f.unit, f.verdict) for f in run.results])
+                "INSERT INTO figures (run_id, name, value, unit, verdict, label, size) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(cur.lastrowid, f.name, f.value, f.unit, f.verdict, f.label, size_key(f))
+                 for f in run.results])
     except (OSError, sqlite3.Error) as exc:
         return None, (f"could not save this run under {folder}: {exc}; set RIGCHECK_DATA_DIR "
                       "to a writable folder to keep a history")
     return path, None
 
 
+# Parameters that change what a figure means: a rate at batch 4 is not comparable with one at 64.
+_SIZE_PARAMS = ("n", "batch_size", "size_bytes", "bytes", "directory", "dtype", "precision")
+
+
+def size_key(f: Figure) -> str:
+    return json.dumps({k: f.params[k] for k in _SIZE_PARAMS if k in f.params}, sort_keys=True)
+
+
 @dataclass(frozen=True)
 class Change:
     name: str
+    label: str
     unit: str
     value: float
     before: float
@@ -112,43 +130,45 @@ class Change:
 
     @property
     def words(self) -> str:
-        when = self.before_at[:10]
+        when, what = self.before_at[:10], self.label or self.name
         if abs(self.pct) < SAME_PCT:
-            return f"{self.name}: about the same as on {when} ({self.pct:+.0f}%)"
+            return f"{what}: about the same as on {when} ({self.pct:+.0f}%)"
         how = "faster" if self.pct > 0 else "slower"
-        return f"{self.name}: {abs(self.pct):.0f}% {how} than on {when}"
+        return f"{what}: {abs(self.pct):.0f}% {how} than on {when}"
 
 
 def previous_values(fingerprint: str, before: str, base: Path | None = None,
-                    ) -> dict[str, tuple[float, str, str]]:
-    """name -> (value, unit, started_at) from the latest earlier run on this machine holding that
-    figure. Empty when there is no history or it cannot be read."""
+                    ) -> dict[tuple[str, str], tuple[float, str, str]]:
+    """(name, size key) -> (value, unit, started_at) from the latest earlier run on this machine
+    holding that figure at that size. Empty when there is no history or it cannot be read."""
     db = bench_dir(base) / "history.sqlite"
     if not db.is_file():
         return {}
     try:
         with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as con:
             rows = con.execute(
-                "SELECT f.name, f.value, f.unit, r.started_at FROM figures f "
+                "SELECT f.name, f.size, f.value, f.unit, r.started_at FROM figures f "
                 "JOIN runs r ON r.id = f.run_id "
                 "WHERE r.fingerprint = ? AND r.started_at < ? "
                 "ORDER BY r.started_at DESC, r.id DESC", (fingerprint, before)).fetchall()
     except sqlite3.Error:
         return {}
-    out: dict[str, tuple[float, str, str]] = {}
-    for name, value, unit, at in rows:
-        out.setdefault(name, (value, unit, at))
+    out: dict[tuple[str, str], tuple[float, str, str]] = {}
+    for name, size, value, unit, at in rows:
+        out.setdefault((name, size), (value, unit, at))
     return out
 
 
 def compare(run: BenchRun, base: Path | None = None) -> list[Change]:
-    """Each figure of ``run`` against the latest earlier run on the same machine."""
+    """Each figure of ``run`` against the latest earlier run on the same machine that measured
+    it at the same size (matrix size, batch, buffer): other sizes are not like for like."""
     prev = previous_values(run.machine.fingerprint, run.started_at, base)
     changes = []
     for f in run.results:
-        if f.name in prev:
-            value, unit, at = prev[f.name]
+        key = (f.name, size_key(f))
+        if key in prev:
+            value, unit, at = prev[key]
             if unit == f.unit and value > 0:
-                changes.append(Change(f.name, f.unit, f.value, value, at,
+                changes.append(Change(f.name, f.label, f.unit, f.value, value, at,
                                       100.0 * (f.value - value) / value))
     return changes
