@@ -186,6 +186,21 @@ EXPECTED: dict[str, dict[str, object]] = {
         "nvml.gpus[0].ecc_mode_current": True, "nvml.gpus[0].ecc_uncorrected_volatile": 0,
         "nvml.gpus[0].power_draw_w": 219.0, "nvml.gpus[0].utilization_gpu_pct": 100.0,
     },
+    "smi_failed_after_kernel_upgrade_gcp.txt": {
+        "origin": "nvidia-smi", "nvml.available": False, "nvml.gpus": [],
+        "driver.nvidia_smi_ok": False, "driver.nvidia_smi_path": "nvidia-smi",
+        "driver.nvidia_smi_error": "NVIDIA-SMI has failed because it couldn't communicate with the "
+                                   "NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.",
+    },
+    "smi_failed_modprobe_not_found.txt": {
+        "nvml.available": False, "driver.nvidia_smi_ok": False, "driver.modules": None,
+    },
+    "smi_failed_nvml_mismatch.txt": {
+        "nvml.available": False, "driver.kernel_module_version": "520.56.06",
+        "driver.nvidia_smi_error": "Failed to initialize NVML: Driver/library version mismatch",
+        "driver.proc_version": "NVRM version: NVIDIA UNIX x86_64 Kernel Module  520.56.06  "
+                               "Thu Oct  6 21:38:55 UTC 2022",
+    },
     "smiq_titanxp_450.txt": {
         "origin": "nvidia-smi-q", "nvml.driver_version": "450.51.06", "nvml.cuda_driver_version": "11.0",
         "nvml.gpu_count": 1, "nvml.gpus[0].name": "TITAN Xp", "nvml.gpus[0].persistence_mode": True,
@@ -333,6 +348,7 @@ def test_utf16_from_powershell_redirect(tmp_path: Path) -> None:
     ("smi_kmd_610_2x5090.txt", "nvidia-smi"),
     ("mixed_colab_t4_cu113_driver_cuda112.txt", "nvidia-smi"),
     ("smiq_titanxp_450.txt", "nvidia-smi-q"),
+    ("smi_failed_nvml_mismatch.txt", "nvidia-smi"),
     ("smiq_maxwell_p2_x8_fragment.txt", "nvidia-smi-q"),
 ])
 def test_detect_format(name: str, kind: str) -> None:
@@ -562,3 +578,11 @@ def test_nvidia_smi_q_sections_of_a_full_report() -> None:
     assert (g.sm_clock_mhz, g.sm_clock_max_mhz, g.mem_clock_mhz) == (1410.0, 1410.0, 1593.0)
     assert [(p.pid, p.name, p.used_mib, p.kind) for p in g.processes] == [
         (4242, "python", 70000.0, "compute")]     # the path (and its user name) dropped
+
+
+def test_nvidia_smi_failure_messages_become_nvml_errors() -> None:
+    f = load_facts_file(PASTES / "smi_failed_modprobe_not_found.txt")
+    assert f.nvml.error.startswith("NVML_ERROR_DRIVER_NOT_LOADED: modprobe: FATAL: Module nvidia not found.")
+    assert "nvidia-smi failed" in f.not_collected["gpus"]
+    f = load_facts_file(PASTES / "smi_failed_nvml_mismatch.txt")
+    assert f.nvml.error.startswith("NVML_ERROR_LIB_RM_VERSION_MISMATCH")

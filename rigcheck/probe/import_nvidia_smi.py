@@ -81,6 +81,41 @@ def _finish(facts: Facts, reason: str, text: str) -> Facts:
     return facts
 
 
+# ---- when nvidia-smi fails ----------------------------------------------------------------------
+
+# What nvidia-smi prints when NVML cannot start, -> the NVML error name the probe would record.
+_FAILURES = (
+    # A kernel update without DKMS, or a driver that never loaded (GoogleCloudPlatform/
+    # compute-gpu-installation#18, NVIDIA/nvidia-docker#365).
+    ("couldn't communicate with the NVIDIA driver", "NVML_ERROR_DRIVER_NOT_LOADED"),
+    ("couldn\u2018t communicate with the NVIDIA driver", "NVML_ERROR_DRIVER_NOT_LOADED"),
+    # User-space libraries upgraded under a loaded kernel module
+    # (illinois-scicomp/machine-shop-maintenance#70).
+    ("Driver/library version mismatch", "NVML_ERROR_LIB_RM_VERSION_MISMATCH"),
+    ("No devices were found", "NVML found no GPUs"),
+)
+
+
+def _failure(text: str, facts: Facts) -> str | None:
+    """Read nvidia-smi's failure message (and a pasted /proc/driver/nvidia/version) if any."""
+    drv = facts.driver
+    m = re.search(r"^\s*(NVRM version:.*?Kernel Module\s+([\d.]+).*)$", text, re.MULTILINE)
+    if m:
+        drv.proc_version, drv.kernel_module_version = m.group(1).strip(), m.group(2)
+    for needle, name in _FAILURES:
+        if needle.lower() in text.lower():
+            lines = [ln.strip() for ln in text.split("\n")
+                     if needle.lower() in ln.lower() or ln.strip().startswith("modprobe: FATAL")]
+            msg = " ".join(dict.fromkeys(lines))
+            drv.nvidia_smi_path = "nvidia-smi"     # it ran: the message is its own
+            drv.nvidia_smi_ok = False
+            drv.nvidia_smi_error = msg
+            facts.nvml.available = False
+            facts.nvml.error = f"{name}: {msg}" if name.startswith("NVML_ERROR") else msg
+            return msg
+    return None
+
+
 # ---- the table --------------------------------------------------------------------------------
 
 def _cells(line: str) -> list[str]:
@@ -195,8 +230,10 @@ def parse_nvidia_smi(text: str) -> Facts:
     nv.gpus = gpus
     nv.available = bool(gpus) or nv.driver_version is not None
     nv.gpu_count = len(gpus) if gpus else None
+    failed = _failure(text, facts)
     if not gpus:
-        facts.not_collected["gpus"] = "no GPU rows in this nvidia-smi paste (cut short?)"
+        facts.not_collected["gpus"] = (f"nvidia-smi failed: {failed}" if failed
+                                       else "no GPU rows in this nvidia-smi paste (cut short?)")
     m = re.search(r"NVIDIA-SMI\s+([\d.]+)", text)
     if m and nv.driver_version and m.group(1) != nv.driver_version:
         # Under WSL2, nvidia-smi is the Linux-side build (515.65.01) and "Driver Version" the

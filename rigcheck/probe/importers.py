@@ -75,7 +75,8 @@ def detect_format(text: str) -> str | None:
     ce_hits = sum(1 for rx in _CE_MARKERS if rx.search(text))
     if ce_hits >= 2:
         return "collect_env"
-    if _SMI_HEADER.search(text) or re.search(r"Driver Version:\s*\d", text):
+    if _SMI_HEADER.search(text) or re.search(r"Driver Version:\s*\d", text) or re.search(
+            r"NVIDIA-SMI has failed|Failed to initialize NVML", text):
         return "nvidia-smi"
     return None
 
