@@ -165,3 +165,22 @@ def test_without_torch_installed(tmp_path):
     assert r.exit_code == 0
     assert by["torch.installed"]["status"] == "warn" and "pip install" in by["torch.installed"]["fix"]
     assert by["libs.numpy"]["status"] == "skip"
+
+
+def test_targets_with_the_performance_model():
+    pytest.importorskip("rigcheck.perfmodel")
+    r = runner.invoke(app, ["doctor", "--json", "--facts", str(FIX / "facts" / "rtx3060_consumer.json"),
+                            "--target", "resnet50-imagenet", "--target", "lenet5-mnist"])
+    by = {f["id"]: f for f in json.loads(r.stdout)["findings"]}
+    assert json.loads(r.stdout)["targets"] == ["resnet50-imagenet", "lenet5-mnist"]
+    assert "RTX 3060 (12 GB)" in by["ready.recipe_fit"]["summary"]
+    assert "lenet5-mnist: ~" in by["ready.recipe_time"]["summary"]
+
+
+def test_target_gpu_missing_from_catalog_says_so():
+    r = runner.invoke(app, ["doctor", "--json", "--facts", str(FIX / "facts" / "h100_sxm_8x.json"),
+                            "--target", "resnet50-imagenet"])
+    by = {f["id"]: f for f in json.loads(r.stdout)["findings"]}
+    assert by["ready.recipe_fit"]["status"] == "ok"
+    assert by["ready.recipe_time"]["status"] == "skip"
+    assert "not in the parts catalog" in by["ready.recipe_time"]["summary"]

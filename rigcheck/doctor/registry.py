@@ -27,6 +27,7 @@ class Context:
     # Injected by the caller (the CLI) so checks stay pure: recipe id -> (fits, memory_gb,
     # samples_per_s | None, train_s | None, source), or absent when no model was available.
     predictions: dict[str, object] = field(default_factory=dict)
+    prediction_note: str | None = None   # why there are no predictions, when there are none
 
 
 CheckFn = Callable[["Facts", Context], Outcome]
@@ -92,11 +93,13 @@ def run_checks(
     targets: Sequence[Recipe] | None = None,
     *,
     predictions: dict[str, object] | None = None,
+    prediction_note: str | None = None,
     only: Iterable[str] | None = None,
     checks: Sequence[Check] | None = None,
 ) -> list[Finding]:
     """Run every check (or those whose id is in ``only``) over ``facts``; never raises."""
-    ctx = Context(targets=tuple(targets or ()), predictions=dict(predictions or {}))
+    ctx = Context(targets=tuple(targets or ()), predictions=dict(predictions or {}),
+                  prediction_note=prediction_note)
     selected = list(checks) if checks is not None else all_checks()
     if only is not None:
         wanted = set(only)

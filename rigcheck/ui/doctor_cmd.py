@@ -19,7 +19,7 @@ JSON (``--json``, a stable interface; every check is listed, skipped ones includ
      "findings": [{"id": "driver.nouveau", "category": "driver",
                    "status": "ok" | "warn" | "fail" | "skip" | "crash",
                    "summary": "...", "detail": "...", "fix": "...", "source": "https://..." | null}],
-     "summary": {"checks": 58, "counts": {"crash": 0, "fail": 1, "warn": 2, "ok": 20, "skip": 35},
+     "summary": {"checks": 60, "counts": {"crash": 0, "fail": 1, "warn": 2, "ok": 20, "skip": 35},
                  "categories": {"driver": "ok", ...}, "categories_with_issues": 2, "failed": true},
      "facts_origin": {"origin": "probe" | "collect_env" | "nvidia-smi" | "nvidia-smi-q",
                       "note": "file name or null", "collected_at": "ISO time or null"},
@@ -96,32 +96,49 @@ def _targets(ids: list[str]) -> list[Any]:
     return out
 
 
-def _predictions(facts: Any, targets: list[Any]) -> dict[str, Any]:
-    """Ask the performance model about each target on this machine's GPU, where it can answer."""
+def _predictions(facts: Any, targets: list[Any]) -> tuple[dict[str, Any], str | None]:
+    """Ask the performance model about each target on this machine's GPU, where it can answer.
+
+    Returns (recipe id -> Prediction, why there are none). The model is optional: without it
+    readiness falls back to memory estimates from the recipe's own figures.
+    """
     if not targets:
-        return {}
-    names = [g.name for g in facts.nvml.gpus if g.name and not g.lost]
-    names += [d.name for d in facts.torch.devices if d.name]
-    if not names:
-        return {}
+        return {}, None
+    gpus = [g for g in facts.nvml.gpus if g.name and not g.lost]
+    name = gpus[0].name if gpus else next((d.name for d in facts.torch.devices if d.name), None)
+    if not name:
+        return {}, "no GPU name to look up in the catalog"
     try:
         from rigcheck import perfmodel
         from rigcheck.catalog import load_catalog
 
-        predict, match_gpu = perfmodel.predict, perfmodel.match_gpu
         catalog = load_catalog()
-        gpu = match_gpu(catalog, names[0])
-    except Exception:  # the model is optional: readiness falls back to the recipe's own figures
-        return {}
+    except Exception as exc:
+        return {}, f"performance model unavailable ({type(exc).__name__}: {exc})"
+    # NVML says "NVIDIA GeForce RTX 3060"; the catalog tells the 12 GB card from the Ti by memory.
+    queries = [name]
+    if gpus and gpus[0].memory_total_mib:
+        queries.insert(0, f"{name} {round(gpus[0].memory_total_mib / 1024)} GB")
+    gpu, why = None, None
+    for q in queries:
+        try:
+            gpu = perfmodel.match_gpu(catalog.gpus, q)
+            break
+        except Exception as exc:
+            why = str(exc).splitlines()[0].split("; did you mean")[0] if str(exc) else type(exc).__name__
     if gpu is None:
-        return {}
+        return {}, f"{name} is not in the parts catalog ({why})"
+    # Train on every identical GPU here, as a user with this machine would.
+    same = sum(1 for g in gpus if g.name == name) or 1
     out = {}
     for r in targets:
-        try:
-            out[r.id] = predict(r, gpu)
-        except Exception:
-            continue
-    return out
+        for n in dict.fromkeys((same, 1)):
+            try:
+                out[r.id] = perfmodel.predict(r, gpu, n_gpus=n)
+                break
+            except Exception:
+                continue
+    return out, None if out else f"the performance model could not predict on {gpu.name}"
 
 
 def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None) -> None:
@@ -194,7 +211,8 @@ def doctor(
 
     targets = _targets(list(target or []))
     facts = _load_facts(facts_file, list(data_dir or []))
-    findings = run_checks(facts, targets, predictions=_predictions(facts, targets))
+    predictions, note = _predictions(facts, targets)
+    findings = run_checks(facts, targets, predictions=predictions, prediction_note=note)
     if deep:
         from rigcheck.doctor.deep_findings import deep_findings
 

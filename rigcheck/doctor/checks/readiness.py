@@ -35,7 +35,8 @@ def _gpu_free_gb(facts: Facts) -> tuple[str, float] | None:
     gpus = [g for g in live_gpus(facts) if g.memory_total_mib]
     if gpus:
         g = max(gpus, key=lambda x: x.memory_total_mib)
-        return (g.name or f"GPU {g.index}"), g.memory_total_mib * 1.048576 / 1000
+        # GiB, as cards are named ("24 GB" RTX 4090 = 24564 MiB) and the catalog's vram_gb is.
+        return (g.name or f"GPU {g.index}"), g.memory_total_mib / 1024
     devs = [d for d in facts.torch.devices if d.total_memory_gb]
     if devs:
         d = max(devs, key=lambda x: x.total_memory_gb)
@@ -83,11 +84,19 @@ def recipe_time(facts: Facts, ctx) -> object:
         pred = ctx.predictions.get(r.id)
         sps = getattr(pred, "samples_per_s", None)
         train_s = getattr(pred, "train_s", None)
-        if sps and train_s:
-            rows.append(f"{r.id}: ~{sps:,.0f} samples/s, {train_s / 3600:.1f} h for {r.epochs:g} epoch(s)")
+        if getattr(pred, "fits", True) is False:
+            rows.append(f"{r.id}: batch {getattr(pred, 'batch_size', r.batch_size)} does not fit "
+                        "(see ready.recipe_fit)")
+        elif sps and train_s:
+            hours = train_s / 3600
+            span = (f"{max(1, round(train_s / 60))} min" if hours < 1 else
+                    f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")
+            n = getattr(pred, "n_gpus", 1) or 1
+            on = f" on {n} GPUs" if n > 1 else ""
+            rows.append(f"{r.id}: ~{sps:,.0f} samples/s{on}, {span} for {r.epochs:g} epoch(s)")
     if not rows:
-        return skip("no performance prediction for this GPU (rigcheck.perfmodel unavailable or "
-                    "the GPU is not in the catalog); measure with `rigcheck bench`")
+        why = ctx.prediction_note or "the performance model gave no prediction"
+        return skip(f"{why}; measure with `rigcheck bench`")
     return ok(join(rows))
 
 
