@@ -205,6 +205,7 @@ class TorchFacts:
     loaded_libs: list[str] | None = None     # paths of libcudart/libcudnn/libcublas/libnccl actually mapped
     num_threads: int | None = None
     mkldnn: bool | None = None
+    python_executable: str | None = None     # the interpreter torch was probed in (rigcheck probe --python)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import sys
 import tempfile
 
 import pytest
@@ -122,3 +123,22 @@ def test_summary_for_lost_gpu_and_driver_mismatch(monkeypatch, scenario, text):
     result = runner.invoke(app, ["probe"])
     assert result.exit_code == 0, result.output
     assert text in result.stdout
+
+
+def test_python_option_probes_another_interpreter(tmp_path):
+    # An interpreter that cannot see site-packages stands for an env without torch.
+    wrapper = tmp_path / "python-without-torch"
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -I -S "$@"\n')
+    wrapper.chmod(0o755)
+    result = runner.invoke(app, ["probe", "--json", "--no-redact", "--python", str(wrapper)])
+    assert result.exit_code == 0, result.output
+    facts = F.from_json(result.stdout)
+    assert facts.torch.installed is False and facts.torch.error is None
+    assert facts.torch.python_executable == sys.executable  # what the child itself reported
+    assert facts.host.os  # the rest of the probe ran as usual
+
+
+def test_python_option_must_exist():
+    result = runner.invoke(app, ["probe", "--python", "/nonexistent/python9"])
+    assert result.exit_code == 2
+    assert "--python /nonexistent/python9: no such executable" in result.stderr

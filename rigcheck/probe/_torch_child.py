@@ -91,7 +91,7 @@ def _devices(torch, out, errors):
 
 
 def main():
-    out = {"errors": {}}
+    out = {"errors": {}, "python_executable": sys.executable}
     errors = out["errors"]
 
     def field(name, fn):

@@ -39,10 +39,16 @@ DEFAULT_TIMEOUT_S = 20.0
 _GRACE_S = 3.0
 
 
-def default_sources(data_dirs: Iterable[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[
-    str, Source
-]:
-    """The real probes, keyed by section name. Imports stay inside so tests can replace any."""
+def default_sources(
+    data_dirs: Iterable[str] = (),
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    torch_python: str | None = None,
+) -> dict[str, Source]:
+    """The real probes, keyed by section name. Imports stay inside so tests can replace any.
+
+    ``torch_python``: the interpreter whose torch is probed (default: this one). rigcheck installed
+    with pipx lives in its own venv, while the user's torch is in a conda env or another venv.
+    """
     dirs = tuple(data_dirs)
 
     def nvml() -> tuple[NvmlFacts, dict[str, str]]:
@@ -65,7 +71,7 @@ def default_sources(data_dirs: Iterable[str] = (), timeout_s: float = DEFAULT_TI
     def torch() -> tuple[TorchFacts, dict[str, str]]:
         from rigcheck.probe.torch_env import collect_torch
 
-        return collect_torch(timeout_s=timeout_s)
+        return collect_torch(python=torch_python, timeout_s=timeout_s)
 
     def python() -> PythonFacts:
         from rigcheck.probe.env import collect_python
@@ -159,15 +165,17 @@ def collect_facts(
     sources: Mapping[str, Source] | None = None,
     timings: dict[str, float] | None = None,
     grace_s: float = _GRACE_S,
+    torch_python: str | None = None,
 ) -> Facts:
     """Probe this machine. Never raises for a source's sake.
 
     ``data_dirs``: extra folders whose disk is checked (datasets). ``timeout_s``: per-source
     limit (the torch child, nvidia-smi). ``sources`` replaces default sources by name (tests,
     fault injection). ``timings``, when given, receives each source's seconds. A source still
-    running ``grace_s`` after ``timeout_s`` is abandoned.
+    running ``grace_s`` after ``timeout_s`` is abandoned. ``torch_python``: probe the torch of
+    another interpreter (``rigcheck probe --python``).
     """
-    all_sources = default_sources(data_dirs, timeout_s)
+    all_sources = default_sources(data_dirs, timeout_s, torch_python)
     if sources:
         all_sources.update(sources)
     runs = run_sources(all_sources, timeout_s, grace_s)

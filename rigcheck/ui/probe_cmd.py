@@ -8,6 +8,7 @@ Usage::
     rigcheck probe --data-dir /mnt/imagenet --data-dir /scratch   # also check these disks
     rigcheck probe --no-redact          # keep serials, UUIDs, host and user names
     rigcheck probe --timeout 30         # per-source limit in seconds (torch child, nvidia-smi)
+    rigcheck probe --python ~/miniconda3/envs/dl/bin/python   # probe the torch of that env
 
 JSON interface (stable): the object written by ``--json`` and ``-o`` is
 ``rigcheck.facts.to_dict(Facts)``: top-level keys ``schema_version`` (int; bumped on an
@@ -23,6 +24,7 @@ failure), 2 for bad options or an output file that cannot be written.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -51,6 +53,13 @@ def probe(
     no_redact: Annotated[
         bool, typer.Option("--no-redact", help="Keep serials, UUIDs, host and user names.")
     ] = False,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python", metavar="PATH",
+            help="Probe the torch installed for this interpreter (default: rigcheck's own).",
+        ),
+    ] = None,
     timeout: Annotated[
         float, typer.Option(
             "--timeout", metavar="SECONDS", help="Per-source limit (torch child, nvidia-smi)."
@@ -60,10 +69,14 @@ def probe(
     """Collect facts about this machine: GPUs, driver, CUDA, PyTorch, host."""
     if not timeout > 0 or timeout > 600:
         fail(f"--timeout must be between 0 and 600 seconds, got {timeout:g}", EXIT_USAGE)
+    torch_python = _interpreter(python) if python else None
     from rigcheck.facts import to_dict, to_json
     from rigcheck.probe.collect import collect_facts
 
-    facts = collect_facts(data_dirs=tuple(data_dir or ()), redact=not no_redact, timeout_s=timeout)
+    facts = collect_facts(
+        data_dirs=tuple(data_dir or ()), redact=not no_redact, timeout_s=timeout,
+        torch_python=torch_python,
+    )
     if output is not None:
         _write_atomic(output, to_json(facts) + "\n")
     if as_json:
@@ -72,6 +85,14 @@ def probe(
     render_summary(facts)
     if output is not None:
         console().print(f"Facts written to {output}; diagnose them with: rigcheck doctor --facts {output}")
+
+
+def _interpreter(value: str) -> str:
+    """``--python``: a path or a name on PATH, that exists and is executable."""
+    found = shutil.which(os.path.expanduser(value))
+    if found is None:
+        fail(f"--python {value}: no such executable (give the path to a python interpreter)")
+    return found
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -192,7 +213,8 @@ def _torch_lines(t) -> list[str]:
     if t.error:
         return [f"[red]{t.error}[/]"]
     if t.installed is False:
-        return ["not installed"]
+        return [f"not installed for {_fmt(t.python_executable)}; "
+                "--python PATH probes another interpreter's torch"]
     build = f"CUDA {t.cuda_build}" if t.cuda_build else (f"ROCm {t.hip_build}" if t.hip_build
                                                            else "CPU-only build")
     lines = [f"torch {_fmt(t.version)} ({build}); cuda available: {_yes(t.cuda_available)}"
