@@ -304,6 +304,14 @@ def test_cvd_uuid_prefix_and_redacted_uuids():
     assert _run(f)["torch.cuda_visible_devices"].status == "fail"
 
 
+def test_nvml_binding_is_not_a_cuda_library_wheel():
+    f = healthy()
+    f.torch.nvidia_wheels = {"nvidia-ml-py": "12.560.30"}
+    f.torch.loaded_libs = ["/usr/local/cuda/lib64/libcudart.so.12"]
+    assert _run(f)["libs.shadowed_cuda"].status == "ok"
+    assert _run(f)["libs.nvidia_wheels"].status == "ok"
+
+
 def test_cvd_subset_is_ok():
     f = healthy()
     _env(f, CUDA_VISIBLE_DEVICES="1")

@@ -21,6 +21,12 @@ CAT = "libraries"
 _CUDA_LIB = re.compile(r"lib(cudart|cudnn\w*|cublas\w*|nccl|nvJitLink|cusparse|cufft)\.so")
 
 
+def cuda_lib_wheels(wheels: dict[str, str] | None) -> dict[str, str]:
+    """The nvidia-* wheels that carry CUDA libraries (not nvidia-ml-py, the NVML binding)."""
+    pat = re.compile(r"nvidia-(cuda|cu[a-z]|nccl|nvjitlink|nvtx|cufile|nvshmem)")
+    return {n: v for n, v in (wheels or {}).items() if pat.match(n) and not n.startswith("nvidia-ml")}
+
+
 def _torch_cuda(facts: Facts) -> bool:
     return bool(facts.torch.installed and facts.torch.cuda_build)
 
@@ -31,7 +37,7 @@ def shadowed(facts: Facts, ctx) -> object:
     t = facts.torch
     if not _torch_cuda(facts):
         return skip(no_torch_reason(facts))
-    wheels = t.nvidia_wheels or {}
+    wheels = cuda_lib_wheels(t.nvidia_wheels)
     loaded = t.loaded_libs
     ld = env(facts, "LD_LIBRARY_PATH") or ""
     if loaded:
@@ -104,9 +110,9 @@ def nvidia_wheels(facts: Facts, ctx) -> object:
     t = facts.torch
     if not _torch_cuda(facts):
         return skip(no_torch_reason(facts))
-    wheels = t.nvidia_wheels
-    if wheels is None:
+    if t.nvidia_wheels is None:
         return skip(not_collected(facts, "nvidia_wheels") or "installed packages not collected")
+    wheels = cuda_lib_wheels(t.nvidia_wheels)
     if not wheels:
         return ok("no nvidia-* wheels (torch bundles or uses system CUDA libraries)")
     major = t.cuda_build.split(".")[0]
