@@ -15,6 +15,7 @@ documentation (a PCIe link that is below its maximum at idle is power saving, no
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rigcheck.facts import Facts, GpuFacts, GpuProcess
 from rigcheck.probe.import_collect_env import (
@@ -270,20 +271,56 @@ def _tree(lines: list[str]) -> list[tuple[list[str], str]]:
     return out
 
 
+# -q fields read as they are: (parent section or "" for any, key) -> (GpuFacts field, reader).
+_Q_FIELDS: dict[tuple[str, str], tuple[str, Callable[[str], object]]] = {
+    ("", "product name"): ("name", value_or_none),
+    ("", "display active"): ("display_active", parse_bool),
+    ("", "persistence mode"): ("persistence_mode", parse_bool),
+    ("", "bus id"): ("pci_bus_id", value_or_none),
+    ("", "fan speed"): ("fan_pct", _num),
+    ("", "gpu current temp"): ("temperature_c", _num),
+    ("", "gpu slowdown temp"): ("temperature_slowdown_c", _num),
+    ("utilization", "gpu"): ("utilization_gpu_pct", _num),
+    ("clocks", "sm"): ("sm_clock_mhz", _num),
+    ("clocks", "memory"): ("mem_clock_mhz", _num),
+    ("max clocks", "sm"): ("sm_clock_max_mhz", _num),
+    ("retired pages", "single bit ecc"): ("retired_pages_sbe", _int),
+    ("retired pages", "double bit ecc"): ("retired_pages_dbe", _int),
+    ("retired pages", "pending"): ("retired_pages_pending", parse_bool),
+    ("retired pages", "pending page blacklist"): ("retired_pages_pending", parse_bool),
+    ("remapped rows", "correctable error"): ("remapped_rows_correctable", _int),
+    ("remapped rows", "uncorrectable error"): ("remapped_rows_uncorrectable", _int),
+    ("remapped rows", "pending"): ("remapped_rows_pending", parse_bool),
+    ("remapped rows", "remapping failure occurred"): ("remapped_rows_failure", parse_bool),
+}
+for _sec, _pre, _other, _read in (
+        ("mig mode", "mig_mode", "pending", parse_bool), ("ecc mode", "ecc_mode", "pending", parse_bool),
+        ("pcie generation", "pcie_gen", "max", _int), ("?gen", "pcie_gen", "max", _int),
+        ("link width", "pcie_width", "max", _int)):
+    for _key in ("current", _other):
+        _Q_FIELDS[(_sec, _key)] = (f"{_pre}_{_key}", _read)
+for _sec in _POWER_SECTIONS:
+    _Q_FIELDS[(_sec, "power draw")] = ("power_draw_w", _num)
+    _Q_FIELDS[(_sec, "default power limit")] = ("power_default_limit_w", _num)
+    _Q_FIELDS[(_sec, "max power limit")] = ("power_max_limit_w", _num)
+for _key in ("total", "used"):
+    _Q_FIELDS[("fb memory usage", _key)] = (f"memory_{_key}_mib", _num)
+_REASON_SECTIONS = ("clocks throttle reasons", "clocks event reasons")
+
+
 def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | None) -> GpuFacts:
     g = GpuFacts(index=index, pci_bus_id=bus_id)
-    reasons: list[str] = []
-    reasons_seen = False
+    reasons: list[str] | None = None
     proc: dict[str, str] = {}
     procs: list[GpuProcess] | None = None
-    ecc = {"unc": 0, "cor": 0, "agg": 0, "seen_unc": False, "seen_cor": False, "seen_agg": False}
+    ecc: dict[str, int | None] = {"unc": None, "cor": None, "agg": None}
 
     def flush_proc() -> None:
         nonlocal procs
         if proc.get("process id"):
             procs = (procs or []) + [GpuProcess(
                 pid=_int(proc["process id"]) or -1,
-                name=re.split(r"[\\/]", proc.get("name", ""))[-1] or None,
+                name=re.split(r"[\\/]", proc.get("name", ""))[-1] or None,   # no paths, no user names
                 used_mib=_num(proc.get("used gpu memory")),
                 kind="graphics" if proc.get("type") == "G" else "compute")]
         proc.clear()
@@ -292,89 +329,34 @@ def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | No
         p = [x.lower() for x in path]
         key, parent = p[-1], (p[-2] if len(p) > 1 else "")
         v = value_or_none(val)
-        if key == "product name":
-            g.name = v
-        elif key == "display active":
-            g.display_active = parse_bool(val)
-        elif key == "persistence mode":
-            g.persistence_mode = parse_bool(val)
-        elif parent == "mig mode" and key in ("current", "pending"):
-            setattr(g, f"mig_mode_{key}", parse_bool(val))
-        elif key == "serial number":
-            g.serial = REDACTED if v else None
-        elif key == "gpu uuid":
-            g.uuid = REDACTED if v else None
-        elif key == "bus id":
-            g.pci_bus_id = v
-        elif parent in ("pcie generation", "?gen") and key in ("max", "current"):
-            setattr(g, f"pcie_gen_{key}", _int(v))
-        elif parent == "link width" and key in ("max", "current"):
-            setattr(g, f"pcie_width_{key}", _int(v))
-        elif parent in ("clocks throttle reasons", "clocks event reasons") or (
-                len(p) > 2 and p[-3] in ("clocks throttle reasons", "clocks event reasons")):
-            reasons_seen = True
+        spec = _Q_FIELDS.get((parent, key)) or _Q_FIELDS.get(("", key))
+        if spec:
+            setattr(g, spec[0], spec[1](val))
+        elif key in ("serial number", "gpu uuid"):
+            setattr(g, "serial" if key == "serial number" else "uuid", REDACTED if v else None)
+        elif parent in _REASON_SECTIONS or (len(p) > 2 and p[-3] in _REASON_SECTIONS):
+            reasons = reasons or []
             if parse_bool(val) is True and key in _REASONS:
                 reasons.append(_REASONS[key])
-        elif parent == "fb memory usage" and key in ("total", "used"):
-            setattr(g, f"memory_{key}_mib", _num(v))
         elif key == "compute mode":
             g.compute_mode = _COMPUTE_MODES.get((v or "").lower(), v)
-        elif parent == "utilization" and key == "gpu":
-            g.utilization_gpu_pct = _num(v)
-        elif key == "fan speed":
-            g.fan_pct = _num(v)
-        elif parent == "ecc mode" and key in ("current", "pending"):
-            setattr(g, f"ecc_mode_{key}", parse_bool(val))
-        elif "ecc errors" in p and "aggregate" in p and v is not None:
-            n = _int(v)
-            if n is not None and (key == "total" and "double bit" in p or "uncorrectable" in key):
-                ecc["agg"], ecc["seen_agg"] = ecc["agg"] + n, True
-        elif "ecc errors" in p and "volatile" in p and v is not None:
-            n = _int(v)
-            if n is not None and (key == "total" and "double bit" in p or "uncorrectable" in key):
-                ecc["unc"], ecc["seen_unc"] = ecc["unc"] + n, True
-            elif n is not None and (key == "total" and "single bit" in p or "correctable" in key):
-                ecc["cor"], ecc["seen_cor"] = ecc["cor"] + n, True
-        elif parent == "retired pages" or "retired pages" in p:
-            if key == "single bit ecc":
-                g.retired_pages_sbe = _int(v)
-            elif key == "double bit ecc":
-                g.retired_pages_dbe = _int(v)
-            elif key == "pending" or key == "pending page blacklist":
-                g.retired_pages_pending = parse_bool(val)
+        elif "ecc errors" in p and _int(v) is not None:
+            # Old layout: Single/Double Bit > Total; R470+: SRAM/DRAM (Un)correctable.
+            unc = key == "total" and "double bit" in p or "uncorrectable" in key
+            cor = not unc and (key == "total" and "single bit" in p or "correctable" in key)
+            slot = ("agg" if unc else None) if "aggregate" in p else (
+                "unc" if unc else "cor" if cor else None) if "volatile" in p else None
+            if slot:
+                ecc[slot] = (ecc[slot] or 0) + (_int(v) or 0)
         elif key == "remapped rows" and v is None:
             # "Remapped Rows : N/A": the GPU has no row remapping (pre-Ampere, GeForce).
             for f in ("remapped_rows_pending", "remapped_rows_failure",
                       "remapped_rows_correctable", "remapped_rows_uncorrectable"):
                 g.field_errors[f] = "N/A in nvidia-smi -q: no row remapping on this GPU"
-        elif parent == "remapped rows":
-            if key == "correctable error":
-                g.remapped_rows_correctable = _int(v)
-            elif key == "uncorrectable error":
-                g.remapped_rows_uncorrectable = _int(v)
-            elif key == "pending":
-                g.remapped_rows_pending = parse_bool(val)
-            elif key == "remapping failure occurred":
-                g.remapped_rows_failure = parse_bool(val)
-        elif key == "gpu current temp":
-            g.temperature_c = _num(v)
-        elif key == "gpu slowdown temp":
-            g.temperature_slowdown_c = _num(v)
-        elif key == "power draw" and parent in _POWER_SECTIONS:
-            g.power_draw_w = _num(v)
         elif key in ("power limit", "current power limit", "enforced power limit") and (
                 parent in _POWER_SECTIONS):
+            # "Enforced" (old) and "Current" (R535+) win over the requested "Power Limit".
             g.power_limit_w = g.power_limit_w if key == "power limit" and g.power_limit_w else _num(v)
-        elif key == "default power limit" and parent in _POWER_SECTIONS:
-            g.power_default_limit_w = _num(v)
-        elif key == "max power limit" and parent in _POWER_SECTIONS:
-            g.power_max_limit_w = _num(v)
-        elif parent == "clocks" and key == "sm":
-            g.sm_clock_mhz = _num(v)
-        elif parent == "clocks" and key == "memory":
-            g.mem_clock_mhz = _num(v)
-        elif parent == "max clocks" and key == "sm":
-            g.sm_clock_max_mhz = _num(v)
         elif key == "processes":
             procs = [] if (v or "").lower() == "none" else procs
         elif "processes" in p and key in ("process id", "type", "name", "used gpu memory"):
@@ -382,14 +364,9 @@ def _gpu_from_q(pairs: list[tuple[list[str], str]], index: int, bus_id: str | No
                 flush_proc()
             proc[key] = val
     flush_proc()
-    if ecc["seen_unc"]:
-        g.ecc_uncorrected_volatile = ecc["unc"]
-    if ecc["seen_cor"]:
-        g.ecc_corrected_volatile = ecc["cor"]
-    if ecc["seen_agg"]:
-        g.ecc_uncorrected_aggregate = ecc["agg"]
-    if reasons_seen:
-        g.throttle_reasons = reasons
+    g.ecc_uncorrected_volatile, g.ecc_corrected_volatile = ecc["unc"], ecc["cor"]
+    g.ecc_uncorrected_aggregate = ecc["agg"]
+    g.throttle_reasons = reasons
     g.processes = procs
     return g
 
