@@ -239,3 +239,48 @@ def test_lazy_init_capability_warning_is_captured(tmp_path):
         "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current "
         "PyTorch installation.")
     assert facts.cudnn_version == 8700 and facts.nccl_version == "2.19.3" and errors == {}
+
+
+def _answers(by_python):
+    calls = []
+
+    def runner(argv, timeout_s):
+        calls.append(argv[0])
+        payload = by_python[argv[0]]
+        return CommandResult(tuple(argv), 0, MARKER + json.dumps(payload) + "\n")
+
+    return runner, calls
+
+
+def test_falls_back_to_python_on_path_when_rigcheck_has_no_torch():
+    runner, calls = _answers({
+        sys.executable: {"installed": False, "python_executable": sys.executable},
+        "/opt/conda/bin/python3": {"installed": True, "version": "2.5.1+cu124",
+                                   "python_executable": "/opt/conda/bin/python3"},
+    })
+    which = {"python3": "/opt/conda/bin/python3", "python": sys.executable}.get
+    facts, errors = collect_torch(runner=runner, which=which)
+    assert calls == [sys.executable, "/opt/conda/bin/python3"]
+    assert facts.version == "2.5.1+cu124" and facts.python_executable == "/opt/conda/bin/python3"
+    assert errors == {}
+
+
+def test_no_fallback_when_torch_is_here_or_python_is_explicit():
+    runner, calls = _answers({
+        sys.executable: {"installed": True, "version": "2.4.1"},
+        "/explicit/python": {"installed": False},
+        "/opt/conda/bin/python3": {"installed": True, "version": "9"},
+    })
+    which = {"python3": "/opt/conda/bin/python3"}.get
+    assert collect_torch(runner=runner, which=which)[0].version == "2.4.1"
+    assert collect_torch(runner=runner, which=which, python="/explicit/python")[0].installed is False
+    assert calls == [sys.executable, "/explicit/python"]
+
+
+def test_fallback_finds_nothing_keeps_not_installed():
+    runner, calls = _answers({
+        sys.executable: {"installed": False},
+        "/usr/bin/python3": {"installed": False},
+    })
+    facts, _ = collect_torch(runner=runner, which={"python3": "/usr/bin/python3"}.get)
+    assert facts.installed is False and calls == [sys.executable, "/usr/bin/python3"]

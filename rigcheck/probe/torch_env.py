@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,25 @@ def parse_child_output(result: CommandResult) -> tuple[TorchFacts, dict[str, str
     return torch, {str(k): str(v) for k, v in dict(errors).items()}
 
 
+def _probe(argv: list[str], timeout_s: float, runner: Runner | None) -> CommandResult:
+    if runner is not None:
+        return runner(argv, timeout_s)
+    # Only make sure the child's output is UTF-8 whatever the locale.
+    return run(argv, timeout_s, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+def other_pythons(which: Callable[[str], str | None] = shutil.which) -> list[str]:
+    """``python3``/``python`` on PATH that are not this interpreter (e.g. rigcheck runs from a
+    pipx venv while torch lives in the active conda env)."""
+    own = os.path.realpath(sys.executable)
+    found: list[str] = []
+    for name in ("python3", "python"):
+        path = which(name)
+        if path and os.path.realpath(path) != own and path not in found:
+            found.append(path)
+    return found
+
+
 def collect_torch(
     *,
     python: str | None = None,
@@ -75,14 +96,24 @@ def collect_torch(
     timeout_s: float = TORCH_TIMEOUT_S,
     script: str | os.PathLike[str] = CHILD_SCRIPT,
     runner: Runner | None = None,
+    which: Callable[[str], str | None] = shutil.which,
 ) -> tuple[TorchFacts, dict[str, str]]:
-    """Probe torch in ``python`` (default: this interpreter). Returns (facts, field errors)."""
+    """Probe torch in ``python`` (default: this interpreter). Returns (facts, field errors).
+
+    With no ``python`` given and no torch in this interpreter, the ``python3``/``python`` on PATH
+    are tried too (within the same time budget), so a pipx-installed rigcheck still finds the
+    torch of the environment the user works in; ``python_executable`` says which one answered.
+    """
+    start = time.monotonic()
     argv = [python or sys.executable, *python_args, str(script)]
-    if runner is None:
-        # PYTHONWARNINGS=error or a user's sitecustomize could change what the child sees;
-        # only make sure its output is UTF-8 whatever the locale.
-        env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-        result = run(argv, timeout_s, env=env)
-    else:
-        result = runner(argv, timeout_s)
-    return parse_child_output(result)
+    torch, errors = parse_child_output(_probe(argv, timeout_s, runner))
+    if python is not None or python_args or torch.installed is not False:
+        return torch, errors
+    for other in other_pythons(which):
+        left = timeout_s - (time.monotonic() - start)
+        if left < 1.0:
+            break
+        found, found_errors = parse_child_output(_probe([other, str(script)], left, runner))
+        if found.installed:
+            return found, found_errors
+    return torch, errors
