@@ -25,6 +25,13 @@ MINIMUM_ROWS = {"gpus": 35, "cpus": 20, "motherboards": 15, "memory": 10, "stora
 DERIVED_NOTE = "INR derived from USD at rates.csv USD rate"
 PRICE_KINDS = {"street", "msrp", "used", "derived"}
 PRICE_BASES = {"quote", "msrp", "seed", "recalled", "estimate"}
+SOURCED_BASES = {"quote", "msrp"}  # "sourced": the price was found in a cited, dated page
+UNSOURCED_MARK = "UNSOURCED"
+# a page a reader can open: an http(s) URL or a host with a path (``pastebin.com/64ERmKgf``)
+URL_RE = re.compile(r"https?://\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)+/[^\s;,)]+")
+# The late-2025 DRAM/NAND spike (README "Price dates"): a sourced memory or storage price seen
+# before this day predates it and understates what a 2026 buyer pays.
+SPIKE_FROM = date(2025, 12, 1)
 
 # The seed lecture's table (shared/seeds): memory GB, cores, price USD, "power requirements" W.
 # None = "NA" in the seed.
@@ -99,6 +106,67 @@ def test_every_row_has_a_dated_sourced_price(data, kind):
             assert DERIVED_NOTE not in r["source"], f"{where}: quoted INR says derived"
         if r["x_price_basis"] == "estimate":
             assert "ESTIMATE" in r["source"], f"{where}: estimate not labelled in source"
+
+
+def _price_citation(row: dict[str, str]) -> str:
+    """The part of ``source`` that cites the price (after ``price:``; all of it if absent)."""
+    return row["source"].split("price:", 1)[-1]
+
+
+@pytest.mark.parametrize("kind", PART_FILES)
+def test_sourced_prices_name_a_page_and_unsourced_ones_say_so(data, kind):
+    """A recalled price is not a source: "sourced" rows cite a URL, the rest say UNSOURCED."""
+    for r in data[kind]:
+        where, basis = f"{kind}.csv {r['id']}", r["x_price_basis"]
+        if basis in SOURCED_BASES:
+            assert URL_RE.search(_price_citation(r)), f"{where}: sourced price without a URL"
+            assert UNSOURCED_MARK not in r["source"], f"{where}: sourced and UNSOURCED at once"
+        if basis == "recalled":
+            assert UNSOURCED_MARK in r["source"], f"{where}: recalled price not marked UNSOURCED"
+        if UNSOURCED_MARK in r["source"]:
+            assert basis == "recalled", f"{where}: UNSOURCED row claims basis {basis!r}"
+
+
+def test_url_check_rejects_a_bare_site_name():
+    assert not URL_RE.search("'Rs 58,000-68,000' (laptoprepairworld.com, 2026)")
+    assert URL_RE.search("(pastebin.com/64ERmKgf, 2025-01-29)")
+    assert URL_RE.search("(https://www.pcbuildadvisor.com/?p=3327, Q1 2026)")
+
+
+@pytest.mark.parametrize("kind", ("memory", "storage"))
+def test_sourced_memory_and_storage_prices_postdate_the_spike(data, kind):
+    """Pre-spike DRAM/SSD quotes understate 2026 prices by 2-4x; only spike-era quotes count."""
+    for r in data[kind]:
+        if r["x_price_basis"] in SOURCED_BASES:
+            seen = date.fromisoformat(r["price_date"])
+            assert seen >= SPIKE_FROM, f"{kind}.csv {r['id']}: sourced price seen {seen} is pre-spike"
+
+
+def test_desktop_ddr5_is_not_priced_below_the_2026_market(data):
+    """techdodo (Jan 2026): 32 GB DDR5 at Rs 29,000-30,000 (~Rs 900/GB); The Hindu (Dec 2025): a
+    16 GB stick at Rs 15,000. A desktop DDR5 row under Rs 500/GB is a pre-spike price."""
+    rate = float(_by_id_rates(data)["USD"]["inr_per_unit"])
+    for k in data["memory"]:
+        if k["memory_type"] == "DDR5":
+            gb = int(k["modules"]) * int(k["module_gb"])
+            assert _inr(k, rate) / gb >= 500, f"memory.csv {k['id']}: Rs {_inr(k, rate) / gb:.0f}/GB"
+
+
+def test_readme_sourcing_table_matches_the_data(data):
+    """catalog/README.md's sourcing-status table states, per file, rows sourced/seed/estimate/unsourced."""
+    text = (CATALOG / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Sourcing status", 1)[1]
+    for kind in PART_FILES:
+        rows = data[kind]
+        want = [len(rows),
+                sum(r["x_price_basis"] in SOURCED_BASES for r in rows),
+                sum(r["x_price_basis"] == "seed" for r in rows),
+                sum(r["x_price_basis"] == "estimate" for r in rows),
+                sum(r["x_price_basis"] == "recalled" for r in rows)]
+        m = re.search(rf"^\| `{kind}\.csv` \|([^\n]*)$", table, re.MULTILINE)
+        assert m, f"README sourcing table has no row for {kind}.csv"
+        got = [int(c) for c in re.findall(r"\|\s*(\d+)\s*(?=\|)", "|" + m.group(1))][:5]
+        assert got == want, f"README sourcing row for {kind}.csv says {got}, data says {want}"
 
 
 def test_rates_are_dated_and_sourced(data):
