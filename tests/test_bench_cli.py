@@ -72,7 +72,7 @@ def test_bad_data_dir_and_device_are_usage_errors(tmp_path: Path, data_dir: Path
     res = invoke("--data-dir", str(tmp_path / "missing"))
     assert res.exit_code == 2 and "not a directory" in res.output
     res = invoke("--device", "tpu")
-    assert res.exit_code == 2 and "--device tpu" in res.output
+    assert res.exit_code == 2 and "--device 'tpu'" in res.output
 
 
 def test_read_only_data_dir_warns_and_still_prints(tmp_path: Path,

@@ -150,10 +150,18 @@ def detect_device(wanted: str) -> Any:
     import torch
     if wanted == "auto":
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(wanted)
+    try:
+        dev = torch.device(wanted)
+    except RuntimeError:
+        raise ValueError(f"--device '{wanted}': not a device; use auto, cpu, cuda or cuda:N") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"--device '{wanted}': rigcheck bench measures cpu and cuda devices only")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {wanted}: no CUDA GPU is visible to PyTorch "
+        raise ValueError(f"--device '{wanted}': no CUDA GPU is visible to PyTorch "
                          f"(torch {torch.__version__}, CUDA build: {torch.version.cuda})")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"--device '{wanted}': PyTorch sees {torch.cuda.device_count()} GPU(s), "
+                         f"numbered from 0 (CUDA_VISIBLE_DEVICES renumbers them)")
     return dev
 
 

@@ -246,7 +246,7 @@ def bench(
     if data_dir is not None and not data_dir.is_dir():
         fail(f"--data-dir {data_dir}: not a directory")
     if device != "auto" and device != "cpu" and not device.startswith("cuda"):
-        fail(f"--device {device}: use auto, cpu, cuda or cuda:N")
+        fail(f"--device '{device}': use auto, cpu, cuda or cuda:N")
     options = runner.Options(mode="full" if full else "quick", only=tuple(only or ()),
                              data_dir=data_dir, device=device, targets=tuple(target or ()),
                              recipes=recipes, time_scale=time_scale)
