@@ -40,10 +40,10 @@ def scaled(catalog, k: int, seed: int = 0):
 def cached(estimator):
     memo = {}
 
-    def estimate(recipe, gpu, count):
-        key = (recipe.id, gpu.id.split("~")[0], count)
+    def estimate(recipe, gpu, count, nodes=1):
+        key = (recipe.id, gpu.id.split("~")[0], count, nodes)
         if key not in memo:
-            memo[key] = estimator(recipe, gpu, count)
+            memo[key] = estimator(recipe, gpu, count, nodes)
         return dataclasses.replace(memo[key])
     return estimate
 

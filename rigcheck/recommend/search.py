@@ -211,6 +211,7 @@ class _Index:
         self.cheapest_memory = lru_cache(maxsize=None)(self._cheapest_memory)
         self.cheapest_case = lru_cache(maxsize=None)(self._cheapest_case)
         self.cheapest_storage = lru_cache(maxsize=None)(self._cheapest_storage)
+        self.rests: dict[tuple, _Rest | None] = {}     # demand -> cheapest rest (memo)
 
     def _cheapest_memory(self, board: Motherboard, floor_gb: float
                          ) -> tuple[MemoryKit, int] | None:
@@ -237,22 +238,41 @@ class _Index:
                      if p.watts >= need and rules.psu_connectors_ok(p, gpu, count)), None)
 
 
-def cheapest_build(option: Option, index: _Index, platform_class: str | None,
-                   cap_inr: float = math.inf) -> Build | None:
-    """The cheapest complete, compatible build around this GPU option (None: none exists, or
-    none cheaper than ``cap_inr`` for all its machines)."""
+@dataclass(frozen=True)
+class _Rest:
+    """Everything but the GPUs: the cheapest compatible set for one kind of GPU demand."""
+    cost_inr: float                 # one machine, GPUs excluded
+    positions: tuple[int, ...]
+    cpu: Cpu
+    board: Motherboard
+    kit: MemoryKit
+    kits: int
+    storage: Storage
+    psu: Psu
+    case: Case
+
+
+def _demand(option: Option) -> tuple:
+    """What the rest of a build depends on: the GPU's physical and electrical figures, never its
+    name or price. Options with equal demands share one minimisation (a price list with many
+    variants of a card, or one card at several shops, costs nothing extra)."""
+    g = option.gpu
+    return (g.slot_width, g.cooler, g.length_mm, g.tdp_w, g.power_8pin, g.power_16pin,
+            g.vram_gb, option.count, option.needs)
+
+
+def _cheapest_rest(option: Option, index: _Index, platform_class: str | None) -> _Rest | None:
+    """Exact minimum over board x CPU pairs; memory, case, PSU and storage in closed form."""
     gpu, count = option.gpu, option.count
-    cap_inr = cap_inr / option.nodes          # every machine is the same: cap one of them
     storage = index.cheapest_storage(option.needs.storage_gb, option.needs.read_mbs)
     if storage is None:
         return None
-    fixed = option.gpu_cost_inr + storage.price.inr
     floor = rules.ram_floor_gb(gpu, count)
     need_cores = rules.cores_needed(count)
-    best: tuple[tuple, tuple] | None = None
-    best_cost = cap_inr
+    best: tuple[tuple, _Rest] | None = None
+    best_cost = math.inf
     for board in index.boards:
-        if fixed + board.price.inr > best_cost:
+        if storage.price.inr + board.price.inr > best_cost:
             break                                   # boards are sorted by price
         if not rules.platform_ok(board, gpu, platform_class):
             continue
@@ -264,7 +284,7 @@ def cheapest_build(option: Option, index: _Index, platform_class: str | None,
         if case is None or memory is None:
             continue
         kit, kits = memory
-        base = fixed + board.price.inr + case.price.inr + kit.price.inr * kits
+        base = storage.price.inr + board.price.inr + case.price.inr + kit.price.inr * kits
         for cpu in index.cpus.get(board.socket, ()):
             if base + cpu.price.inr > best_cost:
                 break                               # CPUs are sorted by price
@@ -276,19 +296,28 @@ def cheapest_build(option: Option, index: _Index, platform_class: str | None,
             if psu is None:
                 continue
             cost = base + cpu.price.inr + psu.price.inr
-            if cost > best_cost:
-                continue
             key = (cost, board.id, cpu.id)
             if best is None or key < best[0]:
                 best_cost = cost
-                best = (key, (board, positions, case, kit, kits, cpu, psu))
-    if best is None:
+                best = (key, _Rest(cost, positions, cpu, board, kit, kits, storage, psu, case))
+    return best[1] if best else None
+
+
+def cheapest_build(option: Option, index: _Index, platform_class: str | None,
+                   cap_inr: float = math.inf) -> Build | None:
+    """The cheapest complete, compatible build around this GPU option (None: none exists, or
+    none costs ``cap_inr`` or less for all its machines)."""
+    key = _demand(option)
+    if key not in index.rests:
+        index.rests[key] = _cheapest_rest(option, index, platform_class)
+    rest = index.rests[key]
+    if rest is None or (option.gpu_cost_inr + rest.cost_inr) * option.nodes > cap_inr:
         return None
-    board, positions, case, kit, kits, cpu, psu = best[1]
     return Build(
-        gpu=gpu, gpu_count=count, gpu_positions=positions, cpu=cpu, motherboard=board,
-        memory=kit, memory_kits=kits, storage=storage, psu=psu, case=case,
-        estimates=option.estimates, total_train_s=option.total_train_s, nodes=option.nodes,
+        gpu=option.gpu, gpu_count=option.count, gpu_positions=rest.positions, cpu=rest.cpu,
+        motherboard=rest.board, memory=rest.kit, memory_kits=rest.kits, storage=rest.storage,
+        psu=rest.psu, case=rest.case, estimates=option.estimates,
+        total_train_s=option.total_train_s, nodes=option.nodes,
     )
 
 
