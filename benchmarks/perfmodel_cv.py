@@ -29,6 +29,13 @@ CHIP = {
 }
 
 
+def _published_efficiency(rows, r) -> str:
+    single = calibrate.single_gpu_row(rows, r)
+    if single is None:
+        return "n/a (no 1-GPU row at that batch)"
+    return f"{r.published_sps / (r.n_gpus * single.published_sps):.2f} (1-GPU row {single.row})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--by-chip", action="store_true", help="hold out whole chips, not products")
@@ -82,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         if r.status != "scaling":
             continue
-        p = predict_with(full, r.recipe, r.gpu, precision=r.precision, batch_size=r.batch, n_gpus=r.n_gpus)
+        p = predict_with(full, r.recipe, r.gpu, precision=r.precision, batch_size=r.batch,
+                         n_gpus=r.n_gpus, interconnect=calibrate._row_interconnect(r))
         print(f"  row {r.row}: {r.n_gpus}x {r.gpu_key} {r.label}: published {r.published_sps:.0f}, "
-              f"predicted {p.samples_per_s:.0f} (scaling efficiency {p.scaling_efficiency:.2f})")
+              f"predicted {p.samples_per_s:.0f} ({p.samples_per_s / r.published_sps - 1:+.0%}); "
+              f"scaling efficiency predicted {p.scaling_efficiency:.2f}, published "
+              f"{_published_efficiency(rows, r)}")
     return 0
 
 

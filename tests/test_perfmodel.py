@@ -195,7 +195,10 @@ def test_predict_is_pure_and_repeatable():
     assert a == b
     assert a.epoch_s == pytest.approx(1_281_167 / a.samples_per_s)
     assert a.train_s == pytest.approx(a.epoch_s * 90)
-    assert any("no calibration rows for Ada Lovelace" in n for n in a.notes)
+    assert not any("no calibration rows" in n for n in a.notes)   # Ada is calibrated (4090 rows)
+    kepler = make_gpu("tesla-k40", "Tesla K40", "Kepler", "3.5", 5.046, None, None, 288.4, 12, pcie_gen=3)
+    old = predict(make_recipe(), kepler, precision="fp32", batch_size=64)
+    assert any("no calibration rows for Kepler" in n for n in old.notes)
 
 
 def test_model_imports_neither_torch_nor_numpy():

@@ -59,6 +59,7 @@ class CalRow:
     label: str          # "resnet50 amp" for tables
     framework: str
     source_url: str
+    notes: str = ""
 
 
 def _gpu(r: dict[str, str]) -> Gpu:
@@ -96,7 +97,7 @@ def load_rows(path: Path = CALIBRATION_CSV) -> list[CalRow]:
                 include_optimizer=r["includes_optimizer"] == "true", include_overhead=not kernel_only,
                 n_gpus=int(r["n_gpus"]), status=r["status"], why=r["why"],
                 label=f"{r['workload']} {r['model_precision']}" + (" NHWC" if r["channels_last"] == "true" else ""),
-                framework=r["framework"], source_url=r["source_url"],
+                framework=r["framework"], source_url=r["source_url"], notes=r["notes"],
             ))
     return rows
 
@@ -191,26 +192,41 @@ def fit(rows: Sequence[CalRow], iterations: int = 60) -> EfficiencyParams:
     return _unpack(x, gens)
 
 
+def single_gpu_row(rows: Sequence[CalRow], multi: CalRow) -> CalRow | None:
+    """The 1-GPU row a multi-GPU row is compared with: same GPU, workload, precision and
+    per-GPU batch, from the same benchmark generation (Lambda v1 / NVIDIA DLE) where possible."""
+    same = [s for s in rows if s.status == "fit" and s.gpu_key == multi.gpu_key
+            and s.label == multi.label and s.batch == multi.batch]
+    lambda_v1 = "Lambda v1" in multi.notes
+    best = [s for s in same if ("Lambda v1" in s.notes) == lambda_v1 and
+            ("lambdal" in s.source_url) == ("lambdal" in multi.source_url)]
+    return (best or same or [None])[0]
+
+
 def fit_sync_loss(params: EfficiencyParams, rows: Sequence[CalRow]) -> float:
     """Per-doubling loss from the multi-GPU rows against their published 1-GPU row."""
     losses = []
     for r in rows:
         if r.status != "scaling" or r.n_gpus < 2:
             continue
-        single = [s for s in rows if s.status == "fit" and s.gpu_key == r.gpu_key
-                  and s.label == r.label and s.batch == r.batch]
-        if not single:
+        single = single_gpu_row(rows, r)
+        if single is None:
             continue
-        published_eff = r.published_sps / (r.n_gpus * single[0].published_sps)
+        published_eff = r.published_sps / (r.n_gpus * single.published_sps)
         setup = resolve(r.recipe, r.gpu, r.precision)
         parts = step_breakdown(r.recipe, r.gpu, setup, r.batch, params)
-        links = scaling.parse_links(r.gpu, None)
+        links = scaling.parse_links(r.gpu, _row_interconnect(r))
         grad_bytes = 4.0 * r.recipe.trainable_params
         t_ar = scaling.allreduce_s(grad_bytes, r.n_gpus, 1, links)
         exposed = scaling.exposed_comm_s(t_ar, parts.compute_s * 2 / 3, grad_bytes)
         comm_eff = parts.step_s / (parts.step_s + exposed)
         losses.append(1.0 - (min(published_eff / comm_eff, 1.0)) ** (1.0 / math.log2(r.n_gpus)))
-    return sum(losses) / len(losses) if losses else 0.0
+    # The median: one odd run (a data-loader-bound BERT row) should not set it alone.
+    losses.sort()
+    if not losses:
+        return 0.0
+    mid = len(losses) // 2
+    return losses[mid] if len(losses) % 2 else (losses[mid - 1] + losses[mid]) / 2
 
 
 def cross_validate(
@@ -225,6 +241,10 @@ def cross_validate(
         params = fit(train)
         out += [(r, row_prediction(params, r)) for r in fitted if group_of(r.gpu_key) == name]
     return out
+
+
+def _row_interconnect(row: CalRow) -> str | None:
+    return "pcie4" if "PCIe" in row.why else None
 
 
 def fit_all(rows: Sequence[CalRow], source: Path = CALIBRATION_CSV,
