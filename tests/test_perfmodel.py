@@ -268,7 +268,12 @@ def test_bad_interconnect_and_counts_raise():
 
 # ---- GPU-name matching -------------------------------------------------------------------------
 
-CATALOG = (RTX3090, RTX3090TI, RTX4090, A100_40_PCIE, A100_80_PCIE, H100_PCIE, H100_SXM, V100)
+RTX3060 = make_gpu("rtx-3060-12gb", "GeForce RTX 3060 12 GB", "Ampere", "8.6", 12.7, 25.5, 12.7, 360, 12, form="consumer")
+RTX3060TI = make_gpu("rtx-3060-ti", "GeForce RTX 3060 Ti", "Ampere", "8.6", 16.2, 32.4, 16.2, 448, 8, form="consumer")
+RTX4060TI_8 = make_gpu("rtx-4060-ti-8gb", "GeForce RTX 4060 Ti 8 GB", "Ada Lovelace", "8.9", 22.1, 44.1, 22.1, 288, 8, form="consumer")
+RTX4060TI_16 = make_gpu("rtx-4060-ti-16gb", "GeForce RTX 4060 Ti 16 GB", "Ada Lovelace", "8.9", 22.1, 44.1, 22.1, 288, 16, form="consumer")
+CATALOG = (RTX3090, RTX3090TI, RTX4090, A100_40_PCIE, A100_80_PCIE, H100_PCIE, H100_SXM, V100,
+           RTX3060, RTX3060TI, RTX4060TI_8, RTX4060TI_16)
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -277,6 +282,7 @@ CATALOG = (RTX3090, RTX3090TI, RTX4090, A100_40_PCIE, A100_80_PCIE, H100_PCIE, H
     ("H100 PCIe", "h100-pcie-80gb"), ("h100 sxm", "h100-sxm5-80gb"),
     ("3090", "rtx-3090"), ("RTX 3090 Ti", "rtx-3090-ti"), ("a100 80gb", "a100-pcie-80gb"),
     ("rtx-3090", "rtx-3090"), ("v100", "v100-sxm2-16gb"),
+    ("3060", "rtx-3060-12gb"), ("3060 ti", "rtx-3060-ti"), ("4060 ti 16gb", "rtx-4060-ti-16gb"),
 ])
 def test_match_gpu_loosely(query, expected):
     assert match_gpu(CATALOG, query).id == expected
@@ -291,6 +297,9 @@ def test_match_gpu_ambiguous_lists_candidates():
     with pytest.raises(GpuMatchError) as both:
         match_gpu(CATALOG, "H100")
     assert len(both.value.candidates) == 2
+    with pytest.raises(GpuMatchError) as sizes:   # two memory variants of one model
+        match_gpu(CATALOG, "4060 Ti")
+    assert {g.id for g in sizes.value.candidates} == {"rtx-4060-ti-8gb", "rtx-4060-ti-16gb"}
 
 
 def test_match_gpu_unknown_suggests_near_names():

@@ -3,8 +3,9 @@
 Names and ids are lower-cased, split into words and at letter/digit boundaries ("rtx4090" ->
 "rtx 4090", "80GB" -> "80 gb"), so both sides tokenise alike. A GPU is a candidate when every
 word of the query is among its words. One candidate wins; among several, the one whose other
-words are only brand words (NVIDIA, GeForce, RTX, ...) wins ("3090" is the RTX 3090, not the
-3090 Ti). Otherwise :class:`GpuMatchError` carries the candidates (ambiguous) or the nearest names
+words are only brand words (NVIDIA, GeForce, RTX, ...) or its memory size ("12 GB") wins ("3090"
+is the RTX 3090, not the 3090 Ti; "3060" is the RTX 3060 12 GB, not the 3060 Ti), unless two
+such remain (a 4060 Ti 8 GB and 16 GB). Otherwise :class:`GpuMatchError` carries the candidates (ambiguous) or the nearest names
 (unknown), for the CLI to list.
 """
 
@@ -46,6 +47,12 @@ def _words(gpu: Gpu) -> set[str]:
     return set(tokens(gpu.name)) | set(tokens(gpu.id.replace("-", " ")))
 
 
+def _variant_words(gpu: Gpu) -> set[str]:
+    """Brand words plus the memory size ("12", "gb"): words that do not name another model."""
+    size = f"{gpu.vram_gb:g}"
+    return BRAND_WORDS | {size, "gb"}
+
+
 def match_gpu(gpus: Sequence[Gpu], name: str) -> Gpu:
     query = name.strip()
     if not query:
@@ -58,7 +65,7 @@ def match_gpu(gpus: Sequence[Gpu], name: str) -> Gpu:
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        plain = [g for g in candidates if not (_words(g) - wanted - BRAND_WORDS)]
+        plain = [g for g in candidates if not (_words(g) - wanted - _variant_words(g))]
         if len(plain) == 1:
             return plain[0]
         raise GpuMatchError(name, candidates, ambiguous=True)

@@ -6,7 +6,11 @@ handful of numbers, not a table of per-GPU results:
 
 - ``compute_log_eff``: natural log of the achieved fraction of the relevant peak, per precision
   class: ``fp32`` (CUDA cores), ``tf32`` (tensor cores, TF32), ``tc16`` (tensor cores, fp16/bf16
-  with fp32 accumulate);
+  with fp32 accumulate). It is quoted at the 100 TFLOP/s reference of ``peak_exponent`` and for
+  CNNs, whose FLOPs are counted as direct convolution: cuDNN's Winograd and FFT algorithms do
+  fewer multiplications, so a CNN's "fraction" can exceed 1 (convnet-benchmarks' AlexNet on a
+  Maxwell Titan X ran at 1.0x its nominal peak). Only the products with the other factors are
+  meaningful;
 - ``generation_log_offset``: per architecture generation, added to the above (ridge-shrunk
   towards 0, so a generation with no calibration rows, e.g. Ada Lovelace, gets the pooled value);
 - ``family_compute_log``: per workload family (cnn = 0 by definition);

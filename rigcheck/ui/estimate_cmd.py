@@ -199,7 +199,9 @@ def estimate_command(
         out.print(f"  {label:<11} {text}", soft_wrap=True)
     for note in pred.notes:
         out.print(f"  [dim]note:[/] {note}", soft_wrap=True)
-    out.print("  [dim]An estimate, not a measurement: run 'rigcheck bench' on the machine itself.[/]")
+    out.print("  [dim]An estimate of GPU time, not a measurement: it assumes the input pipeline (disk, "
+              "JPEG decode, data-loader workers) keeps up. 'rigcheck bench' measures a real machine.[/]",
+              soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
