@@ -3,6 +3,8 @@
 Usage::
 
     rigcheck doctor [--facts FILE] [-v] [--json] [--deep] [--target RECIPE]... [--data-dir DIR]...
+    rigcheck doctor --fleet [--facts-dir DIR] [--fleet-timeout SECONDS]   (issue 5: many machines;
+                                                  see rigcheck.ui.distributed_cmd / fleet_view)
 
 Without ``--facts`` the facts are probed fresh (``rigcheck.probe.collect.collect_facts``). With it,
 FILE may be a rigcheck facts file (``rigcheck probe --json -o f.json``), the text that
@@ -205,9 +207,24 @@ def doctor(
         "--target", help="A recipe id to check readiness for; repeatable.")] = None,
     data_dir: Annotated[list[Path] | None, typer.Option(
         "--data-dir", help="A data directory whose disk space to check; repeatable.")] = None,
+    fleet: Annotated[bool, typer.Option(
+        "--fleet", help="Compare machines: under torchrun (every rank probes, rank 0 reports), "
+                        "or over --facts-dir.")] = False,
+    facts_dir: Annotated[Path | None, typer.Option(
+        "--facts-dir", metavar="DIR", help="With --fleet: a folder of facts files, one per machine.")] = None,
+    fleet_timeout_s: Annotated[float, typer.Option(
+        "--fleet-timeout", metavar="SECONDS", help="With --fleet: give up on missing ranks after this long.")] = 120.0,
 ) -> None:
     """Diagnose a deep-learning machine: driver, GPUs, CUDA/PyTorch build, system, with fixes."""
     from rigcheck.doctor import run_checks, summarize
+
+    if fleet or facts_dir is not None:
+        # The multi-machine mode (issue 5) lives in distributed_cmd; it renders its own report.
+        from rigcheck.ui.distributed_cmd import doctor_fleet
+
+        raise typer.Exit(doctor_fleet(facts_dir=facts_dir, timeout_s=fleet_timeout_s,
+                                      as_json=as_json, verbose=verbose,
+                                      data_dirs=tuple(str(d) for d in data_dir or ())))
 
     targets = _targets(list(target or []))
     facts = _load_facts(facts_file, list(data_dir or []))
