@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rigcheck.bench.results import BenchRun, Figure, Machine, Skipped, Target
+from rigcheck.bench.timing import MIN_RUNS, verdict
 
 QUICK_TOTAL_S = 40.0         # leaves room in the 60 s goal for start-up, a last step, output
 QUICK_TRAIN_STEP_S = 0.4     # the largest CPU training step we time in --quick
@@ -236,12 +237,26 @@ def quick_batch(per_sample_s: float, recipe_batch: int, max_step_s: float) -> in
     return max(1, b)
 
 
-def _cpu_batch(st: _State, recipe: Any, budget: Any, quick: bool, named: bool) -> int:
-    """Time two steps at batch <= 2 and pick the batch that keeps a step short on this CPU.
+def _cpu_batch(st: _State, recipe: Any, budget: Any, quick: bool, named: bool
+               ) -> tuple[int, bool]:
+    """Time a few steps at batch <= 2 and pick the batch that keeps a step short on this CPU;
+    returns (batch, whether the step is long even at batch 1).
 
-    A FLOPs-based guess is off by 10x between a CNN and an LSTM on a CPU; one measured step is
-    not. The recipe's batch is kept when its step fits (always in --full for small models)."""
+    A FLOPs-based guess is off by 10x between a CNN and an LSTM on a CPU; a measured step is
+    not. But the FLOPs give a cheap optimistic bound (half the measured GEMM rate): a model that
+    cannot fit even by that bound (BERT-large: minutes per step on 2 cores) is not built at all
+    in --quick, and goes straight to batch 1 in --full."""
     from rigcheck.bench import micro
+    gemm = st.run.figure("gemm-fp32")
+    gflops = gemm.value if gemm else (cpu_peak_gflops(st.run.machine, "fp32")[0] or 100.0)
+    optimistic_s = recipe.train_flops_per_sample / (0.5 * gflops * 1e9)
+    limit_s = QUICK_TRAIN_STEP_S if quick else FULL_TRAIN_STEP_S
+    if optimistic_s > 2 * limit_s and not named:
+        if quick:
+            raise micro.Skip(f"at least {optimistic_s:.0f} s per sample on this CPU "
+                             f"({recipe.train_flops_per_sample / 1e9:.0f} GFLOP per sample): too "
+                             f"slow for --quick; run --full or --only train-{recipe.id}")
+        return 1, True
     from rigcheck.bench.models import build_workload
     from rigcheck.bench.timing import OutOfTime
     probe_batch = min(recipe.batch_size, 2)
@@ -262,14 +277,13 @@ def _cpu_batch(st: _State, recipe: Any, budget: Any, quick: bool, named: bool) -
     if quick and not named and per_sample > QUICK_TRAIN_STEP_S * 2:
         raise micro.Skip(f"one step takes {fastest:.1f} s at batch {probe_batch} here: "
                          f"too slow for --quick; run --full or --only train-{recipe.id}")
-    batch = quick_batch(per_sample, recipe.batch_size,
-                        QUICK_TRAIN_STEP_S if quick else FULL_TRAIN_STEP_S)
+    batch = quick_batch(per_sample, recipe.batch_size, limit_s)
     est_total = per_sample * batch * (budget.warmup + budget.min_runs)
     left = QUICK_TOTAL_S * st.options.time_scale - st.elapsed()
     if quick and est_total > left and not named:
         raise micro.Skip(f"--quick time budget: about {est_total:.0f} s needed at batch {batch}, "
                          f"{max(left, 0):.0f} s left; run --full or --only train-{recipe.id}")
-    return batch
+    return batch, per_sample * batch > 2 * limit_s
 
 
 # ------------------------------------------------------------------- the machine and its peaks
@@ -470,7 +484,10 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
     if deadline is not None and time.perf_counter() > deadline:
         raise micro.Skip(f"--quick time budget ran out; run --full or --only train-{rid}")
     if st.device.type == "cpu":
-        batch = _cpu_batch(st, recipe, budget, quick, named)
+        batch, slow = _cpu_batch(st, recipe, budget, quick, named)
+        if slow:   # minutes per step: 3 timed steps, and the verdict says it was too few
+            budget = micro.Budget(budget_s=0.0, min_runs=3, max_runs=3, warmup=1,
+                                  deadline=budget.deadline)
     fits: bool | None = None
     tried: list[int] = []
     while True:
@@ -502,12 +519,15 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
     note = (f"full training step (zero_grad, forward, loss, backward, {recipe.optimizer} step) "
             f"at batch {batch}{smaller}, {recipe.precision}{', ' + how if how else ''}; "
             "samples/s = batch / median step")
-    return micro.figure_from(
+    fig = micro.figure_from(
         f"train-{rid}", batch / timing.median_s, "samples/s", timing,
         label=f"train {rid}", note=f"{recipe.name}: {note}",
         params={"batch_size": batch, "recipe_batch_size": recipe.batch_size,
                 "precision": recipe.precision, "step_s": timing.median_s, "fits": fits},
     )
+    if timing.runs < MIN_RUNS:   # judged by the usual bar even when fewer runs were planned
+        fig.verdict = verdict(timing.cv_pct, timing.runs)
+    return fig
 
 
 def train_memory_gb(recipe: Any, batch: int) -> float:

@@ -65,7 +65,7 @@ def verdict(cv_pct: float, runs: int, *, cv_limit_pct: float = CV_LIMIT_PCT,
     """'ok', or why the figure should not be trusted, with what to do about it."""
     if runs < min_runs:
         return (f"too short: {runs} run{'s' if runs != 1 else ''} < {min_runs}; "
-                "re-run with --full for more repetitions")
+                "the spread is not known well")
     if cv_pct > cv_limit_pct:
         return (f"noisy: CV {cv_pct:.0f}% > {cv_limit_pct:.0f}%, "
                 "re-run on an idle machine")
