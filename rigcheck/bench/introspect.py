@@ -12,10 +12,11 @@ Everything runs on the META device: tensors carry shapes and dtypes but no data,
 * Per sample: both are measured at batch 1 and 2 and differenced, so per-batch constants (batch
   norm statistics, weight copies) drop out and what remains scales with the batch.
 
-Precision: "fp32"/"tf32" measure an fp32 model. Autocast has no meta backend, so "amp" (and
-"fp16"/"bf16") measure the model cast to 16 bits: under AMP convolutions, matmuls and activations
-are 16-bit, while autocast keeps a few things in fp32 (LayerNorm inputs, softmax and the loss), so
-transformer AMP figures read a little low (estimated ~10%).
+Precision: "fp32"/"tf32" measure an fp32 model; "fp16"/"bf16" the model cast to that dtype.
+Autocast has no meta backend, so "amp" runs the fp32 model under :class:`_AutocastEmulation`, which
+applies autocast's casting rules at the same level autocast does (above autograd, so the casts'
+outputs are what gets saved): matmuls, convolutions, LSTMs and attention in fp16; LayerNorm,
+softmax and losses in fp32; everything else in its input's dtype (fp16 + fp32 promotes to fp32).
 
 ``python -m rigcheck.bench.introspect --check`` compares every bundled recipe with its model
 (exit 1 on any disagreement over 1%); ``--write`` rewrites the recipes' figures in place.
@@ -28,16 +29,59 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import FlopCounterMode
 
-from rigcheck.bench.models import INPUT_SHAPES, MODELS, make_workload
+from rigcheck.bench.models import INPUT_SHAPES, MODELS, Workload, make_workload
 from rigcheck.recipes import Recipe, load_recipes
 
-# Introspection dtype per recipe precision (see the module docstring for "amp").
-_MEASURE_DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "amp": torch.float16,
+# Parameter dtype per recipe precision during introspection ("amp" keeps fp32 weights and
+# emulates autocast; see the module docstring).
+_MEASURE_DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "amp": torch.float32,
                    "fp16": torch.float16, "bf16": torch.bfloat16}
+
+# Autocast's op lists (torch/csrc/autograd/autocast_mode.cpp, CUDA "lower_precision_fp" and
+# "fp32" policies), as torch-function names, restricted to what these models call.
+_AUTOCAST_TO_HALF = frozenset({
+    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "matmul", "__matmul__", "mm", "bmm", "addmm", "baddbmm", "addbmm",
+    "prelu", "lstm", "gru", "rnn_tanh", "rnn_relu", "scaled_dot_product_attention",
+})
+_AUTOCAST_TO_FLOAT = frozenset({
+    "layer_norm", "group_norm", "softmax", "log_softmax", "cross_entropy", "nll_loss",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "ctc_loss", "binary_cross_entropy_with_logits",
+    "norm",
+})
+
+
+class _AutocastEmulation(TorchFunctionMode):
+    """fp16 autocast for meta tensors: casts the floating-point arguments of listed ops."""
+
+    def __init__(self, half: torch.dtype = torch.float16) -> None:
+        super().__init__()
+        self.half = half
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        target = (self.half if name in _AUTOCAST_TO_HALF
+                  else torch.float32 if name in _AUTOCAST_TO_FLOAT else None)
+        if target is not None:
+            def cast(x):
+                if isinstance(x, torch.Tensor) and x.is_floating_point() and x.dtype != target:
+                    return x.to(target)
+                return x
+            args, kwargs = tree_map(cast, (args, kwargs or {}))
+        return func(*args, **(kwargs or {}))
+
+
+def _rnn_input_as_float(module, args):
+    # nn.RNNBase rejects fp16 input with fp32 weights unless real autocast is on; hand it fp32
+    # and let the emulation cast input and weights together at the lstm call, as autocast does.
+    return (args[0].float(), *args[1:])
 
 # Bytes per parameter the optimizer keeps (fp32 state): momentum buffer, Adam's two moments.
 OPTIMIZER_STATE_BYTES = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}
@@ -97,11 +141,17 @@ def _saved_bytes_and_flops(model_name: str, input_shape: tuple[int, ...], precis
     model = work.model.to(dtype)
     param_storages = {p.untyped_storage()._cdata for p in model.parameters()}
     inputs, targets = work.make_batch(batch, device, dtype)
+    if precision != "amp":
+        return _count(work, model, inputs, targets, param_storages)
+    for module in model.modules():
+        if isinstance(module, torch.nn.RNNBase):
+            module.register_forward_pre_hook(_rnn_input_as_float)
+    with _AutocastEmulation(torch.float16):
+        return _count(work, model, inputs, targets, param_storages)
 
-    return _count(work, model, inputs, targets, param_storages)
 
-
-def _count(work, model, inputs, targets, param_storages) -> tuple[float, float, float]:
+def _count(work: Workload, model: torch.nn.Module, inputs: Any, targets: Any,
+           param_storages: set[int]) -> tuple[float, float, float]:
     with FlopCounterMode(display=False) as fwd_counter, torch.no_grad():
         model(inputs)
 
