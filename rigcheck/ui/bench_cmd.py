@@ -5,22 +5,36 @@ what was skipped and why, and per target recipe whether it fits, the time per ep
 A live progress display runs on a terminal and becomes plain lines on stderr otherwise.
 Ctrl-C stops the suite, prints what was measured and exits 130.
 
-``--json`` prints ``BenchRun.to_dict()`` (see :mod:`rigcheck.bench.results` for every field)::
+``--json`` prints ``BenchRun.to_dict()`` (every field is documented in
+:mod:`rigcheck.bench.results`), plus ``saved`` and, with ``--compare``, ``compare``::
 
-    {"schema": 1, "started_at": ..., "mode": "quick", "interrupted": false, "machine": {...},
-     "results": [{"name": "gemm-fp32", "value": 391.0, "unit": "GFLOP/s", "expected": null,
-                  "pct_expected": null, "peak": 281.6, "pct_peak": 139.0, "median_s": ...,
-                  "iqr_s": ..., "cv_pct": 1.2, "runs": 12, "verdict": "ok", "note": ...,
-                  "hint": null, ...}, ...],
-     "targets": [{"recipe": ..., "samples_per_s": ..., "fits": ..., "epoch_s": ...,
-                  "train_s": ..., "source": "measured" | "model", ...}, ...],
+    {"schema": 1, "started_at": "2026-11-25T20:01:02+00:00", "mode": "quick" | "full",
+     "interrupted": false, "duration_s": 41.2, "load_avg_1m": 0.3, "data_dir": null,
+     "machine": {"fingerprint": "f94a4a25ce683890", "cpu_model": ..., "cpu_cores": 2,
+                 "cpu_mhz": 2200.0, "cpu_capability": "AVX512", "cpu_flags": [...],
+                 "gpus": [...], "gpu_catalog_note": ..., "device": "cpu" | "cuda:0",
+                 "threads": 2, "torch_version": ..., "cuda_version": null},
+     "results": [{"name": "gemm-fp32", "label": "GEMM fp32 2048x2048x2048", "value": 391.0,
+                  "unit": "GFLOP/s", "expected": null, "expected_source": "",
+                  "pct_expected": null, "peak": 281.6, "peak_source": "theoretical peak: ...",
+                  "pct_peak": 139.0, "median_s": 0.044, "iqr_s": 0.001, "cv_pct": 1.2,
+                  "runs": 30, "verdict": "ok" | "noisy: ..." | "too short: ...",
+                  "note": "what exactly was measured", "hint": null | "what to do",
+                  "params": {"n": 2048, ...}}, ...],
+     "targets": [{"recipe": "lenet5-mnist", "name": ..., "batch_size": 64,
+                  "measured_batch_size": 64, "samples_per_s": 18000.0, "fits": true,
+                  "fits_note": ..., "epoch_s": 3.3, "train_s": 66.0,
+                  "source": "measured" | "model" | "", "data_mbs_needed": 14.1,
+                  "note": ...}, ...],
      "skipped": [{"name": "gemm-tf32", "reason": "..."}, ...],
-     "saved": "/home/u/.local/share/rigcheck/bench/runs/....json" | null,
-     "compare": [{"name": ..., "value": ..., "before": ..., "before_at": ..., "pct": ...}]}
+     "saved": "~/.local/share/rigcheck/bench/runs/<time>-<fingerprint>.json" | null,
+     "compare": [{"name": ..., "label": ..., "unit": ..., "value": ..., "before": ...,
+                  "before_at": ..., "pct": -12.0}, ...]}
 
-``compare`` is present with ``--compare``. Figure names: gemm-fp32, gemm-tf32, gemm-fp16,
-gemm-bf16, mem-copy, h2d-pinned, h2d-pageable, d2h-pinned, d2h-pageable, disk-read,
-image-pipeline, train-<recipe id>. Every value is a rate (higher is better).
+Figure names: gemm-fp32, gemm-tf32, gemm-fp16, gemm-bf16, mem-copy, h2d-pinned, h2d-pageable,
+d2h-pinned, d2h-pageable, disk-read, image-pipeline, train-<recipe id>. Every value is a rate
+(higher is better). Exit codes: 0 measured, 1 nothing could be measured, 2 bad input, 130 Ctrl-C
+(after printing what was measured).
 """
 
 from __future__ import annotations
