@@ -200,3 +200,20 @@ def test_unknown_gpu_name_means_no_expectation_and_says_why() -> None:
     m = Machine(gpus=["Imaginary GPU 9000 Ultra"])
     assert runner.gpu_spec(m) is None
     assert "no unambiguous catalog row" in m.gpu_catalog_note
+
+
+def test_disk_figure_says_how_many_samples_it_feeds_and_targets_warn() -> None:
+    from rigcheck.bench.results import BenchRun
+    rec = recipe(dataset="ImageNet-1k (ILSVRC2012 train)", bytes_per_sample=100_000)
+    run = BenchRun(machine=Machine())
+    st = runner._State(run=run, options=opts(), device=torch.device("cpu"),
+                       recipes={rec.id: rec}, gpu=None)
+    disk = Figure("disk-read", 500.0, "MB/s")       # the seed: ~500 MB/s for ~2,400 images/s
+    runner.attach(disk, st)
+    assert disk.params["feeds_samples_per_s"] == {"ImageNet-1k (ILSVRC2012 train)": 5000}
+    assert "feeds 5,000 samples/s of ImageNet-1k (100 kB each)" in disk.note
+    run.results.append(disk)
+    run.results.append(Figure(f"train-{rec.id}", 8000.0, "samples/s", params={"batch_size": 8}))
+    t = runner.target(st, rec)
+    assert t.data_mbs_needed == pytest.approx(800.0)
+    assert "reads 500 MB/s but this rate needs 800 MB/s" in t.note

@@ -417,6 +417,16 @@ def attach(fig: Figure, st: _State) -> None:
                 fig.hint = "pageable copies are slow here: use DataLoader(pin_memory=True)"
     elif name.startswith("train-"):
         _attach_train(fig, st)
+    elif name == "disk-read":
+        # What this disk feeds, for the recipes' largest samples (samples/s = MB/s / size).
+        # The seed lecture's reference point: ~2,400 images/s needed ~500 MB/s.
+        sized = [r for r in st.recipes.values() if r.bytes_per_sample > 0]
+        if sized:
+            big = max(sized, key=lambda r: r.bytes_per_sample)
+            rate = fig.value * 1e6 / big.bytes_per_sample
+            fig.params["feeds_samples_per_s"] = {big.dataset: round(rate)}
+            fig.note += (f"; feeds {rate:,.0f} samples/s of {big.dataset.split(' (')[0]} "
+                         f"({big.bytes_per_sample / 1e3:.0f} kB each)")
 
 
 def _precision_peak(st: _State, precision: str) -> tuple[float | None, str]:
