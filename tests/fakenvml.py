@@ -130,9 +130,10 @@ class Scenario:
 
 
 # Entry points each driver generation's libnvidia-ml lacks (gpustat tests per driver the same way).
-# nvmlDeviceGetRemappedRows arrived with Ampere support (R450); the *_v3 process queries that
-# pynvml's nvmlDeviceGetComputeRunningProcesses calls need R510 (gpustat issue #107 reports the
-# FUNCTION_NOT_FOUND); nvmlDeviceGetCurrentClocksEventReasons was added in R535.
+# Sourced: the *_v3 process queries that nvidia-ml-py >= 11.515 calls need a driver newer than
+# 510.39.01 (wookayin/gpustat PR #107). Approximate, not checked against each nvml.h: row
+# remapping came with Ampere (R450 era) and the "ClocksEvent" names with the R535 headers; the
+# tests only need some older generation that lacks them.
 DRIVER_GENERATIONS: dict[str, frozenset[str]] = {
     "r418": frozenset({
         "nvmlDeviceGetRemappedRows",

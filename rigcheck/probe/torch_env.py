@@ -33,8 +33,9 @@ from rigcheck.probe.commands import CommandResult, Runner, describe_failure, run
 CHILD_SCRIPT = Path(__file__).with_name("_torch_child.py")
 MARKER = "RIGCHECK_TORCH_FACTS "  # must match _torch_child.MARKER
 TORCH_TIMEOUT_S = 20.0
-# numpy's C-API guard prints this to stderr when torch was built against NumPy 1.x and 2.x is
-# installed (numpy/numpy#26710); torch then warns "Failed to initialize NumPy".
+# NumPy 2's C-API guard prints this to stderr when an extension built against NumPy 1.x is
+# imported (seen with torch 2.4.0 and NumPy 2.1.0 in pytorch/pytorch#135013, followed by
+# "AttributeError: _ARRAY_API not found").
 _NUMPY_ABI_TEXT = "compiled using NumPy 1.x"
 
 
