@@ -19,8 +19,9 @@ from pathlib import Path
 from rigcheck.facts import DeviceNode, DriverFacts
 from rigcheck.probe.commands import Runner, describe_failure, run
 
-# Kernel modules a doctor needs to see: nvidia_uvm is what CUDA needs for unified memory (without
-# it torch reports "CUDA unknown error"), nouveau blocks the proprietary driver from binding.
+# Kernel modules a doctor needs to see: a missing or stale nvidia_uvm gives torch's "CUDA unknown
+# error" while NVML still works (fixed by reloading nvidia_uvm, pytorch/pytorch#88639); a loaded
+# nouveau keeps the proprietary driver from binding (DCGM's denylist check fails on it).
 WATCHED_MODULES = ("nvidia", "nvidia_uvm", "nvidia_drm", "nvidia_modeset", "nouveau")
 NVIDIA_SMI_TIMEOUT_S = 10.0
 
@@ -56,8 +57,9 @@ def device_nodes(pattern: str = "/dev/nvidia*") -> list[DeviceNode]:
 
 
 def compat_libs(pattern: str = "/usr/local/cuda*/compat/libcuda.so.*") -> list[str]:
-    # The forward-compatibility libcuda lets a new CUDA run on an old data-centre driver; on
-    # GeForce it fails with CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE, so the doctor wants to see it.
+    # The forward-compatibility libcuda lets a new CUDA run on an old data-centre driver; picked up
+    # on other GPUs it fails with "Error 804: forward compatibility was attempted on non supported
+    # HW" (DeepVAC/TorchPod#43), so the doctor wants to see it.
     return sorted(glob.glob(pattern))
 
 
