@@ -11,7 +11,7 @@ Error policy, after gpustat: every per-field call goes through :meth:`_Gpu.get`,
 - ``NVML_ERROR_NOT_SUPPORTED``: the GPU or driver has no such counter (ECC, retired pages and
   remapped rows on GeForce cards). Not a fault.
 - ``NVML_ERROR_FUNCTION_NOT_FOUND``: the driver's libnvidia-ml is older than the call
-  (e.g. ``nvmlDeviceGetRemappedRows`` before R450, clock-event reasons before R535).
+  (e.g. the ``*_v3`` process queries need a driver newer than 510.39.01, gpustat PR #107).
 - ``NVML_ERROR_NO_PERMISSION``: the call needs root (some process queries in containers).
 - ``NVML_ERROR_GPU_IS_LOST``: the GPU fell off the bus (Xid 79); the GPU is marked ``lost`` and
   no further field is read from it.
@@ -233,7 +233,8 @@ def _fill_gpu(g: _Gpu, cpu_count: int) -> None:
     f.utilization_gpu_pct = float(util.gpu) if util is not None else None
     fan = g.get("fan_pct", "nvmlDeviceGetFanSpeed")  # NOT_SUPPORTED on passively cooled cards
     f.fan_pct = float(fan) if fan is not None else None
-    # The "event" name arrived in R535; older drivers only export the "throttle" name.
+    # The "ClocksEvent" name is the newer one (the reference notes "Throttle" as deprecated);
+    # older drivers only export the "Throttle" entry point, with the same bits.
     mask = g.get(
         "throttle_reasons",
         "nvmlDeviceGetCurrentClocksEventReasons",
