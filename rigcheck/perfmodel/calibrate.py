@@ -22,7 +22,7 @@ import csv
 import hashlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -90,11 +90,16 @@ def load_rows(path: Path = CALIBRATION_CSV) -> list[CalRow]:
             if w is not None and w.family == "gemm":
                 batch = 1
             recipe = as_recipe(r["workload"], batch, r["channels_last"] == "true") if w else None
+            if recipe is not None and r["task"] == "infer":
+                # Inference: a forward pass of a frozen model, no optimizer (shown, not fitted).
+                recipe = replace(recipe, train_flops_per_sample=recipe.fwd_flops_per_sample,
+                                 trainable_params=0, activation_bytes_per_sample=0.0)
             kernel_only = r["task"] == "kernel"
             rows.append(CalRow(
                 row=int(r["row"]), gpu_key=r["gpu_key"], gpu=_gpu(r), recipe=recipe,
                 precision=r["model_precision"], batch=batch, published_sps=float(r["samples_per_s"]),
-                include_optimizer=r["includes_optimizer"] == "true", include_overhead=not kernel_only,
+                include_optimizer=r["includes_optimizer"] == "true" and r["task"] == "train",
+                include_overhead=not kernel_only,
                 n_gpus=int(r["n_gpus"]), status=r["status"], why=r["why"],
                 label=f"{r['workload']} {r['model_precision']}" + (" NHWC" if r["channels_last"] == "true" else ""),
                 framework=r["framework"], source_url=r["source_url"], notes=r["notes"],

@@ -50,6 +50,11 @@ OPTIMIZER_BW_FRACTION = 0.8
 # VGG-A 529 -> 471 ms; Lambda GTX 1080 Ti ResNet-50 196 -> 230 img/s). We use 1.15x.
 NO_TENSOR_HALF_SPEEDUP = 1.15
 
+# Saved fp32 activation bytes per forward FLOP of a fully trained model, per family, from the
+# calibration workloads (workloads.py): ResNet-50 86.3 MB / 8.18 GFLOP, BERT-large (seq 384)
+# 1.36 GB / 246 GFLOP, GNMT 240 KB / 125 MFLOP per token.
+FORWARD_BYTES_PER_FLOP = {"cnn": 0.01056, "transformer": 0.00553, "rnn": 0.00192}
+
 # Reference points of the peak/bandwidth exponents (params.py): the exponents bend the scaling
 # around these, the efficiencies are quoted at them.
 REF_TFLOPS = 100.0
@@ -85,6 +90,22 @@ class StepBreakdown:
     step_s: float
 
 
+def frozen_forward_bytes(recipe: Recipe, precision: str) -> float:
+    """Activation bytes that layers run forward-only (frozen, under no_grad) still stream.
+
+    ``activation_bytes_per_sample`` counts what is saved for backward, so a frozen backbone
+    (transfer learning) saves almost nothing yet still reads and writes its activations. The
+    forward-only FLOPs are ``(3 x fwd - train) / 2`` (a trained layer costs 3x its forward, a
+    frozen one 1x); they move FORWARD_BYTES_PER_FLOP of activations per FLOP, a third of what a
+    training step moves per forward FLOP (forward is a third of training: NVIDIA DLE's V100
+    ResNet-50 runs 367 img/s training and 1,261 img/s inference in fp32).
+    """
+    frozen = (3.0 * recipe.fwd_flops_per_sample - recipe.train_flops_per_sample) / 2.0
+    frozen = min(max(frozen, 0.0), recipe.fwd_flops_per_sample)
+    per_flop = FORWARD_BYTES_PER_FLOP.get(family_key(recipe), 0.0)
+    return frozen * per_flop / 3.0 * mem.element_bytes(precision) / 4.0
+
+
 def compute_efficiency(params: EfficiencyParams, setup: ComputeSetup, gen: str, fam: str) -> float:
     log_eff = (
         params.compute_log_eff.get(setup.pclass, math.log(0.5))
@@ -112,7 +133,8 @@ def step_breakdown(
     achieved_bw = REF_BW_GBS * 1e9 * (gpu.mem_bw_gbs / REF_BW_GBS) ** params.bw_exponent
     no_tensor_half = setup.pclass == "fp32" and setup.mode in mem.HALF_MODES
     traffic_mode = "fp32" if no_tensor_half else setup.mode
-    traffic = params.traffic_k.get(fam, 0.0) * mem.activation_bytes(recipe, traffic_mode)
+    traffic = params.traffic_k.get(fam, 0.0) * (
+        mem.activation_bytes(recipe, traffic_mode) + frozen_forward_bytes(recipe, traffic_mode))
     if fam == "cnn" and setup.pclass == "tc16" and not recipe.channels_last:
         traffic *= params.nchw_tensor_factor
     t_m = traffic / achieved_bw
