@@ -260,9 +260,9 @@ def _cpu_batch(st: _State, recipe: Any, budget: Any, quick: bool, named: bool
     from rigcheck.bench.models import build_workload
     from rigcheck.bench.timing import OutOfTime
     probe_batch = min(recipe.batch_size, 2)
-    # Up to 5 probe steps within 0.5 s, sized by the fastest: on a busy machine one step can
-    # stall for a scheduler time slice, and that must not shrink the batch to 1.
-    probe_budget = micro.Budget(budget_s=0.5, min_runs=1, max_runs=5, warmup=1,
+    # 3 to 5 probe steps (at most ~3 s), sized by the fastest: on a busy machine one step can
+    # stall for scheduler time slices, and that must not shrink the batch to 1.
+    probe_budget = micro.Budget(budget_s=1.0, min_runs=3, max_runs=5, warmup=1,
                                 deadline=budget.deadline)
     try:
         probe, _ = micro.train_step_timing(

@@ -132,6 +132,8 @@ class _Progress:
 
 def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> None:
     out = console()
+    if not out.is_terminal:
+        out.width = 120   # a file or a pipe has no width: do not wrap the tables at 80
     m = run.machine
     out.print(f"[bold]rigcheck bench[/] ({run.mode}) on {m.cpu_model}"
               f"{', ' + ', '.join(m.gpus) if m.gpus else ''}; device {m.device}, "
