@@ -2,7 +2,7 @@
 
 The only module that imports ``psutil`` and ``cpuinfo`` (py-cpuinfo). CPU model and flags come
 from ``/proc/cpuinfo`` directly: ``cpuinfo.get_cpu_info()`` took 1.36 s on the 2-core CI box
-(it probes CPUID in a subprocess) against ~1 ms to parse ``/proc/cpuinfo``, so it is only the
+(it probes CPUID in a subprocess) against well under a millisecond to parse ``/proc/cpuinfo``, so it is only the
 fallback where ``/proc/cpuinfo`` has no model (non-Linux, some ARM kernels).
 
 Sizes ending in ``_gb`` are GiB (2**30 bytes), as ``free -g`` and ``df -h`` count them.

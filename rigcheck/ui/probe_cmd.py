@@ -27,12 +27,15 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json
+
+if TYPE_CHECKING:
+    from rigcheck.facts import Facts, HostFacts, NvmlFacts, PythonFacts, TorchFacts
 
 
 def register(app: typer.Typer) -> None:
@@ -138,7 +141,7 @@ def _yes(value: bool | None) -> str:
     return "?" if value is None else ("yes" if value else "no")
 
 
-def render_summary(facts) -> None:  # facts: rigcheck.facts.Facts
+def render_summary(facts: Facts) -> None:
     out = console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -154,7 +157,7 @@ def render_summary(facts) -> None:  # facts: rigcheck.facts.Facts
     out.print(f"[dim]{note}. Diagnose with: rigcheck doctor[/]")
 
 
-def _sections(f) -> list[tuple[str, list[str]]]:
+def _sections(f: Facts) -> list[tuple[str, list[str]]]:
     return [
         ("GPUs", _gpu_lines(f.nvml)),
         ("Driver", _driver_lines(f)),
@@ -165,7 +168,7 @@ def _sections(f) -> list[tuple[str, list[str]]]:
     ]
 
 
-def _gpu_lines(nv) -> list[str]:
+def _gpu_lines(nv: NvmlFacts) -> list[str]:
     if not nv.available:
         return [f"[red]NVML unavailable[/]: {nv.error}"]
     lines = [f"{nv.gpu_count} GPU(s), driver {_fmt(nv.driver_version)}, "
@@ -196,7 +199,7 @@ def _gpu_lines(nv) -> list[str]:
     return lines
 
 
-def _driver_lines(f) -> list[str]:
+def _driver_lines(f: Facts) -> list[str]:
     d = f.driver
     if d.error:
         return [f"[red]{d.error}[/]"]
@@ -209,7 +212,7 @@ def _driver_lines(f) -> list[str]:
             f"{nodes} /dev/nvidia* node(s); {smi}"]
 
 
-def _torch_lines(t) -> list[str]:
+def _torch_lines(t: TorchFacts) -> list[str]:
     if t.error:
         return [f"[red]{t.error}[/]"]
     if t.installed is False:
@@ -228,7 +231,7 @@ def _torch_lines(t) -> list[str]:
     return lines
 
 
-def _python_lines(p) -> list[str]:
+def _python_lines(p: PythonFacts) -> list[str]:
     if p.error:
         return [f"[red]{p.error}[/]"]
     nvcc = f"nvcc {_fmt(p.nvcc_version)}" if p.nvcc_path else "no nvcc on PATH"
@@ -242,7 +245,7 @@ def _short(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _host_lines(h) -> list[str]:
+def _host_lines(h: HostFacts) -> list[str]:
     if h.error:
         return [f"[red]{h.error}[/]"]
     flags = ",".join(k for k, v in (h.cpu_flags or {}).items() if v) or "?"
@@ -262,7 +265,7 @@ def _host_lines(h) -> list[str]:
     return lines
 
 
-def _disk_lines(h) -> list[str]:
+def _disk_lines(h: HostFacts) -> list[str]:
     lines = []
     for d in h.disks:
         if d.error:
