@@ -276,6 +276,8 @@ def test_bad_interconnect_and_counts_raise():
         predict(make_recipe(), A100_80, n_gpus=2, interconnect="carrier-pigeon")
     with pytest.raises(ValueError):
         predict(make_recipe(), A100_80, n_gpus=0)
+    with pytest.raises(ValueError, match="mem_bw_gbs"):
+        predict(make_recipe(), dataclasses.replace(A100_80, mem_bw_gbs=0.0))
 
 
 # ---- GPU-name matching -------------------------------------------------------------------------

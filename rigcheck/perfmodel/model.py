@@ -175,6 +175,9 @@ def predict_with(
     """:func:`predict` with explicit parameters (calibration and cross-validation use this)."""
     if n_gpus < 1 or nodes < 1:
         raise ValueError(f"n_gpus and nodes must be >= 1 (got {n_gpus}, {nodes})")
+    if not (gpu.fp32_tflops > 0 and gpu.mem_bw_gbs > 0 and gpu.vram_gb > 0):
+        raise ValueError(f"GPU record {gpu.id} lacks fp32_tflops, mem_bw_gbs or vram_gb; "
+                         "the model needs all three")
     batch = int(batch_size if batch_size is not None else recipe.batch_size)
     if batch < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch}")
