@@ -48,6 +48,7 @@ CANONICAL_PARAMS = {
     "resnet50": 25_557_032,          # ResNet-50 v1.5, torchvision resnet50
     "bert-large-squad": 334_094_338,  # HF BertForQuestionAnswering, bert-large-uncased
     "gpt2-small": 124_439_808,       # HF gpt2 / nanoGPT, tied output layer
+    "vit-b16": 86_567_656,           # timm vit_base_patch16_224 / DeiT-B
 }
 
 
@@ -203,6 +204,11 @@ def test_alexnet_and_vgg_flops_match_published_gmacs() -> None:
     assert measure("alexnet-owt").fwd_flops_per_sample == pytest.approx(2 * 0.714e9,
                                                                                   rel=0.02)
     assert measure("vgg-a").fwd_flops_per_sample == pytest.approx(2 * 7.609e9, rel=0.02)
+
+
+def test_vit_b16_flops_match_published_gmacs() -> None:
+    # ViT-B/16 at 224: 17.6 G multiply-adds (ViT paper / DeiT table: "17.6" / "17.5 GFLOPs").
+    assert measure("vit-b16").fwd_flops_per_sample == pytest.approx(2 * 17.6e9, rel=0.02)
 
 
 def test_bert_large_flops_follow_the_2n_rule() -> None:

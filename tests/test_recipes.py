@@ -27,7 +27,7 @@ REQUIRED = {"lenet5-mnist", "alexnet-imagenet", "vgga-imagenet", "resnet50-image
 FAMILY_OF_MODEL = {"lenet5": "cnn", "alexnet-owt": "cnn", "vgg-a": "cnn", "resnet50": "cnn",
                    "resnet50-transfer": "cnn", "crnn-bilstm": "rnn",
                    "conv-autoencoder": "autoencoder", "bert-large-squad": "transformer",
-                   "gpt2-small": "transformer"}
+                   "gpt2-small": "transformer", "vit-b16": "transformer"}
 
 
 @functools.cache

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F  # noqa: N812
 
-from rigcheck.bench.models import alexnet, autoencoder, bert, gpt2, lenet, ocr, resnet, vgg
+from rigcheck.bench.models import alexnet, autoencoder, bert, gpt2, lenet, ocr, resnet, vgg, vit
 
 if TYPE_CHECKING:
     from rigcheck.recipes import Recipe
@@ -38,6 +38,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "conv-autoencoder": autoencoder.conv_autoencoder,
     "bert-large-squad": bert.bert_large_squad,
     "gpt2-small": gpt2.gpt2_small,
+    "vit-b16": vit.vit_b16,
 }
 
 # What each model learns to do, which decides its batches and loss.
@@ -51,6 +52,7 @@ TASKS: dict[str, str] = {
     "conv-autoencoder": "reconstruct",
     "bert-large-squad": "squad",
     "gpt2-small": "lm",
+    "vit-b16": "classify",
 }
 
 # The per-sample input each model was designed for (a recipe may change widths and lengths).
@@ -64,6 +66,7 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     "conv-autoencoder": (1, 28, 28),
     "bert-large-squad": (384,),
     "gpt2-small": (1024,),
+    "vit-b16": (3, 224, 224),
 }
 
 # Vocabulary sizes of the token models (ids are drawn from [0, vocab)).
