@@ -32,10 +32,10 @@ from rigcheck.recipes import Recipe
 
 def make_gpu(id: str, name: str, arch: str, cc: str, fp32: float, t16: float | None,
              tf32: float | None, bw: float, vram: float, form: str = "datacenter",
-             nvlink: bool = False, pcie_gen: int = 4) -> Gpu:
+             nvlink: bool = False, pcie_gen: int = 4, memory_type: str | None = None) -> Gpu:
     return Gpu(
         id=id, name=name, vendor="NVIDIA", architecture=arch, compute_capability=cc,
-        vram_gb=vram, memory_type="HBM2", mem_bw_gbs=bw, cuda_cores=0, fp32_tflops=fp32,
+        vram_gb=vram, memory_type=memory_type or ("GDDR6X" if form == "consumer" else "HBM2"), mem_bw_gbs=bw, cuda_cores=0, fp32_tflops=fp32,
         tensor_fp16_tflops=t16, tensor_bf16_tflops=t16 if float(cc) >= 8.0 else None,
         tensor_tf32_tflops=tf32, tensor_accumulate="fp32", tdp_w=300, slot_width=2,
         length_mm=267, power_8pin=2, power_16pin=0, pcie_gen=pcie_gen, form=form,
@@ -51,8 +51,8 @@ V100 = make_gpu("v100-sxm2-16gb", "Tesla V100 SXM2 16 GB", "Volta", "7.0", 15.67
 RTX3090 = make_gpu("rtx-3090", "GeForce RTX 3090", "Ampere", "8.6", 35.58, 71.0, 35.6, 936.2, 24, form="consumer")
 RTX3090TI = make_gpu("rtx-3090-ti", "GeForce RTX 3090 Ti", "Ampere", "8.6", 40.0, 80.0, 40.0, 1008, 24, form="consumer")
 RTX4090 = make_gpu("rtx-4090", "GeForce RTX 4090", "Ada Lovelace", "8.9", 82.58, 165.2, 82.6, 1008, 24, form="consumer")
-H100_PCIE = make_gpu("h100-pcie-80gb", "NVIDIA H100 PCIe 80 GB", "Hopper", "9.0", 51.22, 756.5, 378, 2040, 80, pcie_gen=5)
-H100_SXM = make_gpu("h100-sxm5-80gb", "NVIDIA H100 SXM5 80 GB", "Hopper", "9.0", 66.91, 989.4, 494.7, 3360, 80, nvlink=True)
+H100_PCIE = make_gpu("h100-pcie-80gb", "NVIDIA H100 PCIe 80 GB", "Hopper", "9.0", 51.22, 756.5, 378, 2040, 80, pcie_gen=5, memory_type="HBM2e")
+H100_SXM = make_gpu("h100-sxm5-80gb", "NVIDIA H100 SXM5 80 GB", "Hopper", "9.0", 66.91, 989.4, 494.7, 3360, 80, nvlink=True, memory_type="HBM3")
 GTX1080TI = make_gpu("gtx-1080-ti", "GeForce GTX 1080 Ti", "Pascal", "6.1", 11.34, None, None, 484.4, 11, form="consumer", pcie_gen=3)
 
 
@@ -296,6 +296,7 @@ CATALOG = (RTX3090, RTX3090TI, RTX4090, A100_40_PCIE, A100_80_PCIE, H100_PCIE, H
     ("H100 PCIe", "h100-pcie-80gb"), ("h100 sxm", "h100-sxm5-80gb"),
     ("3090", "rtx-3090"), ("RTX 3090 Ti", "rtx-3090-ti"), ("a100 80gb", "a100-pcie-80gb"),
     ("rtx-3090", "rtx-3090"), ("v100", "v100-sxm2-16gb"),
+    ("NVIDIA GeForce RTX 4090 24 GB", "rtx-4090"), ("NVIDIA H100 80GB HBM3", "h100-sxm5-80gb"),
     ("3060", "rtx-3060-12gb"), ("3060 ti", "rtx-3060-ti"), ("4060 ti 16gb", "rtx-4060-ti-16gb"),
 ])
 def test_match_gpu_loosely(query, expected):

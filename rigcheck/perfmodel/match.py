@@ -44,13 +44,15 @@ def tokens(text: str) -> tuple[str, ...]:
 
 
 def _words(gpu: Gpu) -> set[str]:
-    return set(tokens(gpu.name)) | set(tokens(gpu.id.replace("-", " ")))
+    """Name and id words plus the memory size and type, so NVML's "NVIDIA GeForce RTX 4090 24 GB"
+    or "NVIDIA H100 80GB HBM3" still match the catalog's "GeForce RTX 4090" / H100 SXM5 row."""
+    return (set(tokens(gpu.name)) | set(tokens(gpu.id.replace("-", " ")))
+            | {f"{gpu.vram_gb:g}", "gb"} | set(tokens(gpu.memory_type or "")))
 
 
 def _variant_words(gpu: Gpu) -> set[str]:
     """Brand words plus the memory size ("12", "gb"): words that do not name another model."""
-    size = f"{gpu.vram_gb:g}"
-    return BRAND_WORDS | {size, "gb"}
+    return BRAND_WORDS | {f"{gpu.vram_gb:g}", "gb"} | set(tokens(gpu.memory_type or ""))
 
 
 def match_gpu(gpus: Sequence[Gpu], name: str) -> Gpu:
