@@ -5,7 +5,7 @@ other GPU's rows and predict the held-out GPU's rows: the error a user would see
 model was never fitted on. Prints a table per GPU, the median and worst absolute error, the
 excluded rows (with their reason and the full-fit prediction, for the record) and the multi-GPU row.
 
-Run: ``.venv/bin/python benchmarks/perfmodel_cv.py`` (about 10 s; numpy only, no torch, no GPU).
+Run: ``.venv/bin/python benchmarks/perfmodel_cv.py`` (about 30 s on 2 cores; numpy only, no torch, no GPU).
 ``--by-chip`` holds out every product of one chip together (V100 16/32 GB, A100 40/80 GB, H100/GH200).
 """
 

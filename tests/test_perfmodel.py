@@ -353,7 +353,7 @@ def test_calibration_rows_have_sources_and_reasons():
 
 
 def test_committed_cross_validation_meets_the_median_goal():
-    # The leave-one-GPU-out run itself (benchmarks/perfmodel_cv.py) takes ~10 s; calibrate
+    # The leave-one-GPU-out run itself (benchmarks/perfmodel_cv.py) takes ~30 s; calibrate
     # records its result in the provenance, checked here.
     prov = load_params().provenance
     assert prov["logo_cv_median_abs_error"] <= 0.20
