@@ -133,3 +133,20 @@ def test_bf16_on_a_pre_ampere_card_says_so(recipes):
 ])
 def test_human_duration(seconds, text):
     assert human_duration(seconds) == text
+
+
+def test_catalog_overlay_adds_a_gpu(recipes, tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "catalog_small" / "gpus.csv"
+    header, row = fixture.read_text(encoding="utf-8").splitlines()[:2]
+    assert row.startswith("rtx-3060-12gb,")
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    (shop / "gpus.csv").write_text(
+        header + "\n" + row.replace("rtx-3060-12gb,GeForce RTX 3060 12 GB", "lab-card,Lab Card 12 GB", 1) + "\n",
+        encoding="utf-8")
+    res = run("--gpu", "lab card", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+              "--catalog", str(shop), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["gpu"]["id"] == "lab-card" and data["gpu"]["vram_gb"] == 12
+    assert data["fits"] is False   # ResNet-50 fp32 at batch 224 needs ~21 GB

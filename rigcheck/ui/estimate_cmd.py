@@ -150,6 +150,8 @@ def estimate_command(
         fail(f"--interconnect: {exc}", EXIT_USAGE)
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
+    except RuntimeError as exc:  # the committed parameters are missing or unreadable
+        fail(str(exc), EXIT_USAGE)
     largest = max_batch_that_fits(recipe, gpu, prec)
     prov = load_params().provenance
 
