@@ -9,7 +9,9 @@ Three figures, each the median of N runs on the same machine, in interleaved rou
 * doctor as a subprocess: ``python -m rigcheck doctor --json`` (interpreter start, imports,
   probe, 58+ checks, rendering);
 * ``python -m torch.utils.collect_env`` (what PyTorch's issue template asks for; it checks
-  nothing).
+  nothing);
+* ``python -c "import torch"``: the floor under both, since each must import torch (the doctor
+  does it in its probe's child process, alongside the other probes).
 
 Goal (issue 3): the doctor is faster than collect_env while checking far more.
 """
@@ -17,6 +19,7 @@ Goal (issue 3): the doctor is faster than collect_env while checking far more.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import subprocess
@@ -57,15 +60,17 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     py = sys.executable
-    print(f"machine: {platform.node() or '?'} {platform.machine()}, Python {platform.python_version()}, "
-          f"runs={args.runs}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {load:.1f}, "
+          f"Python {platform.python_version()}, runs={args.runs}")
     # One warm-up each so the page cache is equally warm for all three.
     _time_cmd([py, "-m", "torch.utils.collect_env"], 1)
     _time_cmd([py, "-m", "rigcheck", "doctor", "--json"], 1)
 
     # Interleaved rounds, so background load on a shared machine hits all three alike.
-    inproc, sub, ce, n_checks = [], [], [], 0
+    inproc, sub, ce, imp, n_checks = [], [], [], [], 0
     for _ in range(args.runs):
+        imp += _time_cmd([py, "-c", "import torch"], 1)
         ce += _time_cmd([py, "-m", "torch.utils.collect_env"], 1)
         sub += _time_cmd([py, "-m", "rigcheck", "doctor", "--json"], 1)
         t, n_checks = _time_in_process(1)
@@ -74,6 +79,7 @@ def main() -> None:
     print(f"rigcheck doctor, in-process ({n_checks} checks): {_fmt(inproc)}")
     print(f"rigcheck doctor, subprocess:              {_fmt(sub)}")
     print(f"python -m torch.utils.collect_env:        {_fmt(ce)}")
+    print(f"python -c 'import torch' (floor):         {_fmt(imp)}")
     m_ce, m_sub, m_in = (statistics.median(x) for x in (ce, sub, inproc))
     print(f"ratio collect_env / doctor subprocess: {m_ce / m_sub:.2f}x "
           f"({'doctor faster' if m_sub < m_ce else 'doctor SLOWER'})")
