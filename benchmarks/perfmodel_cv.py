@@ -95,7 +95,33 @@ def main(argv: list[str] | None = None) -> int:
               f"predicted {p.samples_per_s:.0f} ({p.samples_per_s / r.published_sps - 1:+.0%}); "
               f"scaling efficiency predicted {p.scaling_efficiency:.2f}, published "
               f"{_published_efficiency(rows, r)}")
+    _memory_check(rows)
     return 0
+
+
+def _memory_check(rows) -> None:
+    """Lambda picks each GPU's largest batch that fits: our memory model should let it fit and
+    put the limit not far above it (workload activation figures from workloads.py)."""
+    from rigcheck.perfmodel.hardware import resolve
+    from rigcheck.perfmodel.memory import max_batch_for_memory
+
+    print("\nMemory check: Lambda's largest-that-fits batches against the model's largest batch")
+    for workload in ("resnet50", "bert-large-squad384"):
+        ratios = []
+        for r in rows:
+            if (r.status != "fit" or "lambdal" not in r.source_url or r.recipe is None
+                    or r.recipe.model != workload):
+                continue
+            mode = resolve(r.recipe, r.gpu, r.precision).mode
+            ratios.append(max_batch_for_memory(r.recipe, r.gpu.vram_gb, mode) / r.batch)
+        ratios.sort()
+        fits = sum(x >= 1.0 for x in ratios)
+        print(f"  {workload:<22} {len(ratios)} rows: their batch fits the model in {fits}; "
+              f"model max / their batch from {ratios[0]:.2f} to {ratios[-1]:.2f} "
+              f"(median {ratios[len(ratios) // 2]:.2f})")
+    print("  (BERT: workloads.py's 1.36 GB/sequence is a plain torch.nn BERT that materialises the\n"
+          "   attention matrices; NVIDIA's fused BERT keeps less. The bundled bert-large-squad recipe\n"
+          "   uses its own, smaller figure from rigcheck.bench.models.)")
 
 
 if __name__ == "__main__":
