@@ -57,3 +57,14 @@ def test_flavour_for_picks_a_wheel_that_covers_every_gpu():
     assert wheels.flavour_for(["8.6"], "12.4") == "12.8"          # minor-version compatibility
     assert wheels.flavour_for(["8.6"], "11.8") is None
     assert "whl/cu128" in wheels.install_command("12.8")
+
+
+@pytest.mark.parametrize("name,cap", [
+    ("NVIDIA GeForce RTX 5090 D", "12.0"), ("NVIDIA GeForce RTX 4070 Laptop GPU", "8.9"),
+    ("NVIDIA H100 PCIe", "9.0"), ("A100-PCIE-40GB", "8.0"), ("NVIDIA A10G", "8.6"),
+    ("Tesla T4", "7.5"), ("Tesla V100S-PCIE-32GB", "7.0"), ("Tesla P100-PCIE-16GB", "6.0"),
+    ("NVIDIA GeForce GTX 1050", "6.1"), ("GRID K520", "3.0"), ("NVIDIA GB10", "12.1"),
+    ("NVIDIA L4", "8.9"), ("NVIDIA RTX A6000", "8.6"), ("Some Future GPU", None),
+])
+def test_capability_from_name(name, cap):
+    assert wheels.capability_from_name(name) == cap

@@ -234,3 +234,39 @@ def driver_verdict(
         f"minor-version compatibility lets {tmaj}.x builds run on any {tmaj}.x driver"
         + (f" >= {floor}" if floor else "")
     )
+
+
+# ---- capability from a GPU name (pastes that name the GPU but not its capability) --------------
+
+# Ordered (pattern, capability): first match wins, so specific names come before families.
+# Source: NVIDIA's CUDA GPU list, https://developer.nvidia.com/cuda-gpus (compute capability per
+# product), and the architecture whitepapers for the data-centre parts.
+_NAME_CAPS: tuple[tuple[str, str], ...] = (
+    (r"\bGB10\b", "12.1"),
+    (r"\bRTX 50\d0|\bRTX PRO \d000 Blackwell|\bRTX 5090", "12.0"),
+    (r"\bG?B300\b", "10.3"),
+    (r"\bG?B[12]00\b", "10.0"),
+    (r"\bG?H(100|200|800|20)\b", "9.0"),
+    (r"\bRTX 40\d0|\bL40S?\b|\bL4\b|\bL20\b|\bRTX \d000 Ada|Ada Generation", "8.9"),
+    (r"\bA(100|800|30)\b", "8.0"),
+    (r"\bRTX 30\d0|\bRTX A\d000|\bA(10G?|40|16|2)\b", "8.6"),
+    (r"\bTITAN RTX|\bRTX 20\d0|\bGTX 16\d0|\bQuadro RTX|\bT4\b|\bT(400|600|1000)\b", "7.5"),
+    (r"\bV100|\bTITAN V\b", "7.0"),
+    (r"\bP100\b", "6.0"),
+    (r"\bGTX 10\d0|\bTITAN Xp?\b|\bP(40|4|6)\b|\bQuadro P\d+", "6.1"),
+    (r"\bGTX 9\d0|\bM(40|60)\b|\bQuadro M\d+", "5.2"),
+    (r"\bGTX 750|\bM10\b", "5.0"),
+    (r"\bK80\b", "3.7"),
+    (r"\bK(40|20)m?\b|\bGTX TITAN|\bTITAN Black|\bGTX 7[89]0", "3.5"),
+    (r"\bGRID K520|\bGTX 6\d0|\bK10\b", "3.0"),
+)
+
+
+def capability_from_name(name: str | None) -> str | None:
+    """Compute capability from a marketing name, or None when the name is not recognised."""
+    if not name:
+        return None
+    for pattern, cap in _NAME_CAPS:
+        if re.search(pattern, name, re.IGNORECASE):
+            return cap
+    return None

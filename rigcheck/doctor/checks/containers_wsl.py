@@ -109,7 +109,11 @@ def wsl_lib_path(facts: Facts, ctx) -> object:
                         "Other CUDA directories before it can shadow WSL's libcuda (\"libcuda.so: "
                         "cannot open shared object file\").",
                         "export LD_LIBRARY_PATH=/usr/lib/wsl/lib:$LD_LIBRARY_PATH")
-    return ok("WSL CUDA libraries from /usr/lib/wsl/lib")
+    if not libcuda and not (env_known(facts) and ld is not None):
+        if not env_known(facts) and facts.torch.loaded_libs is None:
+            return skip(not_collected(facts, "loaded_libs", "env", "python.env")
+                        or "neither loaded libraries nor LD_LIBRARY_PATH known")
+    return ok("WSL: nothing ahead of /usr/lib/wsl/lib" + (f" (libcuda from {libcuda[0]})" if libcuda else ""))
 
 
 @check("wsl.linux_driver", CAT, "no Linux NVIDIA driver inside WSL",
@@ -117,6 +121,9 @@ def wsl_lib_path(facts: Facts, ctx) -> object:
 def wsl_linux_driver(facts: Facts, ctx) -> object:
     if not facts.host.wsl:
         return skip("not WSL" if facts.host.wsl is False else (not_collected(facts, "wsl") or "WSL state unknown"))
+    if facts.driver.modules is None and facts.driver.proc_version is None:
+        return skip(not_collected(facts, "modules", "driver", "driver.modules")
+                    or "kernel modules not collected")
     mods = facts.driver.modules or {}
     if mods.get("nvidia") or facts.driver.proc_version:
         return fail("a Linux NVIDIA kernel driver is installed inside WSL",

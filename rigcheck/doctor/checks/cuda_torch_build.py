@@ -33,6 +33,9 @@ def _capabilities(facts: Facts) -> list[tuple[str, str]]:
     if not caps:
         caps = [(f"cuda:{d.index} ({d.name or '?'})", d.capability)
                 for d in facts.torch.devices if d.capability]
+    if not caps:  # a paste names the GPU but not its capability
+        caps = [(f"GPU {g.index} ({g.name}, capability from its name)", c)
+                for g in live_gpus(facts) if (c := wheels.capability_from_name(g.name))]
     return caps
 
 
@@ -131,7 +134,9 @@ def arch_missing(facts: Facts, ctx) -> object:
                     fix)
     if warns:
         return warn("torch runs only by compatibility on " + join(warns),
-                    detail + " torch prints a capability warning; some kernels may be slower.",
+                    detail + " It runs by CUDA binary compatibility (newer torch releases print "
+                    "a capability warning), but kernels tuned for the newer arch, and its features "
+                    "(e.g. FP8 on sm_89+), are missing.",
                     _suggest(facts))
     return ok("arch covered: " + join(notes))
 
@@ -149,7 +154,8 @@ def driver_too_old(facts: Facts, ctx) -> object:
     dcuda = nv.cuda_driver_version or (
         f"{wheels.cuda_for_driver(nv.driver_version)} per NVIDIA's driver table"
         if nv.driver_version and wheels.cuda_for_driver(nv.driver_version) else "?")
-    drv = f"driver {nv.driver_version or '?'} (CUDA {dcuda})"
+    drv = (f"driver {nv.driver_version} (CUDA {dcuda})" if nv.driver_version
+           else f"the driver (CUDA {dcuda})")
     if verdict == "too_old":
         mm = wheels._major_minor(t.cuda_build) or ""
         need = (wheels.MINOR_COMPAT_FLOOR.get(int(mm.split(".")[0])) if mm else None) \

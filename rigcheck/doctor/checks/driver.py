@@ -41,7 +41,8 @@ def driver_loaded(facts: Facts, ctx) -> object:
     if nv.available:
         ver = nv.driver_version or facts.driver.kernel_module_version or "?"
         cuda = f", CUDA {nv.cuda_driver_version}" if nv.cuda_driver_version else ""
-        return ok(f"driver {ver}{cuda}, {gpu_count(facts)} GPU(s) visible to NVML")
+        via = "visible to NVML" if facts.origin == "probe" else f"in the {facts.origin} output"
+        return ok(f"driver {ver}{cuda}, {gpu_count(facts)} GPU(s) {via}")
     if why and not nv.error:
         if nv.driver_version:
             return ok(f"driver {nv.driver_version} (from the paste; NVML state unknown)")
@@ -96,6 +97,8 @@ def version_mismatch(facts: Facts, ctx) -> object:
             )
         return ok(f"user-space driver and kernel module are both {nv.driver_version}")
     if nv.available:
+        if facts.origin != "probe":
+            return ok(f"driver {nv.driver_version or '?'}; no mismatch reported in the paste")
         return ok(f"NVML started with driver {nv.driver_version or '?'}")
     return skip(f"cannot compare: {nv.error or not_collected(facts, 'nvml') or 'no NVML'}")
 
