@@ -223,7 +223,9 @@ def memory_in_use(facts: Facts, ctx) -> object:
     for g in live_gpus(facts):
         procs = [p for p in g.processes or [] if p.kind == "compute"]
         used, total = g.memory_used_mib or 0, g.memory_total_mib or 0
-        if not total or used < 0.10 * total:
+        # A desktop or the CUDA context of a monitoring agent holds a few hundred MiB; a leaked
+        # run holds GiBs. Flag over 10% of the card and over 1 GiB.
+        if not total or used < 0.10 * total or used < 1024:
             continue
         who = ", ".join(f"pid {p.pid} {p.name or ''} {gib(p.used_mib)}".replace("  ", " ")
                         for p in procs[:3])
@@ -237,7 +239,7 @@ def memory_in_use(facts: Facts, ctx) -> object:
                     "sudo fuser -v /dev/nvidia*   # then kill the stale pids")
     if running:
         return ok("in use by a running job: " + join(running))
-    return ok("GPU memory free (under 10% used)")
+    return ok("GPU memory free (under 10% or 1 GiB used)")
 
 
 @check("gpu.compute_mode", CAT, "compute mode Default",
