@@ -119,9 +119,8 @@ def _memory_check(rows) -> None:
         print(f"  {workload:<22} {len(ratios)} rows: their batch fits the model in {fits}; "
               f"model max / their batch from {ratios[0]:.2f} to {ratios[-1]:.2f} "
               f"(median {ratios[len(ratios) // 2]:.2f})")
-    print("  (BERT: workloads.py's 1.36 GB/sequence is a plain torch.nn BERT that materialises the\n"
-          "   attention matrices; NVIDIA's fused BERT keeps less. The bundled bert-large-squad recipe\n"
-          "   uses its own, smaller figure from rigcheck.bench.models.)")
+    print("  (BERT: workloads.py uses rigcheck.bench.models' BERT, whose fused attention saves no\n"
+          "   seq x seq matrices; NVIDIA's BERT of 2019-21 saved them but fused other kernels.)")
 
 
 if __name__ == "__main__":

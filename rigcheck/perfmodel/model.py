@@ -52,8 +52,8 @@ NO_TENSOR_HALF_SPEEDUP = 1.15
 
 # Saved fp32 activation bytes per forward FLOP of a fully trained model, per family, from the
 # calibration workloads (workloads.py): ResNet-50 86.3 MB / 8.18 GFLOP, BERT-large (seq 384)
-# 1.36 GB / 246 GFLOP, GNMT 240 KB / 125 MFLOP per token.
-FORWARD_BYTES_PER_FLOP = {"cnn": 0.01056, "transformer": 0.00553, "rnn": 0.00192}
+# 685 MB / 246 GFLOP, GNMT 240 KB / 125 MFLOP per token.
+FORWARD_BYTES_PER_FLOP = {"cnn": 0.01056, "transformer": 0.00278, "rnn": 0.00192}
 
 # Reference points of the peak/bandwidth exponents (params.py): the exponents bend the scaling
 # around these, the efficiencies are quoted at them.
