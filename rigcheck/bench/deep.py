@@ -7,7 +7,8 @@ copy bandwidth from pinned and pageable memory against what the PCIe link should
 between GPU pairs. A CPU-only machine runs the CPU parts and reports the GPU parts as skipped.
 
 Run it in a child process (:func:`run_in_child`) so a CUDA crash or hang cannot take the doctor
-down; ``python -m rigcheck.bench.deep`` prints the report as JSON. Budget: well under 30 s on one
+down; ``python rigcheck/bench/deep.py`` (or ``-m rigcheck.bench.deep``) prints the report as JSON.
+Standard library and torch only, so any interpreter with torch can run it. Budget: well under 30 s on one
 GPU (CUDA init ~1-3 s, the rest ~2-4 s).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -250,7 +252,10 @@ def run_in_child(links: dict[int, tuple[int | None, int | None]] | None = None,
                  timeout_s: float = 90.0, python: str | None = None) -> DeepReport:
     """Run :func:`run_deep` in a child Python so a segfault or hang cannot take the caller down."""
     arg = json.dumps({str(k): list(v) for k, v in (links or {}).items()})
-    argv = [python or sys.executable, "-m", "rigcheck.bench.deep", "--links", arg]
+    # Run this file as a script, not ``-m rigcheck.bench.deep``: ``python`` may be another
+    # interpreter (the one whose torch the probe found, e.g. for a pipx-installed rigcheck) that
+    # has torch but not rigcheck. The module needs only the standard library and torch.
+    argv = [python or sys.executable, os.path.abspath(__file__), "--links", arg]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
@@ -267,6 +272,11 @@ def run_in_child(links: dict[int, tuple[int | None, int | None]] | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Run as a script, Python puts rigcheck/bench first on sys.path, where our modules
+    # (timing.py, models/, ...) could shadow what torch imports. Drop it before torch loads.
+    here = os.path.dirname(os.path.abspath(__file__))
+    if sys.path and os.path.abspath(sys.path[0] or ".") == here:
+        del sys.path[0]
     args = list(sys.argv[1:] if argv is None else argv)
     links: dict[int, tuple[int | None, int | None]] = {}
     if "--links" in args:

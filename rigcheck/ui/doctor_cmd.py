@@ -242,7 +242,9 @@ def doctor(
             from rigcheck.bench.deep import run_in_child
 
             links = {g.index: (g.pcie_gen_max, g.pcie_width_max) for g in facts.nvml.gpus}
-            findings += deep_findings(run_in_child(links))
+            # The interpreter whose torch the probe used (may differ from rigcheck's own).
+            python = getattr(facts.torch, "python_executable", None)
+            findings += deep_findings(run_in_child(links, python=python))
     summary = summarize(findings)
     if as_json:
         print_json({
