@@ -257,7 +257,11 @@ def run_in_child(links: dict[int, tuple[int | None, int | None]] | None = None,
     # has torch but not rigcheck. The module needs only the standard library and torch.
     argv = [python or sys.executable, os.path.abspath(__file__), "--links", arg]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
+        # PCI bus order, as NVML numbers GPUs, so cuda:i meets the link facts of NVML GPU i
+        # (CUDA's default FASTEST_FIRST order differs on mixed-GPU machines).
+        env = dict(os.environ, CUDA_DEVICE_ORDER="PCI_BUS_ID")
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False,
+                              env=env)
     except subprocess.TimeoutExpired:
         return DeepReport(error=f"the active checks timed out after {timeout_s:.0f} s (a hung GPU?)")
     except OSError as exc:

@@ -241,7 +241,9 @@ def doctor(
         else:
             from rigcheck.bench.deep import run_in_child
 
-            links = {g.index: (g.pcie_gen_max, g.pcie_width_max) for g in facts.nvml.gpus}
+            # With CUDA_VISIBLE_DEVICES set, cuda:i is not NVML GPU i: no link figure to compare.
+            links = {} if "CUDA_VISIBLE_DEVICES" in facts.python.env else {
+                g.index: (g.pcie_gen_max, g.pcie_width_max) for g in facts.nvml.gpus}
             # The interpreter whose torch the probe used (may differ from rigcheck's own).
             python = getattr(facts.torch, "python_executable", None)
             findings += deep_findings(run_in_child(links, python=python))
