@@ -83,6 +83,8 @@ TRIGGERS = [
                                      setattr(f.driver, "nvidia_smi_error", "timed out after 10 s")),
      "fail", "hung"),
     ("driver.persistence_mode", lambda f: _g(f, persistence_mode=False), "warn", "GPU 0"),
+    ("driver.nvidia_smi", lambda f: (setattr(f.driver, "nvidia_smi_path", None),
+                                     setattr(f.driver, "nvidia_smi_ok", None)), "warn", "not on PATH"),
     ("gpu.lost", lambda f: setattr(f.nvml.gpus[1], "lost", True), "fail", "1 of 2 GPUs lost"),
     ("gpu.ecc_errors", lambda f: _g(f, ecc_uncorrected_volatile=2), "fail", "GPU 0 (NVIDIA H100 80GB HBM3): 2"),
     ("gpu.ecc_errors", lambda f: _g(f, ecc_uncorrected_aggregate=5), "warn", "5"),
@@ -310,6 +312,13 @@ def test_nvml_binding_is_not_a_cuda_library_wheel():
     f.torch.loaded_libs = ["/usr/local/cuda/lib64/libcudart.so.12"]
     assert _run(f)["libs.shadowed_cuda"].status == "ok"
     assert _run(f)["libs.nvidia_wheels"].status == "ok"
+
+
+def test_numa_spread_is_reported():
+    f = healthy()
+    f.nvml.gpus[1].numa_node = 1
+    got = _run(f)["pcie.numa"]
+    assert got.status == "ok" and "NUMA nodes 0, 1" in got.summary
 
 
 def test_cvd_subset_is_ok():

@@ -175,7 +175,10 @@ def dev_nodes(facts: Facts, ctx) -> object:
        source="https://github.com/NVIDIA/nvidia-docker/issues/365")
 def nvidia_smi(facts: Facts, ctx) -> object:
     d = facts.driver
-    if d.nvidia_smi_ok is None and d.nvidia_smi_path is None and d.nvidia_smi_error is None:
+    # The probe always looks nvidia-smi up on PATH; a paste or an errored section may not have.
+    probed = facts.origin == "probe" and d.error is None and not not_collected(facts, "driver")
+    if d.nvidia_smi_ok is None and d.nvidia_smi_path is None and d.nvidia_smi_error is None \
+            and not probed:
         return skip(not_collected(facts, "nvidia_smi", "driver") or "nvidia-smi was not run")
     err = d.nvidia_smi_error or ""
     if "timed out" in err or "hung" in err:
@@ -187,9 +190,13 @@ def nvidia_smi(facts: Facts, ctx) -> object:
         )
     if d.nvidia_smi_path is None and d.nvidia_smi_ok is not True:
         if facts.nvml.available:
+            branch = (facts.nvml.driver_version or "").split(".")[0] or "<driver branch>"
+            if facts.host.container:
+                return ok("nvidia-smi not on PATH in this container (NVML works; the NVIDIA "
+                          "runtime mounts it only with NVIDIA_DRIVER_CAPABILITIES=utility)")
             return warn("nvidia-smi is not on PATH (NVML works)",
                         "Harmless for training; many guides and bug reports rely on it.",
-                        "sudo apt install nvidia-utils-$(cat /proc/driver/nvidia/version | grep -oP 'Kernel Module\\s+\\K[0-9]+')")
+                        f"sudo apt install nvidia-utils-{branch}   # Ubuntu/Debian; the package matching the driver")
         return skip("nvidia-smi not on PATH and no driver")
     if d.nvidia_smi_ok is False:
         return fail(f"nvidia-smi failed: {err or 'non-zero exit'}", "",
