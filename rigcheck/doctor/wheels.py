@@ -76,9 +76,17 @@ def wheel_arch_list(torch_version: str | None, cuda_build: str | None) -> list[s
     return list(ARCH_BY_FLAVOUR[flavour]) if flavour in ARCH_BY_FLAVOUR else None
 
 
+def parse_capability(capability: str | None) -> tuple[int, int] | None:
+    """"8.6" -> (8, 6); None for anything else (a garbled facts file must not crash a check)."""
+    m = re.fullmatch(r"\s*(\d{1,2})(?:\.(\d{1,2}))?\s*", capability or "")
+    return (int(m.group(1)), int(m.group(2) or 0)) if m else None
+
+
 def _cap_tuple(capability: str) -> tuple[int, int]:
-    major, _, minor = capability.partition(".")
-    return int(major), int(minor or 0)
+    cap = parse_capability(capability)
+    if cap is None:
+        raise ValueError(f"not a version like '12.4': {capability!r}")
+    return cap
 
 
 def _arch_tuple(arch: str) -> tuple[str, int, int] | None:
@@ -100,7 +108,10 @@ def arch_support(capability: str, arch_list: list[str]) -> tuple[str, str]:
     (only PTX <= the device: JIT-compiled at first use, slow start), "missing" (nothing runs: "no
     kernel image is available"), "too_old" (below every arch in the build).
     """
-    major, minor = _cap_tuple(capability)
+    cap = parse_capability(capability)
+    if cap is None:
+        return "unknown", f"capability {capability!r} is not a number like 8.6"
+    major, minor = cap
     parsed = [a for a in (_arch_tuple(x) for x in arch_list) if a]
     sass = [(ma, mi) for kind, ma, mi in parsed if kind == "sm"]
     ptx = [(ma, mi) for kind, ma, mi in parsed if kind == "compute"]
@@ -130,8 +141,9 @@ def arch_support(capability: str, arch_list: list[str]) -> tuple[str, str]:
 def flavour_for(capabilities: str | list[str], driver_cuda: str | None = None) -> str | None:
     """The newest current flavour that ships every given arch and that the driver can run."""
     caps = [capabilities] if isinstance(capabilities, str) else list(capabilities)
+    caps = [c for c in caps if parse_capability(c)]
     best = None
-    driver = _cap_tuple(driver_cuda) if driver_cuda else None
+    driver = parse_capability(_major_minor(driver_cuda)) if driver_cuda else None
     for flavour in CURRENT_FLAVOURS:
         arches = _ARCH_OVERRIDES.get(("2.11", flavour), ARCH_BY_FLAVOUR[flavour])
         if any(arch_support(c, arches)[0] not in ("exact", "compatible", "above_max") for c in caps):
@@ -185,8 +197,8 @@ MIN_DRIVER: dict[str, str] = {
 MINOR_COMPAT_FLOOR: dict[int, str] = {11: "450.80.02", 12: "525.60.13", 13: "580.0"}
 
 
-def version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", version))
+def version_tuple(version: str | None) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", version or "") if len(x) < 10)
 
 
 def cuda_for_driver(driver_version: str) -> str | None:
@@ -205,10 +217,14 @@ def driver_verdict(
     """Can a driver run a torch build for ``torch_cuda``? -> ("ok" | "minor_compat" | "too_old", why)."""
     if driver_cuda is None and driver_version:
         driver_cuda = cuda_for_driver(driver_version)
-    if driver_cuda is None:
+    t = parse_capability(_major_minor(torch_cuda))
+    d = parse_capability(_major_minor(driver_cuda)) if driver_cuda else None
+    if t is None:
+        return "unknown", f"torch's CUDA version {torch_cuda!r} is not a version"
+    if d is None:
         return "unknown", "the driver's CUDA version is unknown"
-    tmaj, tmin = _cap_tuple(_major_minor(torch_cuda) or torch_cuda)
-    dmaj, dmin = _cap_tuple(_major_minor(driver_cuda) or driver_cuda)
+    tmaj, tmin = t
+    dmaj, dmin = d
     if dmaj < tmaj:
         need = MINOR_COMPAT_FLOOR.get(tmaj) or MIN_DRIVER.get(f"{tmaj}.{tmin}", "?")
         return "too_old", (

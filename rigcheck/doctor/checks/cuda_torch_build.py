@@ -28,11 +28,12 @@ CAT = "cuda_torch_build"
 
 def _capabilities(facts: Facts) -> list[tuple[str, str]]:
     """(label, capability) for each GPU, from NVML, else from torch's devices."""
+    ok_cap = wheels.parse_capability
     caps = [(f"GPU {g.index} ({g.name or '?'})", g.compute_capability)
-            for g in live_gpus(facts) if g.compute_capability]
+            for g in live_gpus(facts) if ok_cap(g.compute_capability)]
     if not caps:
         caps = [(f"cuda:{d.index} ({d.name or '?'})", d.capability)
-                for d in facts.torch.devices if d.capability]
+                for d in facts.torch.devices if ok_cap(d.capability)]
     if not caps:  # a paste names the GPU but not its capability
         caps = [(f"GPU {g.index} ({g.name}, capability from its name)", c)
                 for g in live_gpus(facts) if (c := wheels.capability_from_name(g.name))]

@@ -58,11 +58,14 @@ def tf32(facts: Facts, ctx) -> object:
     t = facts.torch
     if not t.cuda_build:
         return skip(no_torch_reason(facts))
-    caps = [g.compute_capability for g in live_gpus(facts) if g.compute_capability]
-    caps += [d.capability for d in t.devices if d.capability]
+    from rigcheck.doctor.wheels import parse_capability
+
+    caps = [parse_capability(g.compute_capability) for g in live_gpus(facts)]
+    caps += [parse_capability(d.capability) for d in t.devices]
+    caps = [c for c in caps if c]
     if not caps:
         return skip("no GPU capability known")
-    if not any(int(c.split(".")[0]) >= 8 for c in caps):
+    if not any(c[0] >= 8 for c in caps):
         return ok("GPU predates Ampere: no TF32, fp32 matmuls are exact fp32")
     if t.tf32_matmul is None and t.float32_matmul_precision is None:
         return skip(not_collected(facts, "tf32_matmul") or "TF32 settings not probed")
