@@ -80,6 +80,11 @@ def retired_pages(facts: Facts, ctx) -> object:
     if gone:
         gone2 = need_field(facts, "retired_pages_dbe")
         if gone2:
+            from rigcheck.doctor.wheels import parse_capability
+            caps = [parse_capability(g.compute_capability) for g in live_gpus(facts)]
+            if caps and all(c and c >= (8, 0) for c in caps):
+                return skip("page retirement is replaced by row remapping on Ampere and newer "
+                            "(see gpu.row_remap)")
             return gone
     pend = [g for g in live_gpus(facts) if g.retired_pages_pending]
     if pend:
