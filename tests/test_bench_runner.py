@@ -123,14 +123,41 @@ def test_training_figure_and_target_from_a_fake_model(monkeypatch: pytest.Monkey
     assert t.fits is True and "RAM" in t.fits_note
 
 
-def test_quick_skips_a_recipe_that_would_blow_the_time_budget(
+def test_quick_skips_a_model_too_big_for_the_cpu_without_building_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_models(monkeypatch, step_sleep_s=0.3)   # 0.3 s a step; quick time here is 1.5 s
-    huge = recipe("huge", batch_size=4)
+    built = fake_models(monkeypatch)
+    huge = recipe("huge", train_flops_per_sample=1e15, batch_size=4)
     run = runner.run_suite(opts(only=("train-*",), recipes={"huge": huge}))
     (skip,) = run.skipped
-    assert skip.name == "train-huge" and "--quick time budget" in skip.reason
+    assert skip.name == "train-huge" and "too slow for --quick" in skip.reason
+    assert built == []
     assert run.targets[0].samples_per_s is None
+
+
+def test_quick_stops_a_slow_step_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_models(monkeypatch, step_sleep_s=0.2)   # quick time here: 40 s x 0.03 = 1.2 s
+    rec = recipe("slowpoke")
+    t0 = time.perf_counter()
+    run = runner.run_suite(opts(only=("train-*",), recipes={"slowpoke": rec}))
+    assert time.perf_counter() - t0 < 3.0
+    fig = run.figure("train-slowpoke")
+    if fig is not None:          # a few steps made it in before the deadline
+        assert fig.verdict.startswith("too short")
+    else:
+        assert "time budget" in run.skipped[0].reason
+
+
+def test_cpu_batch_is_the_same_on_every_run() -> None:
+    from rigcheck.bench.results import BenchRun
+    m = Machine(cpu_mhz=2000.0, threads=2, cpu_flags=["avx512f"])   # peak 256 GFLOP/s
+    st = runner._State(run=BenchRun(machine=m), options=opts(mode="quick", time_scale=1.0),
+                       device=torch.device("cpu"), recipes={}, gpu=None)
+    budget = micro.Budget()
+    # 4 GFLOP per sample at 25% of 256 GFLOP/s = 62.5 ms per sample: 0.25 s allows 4
+    alex = recipe("alex", train_flops_per_sample=4e9, batch_size=128)
+    assert runner._cpu_batch(st, alex, budget, True, False) == (4, False)
+    assert runner._cpu_batch(st, alex, budget, True, False) == (4, False)
+    assert runner._cpu_batch(st, recipe(), budget, True, False) == (8, False)   # tiny: recipe's
 
 
 def test_quick_batch_halves_until_the_step_fits() -> None:

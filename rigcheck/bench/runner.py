@@ -26,8 +26,10 @@ from rigcheck.bench.results import BenchRun, Figure, Machine, Skipped, Target
 from rigcheck.bench.timing import MIN_RUNS, verdict
 
 QUICK_TOTAL_S = 40.0         # leaves room in the 60 s goal for start-up, a last step, output
-QUICK_TRAIN_STEP_S = 0.4     # the largest CPU training step we time in --quick
-FULL_TRAIN_STEP_S = 4.0      # ... and in --full (a smaller batch than the recipe's beyond that)
+QUICK_TRAIN_STEP_S = 0.25    # the CPU training step --quick aims for (a smaller batch beyond it)
+FULL_TRAIN_STEP_S = 2.0      # ... and --full
+SIZING_EFFICIENCY = 0.25     # assumed fraction of CPU peak a training step reaches, for sizing
+
 
 
 @dataclass
@@ -229,8 +231,8 @@ def _run_one(st: _State, task: Task) -> Figure | None:
 
 
 def quick_batch(per_sample_s: float, recipe_batch: int, max_step_s: float) -> int:
-    """The largest power-of-two batch <= the recipe's whose step is about ``max_step_s`` or less,
-    from a measured time per sample (at a small batch: an over-estimate, so on the safe side)."""
+    """The recipe's batch, or the largest power of two below it, whose step
+    (``per_sample_s`` x batch) stays within ``max_step_s``; at least 1."""
     b = recipe_batch
     while b > 1 and per_sample_s * b > max_step_s:
         b = 2 ** (math.ceil(math.log2(b)) - 1) if b & (b - 1) else b // 2
@@ -239,51 +241,31 @@ def quick_batch(per_sample_s: float, recipe_batch: int, max_step_s: float) -> in
 
 def _cpu_batch(st: _State, recipe: Any, budget: Any, quick: bool, named: bool
                ) -> tuple[int, bool]:
-    """Time a few steps at batch <= 2 and pick the batch that keeps a step short on this CPU;
-    returns (batch, whether the step is long even at batch 1).
+    """The batch to time on this CPU, and whether a step is long even at batch 1.
 
-    A FLOPs-based guess is off by 10x between a CNN and an LSTM on a CPU; a measured step is
-    not. But the FLOPs give a cheap optimistic bound (half the measured GEMM rate): a model that
-    cannot fit even by that bound (BERT-large: minutes per step on 2 cores) is not built at all
-    in --quick, and goes straight to batch 1 in --full."""
+    Sized from the recipe's FLOPs and the CPU's theoretical peak, not from a timed probe: the
+    same machine then always times the same batch, so runs compare (history, repeatability)
+    even when the machine is busy. The step is assumed to run at SIZING_EFFICIENCY of peak; that
+    only picks the batch, the figure itself is measured. A model that cannot fit --quick even
+    at batch 1 (BERT-large: minutes per step on 2 cores) is skipped without being built."""
     from rigcheck.bench import micro
-    gemm = st.run.figure("gemm-fp32")
-    gflops = gemm.value if gemm else (cpu_peak_gflops(st.run.machine, "fp32")[0] or 100.0)
-    optimistic_s = recipe.train_flops_per_sample / (0.5 * gflops * 1e9)
+    peak = cpu_peak_gflops(st.run.machine, "fp32")[0]
+    if not peak:
+        gemm = st.run.figure("gemm-fp32")
+        peak = gemm.value if gemm else 100.0
+    per_sample_s = recipe.train_flops_per_sample / (SIZING_EFFICIENCY * peak * 1e9)
     limit_s = QUICK_TRAIN_STEP_S if quick else FULL_TRAIN_STEP_S
-    if optimistic_s > 2 * limit_s and not named:
-        if quick:
-            raise micro.Skip(f"at least {optimistic_s:.0f} s per sample on this CPU "
-                             f"({recipe.train_flops_per_sample / 1e9:.0f} GFLOP per sample): too "
-                             f"slow for --quick; run --full or --only train-{recipe.id}")
-        return 1, True
-    from rigcheck.bench.models import build_workload
-    from rigcheck.bench.timing import OutOfTime
-    probe_batch = min(recipe.batch_size, 2)
-    # 3 to 5 probe steps (at most ~3 s), sized by the fastest: on a busy machine one step can
-    # stall for scheduler time slices, and that must not shrink the batch to 1.
-    probe_budget = micro.Budget(budget_s=1.0, min_runs=3, max_runs=5, warmup=1,
-                                deadline=budget.deadline)
-    try:
-        probe, _ = micro.train_step_timing(
-            build_workload(recipe, st.device), device=st.device, batch_size=probe_batch,
-            precision=recipe.precision, optimizer=recipe.optimizer,
-            channels_last=recipe.channels_last, budget=probe_budget)
-    except OutOfTime:
-        raise micro.Skip(f"--quick time budget ran out; run --full or --only "
-                         f"train-{recipe.id}") from None
-    fastest = min(probe.samples_s)
-    per_sample = fastest / probe_batch
-    if quick and not named and per_sample > QUICK_TRAIN_STEP_S * 2:
-        raise micro.Skip(f"one step takes {fastest:.1f} s at batch {probe_batch} here: "
-                         f"too slow for --quick; run --full or --only train-{recipe.id}")
-    batch = quick_batch(per_sample, recipe.batch_size, limit_s)
-    est_total = per_sample * batch * (budget.warmup + budget.min_runs)
+    if quick and not named and per_sample_s > 4 * limit_s:
+        raise micro.Skip(f"about {per_sample_s:.1f} s per sample on this CPU "
+                         f"({recipe.train_flops_per_sample / 1e9:.0f} GFLOP per sample): too "
+                         f"slow for --quick; run --full or --only train-{recipe.id}")
+    batch = quick_batch(per_sample_s, recipe.batch_size, limit_s)
+    est_total = per_sample_s * batch * (budget.warmup + budget.min_runs)
     left = QUICK_TOTAL_S * st.options.time_scale - st.elapsed()
-    if quick and est_total > left and not named:
+    if quick and not named and est_total > left:
         raise micro.Skip(f"--quick time budget: about {est_total:.0f} s needed at batch {batch}, "
                          f"{max(left, 0):.0f} s left; run --full or --only train-{recipe.id}")
-    return batch, per_sample * batch > 2 * limit_s
+    return batch, per_sample_s * batch > 2 * limit_s
 
 
 # ------------------------------------------------------------------- the machine and its peaks
