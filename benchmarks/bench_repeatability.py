@@ -23,6 +23,7 @@ def main() -> None:
     args = ap.parse_args()
     values: dict[str, list[float]] = {}
     units: dict[str, str] = {}
+    batches: dict[str, set] = {}
     for i in range(args.runs):
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
@@ -32,6 +33,8 @@ def main() -> None:
         for f in run.results:
             values.setdefault(f.name, []).append(f.value)
             units[f.name] = f.unit
+            if "batch_size" in f.params:
+                batches.setdefault(f.name, set()).add(f.params["batch_size"])
     print(f"{'figure':<28} {'mean':>12} {'unit':<14} {'CV':>6}  values")
     worst = 0.0
     for name, xs in values.items():
@@ -39,6 +42,8 @@ def main() -> None:
         cv = 100 * statistics.stdev(xs) / mean if len(xs) > 1 and mean else 0.0
         worst = max(worst, cv)
         flag = "" if cv <= 5 else "  > 5%"
+        if name in batches:
+            flag += f"  (batch {', '.join(map(str, sorted(batches[name])))})"
         print(f"{name:<28} {mean:>12.1f} {units[name]:<14} {cv:>5.1f}%  "
               f"{', '.join(f'{x:.1f}' for x in xs)}{flag}")
     print(f"worst CV {worst:.1f}% over {args.runs} runs (goal <= 5%)")
