@@ -101,7 +101,9 @@ def retired_pages(facts: Facts, ctx) -> object:
     if some:
         return warn("many retired pages: " + join([f"{label(g)}: {n}" for g, n in some]),
                     f"At or above DCGM's soft limit of {SOFT_RETIRED_PAGES}.", "dcgmi diag -r 3")
-    return ok("no pending page retirement; " + join([f"{label(g)}: {n} retired" for g, n in counts]))
+    if not any(n for _, n in counts):
+        return ok(f"no pending page retirement, no retired pages on {len(counts)} GPU(s)")
+    return ok("no pending page retirement; " + join([f"{label(g)}: {n} retired" for g, n in counts if n]))
 
 
 @check("gpu.row_remap", CAT, "no pending or failed row remaps", source=DCGM_ERRORS)
