@@ -139,6 +139,9 @@ def arch_missing(facts: Facts, ctx) -> object:
                     "a capability warning), but kernels tuned for the newer arch, and its features "
                     "(e.g. FP8 on sm_89+), are missing.",
                     _suggest(facts))
+    if len(caps) > 1 and len({c for _, c in caps}) == 1:
+        verdict, why = wheels.arch_support(caps[0][1], arch)
+        return ok(f"arch covered: {len(caps)} GPUs of sm_{caps[0][1].replace('.', '')}: {why}")
     return ok("arch covered: " + join(notes))
 
 

@@ -174,8 +174,8 @@ def thermal(facts: Facts, ctx) -> object:
                     f"(slowdown at {g.temperature_slowdown_c:.0f} °C)" for g in near]),
                     "Within 5 °C of the point where the GPU cuts its clocks.",
                     "Improve airflow; nvidia-smi -q -d TEMPERATURE")
-    temps = [f"{g.temperature_c:.0f} °C" for g in live_gpus(facts) if g.temperature_c is not None]
-    return ok("no thermal slowdown" + (f" ({', '.join(temps)})" if temps else ""))
+    temps = [g.temperature_c for g in live_gpus(facts) if g.temperature_c is not None]
+    return ok("no thermal slowdown" + (f" (hottest GPU {max(temps):.0f} °C)" if temps else ""))
 
 
 @check("gpu.power_throttle", CAT, "no power capping under load",
@@ -215,8 +215,8 @@ def power_limit(facts: Facts, ctx) -> object:
                     f"{g.power_default_limit_w:.0f} W" for g in lowered]),
                     "Deliberate for quiet/efficient running; otherwise it costs speed.",
                     "; ".join(f"sudo nvidia-smi -i {g.index} -pl {g.power_default_limit_w:.0f}" for g in lowered))
-    return ok("power limits at default" + "".join(
-        f"; {label(g)}: {g.power_limit_w:.0f} W" for g in live_gpus(facts)[:2] if g.power_limit_w))
+    limits = sorted({f"{g.power_limit_w:.0f} W" for g in live_gpus(facts) if g.power_limit_w})
+    return ok("power limits at default" + (f" ({', '.join(limits)})" if limits else ""))
 
 
 @check("gpu.memory_in_use", CAT, "GPU memory free of other processes",

@@ -82,7 +82,7 @@ def cudnn(facts: Facts, ctx) -> object:
        source="https://github.com/TorchIO-project/torchio/pull/1183")
 def numpy(facts: Facts, ctx) -> object:
     t = facts.torch
-    if t.numpy_error:
+    if t.numpy_error and t.numpy_error.strip():
         first = t.numpy_error.strip().splitlines()[0]
         return fail(f"NumPy is broken for torch: {first}",
                     "\"A module that was compiled using NumPy 1.x cannot be run in NumPy 2\": an "
