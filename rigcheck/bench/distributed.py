@@ -103,21 +103,22 @@ def _fault(info: RankInfo) -> None:
 
 
 def gather_over_store(tag: str, payload: str, timeout_s: float = 60.0,
-                      info: RankInfo | None = None) -> Gathered:
+                      info: RankInfo | None = None, interrupted: bool = False) -> Gathered:
     """Every rank sends ``payload``; rank 0 gets them all, or a list of the ranks missing at the
-    deadline. Non-zero ranks return once rank 0 is done (or at the deadline)."""
+    deadline. Non-zero ranks return once rank 0 is done (or at the deadline). ``interrupted``:
+    rank 0 was already told to stop (SIGTERM), so it only takes what is there now."""
     info = info or rank_info()
     if info is None:
         raise DistError("not launched by torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT unset)")
     store = _store(info, timeout_s)
     prefix = f"rigcheck/{tag}"
-    result = Gathered(info=info)
+    result = Gathered(info=info, interrupted=interrupted)
     _fault(info)
     store.set(f"{prefix}/payload/{info.rank}", payload)
     # A clock reading taken when the "go" key appears lets rank 0 estimate every clock's offset.
     if info.rank == 0:
         store.set(f"{prefix}/go", "1")
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + (1.0 if interrupted else timeout_s)
     if not _wait(store, f"{prefix}/go", deadline):
         return result
     store.set(f"{prefix}/clock/{info.rank}", datetime.now(timezone.utc).isoformat())
@@ -125,9 +126,6 @@ def gather_over_store(tag: str, payload: str, timeout_s: float = 60.0,
         _wait(store, f"{prefix}/done", deadline)
         return result
 
-    def on_term(signum, frame):  # torchrun tears the group down when a worker dies
-        raise KeyboardInterrupt
-    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         for r in range(info.world_size):
             try:
@@ -147,9 +145,32 @@ def gather_over_store(tag: str, payload: str, timeout_s: float = 60.0,
         if 0 in clocks:
             result.clock_offsets_s = {r: (t - clocks[0]).total_seconds() for r, t in clocks.items()}
         store.set(f"{prefix}/done", "1")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    except KeyboardInterrupt:
+        result.interrupted = True
     return result
+
+
+class terminate_as_interrupt:
+    """Turn torchrun's SIGTERM into KeyboardInterrupt while rank 0 works, once.
+
+    When any worker dies, torchrun's agent sends SIGTERM to the others. Rank 0 catches the first
+    one, stops waiting and prints the partial report naming the missing ranks. After the block,
+    SIGTERM stays ignored so that the report is printed whole; the process exits right after it
+    (and the agent's SIGKILL after its grace period still bounds it)."""
+
+    def __enter__(self):
+        self.fired = False
+
+        def handler(signum, frame):
+            if not self.fired:
+                self.fired = True
+                raise KeyboardInterrupt
+        signal.signal(signal.SIGTERM, handler)
+        return self
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return False
 
 
 def _wait(store, key: str, deadline: float) -> bool:

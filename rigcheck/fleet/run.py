@@ -7,12 +7,13 @@ that names it, and a non-zero exit, instead of a hang.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rigcheck.facts import FactsError, from_dict, to_dict
+from rigcheck.facts import Facts, FactsError, from_dict, to_dict
 from rigcheck.fleet.compare import FleetFinding, NodeFacts, compare
 
 
@@ -36,18 +37,34 @@ def run_fleet(collect: Callable[[], object], timeout_s: float = 120.0,
         raise distributed.DistError(
             "--fleet needs torchrun (e.g. `torchrun --nproc-per-node=2 -m rigcheck doctor "
             "--fleet`), or use `rigcheck doctor --fleet --facts-dir DIR`")
-    facts = collect()
-    figures: dict[str, float] = {}
-    error = None
-    if bench is not None:
+    # torchrun sends SIGTERM to every worker as soon as one dies; rank 0 turns the first one
+    # into KeyboardInterrupt so that it still prints what it has.
+    guard = distributed.terminate_as_interrupt() if info.rank == 0 else contextlib.nullcontext()
+    with guard:
+        interrupted = False
+        figures: dict[str, float] = {}
+        error = None
         try:
-            figures = bench()
-        except Exception as exc:  # a bench failure on one rank is a finding, not a crash
-            error = f"{type(exc).__name__}: {exc}"
-    payload = json.dumps({"node": socket.gethostname(), "rank": info.rank,
-                          "local_rank": info.local_rank, "facts": to_dict(facts),
-                          "bench": figures, "bench_error": error})
-    gathered = distributed.gather_over_store("fleet", payload, timeout_s=timeout_s, info=info)
+            facts = collect()
+            if bench is not None:
+                try:
+                    figures = bench()
+                except KeyboardInterrupt:
+                    raise
+                except Exception as exc:  # a bench failure on one rank is a finding, not a crash
+                    error = f"{type(exc).__name__}: {exc}"
+        except KeyboardInterrupt:
+            interrupted = True
+            facts = Facts(origin="probe", origin_note="interrupted: another rank failed")
+        payload = json.dumps({"node": socket.gethostname(), "rank": info.rank,
+                              "local_rank": info.local_rank, "facts": to_dict(facts),
+                              "bench": figures, "bench_error": error})
+        gathered = distributed.gather_over_store("fleet", payload, timeout_s=timeout_s,
+                                                 info=info, interrupted=interrupted)
+        return _report(info, gathered)
+
+
+def _report(info, gathered) -> FleetRun:
     run = FleetRun(rank=info.rank, world_size=info.world_size, interrupted=gathered.interrupted)
     if info.rank != 0:
         return run
