@@ -135,7 +135,7 @@ def test_quick_skips_a_model_too_big_for_the_cpu_without_building_it(
 
 
 def test_quick_stops_a_slow_step_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_models(monkeypatch, step_sleep_s=0.2)   # quick time here: 40 s x 0.03 = 1.2 s
+    fake_models(monkeypatch, step_sleep_s=0.2)   # quick time here: 35 s x 0.03 = 1.05 s
     rec = recipe("slowpoke")
     t0 = time.perf_counter()
     run = runner.run_suite(opts(only=("train-*",), recipes={"slowpoke": rec}))
