@@ -170,15 +170,22 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
              sum(f.status == "warn" for f in items)),
             ("skipped", sum(f.status == "skip" for f in items)),
         ) if n or word == "ok")
-        con.print(f"[{color}][{mark}][/] {title} [dim]({counts})[/]")
+        if state == "skip":  # say why once, flutter-style, instead of N identical lines
+            from collections import Counter
+
+            why = Counter(f.summary.removeprefix("skipped: ") for f in items).most_common(1)[0][0]
+            counts = f"all {len(items)} skipped; e.g. {why}"
+        con.print(f"[{color}][{mark}][/] {title} [dim]({_esc(counts)})[/]", soft_wrap=True)
         for f in items:
             if not verbose and not f.is_problem:
                 continue
             m, c = MARK[f.status]
             con.print(f"    [{c}]{m}[/] {_esc(f.summary)} [dim]{f.id}[/]", soft_wrap=True)
             if f.is_problem or verbose:
-                if f.detail and (f.is_problem or f.status == "crash"):
-                    con.print(f"      [dim]{_esc(f.detail)}[/]", soft_wrap=True)
+                if f.detail and f.is_problem:
+                    # A crash's traceback only with -v (flutter prints the stack in verbose mode).
+                    detail = f.detail if verbose or f.status != "crash" else f.detail.splitlines()[0]
+                    con.print(f"      [dim]{_esc(detail)}[/]", soft_wrap=True)
                 if f.fix:
                     con.print(f"      fix: [bold]{_esc(f.fix)}[/]", soft_wrap=True)
                 if verbose and f.source:
