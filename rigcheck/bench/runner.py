@@ -418,7 +418,12 @@ def _precision_peak(st: _State, precision: str) -> tuple[float | None, str]:
         tflops = {"fp32": gpu.fp32_tflops, "tf32": gpu.tensor_tf32_tflops,
                   "fp16": gpu.tensor_fp16_tflops, "amp": gpu.tensor_fp16_tflops,
                   "bf16": gpu.tensor_bf16_tflops}.get(precision)
-        return (tflops * 1000, f"catalog spec of {gpu.name}") if tflops else (None, "")
+        source = f"catalog spec of {gpu.name}"
+        if precision == "fp32" and gpu.tensor_tf32_tflops:
+            # cudnn.allow_tf32 defaults to True: convolutions run in TF32 on Ampere and later.
+            source += (" (fp32 CUDA-core peak; PyTorch runs convolutions in TF32 by default "
+                       "here, so a CNN can pass 100%)")
+        return (tflops * 1000, source) if tflops else (None, "")
     if st.device.type == "cpu":
         return cpu_peak_gflops(st.run.machine, "fp32" if precision in ("fp32", "tf32") else "bf16")
     return None, ""
