@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from rigcheck.ui.common import EXIT_FINDINGS, EXIT_OK, console, fail, print_json, warn
@@ -122,7 +123,7 @@ class _Progress:
             f = event.figure
             line = f"  {f.name}: {_num(f.value, f.unit)}"
         else:
-            line = f"  {event.name}: skipped ({event.reason})"
+            line = f"  {event.name}: skipped ({escape(event.reason)})"
         if self.bar is not None:
             self.bar.console.print(line)
             self.bar.update(self.task, completed=event.index + 1)
@@ -139,7 +140,7 @@ def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> Non
               f"{', ' + ', '.join(m.gpus) if m.gpus else ''}; device {m.device}, "
               f"{m.threads} threads, torch {m.torch_version}")
     if m.gpu_catalog_note:
-        out.print(f"  {m.gpu_catalog_note}", soft_wrap=True)
+        out.print(f"  {escape(m.gpu_catalog_note)}", soft_wrap=True)
     if run.load_avg_1m is not None and m.cpu_cores and run.load_avg_1m > 0.5 * m.cpu_cores:
         out.print(f"[yellow]The machine was busy when the run started (load {run.load_avg_1m:.1f} "
                   f"on {m.cpu_cores} CPUs): figures may be low and noisy.[/]")
@@ -163,27 +164,27 @@ def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> Non
     else:
         out.print("Nothing was measured.")
     for f in run.results:
-        out.print(f"  [dim]{f.name}:[/] {f.note}", soft_wrap=True)
+        out.print(f"  [dim]{f.name}:[/] {escape(f.note)}", soft_wrap=True)
         if f.peak_source:
-            out.print(f"    peak: {_num(f.peak or 0, f.unit)} ({f.peak_source})", soft_wrap=True)
+            out.print(f"    peak: {_num(f.peak or 0, f.unit)} ({escape(f.peak_source)})", soft_wrap=True)
         if f.expected_source:
-            out.print(f"    expected: {_num(f.expected or 0, f.unit)} ({f.expected_source})",
+            out.print(f"    expected: {_num(f.expected or 0, f.unit)} ({escape(f.expected_source)})",
                       soft_wrap=True)
         if f.verdict != "ok":
-            out.print(f"    [yellow]{f.verdict}[/]", soft_wrap=True)
+            out.print(f"    [yellow]{escape(f.verdict)}[/]", soft_wrap=True)
         if f.hint:
-            out.print(f"    [bold yellow]->[/] {f.hint}", soft_wrap=True)
+            out.print(f"    [bold yellow]->[/] {escape(f.hint)}", soft_wrap=True)
     if run.skipped:
         out.print("[bold]Skipped[/]")
         for s in run.skipped:
-            out.print(f"  {s.name}: {s.reason}", soft_wrap=True)
+            out.print(f"  {s.name}: {escape(s.reason)}", soft_wrap=True)
     _render_targets(run, out)
     if changes is not None:
         out.print("[bold]Compared with earlier runs on this machine[/]")
         if not changes:
             out.print("  no earlier run on this machine holds these figures")
         for c in changes:
-            out.print(f"  {c.words}")
+            out.print(f"  {escape(c.words)}")
     if run.interrupted:
         out.print("[yellow]Interrupted: the figures above are what was measured before Ctrl-C.[/]")
     if saved is not None:
@@ -212,7 +213,7 @@ def _render_targets(run: BenchRun, out: Any) -> None:
               soft_wrap=True)
     for t in shown:
         if t.note or t.fits_note:
-            out.print(f"  [dim]{t.recipe}:[/] {'; '.join(x for x in (t.fits_note, t.note) if x)}",
+            out.print(f"  [dim]{t.recipe}:[/] {escape('; '.join(x for x in (t.fits_note, t.note) if x))}",
                       soft_wrap=True)
 
 
