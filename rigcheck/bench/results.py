@@ -93,7 +93,7 @@ class Target:
 class Machine:
     fingerprint: str = ""              # hash of CPU model + GPU names; not the hostname
     cpu_model: str = ""
-    cpu_cores: int | None = None       # logical CPUs torch may use
+    cpu_cores: int | None = None       # logical CPUs the OS offers (os.cpu_count)
     cpu_mhz: float | None = None
     cpu_capability: str = ""           # torch's view: "AVX512", "AVX2", "DEFAULT"
     cpu_flags: list[str] = field(default_factory=list)   # only those that set the peak

@@ -309,7 +309,7 @@ def describe_machine(device: Any) -> Machine:
     key = "|".join([model, *gpus])
     return Machine(
         fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16], cpu_model=model,
-        cpu_cores=torch.get_num_threads(), cpu_mhz=mhz,
+        cpu_cores=os.cpu_count(), cpu_mhz=mhz,
         cpu_capability=torch.backends.cpu.get_cpu_capability(),
         cpu_flags=sorted(flags & {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"}),
         gpus=gpus, device=str(device), threads=torch.get_num_threads(),
