@@ -20,7 +20,7 @@ INR is derived from USD with the dated USD rate when ``price_inr`` is empty, or 
 ``price_kind=derived`` and gives ``price_usd``; such prices get kind ``derived`` and are re-derived
 when ``rates`` (``--rate USD=88.5``) overrides the catalog's rate. Quoted INR prices never change.
 
-pandas is imported inside :func:`load_catalog` only, so importing this module is cheap.
+Only the standard library's ``csv`` reads the files (see :func:`_read_csv` for why not pandas).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -193,44 +194,52 @@ def _convert(col: _Col, text: str, where: str, today: date) -> Any:
     return value
 
 
-def _record_lines(text: str) -> list[int]:
-    """The physical line on which each record after the header starts (a quoted cell may span
-    lines, so record index + 2 is not always right)."""
-    reader = csv.reader(io.StringIO(text))
-    starts, last = [], 0
-    for _ in reader:
-        starts.append(last + 1)
-        last = reader.line_num
-    return starts[1:]
-
-
 def _read_csv(path: Path, shown: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and (line number, cells) of each non-blank row; every cell a stripped string."""
-    import pandas as pd  # lazy: pandas costs ~0.2 s to import and `rigcheck --help` needs none
+    """Header and (line number, cells) of each non-blank row; every cell a stripped string.
 
+    The standard library's strict reader, not pandas: pandas renames a repeated or unnamed column
+    (``id.1``, ``Unnamed: 1``) and only warns when the first row has more cells than the header,
+    dropping them. Line numbers are physical lines, so a quoted cell spanning lines counts right.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate Excel's byte-order mark
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        # dtype=str + keep_default_na=False: cells stay exactly as written ('NA' is not NaN), so
-        # our own checks produce the messages. skip_blank_lines=False keeps line numbers exact.
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, index_col=False)
-    except pd.errors.EmptyDataError:
-        raise CatalogError(f"{shown}: file is empty (it needs a header row)") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise CatalogError(f"{shown}: not valid CSV: {str(exc).strip().splitlines()[0]}") from None
-    header = [str(c).strip() for c in frame.columns]
-    lines = _record_lines(text)
+    except OSError as exc:  # a folder named gpus.csv, a broken link, no permission
+        raise CatalogError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
+    # skipinitialspace: "a, b" is two cells "a" and "b", and a quoted cell after ", " still counts.
+    reader = csv.reader(io.StringIO(text), strict=True, skipinitialspace=True)
+    header: list[str] | None = None
     rows = []
-    # to_numpy().tolist(): one conversion; itertuples costs ~0.15 ms a row here.
-    for index, cells in enumerate(frame.to_numpy(dtype=object).tolist()):
-        stripped = ["" if c != c else str(c).strip() for c in cells]  # c != c: NaN padding
-        if any(stripped):
-            line = lines[index] if len(lines) == len(frame) else index + 2
-            rows.append((line, dict(zip(header, stripped, strict=True))))
+    line = 1
+    try:
+        for record in reader:
+            cells = [c.strip() for c in record]
+            if header is None:
+                if any(cells):
+                    header = cells
+                    _check_names(header, shown, line)
+            elif len(cells) > len(header):
+                raise CatalogError(f"{shown} line {line}: {len(cells)} cells but the header has "
+                                   f"{len(header)} columns (quote a cell that holds a comma)")
+            elif any(cells):
+                cells += [""] * (len(header) - len(cells))
+                rows.append((line, dict(zip(header, cells, strict=True))))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise CatalogError(f"{shown} line {line}: not valid CSV ({exc})") from None
+    if header is None:
+        raise CatalogError(f"{shown}: file is empty (it needs a header row)")
     return header, rows
+
+
+def _check_names(header: list[str], shown: str, line: int) -> None:
+    nameless = [str(i) for i, h in enumerate(header, 1) if not h]
+    if nameless:
+        raise CatalogError(f"{shown} line {line}: column {', '.join(nameless)} has no name")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise CatalogError(f"{shown} line {line}: column(s) {', '.join(dupes)} appear twice")
 
 
 def _check_header(kind: str, header: list[str], shown: str, overlay: bool) -> None:
@@ -239,9 +248,6 @@ def _check_header(kind: str, header: list[str], shown: str, overlay: bool) -> No
     if unknown:
         raise CatalogError(f"{shown} line 1: unknown column(s) {', '.join(unknown)} (expected "
                            f"{', '.join(sorted(known))}; prefix free notes with x_)")
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise CatalogError(f"{shown} line 1: column(s) {', '.join(dupes)} appear twice")
     key = "currency" if kind == "rates" else "id"
     needed = [c.name for c in SCHEMA[kind] if not c.optional]
     missing = [n for n in needed if n not in header]
@@ -268,7 +274,11 @@ def _parse_row(kind: str, cells: dict[str, str], where: str, today: date,
             values[col.name] = None
             continue
         values[col.name] = _convert(col, text, where, today)
-    if kind != "rates":
+    if kind == "rates":
+        if values["currency"] == "INR":  # money.py and the recommender take INR as exactly 1
+            raise CatalogError(f"{where}, column currency: INR is the base currency (1 INR = 1); "
+                               "give rates of other currencies in INR")
+    else:
         _check_row("prices" if price_only else kind, values, where)
     return values
 
@@ -309,7 +319,7 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
     """Validate one file and merge its rows into ``rows`` (keyed by id/currency)."""
     path = folder / f"{kind}.csv"
     shown = f"{shown_folder}/{kind}.csv"
-    if not path.is_file():
+    if not os.path.lexists(path):  # lexists: a broken link is there, and an error below
         if overlay:
             return
         raise CatalogError(f"{shown}: file is missing")
@@ -417,7 +427,7 @@ def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | Non
                          sources=tuple(shown for _, shown, _ in folders))
 
 
-# ----- helpers over a loaded catalog (pure, no pandas) ---------------------------------------
+# ----- helpers over a loaded catalog (pure) ---------------------------------------------
 
 def rate_table(catalog: parts.Catalog) -> dict[str, float]:
     """Currency -> INR per unit, with INR itself at 1; what :mod:`rigcheck.money` takes."""

@@ -195,10 +195,70 @@ def test_missing_column_and_missing_file(base):
 def test_malformed_and_empty_csv(base):
     with open(base / "cases.csv", "a", encoding="utf-8") as fh:
         fh.write("x,y,ATX,300,7,1,,2026-01-01,street,s,n,EXTRA,MORE\n")
-    with pytest.raises(CatalogError, match=r"cases.csv: not valid CSV"):
+    with pytest.raises(CatalogError, match=r"cases.csv line 4: 13 cells but the header has 11"):
         load(base)
     (base / "cases.csv").write_text("", encoding="utf-8")
     with pytest.raises(CatalogError, match=r"cases.csv: file is empty"):
+        load(base)
+
+
+def test_extra_cells_in_the_first_row_are_an_error_not_dropped(base, tmp_path):
+    # pandas only warned here (ParserWarning on stderr) and silently dropped the extra cells.
+    overlay = tmp_path / "shop"
+    overlay.mkdir()
+    (overlay / "gpus.csv").write_text("id,price_inr,price_date,price_kind,source\n"
+                                      "rtx-4090,180000,2026-01-01,street,shop,200000\n")
+    with pytest.raises(CatalogError, match=r"shop/gpus.csv line 2: 6 cells but the header has 5 "
+                                           r"columns"):
+        load(base, overlays=[overlay])
+
+
+def test_unterminated_quote_is_named(base):
+    with open(base / "cases.csv", "a", encoding="utf-8") as fh:
+        fh.write('x,"y\n')
+    with pytest.raises(CatalogError, match=r"cases.csv line 4: not valid CSV \(unexpected end"):
+        load(base)
+
+
+@pytest.mark.parametrize("header, why", [
+    ("id,id,price_inr,price_date,price_kind,source", r"column\(s\) id appear twice"),
+    ("id,,price_inr,price_date,price_kind,source", r"column 2 has no name"),
+])
+def test_bad_header_names_the_problem(base, tmp_path, header, why):
+    overlay = tmp_path / "shop"
+    overlay.mkdir()
+    (overlay / "gpus.csv").write_text(header + "\nrtx-4090,x,180000,2026-01-01,street,shop\n")
+    with pytest.raises(CatalogError, match=r"shop/gpus.csv line 1: " + why):
+        load(base, overlays=[overlay])
+
+
+def test_bom_crlf_and_spaces_after_commas_are_fine(base, tmp_path):
+    overlay = tmp_path / "shop"
+    overlay.mkdir()
+    (overlay / "gpus.csv").write_bytes(
+        b"\xef\xbb\xbfid, price_inr, price_date, price_kind, source\r\n"
+        b'rtx-4090, 180000, 2026-01-30, street, "shop, Nehru Place"\r\n\r\n')
+    gpu = {g.id: g for g in load(base, overlays=[overlay]).gpus}["rtx-4090"]
+    assert gpu.price.inr == 180000 and gpu.price.source == "shop, Nehru Place"
+
+
+def test_a_folder_or_broken_link_in_place_of_a_csv_is_an_error(base, tmp_path):
+    # An overlay skips files it lacks, but a gpus.csv that exists and cannot be read is a mistake
+    # the user must hear about, not a silently ignored price list.
+    overlay = tmp_path / "shop"
+    (overlay / "gpus.csv").mkdir(parents=True)
+    with pytest.raises(CatalogError, match=r"shop/gpus.csv: cannot read it \(.*directory"):
+        load(base, overlays=[overlay])
+    (overlay / "gpus.csv").rmdir()
+    (overlay / "gpus.csv").symlink_to(overlay / "gone.csv")
+    with pytest.raises(CatalogError, match=r"shop/gpus.csv: cannot read it"):
+        load(base, overlays=[overlay])
+
+
+def test_inr_row_in_rates_is_an_error(base):
+    rows = read(base, "rates")
+    write(base, "rates", [*rows, {**rows[0], "currency": "INR", "inr_per_unit": "2"}])
+    with pytest.raises(CatalogError, match=r"rates.csv line \d, column currency: INR is the base"):
         load(base)
 
 
