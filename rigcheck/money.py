@@ -10,6 +10,7 @@ Indian numbering groups the last three digits, then pairs: ₹12,34,56,789. 1 la
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -82,7 +83,11 @@ def parse_budget(text: str, rates: Mapping[str, float]) -> Budget:
     :class:`BudgetError` with a one-line message saying what is accepted.
     """
     typed = text
-    cleaned = " ".join(str(text).strip().lower().split())
+    # Any script's decimal digits count (Devanagari १२५०००, full-width １２５０００): the regex
+    # below only knows ASCII, and float() would take them anyway.
+    ascii_digits = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+                           for ch in str(text))
+    cleaned = " ".join(ascii_digits.strip().lower().split())
     match = _BUDGET.fullmatch(cleaned)
 
     def bad(why: str = "is not an amount of money") -> BudgetError:
@@ -159,14 +164,15 @@ def format_inr(amount: float) -> str:
 def format_lakh(amount_inr: float) -> str:
     """Short form: ``125000`` -> ``'₹1.25 L'``, ``25000000`` -> ``'₹2.5 Cr'``; below a lakh as
     :func:`format_inr`."""
-    size = abs(amount_inr)
-    if size >= CRORE:
+    # Decide the unit on the figure as shown: ₹99,99,999.9 prints as 100.00 lakh, i.e. ₹1 Cr.
+    whole = _round_whole(amount_inr)
+    if round(abs(whole) / LAKH, 2) >= 100:
         unit, scale = "Cr", CRORE
-    elif size >= LAKH:
+    elif abs(whole) >= LAKH:
         unit, scale = "L", LAKH
     else:
         return format_inr(amount_inr)
-    short = f"{amount_inr / scale:.2f}".rstrip("0").rstrip(".")
+    short = f"{whole / scale:.2f}".rstrip("0").rstrip(".")
     return f"₹{short} {unit}" if not short.startswith("-") else f"-₹{short[1:]} {unit}"
 
 

@@ -131,6 +131,30 @@ def test_format_lakh_short_forms():
     assert format_lakh(99_999) == "₹99,999"
 
 
+@pytest.mark.parametrize(("amount", "text"), [
+    (9_999_999.9, "₹1 Cr"),      # 99.99999 L rounds to 100 L: that is a crore
+    (9_999_600, "₹1 Cr"),
+    (9_994_999, "₹99.95 L"),
+    (99_999.6, "₹1 L"),          # whole rupees first: ₹1,00,000 is a lakh
+    (-9_999_999.9, "-₹1 Cr"),
+])
+def test_format_lakh_rounding_moves_to_the_next_unit(amount, text):
+    assert format_lakh(amount) == text
+
+
+@pytest.mark.parametrize(("text", "amount_inr"), [
+    ("₹१,२५,०००", 125000),       # Devanagari digits, as typed on an Indian-language keyboard
+    ("१.२५ लाख", None),         # the Hindi word for lakh is not understood (one-line error)
+    ("１２５０００", 125000),     # full-width digits (Japanese/Chinese IME)
+])
+def test_parse_budget_unicode_digits(text, amount_inr):
+    if amount_inr is None:
+        with pytest.raises(BudgetError, match="is not an amount of money"):
+            parse_budget(text, RATES)
+    else:
+        assert parse_budget(text, RATES).amount_inr == amount_inr
+
+
 def test_format_money_other_currencies():
     assert format_money(120200, "USD", {"USD": 88.0}) == "$1,366"
     assert format_money(125000, "EUR", RATES) == "€1,250"
