@@ -586,3 +586,15 @@ def test_nvidia_smi_failure_messages_become_nvml_errors() -> None:
     assert "nvidia-smi failed" in f.not_collected["gpus"]
     f = load_facts_file(PASTES / "smi_failed_nvml_mismatch.txt")
     assert f.nvml.error.startswith("NVML_ERROR_LIB_RM_VERSION_MISMATCH")
+
+
+def test_one_digit_sm_in_a_warning_does_not_sink_the_paste() -> None:
+    # "sm_5" is no real architecture, but a mangled warning line must not refuse the whole paste
+    # (it was "could not be read (ValueError: invalid literal for int() ...)").
+    facts = parse_text("PyTorch version: 2.1.0\nIs CUDA available: True\n"
+                       "GeForce GTX 750 with CUDA capability sm_5 is not compatible with the "
+                       "current PyTorch installation.\n"
+                       "GeForce GTX 1080 with CUDA capability sm_61 is not compatible with the "
+                       "current PyTorch installation.\n", "paste")
+    assert facts.torch.version == "2.1.0"
+    assert facts.torch.cuda_available is True

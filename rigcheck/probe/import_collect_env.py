@@ -256,7 +256,7 @@ def _parse_warnings(text: str, facts: Facts) -> dict[str, str]:
     m = re.search(r"driver on your system is too old \(found version (\d{4,6})\)", text)
     if m:
         facts.nvml.cuda_driver_version = cuda_from_driver_int(int(m.group(1)))
-    for m in re.finditer(r"^\s*(.+?) with CUDA capability sm_(\d+) is not compatible", text,
+    for m in re.finditer(r"^\s*(.+?) with CUDA capability sm_(\d{2,3}) is not compatible", text,
                          re.MULTILINE):
         caps[m.group(1).strip()] = capability_from_sm(m.group(2))
     m = re.search(r"supports CUDA capabilities ((?:(?:sm|compute)_\d+\s*)+)", text)
