@@ -83,6 +83,11 @@ TRIGGERS = [
                                      setattr(f.driver, "nvidia_smi_error", "timed out after 10 s")),
      "fail", "hung"),
     ("driver.persistence_mode", lambda f: _g(f, persistence_mode=False), "warn", "GPU 0"),
+    ("driver.fabric_manager", lambda f: (setattr(f.torch, "cuda_available", False), setattr(
+        f.torch, "cuda_init_error", "CUDA error: system not yet initialized (Error 802)")), "fail", "802"),
+    ("libs.cudnn", lambda f: setattr(f.torch, "cuda_init_error",
+                                     "RuntimeError: cuDNN version incompatibility: PyTorch was compiled "
+                                     "against (8, 3, 2) but linked against (8, 0, 3)"), "fail", "(8, 0, 3)"),
     ("driver.nvidia_smi", lambda f: (setattr(f.driver, "nvidia_smi_path", None),
                                      setattr(f.driver, "nvidia_smi_ok", None)), "warn", "not on PATH"),
     ("gpu.lost", lambda f: setattr(f.nvml.gpus[1], "lost", True), "fail", "1 of 2 GPUs lost"),
@@ -193,7 +198,13 @@ TRIGGERS = [
 ]
 
 # (check id, mutation that makes the check applicable while healthy; the result must be "ok")
+def _hgx(f):  # 8 SXM H100s behind NVSwitch
+    f.nvml.gpus += [gpu(i) for i in range(2, 8)]
+    f.nvml.gpu_count = 8
+
+
 CLEARS = {
+    "driver.fabric_manager": _hgx,
     "wsl.lib_path": _wsl,
     "wsl.linux_driver": _wsl,
     "container.nvidia_runtime": lambda f: setattr(f.host, "container", "docker"),
@@ -319,6 +330,14 @@ def test_numa_spread_is_reported():
     f.nvml.gpus[1].numa_node = 1
     got = _run(f)["pcie.numa"]
     assert got.status == "ok" and "NUMA nodes 0, 1" in got.summary
+
+
+def test_missing_so_from_a_wheel_gets_the_reinstall_fix():
+    f = healthy()
+    f.torch.error = "import raised OSError: libcudart.so.12: cannot open shared object file"
+    f.torch.version = None
+    got = _run(f)["torch.installed"]
+    assert got.status == "fail" and "grep -i '^nvidia-'" in got.fix
 
 
 def test_cvd_subset_is_ok():

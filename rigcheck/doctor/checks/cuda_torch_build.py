@@ -64,10 +64,15 @@ def _suggest(facts: Facts) -> str:
 def installed(facts: Facts, ctx) -> object:
     t = facts.torch
     if t.error:
+        fix = "python -c 'import torch'   # read the error; then: " + _suggest(facts)
+        if re.search(r"lib\w+\.so[.\d]*: cannot open shared object file", t.error):
+            # pytorch#104259: "Uninstall all nvidia related packages and reinstall".
+            fix = ("pip uninstall -y $(pip list --format=freeze | grep -i '^nvidia-' | cut -d= -f1) "
+                   "&& " + _suggest(facts))
         return fail(f"PyTorch could not be probed: {t.error}",
                     "An import that raises OSError usually means a missing CUDA library "
-                    "(libcudart/libcudnn) or a broken install.",
-                    "python -c 'import torch'   # read the error; then: " + _suggest(facts))
+                    "(libcudart/libcudnn from a removed or mismatched nvidia-* wheel) or a broken "
+                    "install.", fix)
     if t.installed is False:
         return warn("PyTorch is not installed in this Python",
                     f"Python: {facts.python.executable or '?'}.", _suggest(facts))

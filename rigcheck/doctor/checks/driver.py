@@ -226,3 +226,24 @@ def persistence(facts: Facts, ctx) -> object:
     if off:
         return ok(f"persistence mode off on {len(off)} desktop GPU(s) (fine with a display driver running)")
     return ok("persistence mode on")
+
+
+@check("driver.fabric_manager", CAT, "Fabric Manager running on NVSwitch systems",
+       source="https://github.com/aws-samples/aws-deep-learning-ami-ubuntu-dcv-desktop/issues/33")
+def fabric_manager(facts: Facts, ctx) -> object:
+    """HGX/DGX boards (SXM GPUs behind NVSwitch) need nvidia-fabricmanager before CUDA starts."""
+    err = (facts.torch.cuda_init_error or "") + " " + (facts.torch.error or "")
+    branch = (facts.nvml.driver_version or "").split(".")[0] or "<driver branch>"
+    fix = (f"sudo apt install nvidia-fabricmanager-{branch} && sudo systemctl enable --now "
+           "nvidia-fabricmanager   # the package must match the driver version exactly")
+    if "802" in err or "system not yet initialized" in err.lower():
+        return fail("CUDA error 802 \"system not yet initialized\": Fabric Manager is not running",
+                    "On NVSwitch systems (HGX/DGX A100, H100, B200) CUDA cannot start until "
+                    "nvidia-fabricmanager has configured the NVSwitch fabric.", fix)
+    names = [g.name or "" for g in live_gpus(facts)]
+    sxm = [n for n in names if "SXM" in n.upper() or "HBM3" in n.upper()]
+    if len(sxm) < 4:
+        return skip("not an NVSwitch (HGX/DGX) system")
+    if facts.torch.cuda_available:
+        return ok(f"CUDA starts on {len(sxm)} SXM GPUs (Fabric Manager is doing its job)")
+    return skip("CUDA start-up not probed; cannot tell whether Fabric Manager runs")

@@ -67,6 +67,12 @@ def cudnn(facts: Facts, ctx) -> object:
     t = facts.torch
     if not _torch_cuda(facts):
         return skip(no_torch_reason(facts))
+    err = " ".join(x for x in (t.error, t.cuda_init_error) if x)
+    if "cuDNN version incompatibility" in err or "libcudnn" in err:
+        return fail(f"cuDNN does not match torch: {err.strip().splitlines()[0][:200]}",
+                    "An older cuDNN (on LD_LIBRARY_PATH, or from a system CUDA install) is loaded "
+                    "instead of the one torch was built with.",
+                    "unset LD_LIBRARY_PATH   # let the wheel's nvidia-cudnn load; then re-run")
     if t.cudnn_version is None:
         if not_collected(facts, "cudnn_version"):
             return skip(not_collected(facts, "cudnn_version"))
