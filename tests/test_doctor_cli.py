@@ -122,6 +122,7 @@ def test_a_crashing_check_is_shown_and_the_rest_run(tmp_path, monkeypatch):
     def boom(facts, ctx) -> Outcome:
         raise KeyError("no such field")
 
+    registry.all_checks()  # importing the check modules fills the registry
     chk = registry._REGISTRY["sys.swap"]
     monkeypatch.setitem(registry._REGISTRY, "sys.swap", registry.Check(chk.id, chk.category, chk.title, boom))
     r = runner.invoke(app, ["doctor", "--facts", str(_write(tmp_path, healthy())), "--json"])
