@@ -42,6 +42,7 @@ ARCH_BY_FLAVOUR: dict[str, list[str]] = {
     "12.4": ["sm_50", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"],
     "12.6": list(_MAXWELL_TO_HOPPER),
     "12.8": ["sm_70", "sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],
+    # 12.9 (torch 2.8/2.9): assumed equal to the 12.8 list; not measured by a source we read.
     "12.9": ["sm_70", "sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],
     "13.0": ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120", "compute_120"],
 }
@@ -54,7 +55,8 @@ _ARCH_OVERRIDES: dict[tuple[str, str], list[str]] = {
     ("2.13", "12.8"): ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],
 }
 
-# Flavours offered for current torch releases (download.pytorch.org/whl/<flavour>), newest last.
+# Flavours offered for current torch releases (download.pytorch.org/whl/<flavour>), newest last,
+# per the 2.11 support matrix (the newest one we have a source for; later releases may differ).
 CURRENT_FLAVOURS = ("12.6", "12.8", "13.0")
 
 
