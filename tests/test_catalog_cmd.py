@@ -201,3 +201,13 @@ def test_bundled_catalog_browses():
     data = run_json("gpus", "--sort", "inr_per_tensor_tflop")
     assert data["count"] >= 35
     assert all(item["price_inr"] > 0 for item in data["items"])
+
+
+@pytest.mark.parametrize("sort", ["price", "PRICE", "Price_INR", " vram_gb "])
+def test_sort_is_case_insensitive_and_price_is_an_alias_in_the_table_too(fixture_catalog, sort):
+    # `--sort PRICE` sorted right but the table grew an empty extra "Price" column of "-".
+    result = run("gpus", "--sort", sort)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "Name" in line)
+    assert header.split().count("Price") == 1, header
+    assert "Price (INR)" in header

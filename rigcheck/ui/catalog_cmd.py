@@ -117,6 +117,14 @@ def parse_filter(text: str) -> Filter:
     return Filter(match[1].lower(), "=" if match[2] == "==" else match[2], match[3])
 
 
+def normalize_sort(text: str | None) -> str | None:
+    """``--sort`` as a column name: case and spaces ignored, ``price`` for ``price_inr``."""
+    if not text or not text.strip():
+        return None
+    column = text.strip().lower()
+    return "price_inr" if column == "price" else column
+
+
 def rows_for(catalog: Any, kind: str) -> list[dict[str, Any]]:
     """Plain dicts (INR prices) for one kind, with GPU price ratios added."""
     if kind == "rates":
@@ -179,12 +187,12 @@ def select(rows: list[dict[str, Any]], kind: str, filters: list[Filter], sort: s
            desc: bool, limit: int | None) -> list[dict[str, Any]]:
     """Filter, sort (empty values last either way) and cut; raises :class:`UsageError`."""
     columns = sorted({k for row in rows for k in row})
-    sort = "price_inr" if sort and sort.lower() == "price" else sort
-    for name in [f.column for f in filters] + ([sort.lower()] if sort else []):
+    sort = normalize_sort(sort)
+    for name in [f.column for f in filters] + ([sort] if sort else []):
         if rows and name not in columns:
             raise UsageError(f"unknown column {name!r} for {kind}; columns: {', '.join(columns)}")
     chosen = [r for r in rows if all(_matches(r.get(f.column), f) for f in filters)]
-    key = sort.lower() if sort else ("currency" if kind == "rates" else "price_inr")
+    key = sort or ("currency" if kind == "rates" else "price_inr")
 
     def order(row: dict[str, Any]) -> tuple[Any, ...]:
         value = row.get(key)
@@ -259,8 +267,9 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
 
     out = console()
     columns = list(_TABLE[kind])
-    if sort and sort.lower() not in columns and sort.lower() not in ("price_inr", "id"):
-        columns.append(sort.lower())
+    sort = normalize_sort(sort)
+    if sort and sort not in columns and sort not in ("price_inr", "id"):
+        columns.append(sort)
     symbol = money.SYMBOLS.get(currency, currency + " ")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     cells_of = {c: [_cell(c, row, currency, rates) for row in rows] for c in columns}
@@ -276,7 +285,7 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
         seen_cells = [_seen_text(r) for r in rows]
         fixed = max(map(len, [f"Price ({currency})", *price_cells])) + \
             max(map(len, ["Seen", *seen_cells])) + 4
-    keep = [c for c in (sort.lower() if sort else "", "name", "currency") if c in columns]
+    keep = [c for c in (sort, "name", "currency") if c in columns]
     hidden = []
     while sum(map(natural, columns)) + fixed > out.width:
         droppable = [c for c in columns if c not in keep]
