@@ -77,7 +77,10 @@ TRIGGERS = [
     ("driver.version_mismatch", lambda f: setattr(f.driver, "kernel_module_version", "535.161.07"),
      "fail", "535.161.07"),
     ("driver.nouveau", lambda f: f.driver.modules.update(nouveau=True), "fail", "nouveau"),
-    ("driver.uvm", lambda f: f.driver.modules.update(nvidia_uvm=False), "fail", "nvidia_uvm"),
+    ("driver.uvm", lambda f: (f.driver.modules.update(nvidia_uvm=False),
+                              setattr(f.torch, "cuda_available", False)), "fail", "nvidia_uvm"),
+    ("driver.uvm", lambda f: (f.driver.modules.update(nvidia_uvm=False),
+                              setattr(f.torch, "cuda_available", None)), "warn", "nvidia_uvm"),
     ("driver.dev_nodes", lambda f: setattr(f.driver.dev_nodes[0], "writable", False), "fail", "/dev/nvidia0"),
     ("driver.nvidia_smi", lambda f: (setattr(f.driver, "nvidia_smi_ok", False),
                                      setattr(f.driver, "nvidia_smi_error", "timed out after 10 s")),
@@ -338,6 +341,14 @@ def test_missing_so_from_a_wheel_gets_the_reinstall_fix():
     f.torch.version = None
     got = _run(f)["torch.installed"]
     assert got.status == "fail" and "grep -i '^nvidia-'" in got.fix
+
+
+def test_uvm_loaded_on_demand_is_not_a_fault():
+    f = healthy()
+    f.driver.modules["nvidia_uvm"] = False
+    f.driver.dev_nodes = [n for n in f.driver.dev_nodes if n.path != "/dev/nvidia-uvm"]
+    res = _run(f)
+    assert res["driver.uvm"].status == "ok" and res["driver.dev_nodes"].status == "ok"
 
 
 def test_cvd_subset_is_ok():

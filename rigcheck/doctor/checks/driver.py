@@ -130,6 +130,15 @@ def uvm(facts: Facts, ctx) -> object:
     if facts.host.wsl:
         return skip("WSL: the Windows driver provides CUDA, no nvidia_uvm module")
     if mods.get("nvidia") and not mods.get("nvidia_uvm"):
+        # nvidia-modprobe loads nvidia_uvm on the first CUDA call, so on a fresh boot it can be
+        # absent while everything works: only a CUDA start-up that failed makes it a fault.
+        if facts.torch.cuda_available:
+            return ok("nvidia_uvm was not loaded when probed, and CUDA starts (loaded on demand)")
+        if facts.torch.cuda_available is None:
+            return warn("nvidia_uvm is not loaded (CUDA start-up not probed)",
+                        "nvidia-modprobe normally loads it on the first CUDA call; if CUDA then "
+                        "fails with \"unknown error\", load it by hand.",
+                        "sudo modprobe nvidia_uvm")
         return fail(
             "the nvidia module is loaded but nvidia_uvm is not: CUDA cannot initialise",
             "CUDA needs nvidia_uvm. It goes missing after a failed suspend/resume or when nothing "
@@ -160,7 +169,8 @@ def dev_nodes(facts: Facts, ctx) -> object:
             "ls -l /dev/nvidia*   # then: sudo usermod -aG video $USER (log out and in), or fix the udev rule",
         )
     names = {n.path for n in nodes}
-    if facts.nvml.available and gpus and "/dev/nvidia-uvm" not in names:
+    if facts.nvml.available and gpus and "/dev/nvidia-uvm" not in names \
+            and facts.torch.cuda_available is not True:
         return fail("/dev/nvidia-uvm is missing: CUDA cannot start",
                     "Created when nvidia_uvm loads.", "sudo modprobe nvidia_uvm && ls -l /dev/nvidia-uvm")
     n = gpu_count(facts)
