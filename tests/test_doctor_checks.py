@@ -351,6 +351,12 @@ def test_uvm_loaded_on_demand_is_not_a_fault():
     assert res["driver.uvm"].status == "ok" and res["driver.dev_nodes"].status == "ok"
 
 
+def test_laptop_gpu_on_x4_is_by_design():
+    f = healthy(1)
+    _g(f, name="NVIDIA GeForce RTX 4070 Laptop GPU", pcie_width_max=4, pcie_width_current=4)
+    assert _run(f)["pcie.slot_width"].status == "ok"
+
+
 def test_cvd_subset_is_ok():
     f = healthy()
     _env(f, CUDA_VISIBLE_DEVICES="1")

@@ -49,6 +49,12 @@ def slot_width(facts: Facts, ctx) -> object:
     if gone:
         return gone
     narrow = [g for g in live_gpus(facts) if g.pcie_width_max is not None and g.pcie_width_max < 8]
+    # Laptop GPUs are wired with x4/x8 by design; nothing to move.
+    laptop = [g for g in narrow if "laptop" in (g.name or "").lower()]
+    narrow = [g for g in narrow if g not in laptop]
+    if laptop and not narrow:
+        return ok("laptop GPU on " + ", ".join(f"x{g.pcie_width_max}" for g in laptop)
+                  + " (wired so by design)")
     if narrow:
         return warn(
             "GPU in a narrow slot: " + join([f"{label(g)}: x{g.pcie_width_max} max"
