@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import signal
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,7 @@ def gather_over_store(tag: str, payload: str, timeout_s: float = 60.0,
         raise DistError("not launched by torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT unset)")
     store = _store(info, timeout_s)
     prefix = f"rigcheck/{tag}"
+    interrupted = interrupted or _TERMINATED.is_set()
     result = Gathered(info=info, interrupted=interrupted)
     _fault(info)
     store.set(f"{prefix}/payload/{info.rank}", payload)
@@ -147,7 +149,14 @@ def gather_over_store(tag: str, payload: str, timeout_s: float = 60.0,
         store.set(f"{prefix}/done", "1")
     except KeyboardInterrupt:
         result.interrupted = True
+    if _TERMINATED.is_set():
+        result.interrupted = True
+        result.missing = sorted(set(result.missing)
+                                | {r for r in range(info.world_size) if r not in result.payloads})
     return result
+
+
+_TERMINATED = threading.Event()
 
 
 class terminate_as_interrupt:
@@ -159,11 +168,9 @@ class terminate_as_interrupt:
     (and the agent's SIGKILL after its grace period still bounds it)."""
 
     def __enter__(self):
-        self.fired = False
-
         def handler(signum, frame):
-            if not self.fired:
-                self.fired = True
+            if not _TERMINATED.is_set():
+                _TERMINATED.set()
                 raise KeyboardInterrupt
         signal.signal(signal.SIGTERM, handler)
         return self
@@ -174,10 +181,14 @@ class terminate_as_interrupt:
 
 
 def _wait(store, key: str, deadline: float) -> bool:
-    """Wait for ``key`` in short slices so SIGTERM is handled promptly; False at the deadline."""
+    """Wait for ``key`` in short slices so SIGTERM is handled promptly; False at the deadline
+    or once SIGTERM has come (even where the KeyboardInterrupt it raised was swallowed, e.g. by
+    a probe that records a failing source and goes on)."""
+    if store.check([key]):
+        return True
     while True:
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or _TERMINATED.is_set():
             return False
         try:
             store.wait([key], timedelta(seconds=min(0.5, left)))
