@@ -11,6 +11,7 @@ performance model's per-option predictions are cached by the first run and repor
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import statistics
 import time
@@ -60,7 +61,7 @@ def median_time(fn, n=5):
 def main() -> None:
     t0 = time.perf_counter()
     base = catalog_mod.load_catalog()
-    print(f"catalog load (pandas, validation): {(time.perf_counter() - t0) * 1000:.0f} ms")
+    print(f"catalog load (CSV, validation): {(time.perf_counter() - t0) * 1000:.0f} ms")
     targets = tuple(r for r in recipes.load_recipes().values() if "default-mix" in r.tags)
     estimate = perfmodel_estimator()
     requests = {
@@ -76,7 +77,7 @@ def main() -> None:
             cat = scaled(base, k)
             est = cached(estimate)
             recommend(cat, req, est)                         # warm the prediction cache
-            med, lo, hi = median_time(lambda: recommend(cat, req, est))
+            med, lo, hi = median_time(functools.partial(recommend, cat, req, est))
             n_parts = sum(len(getattr(cat, kind)) for kind in KINDS)
             print(f"{label:<24}{str(k) + 'x':>9}{n_parts:>8}{med * 1000:>11.1f}{lo * 1000:>8.1f}"
                   f"{hi * 1000:>8.1f}")

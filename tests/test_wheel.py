@@ -48,7 +48,7 @@ def test_installed_wheel_recommends_from_outside_the_checkout(wheel, tmp_path):
                    timeout=120)
     purelib = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
     # Install the wheel's files alone (no network): unzip into the fresh site-packages, and let
-    # the dependencies (typer, rich, pandas, ...) come from this test environment's site-packages
+    # the dependencies (typer, rich, psutil, ...) come from this test environment's site-packages
     # through a .pth line. A .pth line adds a path but does not run that path's own .pth files,
     # so the editable install of the checkout stays invisible.
     zipfile.ZipFile(wheel).extractall(purelib)

@@ -119,3 +119,15 @@ def run_distributed(mode: str = "quick", recipe_id: str = DEFAULT_RECIPE,
     run.duration_s = round(time.monotonic() - t0, 2)
     distributed.finish()
     return run
+
+
+def rank_gemm() -> dict[str, float]:
+    """This rank's quick GEMM figure for the fleet doctor, so that a slow node stands out
+    (bf16 on GPUs, where training runs in mixed precision; fp32 on CPUs)."""
+    import torch
+
+    from rigcheck.bench.runner import Options, run_suite
+
+    name = "gemm-bf16" if torch.cuda.is_available() else "gemm-fp32"
+    run = run_suite(Options(only=(name,), time_scale=0.3))
+    return {f.name: f.value for f in run.results}

@@ -31,11 +31,12 @@ def doctor_fleet(*, facts_dir: Path | None, timeout_s: float, as_json: bool, ver
             fail(str(exc))
         data = fleet_dict(nodes, missing, compare(nodes, missing), source="facts-dir")
     else:
+        from rigcheck.bench.dist_suite import rank_gemm
         from rigcheck.bench.distributed import DistError
         from rigcheck.fleet.run import run_fleet
         from rigcheck.probe.collect import collect_facts
 
-        bench = _rank_gemm if gemm else None
+        bench = rank_gemm if gemm else None
         try:
             run = run_fleet(lambda: collect_facts(data_dirs=data_dirs), timeout_s=timeout_s,
                             bench=bench)
@@ -50,17 +51,6 @@ def doctor_fleet(*, facts_dir: Path | None, timeout_s: float, as_json: bool, ver
     else:
         render_fleet(data, verbose=verbose)
     return EXIT_FINDINGS if data["summary"].get("fail") else EXIT_OK
-
-
-def _rank_gemm() -> dict[str, float]:
-    """This rank's quick GEMM figure, so a slow node stands out (bf16 on GPUs, fp32 on CPUs)."""
-    import torch
-
-    from rigcheck.bench.runner import Options, run_suite
-
-    name = "gemm-bf16" if torch.cuda.is_available() else "gemm-fp32"
-    run = run_suite(Options(only=(name,), time_scale=0.3))
-    return {f.name: f.value for f in run.results}
 
 
 def bench_distributed(*, mode: str, recipe: str | None, timeout_s: float, as_json: bool) -> int:
