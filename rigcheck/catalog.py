@@ -11,8 +11,8 @@ eight files may be present:
 
 * a row whose ``id`` is new adds a part; a row whose ``id`` exists replaces the whole part;
 * a *price row* gives only ``id`` and price columns (``price_inr``/``price_usd``, ``price_date``,
-  ``price_kind``, ``source``; ``name`` and ``notes`` may be filled too): only that part's price
-  (and notes) change, so a shop's price list is just ``id,name,price_inr,price_date,price_kind,
+  ``price_kind``, ``source``, ``price_basis``; ``name`` and ``notes`` may be filled too): only
+  that part's price (and notes) change, so a shop's price list is just ``id,name,price_inr,price_date,price_kind,
   source``. The part keeps its catalog ``name``; a price row for an unknown id is an error;
 * a ``rates.csv`` row replaces the rate of its currency.
 
@@ -167,7 +167,7 @@ def _price(row: _Row, usd_rate: parts.Rate | None) -> parts.Price:
                                "needs a USD rate in rates.csv (or --rate USD=<INR per USD>)")
         inr, kind = usd * usd_rate.inr_per_unit, "derived"
     return parts.Price(inr=float(inr), usd=usd, date=v["price_date"], kind=kind,
-                       source=v["source"])
+                       source=v["source"], basis=v["price_basis"] or "")
 
 
 def _check_references(tables: dict[str, dict[str, _Row]]) -> None:
@@ -278,8 +278,9 @@ def gpu_ratios(gpu: parts.Gpu) -> dict[str, float | None]:
 def part_to_dict(part: Any) -> dict[str, Any]:
     """A part (or rate) as plain JSON-ready data: CSV column names, ISO dates, lists for tuples.
 
-    The price is flattened to ``price_inr``, ``price_usd``, ``price_date``, ``price_kind`` and
-    ``source`` as in the CSV; memory kits also get ``capacity_gb``.
+    The price is flattened to ``price_inr``, ``price_usd``, ``price_date``, ``price_kind``,
+    ``source`` and ``price_basis`` (``""`` when not stated) as in the CSV; memory kits also get
+    ``capacity_gb``.
     """
     out: dict[str, Any] = {}
     for f in dataclasses.fields(part):
@@ -287,7 +288,7 @@ def part_to_dict(part: Any) -> dict[str, Any]:
         if isinstance(value, parts.Price):
             out.update(price_inr=round(value.inr, 2), price_usd=value.usd,
                        price_date=value.date.isoformat(), price_kind=value.kind,
-                       source=value.source)
+                       source=value.source, price_basis=value.basis)
         elif isinstance(value, date):
             out[f.name] = value.isoformat()
         elif isinstance(value, tuple):

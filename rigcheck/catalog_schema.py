@@ -19,8 +19,10 @@ class CatalogError(ValueError):
     """A catalog file that cannot be used; the message is one line naming file, line and column."""
 
 
-PRICE_COLUMNS = ("price_inr", "price_usd", "price_date", "price_kind", "source")
+PRICE_COLUMNS = ("price_inr", "price_usd", "price_date", "price_kind", "source", "price_basis")
 PRICE_KINDS = ("street", "msrp", "used", "derived")
+# How far a price can be trusted (catalog/README.md "price_basis"); empty = not stated.
+PRICE_BASES = ("quote", "msrp", "seed", "estimate", "recalled")
 ARCHITECTURES = ("Kepler", "Maxwell", "Pascal", "Volta", "Turing", "Ampere", "Ada Lovelace",
                  "Hopper", "Blackwell")
 SOCKETS = ("AM4", "AM5", "LGA1700", "LGA1851", "sTR5", "SP5", "LGA4677")
@@ -52,7 +54,7 @@ _ID = _c("id", pattern=r"[a-z0-9][a-z0-9._-]*")
 _PRICE = (_c("price_inr", "float", 1, 1e9, optional=True),
           _c("price_usd", "float", 0.01, 1e7, optional=True),
           _c("price_date", "date"), _c("price_kind", choices=PRICE_KINDS), _c("source"),
-          _c("notes", optional=True))
+          _c("price_basis", optional=True, choices=PRICE_BASES), _c("notes", optional=True))
 
 # Ranges are sanity bounds (typo guards), wide enough for every part sold for DL machines.
 SCHEMA: dict[str, tuple[Column, ...]] = {

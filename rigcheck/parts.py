@@ -23,6 +23,10 @@ class Price:
     # market), or "derived" (INR converted from USD with the catalog's dated rate: not a quote).
     kind: str
     source: str
+    # How far the figure can be trusted (catalog column price_basis): "quote" or "msrp" (a cited
+    # page), "seed" (the seed lecture's table), "estimate" (scaled from a similar item's quote),
+    # "recalled" (unsourced placeholder), or "" (not stated, e.g. a shop's overlay price list).
+    basis: str = ""
 
 
 @dataclass(frozen=True)

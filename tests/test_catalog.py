@@ -493,3 +493,27 @@ def test_numbers_in_range_round_trip(base, vram, tdp):
     set_cell(base, "gpus", "rtx-4090", "tdp_w", str(tdp))
     gpu = {g.id: g for g in load(base).gpus}["rtx-4090"]
     assert gpu.vram_gb == vram and gpu.tdp_w == tdp
+
+
+def test_price_basis_is_loaded_and_a_shop_price_row_resets_it(base, tmp_path):
+    # A recalled (unsourced) price must reach the user as such, not look like a quote.
+    rows = read(base, "psus")
+    write(base, "psus", [{**r, "price_basis": "recalled"} for r in rows])
+    psu = load(base).psus[0]
+    assert psu.price.basis == "recalled"
+    assert cat.part_to_dict(psu)["price_basis"] == "recalled"
+    set_cell(base, "psus", rows[0]["id"], "price_basis", "guess")
+    with pytest.raises(CatalogError, match=r"column price_basis: 'guess' is not one of"):
+        load(base)
+    set_cell(base, "psus", rows[0]["id"], "price_basis", "recalled")
+    overlay = tmp_path / "shop"
+    write(overlay, "psus", [{"id": rows[0]["id"], "price_inr": "7000", "price_date": "2026-01-30",
+                             "price_kind": "street", "source": "shop"}])
+    shop = {p.id: p for p in load(base, overlays=[overlay]).psus}[rows[0]["id"]]
+    assert shop.price.inr == 7000 and shop.price.basis == ""
+
+
+def test_bundled_catalog_carries_price_basis():
+    catalog = load_catalog(today=date(2026, 11, 25))
+    bases = {p.price.basis for p in cat.all_parts(catalog)}
+    assert bases <= {"quote", "msrp", "seed", "recalled", "estimate"} and "recalled" in bases

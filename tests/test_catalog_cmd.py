@@ -211,3 +211,17 @@ def test_sort_is_case_insensitive_and_price_is_an_alias_in_the_table_too(fixture
     header = next(line for line in result.stdout.splitlines() if "Name" in line)
     assert header.split().count("Price") == 1, header
     assert "Price (INR)" in header
+
+
+def test_unsourced_and_estimated_prices_are_marked(fixture_catalog, tmp_path):
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    (shop / "gpus.csv").write_text(
+        "id,price_inr,price_date,price_kind,source,price_basis\n"
+        "rtx-4090,160000,2026-01-20,street,remembered,recalled\n", encoding="utf-8")
+    data = run_json("gpus", "--catalog", str(shop), "-f", "id=rtx-4090")
+    assert data["items"][0]["price_basis"] == "recalled"
+    result = run("gpus", "--catalog", str(shop))
+    assert result.exit_code == 0, result.output
+    assert "2026-01-20 street ?" in result.stdout
+    assert "? unsourced: a price recalled" in result.stdout

@@ -97,14 +97,14 @@ def test_every_row_has_a_dated_sourced_price(data, kind):
         seen = date.fromisoformat(r["price_date"])
         assert date(2010, 1, 1) <= seen <= today, where
         assert r["price_kind"] in PRICE_KINDS, where
-        assert r["x_price_basis"] in PRICE_BASES, where
+        assert r["price_basis"] in PRICE_BASES, where
         assert len(r["source"]) > 20, f"{where}: source missing"
         if inr is None:
             # a derived rupee figure is never presented as a quote
             assert DERIVED_NOTE in r["source"], f"{where}: USD-only row must say INR is derived"
         else:
             assert DERIVED_NOTE not in r["source"], f"{where}: quoted INR says derived"
-        if r["x_price_basis"] == "estimate":
+        if r["price_basis"] == "estimate":
             assert "ESTIMATE" in r["source"], f"{where}: estimate not labelled in source"
 
 
@@ -117,7 +117,7 @@ def _price_citation(row: dict[str, str]) -> str:
 def test_sourced_prices_name_a_page_and_unsourced_ones_say_so(data, kind):
     """A recalled price is not a source: "sourced" rows cite a URL, the rest say UNSOURCED."""
     for r in data[kind]:
-        where, basis = f"{kind}.csv {r['id']}", r["x_price_basis"]
+        where, basis = f"{kind}.csv {r['id']}", r["price_basis"]
         if basis in SOURCED_BASES:
             assert URL_RE.search(_price_citation(r)), f"{where}: sourced price without a URL"
             assert UNSOURCED_MARK not in r["source"], f"{where}: sourced and UNSOURCED at once"
@@ -137,7 +137,7 @@ def test_url_check_rejects_a_bare_site_name():
 def test_sourced_memory_and_storage_prices_postdate_the_spike(data, kind):
     """Pre-spike DRAM/SSD quotes understate 2026 prices by 2-4x; only spike-era quotes count."""
     for r in data[kind]:
-        if r["x_price_basis"] in SOURCED_BASES:
+        if r["price_basis"] in SOURCED_BASES:
             seen = date.fromisoformat(r["price_date"])
             assert seen >= SPIKE_FROM, f"{kind}.csv {r['id']}: sourced price seen {seen} is pre-spike"
 
@@ -159,10 +159,10 @@ def test_readme_sourcing_table_matches_the_data(data):
     for kind in PART_FILES:
         rows = data[kind]
         want = [len(rows),
-                sum(r["x_price_basis"] in SOURCED_BASES for r in rows),
-                sum(r["x_price_basis"] == "seed" for r in rows),
-                sum(r["x_price_basis"] == "estimate" for r in rows),
-                sum(r["x_price_basis"] == "recalled" for r in rows)]
+                sum(r["price_basis"] in SOURCED_BASES for r in rows),
+                sum(r["price_basis"] == "seed" for r in rows),
+                sum(r["price_basis"] == "estimate" for r in rows),
+                sum(r["price_basis"] == "recalled" for r in rows)]
         m = re.search(rf"^\| `{kind}\.csv` \|([^\n]*)$", table, re.MULTILINE)
         assert m, f"README sourcing table has no row for {kind}.csv"
         got = [int(c) for c in re.findall(r"\|\s*(\d+)\s*(?=\|)", "|" + m.group(1))][:5]
@@ -186,7 +186,7 @@ def test_seed_table_cards_keep_the_seed_figures(data):
         assert int(row["cuda_cores"]) == cores, gid
         if price_usd is not None:
             assert _num(row["price_usd"]) == price_usd, gid
-            assert row["x_price_basis"] == "seed", gid
+            assert row["price_basis"] == "seed", gid
         if power_w is not None:
             assert _num(row["x_seed_power_req_w"]) == power_w, gid
         assert row["availability"] == "legacy", gid

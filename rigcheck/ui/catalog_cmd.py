@@ -19,7 +19,9 @@ are added, known ids replaced, and a shop's price list needs only the columns
 ``id,price_inr,price_date,price_kind,source`` (that part's price changes, nothing else).
 
 Prices marked ``≈`` are not shop quotes: INR derived from a USD price with the catalog's dated
-rate, or an INR price shown converted into ``--currency``.
+rate, or an INR price shown converted into ``--currency``. A ``?`` after the date marks a price
+that is no cited quote for this item (``price_basis`` recalled or estimate); ``!`` one older than
+180 days.
 
 JSON (``--json``, a stable interface)::
 
@@ -31,6 +33,7 @@ JSON (``--json``, a stable interface)::
      "count": 2,
      "items": [{...every CSV column of the part, with price_inr always in INR,
                 "price_usd", "price_date", "price_kind", "source", "notes",
+                "price_basis" ("quote", "msrp", "seed", "estimate", "recalled" or ""),
                 "capacity_gb" (memory), "inr_per_tensor_tflop" / "inr_per_vram_gb" /
                 "inr_per_fp32_tflop" (GPUs, null where not applicable),
                 "stale": bool,
@@ -245,8 +248,17 @@ def _price_text(row: dict[str, Any]) -> str:
     return ("≈" if shown["approximate"] else "") + text
 
 
+# Prices that are not a cited quote for this very item (catalog/README.md "price_basis").
+_DOUBTFUL = {
+    "recalled": "unsourced: a price recalled by the catalog author, not found in any source; "
+                "check before buying",
+    "estimate": "estimate: scaled from a quote for a similar item (see its source)",
+}
+
+
 def _seen_text(row: dict[str, Any]) -> str:
-    return f"{row['price_date']} {row['price_kind']}" + (" !" if row["stale"] else "")
+    marks = (" ?" if row.get("price_basis") in _DOUBTFUL else "") + (" !" if row["stale"] else "")
+    return f"{row['price_date']} {row['price_kind']}{marks}"
 
 
 def _header(column: str, symbol: str) -> str:
@@ -320,6 +332,10 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
         if currency != "INR":
             notes.append("converted from INR at " + _rate_text(currency, rates, rate_dates))
         out.print("≈ not a shop quote: " + "; ".join(notes) + ".")
+    doubtful = [why for basis, why in _DOUBTFUL.items()
+                if any(r.get("price_basis") == basis for r in rows)]
+    if doubtful:
+        out.print("? " + "; ".join(doubtful) + ".")
 
 
 def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int | None,
