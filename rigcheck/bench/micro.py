@@ -37,6 +37,7 @@ class Budget:
     max_runs: int = 50
     warmup: int = 2
     deadline: float | None = None     # time.perf_counter() value after which nothing starts
+    max_s: float | None = None        # hard cap on timed work; None: 3 x budget_s
 
 
 def sync_for(device: torch.device):
@@ -421,7 +422,7 @@ def train_step_timing(workload: object, *, device: torch.device, batch_size: int
     with cm_tf32:
         timing = measure(step, sync=sync_for(device), warmup=budget.warmup,
                          min_runs=budget.min_runs, max_runs=budget.max_runs,
-                         budget_s=budget.budget_s, deadline=budget.deadline)
+                         budget_s=budget.budget_s, max_s=budget.max_s, deadline=budget.deadline)
     if channels_last:
         notes.append("channels_last")
     return timing, ", ".join(notes)

@@ -484,7 +484,7 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
         batch, slow = _cpu_batch(st, recipe, budget, quick, named)
         if slow:   # minutes per step: 3 timed steps, and the verdict says it was too few
             budget = micro.Budget(budget_s=0.0, min_runs=3, max_runs=3, warmup=1,
-                                  deadline=budget.deadline)
+                                  deadline=budget.deadline, max_s=math.inf)
     fits: bool | None = None
     tried: list[int] = []
     while True:
