@@ -36,13 +36,8 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import FlopCounterMode
 
-from rigcheck.bench.models import INPUT_SHAPES, MODELS, Workload, make_workload
+from rigcheck.bench.models import INPUT_SHAPES, MODELS, STORAGE_DTYPES, Workload, make_workload
 from rigcheck.recipes import Recipe, load_recipes
-
-# Parameter dtype per recipe precision during introspection ("amp" keeps fp32 weights and
-# emulates autocast; see the module docstring).
-_MEASURE_DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "amp": torch.float32,
-                   "fp16": torch.float16, "bf16": torch.bfloat16}
 
 # Autocast's op lists (torch/csrc/autograd/autocast_mode.cpp, CUDA "lower_precision_fp" and
 # "fp32" policies), as torch-function names, restricted to what these models call.
@@ -136,9 +131,10 @@ def _saved_bytes_and_flops(model_name: str, input_shape: tuple[int, ...], precis
                            batch: int) -> tuple[float, float, float]:
     """(activation bytes, forward FLOPs, train FLOPs) of one batch on the meta device."""
     device = torch.device("meta")
-    work = make_workload(model_name, input_shape, "fp32", device)
-    dtype = _MEASURE_DTYPES[precision]
-    model = work.model.to(dtype)
+    # The model in its storage dtype: fp32 for "amp" (autocast is emulated below), else as
+    # trained.
+    work = make_workload(model_name, input_shape, precision, device)
+    model, dtype = work.model, STORAGE_DTYPES[precision]
     param_storages = {p.untyped_storage()._cdata for p in model.parameters()}
     inputs, targets = work.make_batch(batch, device, dtype)
     if precision != "amp":
@@ -179,7 +175,7 @@ def measure(model_name: str, input_shape: tuple[int, ...] | None = None,
     """Figures for a model at an input shape and precision (see the module docstring)."""
     if model_name not in MODELS:
         raise ValueError(f"unknown model '{model_name}'; known: {', '.join(sorted(MODELS))}")
-    if precision not in _MEASURE_DTYPES:
+    if precision not in STORAGE_DTYPES:
         raise ValueError(f"unknown precision '{precision}'")
     shape = tuple(input_shape) if input_shape else INPUT_SHAPES[model_name]
     per_sample = _per_sample(model_name, shape, precision)
