@@ -149,7 +149,7 @@ def previous_values(fingerprint: str, before: str, base: Path | None = None,
             rows = con.execute(
                 "SELECT f.name, f.size, f.value, f.unit, r.started_at FROM figures f "
                 "JOIN runs r ON r.id = f.run_id "
-                "WHERE r.fingerprint = ? AND r.started_at < ? "
+                "WHERE r.fingerprint = ? AND r.started_at <= ? "
                 "ORDER BY r.started_at DESC, r.id DESC", (fingerprint, before)).fetchall()
     except sqlite3.Error:
         return {}
@@ -161,7 +161,9 @@ def previous_values(fingerprint: str, before: str, base: Path | None = None,
 
 def compare(run: BenchRun, base: Path | None = None) -> list[Change]:
     """Each figure of ``run`` against the latest earlier run on the same machine that measured
-    it at the same size (matrix size, batch, buffer): other sizes are not like for like."""
+    it at the same size (matrix size, batch, buffer): other sizes are not like for like.
+    Call it before :func:`save_run` (a run started in the same second as an earlier one still
+    compares with it; a saved run would compare with itself)."""
     prev = previous_values(run.machine.fingerprint, run.started_at, base)
     changes = []
     for f in run.results:
