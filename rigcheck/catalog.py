@@ -140,6 +140,7 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
     for line, cells in raw:
         where = f"{shown} line {line}"
         ident = cells.get(key, "")
+        ident = ident.upper() if key == "currency" else ident  # as parse_row reads it
         if ident in seen:
             raise CatalogError(f"{where}, column {key}: {ident!r} already on line {seen[ident]}")
         seen[ident] = line

@@ -42,7 +42,8 @@ class Column:
     choices: tuple[str, ...] = ()
     lo: float | None = None
     hi: float | None = None
-    pattern: str = ""
+    pattern: str = ""        # a regex the whole cell must match ...
+    form: str = ""           # ... and what it asks for, in words, for the message
 
 
 def _c(name: str, kind: str = "str", lo: float | None = None, hi: float | None = None,
@@ -50,7 +51,8 @@ def _c(name: str, kind: str = "str", lo: float | None = None, hi: float | None =
     return Column(name, kind, lo=lo, hi=hi, **kw)
 
 
-_ID = _c("id", pattern=r"[a-z0-9][a-z0-9._-]*")
+_ID = _c("id", pattern=r"[a-z0-9][a-z0-9._-]*",
+         form="an id: use lowercase letters, digits, '.', '_' and '-' (e.g. rtx-4090)")
 _PRICE = (_c("price_inr", "float", 1, 1e9, optional=True),
           _c("price_usd", "float", 0.01, 1e7, optional=True),
           _c("price_date", "date"), _c("price_kind", choices=PRICE_KINDS), _c("source"),
@@ -60,7 +62,8 @@ _PRICE = (_c("price_inr", "float", 1, 1e9, optional=True),
 SCHEMA: dict[str, tuple[Column, ...]] = {
     "gpus": (_ID, _c("name"), _c("vendor", choices=("NVIDIA",)),
              _c("architecture", choices=ARCHITECTURES),
-             _c("compute_capability", pattern=r"\d{1,2}\.\d"),
+             _c("compute_capability", pattern=r"\d{1,2}\.\d",
+                form="a compute capability like 8.9"),
              _c("vram_gb", "float", 1, 300), _c("memory_type"),
              _c("mem_bw_gbs", "float", 10, 30000), _c("cuda_cores", "int", 1, 100000),
              _c("fp32_tflops", "float", 0.1, 1000),
@@ -102,7 +105,8 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
     "cases": (_ID, _c("name"), _c("form_factors", "strs", choices=BOARD_FORMS),
               _c("max_gpu_length_mm", "int", 100, 600), _c("expansion_slots", "int", 1, 20),
               *_PRICE),
-    "rates": (_c("currency", pattern=r"[A-Z]{3}"), _c("inr_per_unit", "float", 0.0001, 100000),
+    "rates": (_c("currency", pattern=r"[A-Z]{3}", form="a three-letter currency code like USD"),
+              _c("inr_per_unit", "float", 0.0001, 100000),
               _c("date", "date"), _c("source")),
 }
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -123,7 +127,7 @@ def convert_cell(col: Column, text: str, where: str, today: date) -> Any:
     if col.kind == "str":
         value: Any = text
         if col.pattern and not re.fullmatch(col.pattern, text):
-            raise bad(f"does not match the expected form {col.pattern}")
+            raise bad(f"is not {col.form}")
     elif col.kind == "int":
         if not _INT.fullmatch(text):
             raise bad("is not a whole number")
@@ -155,12 +159,14 @@ def convert_cell(col: Column, text: str, where: str, today: date) -> Any:
 
 
 def parse_row(kind: str, cells: dict[str, str], where: str, today: date,
-               price_only: bool = False) -> dict[str, Any]:
+              price_only: bool = False) -> dict[str, Any]:
     columns = [c for c in SCHEMA[kind]
                if not price_only or c.name in ("id", "notes", *PRICE_COLUMNS)]
     values: dict[str, Any] = {}
     for col in columns:
         text = cells.get(col.name, "")
+        if col.name == "currency":
+            text = text.upper()  # "usd" is as clear as "USD"
         if not text:
             if not col.optional:
                 raise CatalogError(f"{where}, column {col.name}: value is missing")

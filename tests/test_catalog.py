@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -116,7 +117,7 @@ LINE = {"rtx-3060-12gb": 2, "rtx-4090": 3, "tesla-k40": 6, "b650-atx": 2, "ryzen
         ("gpus", "rtx-4090", "nvlink", "yes", "is not true or false"),
         ("gpus", "rtx-4090", "form", "gaming", "is not one of: consumer, workstation"),
         ("gpus", "rtx-4090", "architecture", "Lovelace", "is not one of"),
-        ("gpus", "rtx-4090", "compute_capability", "8", "does not match"),
+        ("gpus", "rtx-4090", "compute_capability", "8", "is not a compute capability"),
         ("gpus", "rtx-4090", "price_date", "2026-13-01", "is not a date (YYYY-MM-DD)"),
         ("gpus", "rtx-4090", "price_date", "15/01/2026", "is not a date"),
         ("gpus", "rtx-4090", "price_date", "2026-03-01", "is in the future"),
@@ -124,7 +125,7 @@ LINE = {"rtx-3060-12gb": 2, "rtx-4090": 3, "tesla-k40": 6, "b650-atx": 2, "ryzen
         ("gpus", "rtx-4090", "price_inr", "-5", "below the plausible minimum"),
         ("gpus", "rtx-4090", "name", "", "value is missing"),
         ("gpus", "rtx-4090", "source", "", "value is missing"),
-        ("gpus", "rtx-4090", "id", "RTX 4090", "does not match"),
+        ("gpus", "rtx-4090", "id", "RTX 4090", "is not an id"),
         ("gpus", "tesla-k40", "tensor_bf16_tflops", "10", "must be empty for compute capab"),
         ("gpus", "tesla-k40", "tensor_fp16_tflops", "10", "must be empty for compute capab"),
         ("gpus", "rtx-4090", "tensor_accumulate", "", "value is missing (fp32 or fp16)"),
@@ -517,3 +518,27 @@ def test_bundled_catalog_carries_price_basis():
     catalog = load_catalog(today=date(2026, 11, 25))
     bases = {p.price.basis for p in cat.all_parts(catalog)}
     assert bases <= {"quote", "msrp", "seed", "recalled", "estimate"} and "recalled" in bases
+
+
+@pytest.mark.parametrize(("kind", "key", "column", "value", "why"), [
+    ("gpus", "rtx-4090", "id", "RTX 4090", "is not an id: use lowercase letters, digits, '.', '_' "
+                                           "and '-' (e.g. rtx-4090)"),
+    ("gpus", "rtx-4090", "compute_capability", "8", "is not a compute capability like 8.9"),
+    ("rates", "USD", "currency", "US$", "is not a three-letter currency code like USD"),
+])
+def test_pattern_errors_say_what_is_expected_in_words(base, kind, key, column, value, why):
+    set_cell(base, kind, key, column, value)
+    with pytest.raises(CatalogError, match=re.escape(f"'{value}' {why}")):
+        load(base)
+
+
+def test_lowercase_currency_code_in_rates_is_accepted(base):
+    set_cell(base, "rates", "USD", "currency", "usd")
+    assert load(base).rate("USD") is not None
+
+
+def test_same_currency_twice_in_any_case_is_a_duplicate(base):
+    rows = read(base, "rates")
+    write(base, "rates", [*rows, {**rows[0], "currency": rows[0]["currency"].lower()}])
+    with pytest.raises(CatalogError, match=r"rates.csv line \d, column currency: .* already on"):
+        load(base)
