@@ -64,12 +64,19 @@ def _read_csv(path: Path, shown: str) -> tuple[list[str], list[tuple[int, dict[s
     (``id.1``, ``Unnamed: 1``) and only warns when the first row has more cells than the header,
     dropping them. Line numbers are physical lines, so a quoted cell spanning lines counts right.
     """
+    save_as = "save it as CSV UTF-8 (Excel: File > Save As > 'CSV UTF-8')"
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: tolerate Excel's byte-order mark
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        data = path.read_bytes()
     except OSError as exc:  # a folder named gpus.csv, a broken link, no permission
         raise CatalogError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel "Unicode Text", PowerShell 5 `>`
+        raise CatalogError(f"{shown}: UTF-16 text; {save_as}")
+    try:
+        text = data.decode("utf-8-sig")  # -sig: tolerate Excel's byte-order mark
+    except UnicodeDecodeError as exc:  # usually Windows-1252 from an older Excel
+        raise CatalogError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                           f"{save_as}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     # skipinitialspace: "a, b" is two cells "a" and "b", and a quoted cell after ", " still counts.
     reader = csv.reader(io.StringIO(text), strict=True, skipinitialspace=True)
     header: list[str] | None = None

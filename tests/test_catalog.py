@@ -265,7 +265,15 @@ def test_inr_row_in_rates_is_an_error(base):
 
 def test_not_utf8(base):
     (base / "cases.csv").write_bytes((base / "cases.csv").read_bytes().replace(b"Lian", b"L\xe9an"))
-    with pytest.raises(CatalogError, match=r"cases.csv: not UTF-8"):
+    with pytest.raises(CatalogError, match=r"cases.csv: not UTF-8 .*at byte 1\d\d.*CSV UTF-8"):
+        load(base)
+
+
+def test_utf16_csv_says_how_to_save_it(base):
+    # Excel's "Unicode Text" and PowerShell 5's `>` write UTF-16 with a byte-order mark.
+    text = (base / "cases.csv").read_text(encoding="utf-8")
+    (base / "cases.csv").write_bytes(text.encode("utf-16"))
+    with pytest.raises(CatalogError, match=r"cases.csv: UTF-16 text; save it as CSV UTF-8"):
         load(base)
 
 
