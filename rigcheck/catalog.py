@@ -57,8 +57,10 @@ class _Row:
     price_where: str = ""  # where its price came from, when an overlay's price row set it
 
 
-def _read_csv(path: Path, shown: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and (line number, cells) of each non-blank row; every cell a stripped string.
+def _read_csv(path: Path, shown: str
+              ) -> tuple[int, list[str], list[tuple[int, dict[str, str]]]]:
+    """The header's line, the header, and (line number, cells) of each non-blank row; every cell a
+    stripped string (blank lines before the header are skipped, and counted).
 
     The standard library's strict reader, not pandas: pandas renames a repeated or unnamed column
     (``id.1``, ``Unnamed: 1``) and only warns when the first row has more cells than the header,
@@ -81,13 +83,13 @@ def _read_csv(path: Path, shown: str) -> tuple[list[str], list[tuple[int, dict[s
     reader = csv.reader(io.StringIO(text), strict=True, skipinitialspace=True)
     header: list[str] | None = None
     rows = []
-    line = 1
+    line = header_line = 1
     try:
         for record in reader:
             cells = [c.strip() for c in record]
             if header is None:
                 if any(cells):
-                    header = cells
+                    header, header_line = cells, line
                     _check_names(header, shown, line)
             elif len(cells) > len(header):
                 raise CatalogError(f"{shown} line {line}: {len(cells)} cells but the header has "
@@ -100,7 +102,7 @@ def _read_csv(path: Path, shown: str) -> tuple[list[str], list[tuple[int, dict[s
         raise CatalogError(f"{shown} line {line}: not valid CSV ({exc})") from None
     if header is None:
         raise CatalogError(f"{shown}: file is empty (it needs a header row)")
-    return header, rows
+    return header_line, header, rows
 
 
 def _check_names(header: list[str], shown: str, line: int) -> None:
@@ -112,17 +114,17 @@ def _check_names(header: list[str], shown: str, line: int) -> None:
         raise CatalogError(f"{shown} line {line}: column(s) {', '.join(dupes)} appear twice")
 
 
-def _check_header(kind: str, header: list[str], shown: str, overlay: bool) -> None:
+def _check_header(kind: str, header: list[str], where: str, overlay: bool) -> None:
     known = {col.name for col in SCHEMA[kind]}
     unknown = [h for h in header if h not in known and not h.startswith("x_")]
     if unknown:
-        raise CatalogError(f"{shown} line 1: unknown column(s) {', '.join(unknown)} (expected "
+        raise CatalogError(f"{where}: unknown column(s) {', '.join(unknown)} (expected "
                            f"{', '.join(sorted(known))}; prefix free notes with x_)")
     key = "currency" if kind == "rates" else "id"
     needed = [c.name for c in SCHEMA[kind] if not c.optional]
     missing = [n for n in needed if n not in header]
     if key in missing or (missing and not overlay):
-        raise CatalogError(f"{shown} line 1: missing column(s) {', '.join(missing)}")
+        raise CatalogError(f"{where}: missing column(s) {', '.join(missing)}")
 
 
 def _is_price_row(kind: str, cells: dict[str, str]) -> bool:
@@ -140,8 +142,8 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
         if overlay:
             return
         raise CatalogError(f"{shown}: file is missing")
-    header, raw = _read_csv(path, shown)
-    _check_header(kind, header, shown, overlay)
+    header_line, header, raw = _read_csv(path, shown)
+    _check_header(kind, header, f"{shown} line {header_line}", overlay)
     key = "currency" if kind == "rates" else "id"
     seen: dict[str, int] = {}
     for line, cells in raw:

@@ -550,3 +550,11 @@ def test_same_currency_twice_in_any_case_is_a_duplicate(base):
     write(base, "rates", [*rows, {**rows[0], "currency": rows[0]["currency"].lower()}])
     with pytest.raises(CatalogError, match=r"rates.csv line \d, column currency: .* already on"):
         load(base)
+
+
+def test_header_after_blank_lines_is_named_on_its_own_line(base, tmp_path):
+    overlay = tmp_path / "shop"
+    overlay.mkdir()
+    (overlay / "gpus.csv").write_text("\n\nid,prize_inr\nrtx-4090,1\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"shop/gpus.csv line 3: unknown column\(s\) prize_inr"):
+        load(base, overlays=[overlay])
