@@ -284,3 +284,13 @@ def test_fallback_finds_nothing_keeps_not_installed():
     })
     facts, _ = collect_torch(runner=runner, which={"python3": "/usr/bin/python3"}.get)
     assert facts.installed is False and calls == [sys.executable, "/usr/bin/python3"]
+
+
+def test_child_script_parses_as_python_3_6():
+    # --python may point at an old conda env; the child must at least run there.
+    import ast
+
+    from rigcheck.probe.torch_env import CHILD_SCRIPT
+
+    ast.parse(CHILD_SCRIPT.read_text(), feature_version=(3, 6))
+    assert "from __future__ import annotations" not in CHILD_SCRIPT.read_text()

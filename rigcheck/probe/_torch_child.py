@@ -33,11 +33,13 @@ def _why(exc, limit=300):
     return f"{type(exc).__name__}: {str(exc)[:limit]}"
 
 
-def _wheels():
-    """nvidia-* (and triton) wheels from the dist-info folder names on sys.path.
+def _dists(wanted):
+    """{name: version} of installed distributions whose normalised name passes ``wanted``, read
+    off the dist-info folder names on sys.path.
 
-    Reading names off the folders takes about a millisecond; importlib.metadata.distributions()
-    opens every package's METADATA (~75 ms with a few hundred packages installed).
+    Reading folder names takes about a millisecond; importlib.metadata.distributions() opens every
+    package's METADATA (~75 ms with a few hundred packages installed), and Python < 3.8 has no
+    importlib.metadata at all.
     """
     found = {}
     for folder in sys.path:
@@ -50,9 +52,13 @@ def _wheels():
                 continue
             name, _, version = entry[: -len(".dist-info")].partition("-")
             name = name.lower().replace("_", "-")
-            if (name.startswith("nvidia-") or name in ("triton", "pytorch-triton")) and version:
+            if version and wanted(name):
                 found.setdefault(name, version)
     return dict(sorted(found.items()))
+
+
+def _wheels():
+    return _dists(lambda n: n.startswith("nvidia-") or n in ("triton", "pytorch-triton"))
 
 
 def _loaded_libs():
@@ -64,13 +70,16 @@ def _loaded_libs():
     return sorted(p for p in paths if _LIB_RE.search(p))
 
 
-def _torch_version_installed():
-    from importlib import metadata
-
+def _torch_installed():
     try:
-        return metadata.version("torch")
+        from importlib import metadata
+    except ImportError:  # Python < 3.8
+        return "torch" in _dists(lambda n: n == "torch")
+    try:
+        metadata.version("torch")
+        return True
     except metadata.PackageNotFoundError:
-        return None
+        return False
 
 
 def _devices(torch, out, errors):
@@ -100,7 +109,7 @@ def main():
         except Exception as exc:  # one field must not lose the others
             errors[name] = _why(exc)
 
-    field("installed", lambda: _torch_version_installed() is not None)
+    field("installed", _torch_installed)
     field("nvidia_wheels", _wheels)
     try:
         import numpy
