@@ -225,3 +225,17 @@ def test_unsourced_and_estimated_prices_are_marked(fixture_catalog, tmp_path):
     assert result.exit_code == 0, result.output
     assert "2026-01-20 street ?" in result.stdout
     assert "? unsourced: a price recalled" in result.stdout
+
+
+def test_query_layer_is_pure_and_usable_without_the_cli():
+    from rigcheck import catalog_query as query
+
+    rows = [{"id": "a", "price_inr": 300.0, "vram_gb": 8.0, "form_factors": ["ATX"]},
+            {"id": "b", "price_inr": 100.0, "vram_gb": 24.0, "form_factors": ["ATX", "mATX"]},
+            {"id": "c", "price_inr": 200.0, "vram_gb": None, "form_factors": ["ITX"]}]
+    got = query.select(rows, "gpus", [query.parse_filter("form_factors=atx")], "VRAM_GB", True, None)
+    assert [r["id"] for r in got] == ["b", "a"]
+    assert [r["id"] for r in query.select(rows, "gpus", [], None, False, 2)] == ["b", "c"]
+    assert [r["id"] for r in query.select(rows, "gpus", [query.parse_filter("price_inr<=0.002L")],
+                                          "price", False, None)] == ["b", "c"]
+    assert query.normalize_kind(" Mobo ") == "motherboards"

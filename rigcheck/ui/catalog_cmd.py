@@ -46,8 +46,6 @@ currency or catalog file.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,15 +53,10 @@ from typing import Annotated, Any
 import typer
 
 from rigcheck import catalog as cat
+from rigcheck import catalog_query as query
 from rigcheck import money
 from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json, warn
 
-_ALIASES = {
-    "gpu": "gpus", "cpu": "cpus", "motherboard": "motherboards", "board": "motherboards",
-    "boards": "motherboards", "mobo": "motherboards", "memory": "memory", "memories": "memory",
-    "ram": "memory", "kit": "memory", "kits": "memory", "disk": "storage", "disks": "storage",
-    "drive": "storage", "drives": "storage", "psu": "psus", "case": "cases", "rate": "rates",
-}
 # Columns shown in the table, per kind, most important first: on a narrow terminal columns are
 # dropped from the end (the name, price and date always stay). Every column is in --json.
 _TABLE = {
@@ -90,135 +83,7 @@ _HEADERS = {"vram_gb": "VRAM GB", "mem_bw_gbs": "BW GB/s", "fp32_tflops": "FP32 
             "pcie_lanes": "PCIe lanes", "boost_ghz": "Boost GHz", "avx512": "AVX-512",
             "ecc": "ECC"}
 _WRAPS = ("name", "source")  # the only columns allowed to wrap onto more lines
-_FILTER = re.compile(r"\s*([A-Za-z0-9_]+)\s*(>=|<=|!=|==|=|>|<|~)\s*(.*?)\s*")
 
-
-class UsageError(ValueError):
-    """Bad command-line input; the message is one line."""
-
-
-@dataclass(frozen=True)
-class Filter:
-    column: str
-    op: str
-    value: str
-
-
-def normalize_kind(text: str) -> str:
-    kind = text.strip().lower()
-    kind = _ALIASES.get(kind, kind)
-    if kind not in _TABLE:
-        raise UsageError(f"unknown catalog kind {text!r}; use one of {', '.join(_TABLE)}")
-    return kind
-
-
-def parse_filter(text: str) -> Filter:
-    match = _FILTER.fullmatch(text)
-    if match is None or not match[3]:
-        raise UsageError(f"--filter {text!r} is not COLUMN OP VALUE (OP: >= <= > < = != ~), "
-                         "e.g. vram_gb>=16, form=consumer, name~4090")
-    return Filter(match[1].lower(), "=" if match[2] == "==" else match[2], match[3])
-
-
-def normalize_sort(text: str | None) -> str | None:
-    """``--sort`` as a column name: case and spaces ignored, ``price`` for ``price_inr``."""
-    if not text or not text.strip():
-        return None
-    column = text.strip().lower()
-    return "price_inr" if column == "price" else column
-
-
-def rows_for(catalog: Any, kind: str) -> list[dict[str, Any]]:
-    """Plain dicts (INR prices) for one kind, with GPU price ratios added."""
-    if kind == "rates":
-        return [cat.part_to_dict(r) for r in catalog.rates]
-    rows = []
-    for part in getattr(catalog, kind):
-        row = cat.part_to_dict(part)
-        if kind == "gpus":
-            row.update(cat.gpu_ratios(part))
-        rows.append(row)
-    return rows
-
-
-def _number(f: Filter) -> float:
-    try:
-        return float(f.value)
-    except ValueError:
-        pass
-    if f.column == "price_inr" or f.column.startswith("inr_per_"):
-        try:  # rupee amounts as people write them: 1.25lakh, ₹1,25,000
-            return money.parse_budget(f.value, {}).amount_inr
-        except money.MoneyError:
-            pass
-    raise UsageError(f"--filter {f.column}{f.op}{f.value}: {f.value!r} is not a number")
-
-
-def _matches(value: Any, f: Filter) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, list):
-        items = [str(v).lower() for v in value]
-        want = f.value.lower()
-        if f.op == "=":
-            return want in items
-        if f.op == "!=":
-            return want not in items
-        if f.op == "~":
-            return any(want in item for item in items)
-        raise UsageError(f"--filter {f.column}{f.op}{f.value}: a list column takes =, != or ~")
-    if isinstance(value, bool):
-        want_bool = f.value.lower()
-        if want_bool not in ("true", "false") or f.op not in ("=", "!="):
-            raise UsageError(f"--filter {f.column}{f.op}{f.value}: {f.column} is true/false; "
-                             f"use {f.column}=true or {f.column}=false")
-        return (value == (want_bool == "true")) == (f.op == "=")
-    if isinstance(value, (int, float)):
-        if f.op == "~":
-            return f.value in f"{value:g}"
-        target: Any = _number(f)
-        left: Any = float(value)
-    else:
-        left, target = str(value).lower(), f.value.lower()
-        if f.op == "~":
-            return target in left
-    return {"=": left == target, "!=": left != target, ">": left > target, "<": left < target,
-            ">=": left >= target, "<=": left <= target}[f.op]
-
-
-def select(rows: list[dict[str, Any]], kind: str, filters: list[Filter], sort: str | None,
-           desc: bool, limit: int | None) -> list[dict[str, Any]]:
-    """Filter, sort (empty values last either way) and cut; raises :class:`UsageError`."""
-    columns = sorted({k for row in rows for k in row})
-    sort = normalize_sort(sort)
-    for name in [f.column for f in filters] + ([sort] if sort else []):
-        if rows and name not in columns:
-            raise UsageError(f"unknown column {name!r} for {kind}; columns: {', '.join(columns)}")
-    chosen = [r for r in rows if all(_matches(r.get(f.column), f) for f in filters)]
-    key = sort or ("currency" if kind == "rates" else "price_inr")
-
-    def order(row: dict[str, Any]) -> tuple[Any, ...]:
-        value = row.get(key)
-        if isinstance(value, list):
-            value = ";".join(map(str, value))
-        return (value is None, "" if value is None else value)
-
-    present = sorted((r for r in chosen if r.get(key) is not None), key=order, reverse=desc)
-    ordered = present + [r for r in chosen if r.get(key) is None]
-    if limit is not None:
-        if limit < 1:
-            raise UsageError(f"--limit {limit}: give 1 or more")
-        ordered = ordered[:limit]
-    return ordered
-
-
-def _price_display(row: dict[str, Any], currency: str, rates: dict[str, float]) -> dict[str, Any]:
-    if currency == "USD" and row["price_usd"] is not None:
-        # The USD figure is the quote itself (a derived row's INR was computed from it).
-        return {"currency": "USD", "amount": row["price_usd"], "approximate": False}
-    amount = money.convert(row["price_inr"], currency, rates)
-    approximate = currency != "INR" or row["price_kind"] == "derived"
-    return {"currency": currency, "amount": round(amount, 2), "approximate": approximate}
 
 
 def _cell(column: str, row: dict[str, Any], currency: str, rates: dict[str, float]) -> str:
@@ -279,7 +144,7 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
 
     out = console()
     columns = list(_TABLE[kind])
-    sort = normalize_sort(sort)
+    sort = query.normalize_sort(sort)
     if sort and sort not in columns and sort not in ("price_inr", "id"):
         columns.append(sort)
     symbol = money.SYMBOLS.get(currency, currency + " ")
@@ -341,10 +206,10 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
 def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int | None,
          overlays: list[Path], rate_texts: list[str], currency: str, as_json: bool) -> None:
     try:
-        kind = normalize_kind(kind)
-        parsed = [parse_filter(f) for f in filters]
+        kind = query.normalize_kind(kind)
+        parsed = [query.parse_filter(f) for f in filters]
         overrides = dict(money.parse_rate(r) for r in rate_texts)
-    except (UsageError, money.MoneyError) as exc:
+    except (query.UsageError, money.MoneyError) as exc:
         fail(str(exc), EXIT_USAGE)
     try:
         catalog = cat.load_catalog(overlays=overlays, rates=overrides)
@@ -357,14 +222,14 @@ def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int
              f"or add --rate {code}=<INR per {code}>", EXIT_USAGE)
     today = date.today()
     try:
-        rows = select(rows_for(catalog, kind), kind, parsed, sort, desc, limit)
-    except UsageError as exc:
+        rows = query.select(query.rows_for(catalog, kind), kind, parsed, sort, desc, limit)
+    except query.UsageError as exc:
         fail(str(exc), EXIT_USAGE)
     if kind != "rates":
         for row in rows:
             row["stale"] = (today - date.fromisoformat(row["price_date"])).days > \
                 cat.STALE_AFTER_DAYS
-            row["price_display"] = _price_display(row, code, rates)
+            row["price_display"] = query.price_display(row, code, rates)
     stale = [r for r in rows if r.get("stale")]
     if stale:
         oldest = min(r["price_date"] for r in stale)
