@@ -142,3 +142,14 @@ def test_python_option_must_exist():
     result = runner.invoke(app, ["probe", "--python", "/nonexistent/python9"])
     assert result.exit_code == 2
     assert "--python /nonexistent/python9: no such executable" in result.stderr
+
+
+def test_summary_says_which_interpreter_had_torch():
+    from rigcheck.ui.probe_cmd import _torch_lines
+
+    t = F.TorchFacts(installed=True, version="2.5.1+cu124", cuda_build="12.4",
+                     cuda_available=True, device_count=1,
+                     python_executable="/opt/conda/envs/dl/bin/python3")
+    assert _torch_lines(t, "/home/u/.local/pipx/venvs/rigcheck/bin/python")[0].endswith(
+        "; in /opt/conda/envs/dl/bin/python3")
+    assert "; in " not in _torch_lines(t, "/opt/conda/envs/dl/bin/python3")[0]

@@ -161,7 +161,7 @@ def _sections(f: Facts) -> list[tuple[str, list[str]]]:
     return [
         ("GPUs", _gpu_lines(f.nvml)),
         ("Driver", _driver_lines(f)),
-        ("PyTorch", _torch_lines(f.torch)),
+        ("PyTorch", _torch_lines(f.torch, f.python.executable)),
         ("Python", _python_lines(f.python)),
         ("Host", _host_lines(f.host)),
         ("Disks", _disk_lines(f.host)),
@@ -212,16 +212,21 @@ def _driver_lines(f: Facts) -> list[str]:
             f"{nodes} /dev/nvidia* node(s); {smi}"]
 
 
-def _torch_lines(t: TorchFacts) -> list[str]:
+def _torch_lines(t: TorchFacts, own_python: str | None = None) -> list[str]:
     if t.error:
         return [f"[red]{t.error}[/]"]
+    elsewhere = (
+        t.python_executable and own_python
+        and os.path.realpath(t.python_executable) != os.path.realpath(own_python)
+    )
     if t.installed is False:
         return [f"not installed for {_fmt(t.python_executable)}; "
                 "--python PATH probes another interpreter's torch"]
     build = f"CUDA {t.cuda_build}" if t.cuda_build else (f"ROCm {t.hip_build}" if t.hip_build
                                                            else "CPU-only build")
     lines = [f"torch {_fmt(t.version)} ({build}); cuda available: {_yes(t.cuda_available)}"
-             f"; {t.device_count or 0} device(s)"]
+             f"; {t.device_count or 0} device(s)"
+             + (f"; in {t.python_executable}" if elsewhere else "")]
     if t.cuda_init_error:
         lines.append(f"[yellow]{t.cuda_init_error}[/]")
     if t.cudnn_version or t.nccl_version:
