@@ -271,5 +271,8 @@ def test_nvcc_version_and_collect_python():
 
 def test_hung_nvcc_gives_no_version(tmp_path):
     nvcc = script(tmp_path, "nvcc", "sleep 30")
-    facts = collect_python(environ={}, which=lambda n: str(nvcc), nvcc_timeout_s=0.3)
+    errors: dict[str, str] = {}
+    facts = collect_python(environ={}, which=lambda n: str(nvcc), nvcc_timeout_s=0.3,
+                           errors=errors)
     assert facts.nvcc_path == str(nvcc) and facts.nvcc_version is None
+    assert errors == {"nvcc_version": "timed out after 0.3 s"}

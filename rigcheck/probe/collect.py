@@ -73,10 +73,11 @@ def default_sources(
 
         return collect_torch(python=torch_python, timeout_s=timeout_s)
 
-    def python() -> PythonFacts:
+    def python() -> tuple[PythonFacts, dict[str, str]]:
         from rigcheck.probe.env import collect_python
 
-        return collect_python(nvcc_timeout_s=min(10.0, timeout_s))
+        errors: dict[str, str] = {}
+        return collect_python(nvcc_timeout_s=min(10.0, timeout_s), errors=errors), errors
 
     # torch first: its child process is the slowest source, so it should start before the rest.
     return {"torch": torch, "nvml": nvml, "driver": driver, "host": host, "python": python}

@@ -40,7 +40,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from rigcheck.facts import PythonFacts
-from rigcheck.probe.commands import Runner, run
+from rigcheck.probe.commands import Runner, describe_failure, run
 
 ALLOWED: frozenset[str] = frozenset({
     "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES",
@@ -82,7 +82,11 @@ def collect_python(
     runner: Runner = run,
     which: Callable[[str], str | None] = shutil.which,
     nvcc_timeout_s: float = NVCC_TIMEOUT_S,
+    errors: dict[str, str] | None = None,
 ) -> PythonFacts:
+    """Interpreter, nvcc and allow-listed environment; why nvcc gave no version goes to
+    ``errors["nvcc_version"]``."""
+    errors = errors if errors is not None else {}
     facts = PythonFacts(
         version=platform.python_version(),
         executable=sys.executable or None,
@@ -98,4 +102,8 @@ def collect_python(
     if nvcc:
         result = runner([nvcc, "--version"], nvcc_timeout_s)
         facts.nvcc_version = parse_nvcc(result.stdout) if result.ok else None
+        if facts.nvcc_version is None:
+            errors["nvcc_version"] = (
+                describe_failure(result) if not result.ok else "no version in nvcc --version"
+            )
     return facts
