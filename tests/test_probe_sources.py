@@ -276,3 +276,14 @@ def test_hung_nvcc_gives_no_version(tmp_path):
                            errors=errors)
     assert facts.nvcc_path == str(nvcc) and facts.nvcc_version is None
     assert errors == {"nvcc_version": "timed out after 0.3 s"}
+
+
+def test_collect_host_in_a_deleted_working_directory(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    facts = hostmod.collect_host()
+    assert facts.error is None and facts.os
+    cwd = facts.disks[0]
+    assert cwd.label == "cwd" and (cwd.error or cwd.total_gb is not None)

@@ -300,7 +300,11 @@ def _memory(facts: HostFacts) -> None:
 
 
 def _disk_paths(data_dirs: Iterable[str], environ: Mapping[str, str]) -> list[tuple[str, str]]:
-    paths = [("cwd", os.getcwd()), ("home", os.path.expanduser("~"))]
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the working directory was deleted under us
+        cwd = os.environ.get("PWD") or "."
+    paths = [("cwd", cwd), ("home", os.path.expanduser("~"))]
     paths.append(("tmp", environ.get("TMPDIR") or "/tmp"))
     paths += [(f"data:{d}", d) for d in data_dirs]
     return paths
