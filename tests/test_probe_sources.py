@@ -287,3 +287,13 @@ def test_collect_host_in_a_deleted_working_directory(tmp_path, monkeypatch):
     assert facts.error is None and facts.os
     cwd = facts.disks[0]
     assert cwd.label == "cwd" and (cwd.error or cwd.total_gb is not None)
+
+
+def test_env_allow_list_covers_every_variable_the_doctor_flags():
+    """A variable the doctor warns about must be collected, or the check can never fire."""
+    from rigcheck.doctor.checks import performance
+    from rigcheck.probe import env
+
+    names = [*performance.TORCH_DEBUG_ENV, *performance.DCGM_ENV, *performance.BAD_VALUES]
+    assert len(names) > 10
+    assert [n for n in names if not env.allowed(n)] == []

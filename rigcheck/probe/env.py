@@ -15,6 +15,10 @@ because a doctor check or a maintainer reading the facts needs it:
   ``CUDA_MODULE_LOADING``, ``TORCH_CUDA_ARCH_LIST``, ``TORCH_USE_CUDA_DSA``: torch's own knobs
   (collect_env reports the allocator config and module loading for the same reason).
 - ``CUDA_LAUNCH_BLOCKING``: makes every kernel synchronous, a large slowdown left on after debugging.
+- Debugging switches left on by accident that the doctor flags as slowdowns:
+  ``PYTORCH_NO_CUDA_MEMORY_CACHING`` (every allocation goes to cudaMalloc),
+  ``TORCH_CUDNN_V8_API_DISABLED``, ``TORCH_SHOW_CPP_STACKTRACES``,
+  ``CUDA_ENABLE_CPU_COREDUMP_ON_EXCEPTION``.
 - ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``: CPU thread counts for data loading and CPU ops.
 - The variables NVIDIA DCGM diagnostics warn about as performance-limiting (``Software.cpp``,
   "Found CUDA performance-limiting environment variable"): ``NSIGHT_CUDA_DEBUGGER``,
@@ -49,6 +53,8 @@ ALLOWED: frozenset[str] = frozenset({
     "PYTORCH_CUDA_ALLOC_CONF", "PYTORCH_HIP_ALLOC_CONF", "PYTORCH_NVML_BASED_CUDA_CHECK",
     "CUDA_MODULE_LOADING", "TORCH_CUDA_ARCH_LIST", "TORCH_USE_CUDA_DSA",
     "CUDA_LAUNCH_BLOCKING",
+    "PYTORCH_NO_CUDA_MEMORY_CACHING", "TORCH_CUDNN_V8_API_DISABLED", "TORCH_SHOW_CPP_STACKTRACES",
+    "CUDA_ENABLE_CPU_COREDUMP_ON_EXCEPTION",
     "OMP_NUM_THREADS", "MKL_NUM_THREADS",
     "NSIGHT_CUDA_DEBUGGER", "CUDA_INJECTION32_PATH", "CUDA_INJECTION64_PATH", "CUDA_AUTO_BOOST",
     "CUDA_ENABLE_COREDUMP_ON_EXCEPTION", "CUDA_COREDUMP_FILE", "CUDA_DEVICE_WAITS_ON_EXCEPTION",
