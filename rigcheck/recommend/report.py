@@ -49,7 +49,8 @@ def _part(kind: str, part: Any, count: int) -> dict[str, Any]:
         "unit_price_inr": round(part.price.inr, 2),
         "price_inr": round(part.price.inr * count, 2),
         "price_usd": part.price.usd, "price_date": part.price.date.isoformat(),
-        "price_kind": part.price.kind, "source": part.price.source,
+        "price_kind": part.price.kind, "price_basis": part.price.basis,
+        "source": part.price.source,
     }
     if kind == "gpu":
         out.update(vram_gb=part.vram_gb, architecture=part.architecture,

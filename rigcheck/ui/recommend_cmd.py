@@ -17,6 +17,8 @@ from rich.text import Text
 from rigcheck.ui.common import EXIT_FINDINGS, console, fail, print_json, warn
 
 DEFAULT_MIX_TAG = "default-mix"
+# Prices that are not a cited quote for that very part (catalog/README.md, price_basis).
+DOUBTFUL_BASIS = ("recalled", "estimate")
 
 
 def _duration(seconds: float) -> str:
@@ -191,9 +193,10 @@ def _build_table(b: dict[str, Any], rates: dict[str, float], display: str) -> Ta
     table.add_column("Seen", style="dim")
     for p in b["parts"]:
         mark = "≈" if p["price_kind"] == "derived" else ""
+        doubt = " ?" if p.get("price_basis") in DOUBTFUL_BASIS else ""
         table.add_row(_KIND_LABEL[p["kind"]], _item(p),
                       mark + _money(p["price_inr"], rates, display),
-                      f"{p['price_kind']} {p['price_date']}")
+                      f"{p['price_kind']} {p['price_date']}{doubt}")
     table.add_row("", Text("Total", style="bold"),
                   Text(_money(b["total_inr"], rates, display), style="bold"), "")
     return table
@@ -229,6 +232,10 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     out.print()
     out.print(_build_table(best, rates, display))
     out.print(f"Left of budget: {_money(best['left_inr'], rates, display)}")
+    doubtful = [p["name"] for p in best["parts"] if p.get("price_basis") in DOUBTFUL_BASIS]
+    if doubtful:
+        out.print(f"[yellow]?[/] no cited quote for: {', '.join(doubtful)} (recalled or estimated "
+                  "prices; check them, or overlay real ones with --catalog DIR)")
     if best["nodes"] > 1:
         out.print(f"[bold]× {best['nodes']} identical machines[/]: "
                   f"{_money(best['node_inr'], rates, display)} each, "
