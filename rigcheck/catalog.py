@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import io
 import os
 from collections.abc import Mapping, Sequence
@@ -197,6 +198,23 @@ def _check_references(tables: dict[str, dict[str, _Row]]) -> None:
                                f"motherboards.csv has socket {row.values['socket']!r}")
 
 
+def _check_overlay_names(folder: Path, shown: str) -> None:
+    """An overlay skips the files it lacks, so a misnamed one (gpu.csv) would be silently ignored
+    and the old prices used: every CSV in an overlay must be a catalog file."""
+    expected = [f"{kind}.csv" for kind in FILES]
+    names = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".csv")
+    for name in names:
+        # "GPUs.csv" is gpus.csv where the file system ignores case (macOS, Windows).
+        if name in expected or (name.lower() in expected and (folder / name.lower()).exists()):
+            continue
+        close = difflib.get_close_matches(name.lower(), expected, n=1, cutoff=0.9)
+        hint = f"did you mean {close[0]}" if close else f"expected {', '.join(expected)}"
+        raise CatalogError(f"{shown}/{name}: not a catalog file; {hint}?")
+    if not names:
+        raise CatalogError(f"{shown}: no catalog CSV files in it (expected any of "
+                           f"{', '.join(expected)})")
+
+
 def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | None = None,
                  base: Path | None = None, today: date | None = None) -> parts.Catalog:
     """The bundled catalog (or ``base``) with ``overlays`` applied in order and ``rates``
@@ -213,9 +231,11 @@ def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | Non
     else:
         folders = [(Path(base), str(base), False)]
     folders += [(Path(o), str(o), True) for o in overlays]
-    for folder, shown, _ in folders:
+    for folder, shown, overlay in folders:
         if not folder.is_dir():
             raise CatalogError(f"{shown}: not a folder (a catalog is a folder of CSV files)")
+        if overlay:
+            _check_overlay_names(folder, shown)
     tables: dict[str, dict[str, _Row]] = {kind: {} for kind in FILES}
     for folder, shown, overlay in folders:
         for kind in FILES:

@@ -558,3 +558,26 @@ def test_header_after_blank_lines_is_named_on_its_own_line(base, tmp_path):
     (overlay / "gpus.csv").write_text("\n\nid,prize_inr\nrtx-4090,1\n", encoding="utf-8")
     with pytest.raises(CatalogError, match=r"shop/gpus.csv line 3: unknown column\(s\) prize_inr"):
         load(base, overlays=[overlay])
+
+
+@pytest.mark.parametrize(("name", "hint"), [
+    ("gpu.csv", "did you mean gpus.csv"), ("GPUs.csv", "did you mean gpus.csv"),
+    ("prices.csv", "expected gpus.csv, cpus.csv"),
+])
+def test_overlay_csv_with_an_unknown_name_is_an_error_not_ignored(base, tmp_path, name, hint):
+    # A shop list saved as gpu.csv was silently skipped: the recommendation used old prices.
+    overlay = tmp_path / "shop"
+    overlay.mkdir()
+    (overlay / name).write_text("id,price_inr,price_date,price_kind,source\n"
+                                "rtx-4090,150000,2026-01-30,street,shop\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match=rf"shop/{name}: not a catalog file; {hint}"):
+        load(base, overlays=[overlay])
+
+
+def test_overlay_folder_without_csv_files_is_an_error(base, tmp_path):
+    overlay = tmp_path / "shop"
+    overlay.mkdir()
+    (overlay / "notes.txt").write_text("prices from Nehru Place", encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"shop: no catalog CSV files in it \(expected any of "
+                                           r"gpus.csv"):
+        load(base, overlays=[overlay])
