@@ -581,3 +581,13 @@ def test_overlay_folder_without_csv_files_is_an_error(base, tmp_path):
     with pytest.raises(CatalogError, match=r"shop: no catalog CSV files in it \(expected any of "
                                            r"gpus.csv"):
         load(base, overlays=[overlay])
+
+
+def test_tomorrows_date_is_allowed_for_time_zones(base):
+    # A shop list dated today in India (UTC+5:30) is "tomorrow" to a UTC container before 05:30
+    # UTC; one day of slack keeps that from being an error. Two days ahead still is one.
+    set_cell(base, "psus", "psu-650-gold", "price_date", "2026-02-02")
+    assert {p.id: p for p in load(base).psus}["psu-650-gold"].price.date == date(2026, 2, 2)
+    set_cell(base, "psus", "psu-650-gold", "price_date", "2026-02-03")
+    with pytest.raises(CatalogError, match=r"'2026-02-03' is in the future \(today is 2026-02-01"):
+        load(base)
