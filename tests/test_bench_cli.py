@@ -94,3 +94,26 @@ def test_disk_read_of_a_named_data_dir(tmp_path: Path, data_dir: Path) -> None:
     assert res.exit_code == 0, res.output
     (fig,) = json.loads(res.stdout)["results"]
     assert fig["name"] == "disk-read" and fig["unit"] == "MB/s" and fig["value"] > 0
+
+
+def test_interrupted_run_prints_what_was_measured_and_exits_130(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rigcheck.bench import runner
+    from rigcheck.bench.results import BenchRun, Figure, Machine, Skipped
+
+    def fake_suite(options, progress=None):
+        run = BenchRun(machine=Machine(fingerprint="fp", cpu_model="Fake CPU", threads=2),
+                       started_at="2026-11-25T10:00:00+00:00", interrupted=True)
+        run.results.append(Figure("gemm-fp32", 123.0, "GFLOP/s", label="GEMM fp32",
+                                  note="measured [bold]literally[/bold]"))
+        run.skipped.append(Skipped("train-x", "out of memory (tried [4, 2])"))
+        return run
+
+    monkeypatch.setattr(runner, "run_suite", fake_suite)
+    res = invoke()
+    assert res.exit_code == 130
+    assert "123 GFLOP/s" in res.stdout
+    assert "Interrupted" in res.stdout
+    # measured text is shown as written, not read as rich markup
+    assert "measured [bold]literally[/bold]" in res.stdout
+    assert "tried [4, 2]" in res.stdout
