@@ -23,7 +23,7 @@ def node_facts(driver="550.54.15", torch="2.4.1+cu121", nccl="2.20.5", gpus=8, w
     f.torch.cuda_build = "12.1"
     f.torch.nccl_version = nccl
     f.torch.cudnn_version = 90100
-    f.python.env = dict(nccl_env or {"NCCL_IB_DISABLE": "0"})
+    f.python.env = dict({"NCCL_IB_DISABLE": "0"} if nccl_env is None else nccl_env)
     f.host.iommu = iommu
     f.host.kernel = "5.15.0-105-generic"
     return f
@@ -96,7 +96,8 @@ def test_facts_dir_with_broken_file_and_bench(tmp_path):
         {"results": [{"name": "gemm-bf16", "value": 400, "unit": "TFLOP/s"}]}))
     (tmp_path / "gpu02.bench.json").write_text(json.dumps(
         {"results": [{"name": "gemm-bf16", "value": 710, "unit": "TFLOP/s"}]}))
-    nodes, missing = load_facts_dir(tmp_path)
+    nodes, missing, bench_problems = load_facts_dir(tmp_path)
+    assert bench_problems == []
     assert [n.node for n in nodes] == ["gpu00", "gpu01", "gpu02", "gpu03"]
     assert len(missing) == 1 and missing[0].startswith("gpu04 (")
     findings = by_id(compare(nodes, missing))
@@ -111,3 +112,53 @@ def test_facts_dir_errors(tmp_path):
         load_facts_dir(tmp_path)
     with pytest.raises(FactsError, match="not a folder"):
         load_facts_dir(tmp_path / "nope")
+
+
+def test_no_nccl_variables_is_a_value_not_unknown():
+    nodes = [NodeFacts("a", node_facts(nccl_env={})), NodeFacts("b", node_facts(nccl_env={})),
+             NodeFacts("c", node_facts(nccl_env={"NCCL_P2P_DISABLE": "1"}))]
+    env = by_id(compare(nodes))["fleet.nccl_env"]
+    assert env.status == "warn" and env.nodes == ("c",)
+    assert "none on 2 node(s)" in env.summary and "NCCL_P2P_DISABLE=1 on c" in env.summary
+
+
+def test_a_node_whose_nvml_failed_fails_the_fleet():
+    broken = node_facts()
+    broken.nvml.available = False
+    broken.nvml.error = "NVML_ERROR_LIB_RM_VERSION_MISMATCH"
+    broken.nvml.gpus = []
+    nodes = [NodeFacts("a", node_facts()), NodeFacts("b", node_facts()), NodeFacts("c", broken)]
+    findings = by_id(compare(nodes))
+    assert findings["fleet.nvml"].status == "fail"
+    assert "c (NVML_ERROR_LIB_RM_VERSION_MISMATCH)" in findings["fleet.nvml"].summary
+
+
+def test_cpu_only_fleet_skips_gpu_comparisons():
+    def cpu():
+        f = node_facts()
+        f.nvml.available = False
+        f.nvml.gpus = []
+        return f
+    findings = by_id(compare([NodeFacts("a", cpu()), NodeFacts("b", cpu())]))
+    assert findings["fleet.nvml"].status == "skip"
+    assert findings["fleet.gpu_model"].status == "skip"
+
+
+def test_bad_bench_file_is_a_warning_not_a_missing_node(tmp_path):
+    for node in ("a", "b"):
+        (tmp_path / f"{node}.json").write_text(to_json(node_facts()))
+    (tmp_path / "a.bench.json").write_text("[]")
+    (tmp_path / "b.bench.json").write_text(json.dumps({"results": [{"name": ["x"], "value": 1}]}))
+    nodes, missing, bench_problems = load_facts_dir(tmp_path)
+    assert [n.node for n in nodes] == ["a", "b"] and missing == []
+    assert len(bench_problems) == 1 and bench_problems[0].startswith("a (a.bench.json: not a")
+    findings = by_id(compare(nodes, missing, bench_problems))
+    assert findings["fleet.bench_errors"].status == "warn"
+    assert "fleet.missing" not in findings
+
+
+def test_same_stem_files_are_two_nodes(tmp_path):
+    (tmp_path / "a.json").write_text(to_json(node_facts()))
+    (tmp_path / "a.txt").write_text(to_json(node_facts(driver="535.104.05")))
+    nodes, _, _ = load_facts_dir(tmp_path)
+    assert sorted(n.node for n in nodes) == ["a.json", "a.txt"]

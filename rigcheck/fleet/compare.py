@@ -56,6 +56,8 @@ def _fmt(value: object) -> str:
     if value is None:
         return "unknown"
     if isinstance(value, tuple):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return ", ".join(f"{k}={v}" for k, v in value)
         return ", ".join(_fmt(v) for v in value) or "none"
     return str(value)
 
@@ -64,7 +66,8 @@ def _same(check_id: str, what: str, nodes: Sequence[NodeFacts],
           key: Callable[[NodeFacts], object], fix: str, status: str = "warn") -> FleetFinding:
     """One value per node; the majority is 'normal' and every other value is named."""
     groups = _group(nodes, key)
-    known = {v: ns for v, ns in groups.items() if v is not None and v != ()}
+    # None is "this node could not tell"; an empty tuple is a real answer ("no NCCL variables").
+    known = {v: ns for v, ns in groups.items() if v is not None}
     if not known:
         return FleetFinding(check_id, "skip", f"{what}: not known on any node")
     if len(known) == 1:
@@ -85,21 +88,50 @@ def _same(check_id: str, what: str, nodes: Sequence[NodeFacts],
     )
 
 
-def _gpu_names(n: NodeFacts) -> tuple:
-    return tuple(sorted(Counter(g.name for g in n.facts.nvml.gpus if g.name).items()))
+def _gpu_names(n: NodeFacts) -> tuple | None:
+    if not n.facts.nvml.available:
+        return None
+    return tuple(f"{count} x {name}" for name, count in
+                 sorted(Counter(g.name for g in n.facts.nvml.gpus if g.name).items()))
 
 
-def _gpu_memory(n: NodeFacts) -> tuple:
+def _gpu_memory(n: NodeFacts) -> tuple | None:
+    if not n.facts.nvml.available:
+        return None
     return tuple(sorted({round((g.memory_total_mib or 0) / 1024) for g in n.facts.nvml.gpus
                          if g.memory_total_mib}))
 
 
-def _nccl_env(n: NodeFacts) -> tuple:
+def _nccl_env(n: NodeFacts) -> tuple | None:
+    if n.facts.python.error:
+        return None
     return tuple(sorted((k, v) for k, v in n.facts.python.env.items() if k.startswith("NCCL_")))
 
 
-def _p2p(n: NodeFacts) -> tuple:
+def _p2p(n: NodeFacts) -> tuple | None:
+    if not n.facts.nvml.available or len(n.facts.nvml.gpus) < 2:
+        return None
     return tuple(sorted({p.status for p in n.facts.nvml.p2p}))
+
+
+def _nvml(nodes: Sequence[NodeFacts]) -> FleetFinding:
+    """A node where NVML did not start in a fleet where it did elsewhere is broken, not odd."""
+    down = {n.node: n.facts.nvml.error or "unavailable" for n in nodes if not n.facts.nvml.available}
+    if not down:
+        return FleetFinding("fleet.nvml", "ok", "NVML answered on every node")
+    if len(down) == len(nodes):
+        return FleetFinding("fleet.nvml", "skip",
+                            "no node has a working NVML (a CPU-only fleet, or no NVIDIA driver "
+                            "anywhere): GPU comparisons skipped")
+    listed = ", ".join(f"{node} ({why})" for node, why in sorted(down.items()))
+    return FleetFinding(
+        "fleet.nvml", "fail", f"NVML failed on {len(down)} node(s) while it works on the others: "
+        f"{listed}",
+        detail="Those nodes' GPUs are invisible to every GPU check below.",
+        fix="Run `rigcheck doctor` on each of them (a driver/library mismatch needs a reboot; "
+            "a missing driver needs installing).",
+        nodes=tuple(sorted(down)),
+    )
 
 
 def _links(nodes: Sequence[NodeFacts]) -> FleetFinding:
@@ -175,9 +207,18 @@ def _clock_skew(nodes: Sequence[NodeFacts]) -> FleetFinding:
     )
 
 
-def compare(nodes: Sequence[NodeFacts], missing: Sequence[str] = ()) -> list[FleetFinding]:
-    """Every fleet check over the nodes that answered; ``missing`` names those that did not."""
+def compare(nodes: Sequence[NodeFacts], missing: Sequence[str] = (),
+            bench_problems: Sequence[str] = ()) -> list[FleetFinding]:
+    """Every fleet check over the nodes that answered; ``missing`` names those that did not;
+    ``bench_problems`` names nodes whose figures could not be measured or read."""
     findings: list[FleetFinding] = []
+    if bench_problems:
+        findings.append(FleetFinding(
+            "fleet.bench_errors", "warn",
+            f"no bench figures from {len(bench_problems)} node(s): {'; '.join(bench_problems)}",
+            detail="Their facts are compared; only the GEMM/bandwidth outlier checks miss them.",
+            fix="Run `rigcheck bench` on those nodes to see the error.",
+        ))
     if missing:
         findings.append(FleetFinding(
             "fleet.missing", "fail",
@@ -190,6 +231,7 @@ def compare(nodes: Sequence[NodeFacts], missing: Sequence[str] = ()) -> list[Fle
     if not nodes:
         return findings
     t = lambda n: n.facts.torch  # noqa: E731
+    findings.append(_nvml(nodes))
     findings += [
         _same("fleet.driver", "NVIDIA driver", nodes, lambda n: n.facts.nvml.driver_version,
               "Install the same driver on every node (pin the package version, e.g. "

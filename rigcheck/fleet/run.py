@@ -23,6 +23,7 @@ class FleetRun:
     world_size: int
     nodes: list[NodeFacts] = field(default_factory=list)        # rank 0 only
     missing: list[str] = field(default_factory=list)
+    bench_problems: list[str] = field(default_factory=list)
     findings: list[FleetFinding] = field(default_factory=list)
     interrupted: bool = False
 
@@ -75,11 +76,13 @@ def _report(info, gathered) -> FleetRun:
         except (ValueError, KeyError, FactsError) as exc:
             run.missing.append(f"rank {rank} (unreadable report: {exc})")
             continue
+        if data.get("bench_error"):
+            run.bench_problems.append(f"rank {rank} ({data['bench_error']})")
         run.nodes.append(NodeFacts(
             node=f"{data['node']}/rank{rank}", rank=rank, facts=node_facts,
             bench={k: float(v) for k, v in (data.get("bench") or {}).items()},
             clock_offset_s=gathered.clock_offsets_s.get(rank),
         ))
     run.missing += [f"rank {r}" for r in gathered.missing]
-    run.findings = compare(run.nodes, run.missing)
+    run.findings = compare(run.nodes, run.missing, run.bench_problems)
     return run

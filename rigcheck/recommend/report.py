@@ -15,7 +15,7 @@ Schema (stable; fields are only ever added):
   "builds": [                                   # best first; empty when nothing fits
     {"rank": 1, "total_inr": 123456, "left_inr": 1544, "power_w": 420, "wall_w": 467,
      "psu_w": 650, "psu_headroom_pct": 54.8, "ram_gb": 32, "gpu_count": 1,
-     "nodes": 1, "node_inr": 123456, "inr_per_sample_per_s": 117.6,
+     "nodes": 1, "node_inr": 123456, "inr_per_run_per_day": 157000.0,
      "gpu_slot_positions": [1], "total_train_s": 110000.0,
      "parts": [{"kind": "gpu", "id": "...", "name": "...", "count": 1, "unit_price_inr": 49999,
                 "price_inr": 49999, "price_date": "2026-10-01", "price_kind": "street",
@@ -79,8 +79,9 @@ def build_dict(build: Build, budget_inr: float, best: Build | None = None) -> di
         "left_inr": round(budget_inr - build.total_inr, 2),
         "nodes": build.nodes,
         "node_inr": round(build.node_inr, 2),
-        # INR per sample/s summed over targets: what a unit of training speed costs.
-        "inr_per_sample_per_s": round(inr_per_speed(build), 2),
+        # What a unit of training speed costs: rupees per (training of the whole target mix per
+        # day). Lower is better; compares builds of any size, node count or GPU count.
+        "inr_per_run_per_day": round(inr_per_speed(build), 2),
         "power_w": round(build.draw_w),
         "wall_w": round(build.wall_w),
         "psu_w": build.psu.watts,
@@ -101,11 +102,10 @@ def build_dict(build: Build, budget_inr: float, best: Build | None = None) -> di
 
 
 def inr_per_speed(build: Build) -> float:
-    """Rupees per (sample/s) of the first target: the cost of a unit of training speed."""
-    first = build.estimates[0] if build.estimates else None
-    if first is None or first.samples_per_s <= 0:
+    """Rupees per unit of training speed, speed being trainings of the target mix per day."""
+    if build.total_train_s <= 0:
         return 0.0
-    return build.total_inr / first.samples_per_s
+    return build.total_inr / (86400.0 / build.total_train_s)
 
 
 def slower_pct(build: Build, best: Build) -> float:

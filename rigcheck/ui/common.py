@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 # Exit codes, the same for every command:
 EXIT_OK = 0          # nothing failed
@@ -22,12 +23,14 @@ def console(stderr: bool = False) -> Console:
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one clear line to stderr and exit; never a traceback."""
-    console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    # escape: the message quotes what the user typed ("[/x]" must not be read as markup).
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True,
+                               soft_wrap=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    console(stderr=True).print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+    console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -26,10 +26,11 @@ def doctor_fleet(*, facts_dir: Path | None, timeout_s: float, as_json: bool, ver
         from rigcheck.fleet import compare
         from rigcheck.fleet.load import load_facts_dir
         try:
-            nodes, missing = load_facts_dir(facts_dir)
+            nodes, missing, bench_problems = load_facts_dir(facts_dir)
         except FactsError as exc:
             fail(str(exc))
-        data = fleet_dict(nodes, missing, compare(nodes, missing), source="facts-dir")
+        data = fleet_dict(nodes, missing, compare(nodes, missing, bench_problems),
+                          source="facts-dir")
     else:
         from rigcheck.bench.dist_suite import rank_gemm
         from rigcheck.bench.distributed import DistError

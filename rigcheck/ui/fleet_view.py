@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from rich.markup import escape
+
 from rigcheck.ui.common import console
 
 MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]", "skip": "[dim]-[/]"}
@@ -51,18 +53,18 @@ def render_fleet(data: dict[str, Any], verbose: bool = False) -> None:
     for n in data["nodes"]:
         gpus = Counter(n["gpus"])
         gpu_text = ", ".join(f"{c} × {g}" for g, c in gpus.items()) or "no GPU"
-        out.print(f"  [dim]{n['node']}: driver {n['driver'] or '-'}, torch {n['torch'] or '-'}, "
-                  f"{gpu_text}[/]")
+        out.print(f"  [dim]{escape(n['node'])}: driver {escape(n['driver'] or '-')}, "
+                  f"torch {escape(n['torch'] or '-')}, {escape(gpu_text)}[/]")
     out.print()
     for f in data["findings"]:
         if f["status"] in ("ok", "skip") and not verbose:
             continue
-        out.print(f"{MARKS.get(f['status'], '?')} {f['summary']}")
+        out.print(f"{MARKS.get(f['status'], '?')} {escape(f['summary'])}")
         if f["status"] in ("warn", "fail"):
             if f["detail"]:
-                out.print(f"    [dim]{f['detail']}[/]")
+                out.print(f"    [dim]{escape(f['detail'])}[/]")
             if f["fix"]:
-                out.print(f"    fix: {f['fix']}")
+                out.print(f"    fix: {escape(f['fix'])}")
     s = data["summary"]
     problems = s.get("warn", 0) + s.get("fail", 0)
     out.print()

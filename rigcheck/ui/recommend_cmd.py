@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -182,7 +183,7 @@ def _item(p: dict[str, Any]) -> str:
         "storage": lambda: f" · {p['seq_read_mbs']:,} MB/s",
         "psu": lambda: f" · {p['watts']} W" if f"{p['watts']}" not in p["name"] else "",
     }.get(p["kind"], lambda: "")()
-    return f"{count}{p['name']}{key}"
+    return escape(f"{count}{p['name']}{key}")
 
 
 def _build_table(b: dict[str, Any], rates: dict[str, float], display: str) -> Table:
@@ -197,8 +198,14 @@ def _build_table(b: dict[str, Any], rates: dict[str, float], display: str) -> Ta
         table.add_row(_KIND_LABEL[p["kind"]], _item(p),
                       mark + _money(p["price_inr"], rates, display),
                       f"{p['price_kind']} {p['price_date']}{doubt}")
-    table.add_row("", Text("Total", style="bold"),
-                  Text(_money(b["total_inr"], rates, display), style="bold"), "")
+    if b["nodes"] > 1:
+        table.add_row("", Text("Each machine", style="bold"),
+                      Text(_money(b["node_inr"], rates, display), style="bold"), "")
+        table.add_row("", Text(f"Total ({b['nodes']} machines)", style="bold"),
+                      Text(_money(b["total_inr"], rates, display), style="bold"), "")
+    else:
+        table.add_row("", Text("Total", style="bold"),
+                      Text(_money(b["total_inr"], rates, display), style="bold"), "")
     return table
 
 
@@ -234,7 +241,7 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     out.print(f"Left of budget: {_money(best['left_inr'], rates, display)}")
     doubtful = [p["name"] for p in best["parts"] if p.get("price_basis") in DOUBTFUL_BASIS]
     if doubtful:
-        out.print(f"[yellow]?[/] no cited quote for: {', '.join(doubtful)} (recalled or estimated "
+        out.print(f"[yellow]?[/] no cited quote for: {escape(', '.join(doubtful))} (recalled or estimated "
                   "prices; check them, or overlay real ones with --catalog DIR)")
     if best["nodes"] > 1:
         out.print(f"[bold]× {best['nodes']} identical machines[/]: "
@@ -246,7 +253,7 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
               f"circuit {req['circuit']} ({req['circuit_w']:,.0f} W)")
     gpu = best["parts"][0]
     out.print()
-    out.print(f"[bold]Why this GPU[/] ({gpu['name']}):")
+    out.print(f"[bold]Why this GPU[/] ({escape(gpu['name'])}):")
     for t in best["targets"]:
         per_speed = best["total_inr"] / t["samples_per_s"] if t["samples_per_s"] else 0
         out.print(f"  {t['recipe']}: fits ({t['memory_gb']:.1f} of {gpu['vram_gb']:g} GB at batch "
@@ -260,22 +267,23 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
         for b in builds[1:]:
             g = b["parts"][0]
             count = f"{g['count']} × " if g["count"] > 1 else ""
-            out.print(f"  {b['rank']}. {count}{g['name']}: {_money(b['total_inr'], rates, display)}"
+            out.print(f"  {b['rank']}. {count}{escape(g['name'])}: {_money(b['total_inr'], rates, display)}"
                       f", {b['slower_than_best_pct']:.0f}% slower")
     single = data.get("single_node")
     if single:
         g = single["parts"][0]
         out.print()
-        out.print(f"[bold]Against one bigger machine[/]: {g['count']} × {g['name']} for "
-                  f"{_money(single['total_inr'], rates, display)}: "
-                  f"{_money(single['inr_per_sample_per_s'], rates, display)} per sample/s vs "
-                  f"{_money(best['inr_per_sample_per_s'], rates, display)} for the cluster; "
-                  f"trains the targets in {_duration(single['total_train_s'])} vs "
-                  f"{_duration(best['total_train_s'])}")
+        out.print(f"[bold]Against one bigger machine[/]: {g['count']} × {escape(g['name'])} for "
+                  f"{_money(single['total_inr'], rates, display)} trains the targets in "
+                  f"{_duration(single['total_train_s'])} (the cluster: "
+                  f"{_duration(best['total_train_s'])}); cost per unit of speed "
+                  f"{_money(single['inr_per_run_per_day'], rates, display)} vs "
+                  f"{_money(best['inr_per_run_per_day'], rates, display)} for the cluster "
+                  "(₹ per training of the whole mix per day: lower is better)")
     upgrade = data["upgrade"]
     if upgrade:
         g = upgrade["build"]["parts"][0]
         count = f"{g['count']} × " if g["count"] > 1 else ""
         out.print()
         out.print(f"[bold]For {_money(upgrade['extra_inr'], rates, display)} more[/]: "
-                  f"{count}{g['name']} build, +{upgrade['speedup_pct']:.0f}% speed")
+                  f"{count}{escape(g['name'])} build, +{upgrade['speedup_pct']:.0f}% speed")
