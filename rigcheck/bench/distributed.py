@@ -338,8 +338,24 @@ def bench_ddp(recipe, batch_size: int = 8, steps: int = 10, timeout_s: float = 1
     backend = _init_group(timeout_s)
     device = torch.device("cuda", torch.cuda.current_device()) if backend == "nccl" \
         else torch.device("cpu")
-    work = build_workload(recipe, device=device)
+    # Measured in fp32 whatever the recipe's precision: what is compared is the same step with
+    # and without gradient synchronisation, and fp32 gradients are the larger all-reduce.
     dtype = torch.float32
+    # Every rank must take part in the collectives below, so a rank that cannot build or step
+    # the model (out of memory, say) must not leave the others waiting for the timeout: each
+    # tries first, and all skip together when any failed.
+    problem = ""
+    try:
+        work = build_workload(recipe, device=device)
+        inputs, targets = work.make_batch(batch_size, device, dtype)
+        work.loss(work.model(inputs), targets).backward()
+    except Exception as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    ok = torch.tensor([0.0 if problem else 1.0], device=device)
+    dist.all_reduce(ok, op=dist.ReduceOp.MIN)
+    if ok.item() < 1.0:
+        raise DistError(f"DDP bench skipped: a rank could not train {recipe.id} at batch "
+                        f"{batch_size}" + (f" ({problem})" if problem else ""))
 
     def measure(model, params) -> float:
         opt = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
