@@ -73,6 +73,12 @@ def human_s(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def _dur(seconds: float | None) -> str:
+    if not seconds:
+        return "-"
+    return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1000:.3g} ms"
+
+
 def _short(x: float | None) -> str:
     if not x:
         return "-"
@@ -148,7 +154,7 @@ def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> Non
             "median": "right", "CV": "right", "verdict": "left"}
     rows = [{"figure": f.label or f.name, "value": _num(f.value, f.unit),
              "% expected": _pct(f.pct_expected), "% peak": _pct(f.pct_peak),
-             "median": f"{f.median_s * 1000:.3g} ms" if f.median_s else "-",
+             "median": _dur(f.median_s),
              "CV": f"{f.cv_pct:.1f}%" if f.cv_pct is not None else "-",
              "verdict": f.verdict.split(":")[0] if f.verdict == "ok" else
              f"[yellow]{f.verdict.split(':')[0]}[/]"} for f in run.results]
