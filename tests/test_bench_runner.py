@@ -75,6 +75,7 @@ def test_cpu_run_records_why_gpu_figures_were_skipped() -> None:
     assert set(reasons) == {"h2d-pinned", "h2d-pageable", "d2h-pinned", "d2h-pageable",
                             "gemm-tf32", "disk-read"}
     assert "no CUDA GPU" in reasons["h2d-pinned"]
+    assert "PyTorch" in reasons["h2d-pinned"]          # and why PyTorch sees none
     assert "--data-dir" in reasons["disk-read"]
     assert [e.kind for e in events].count("skip") == 6
     assert run.results == []

@@ -210,6 +210,19 @@ def run_suite(options: Options, progress: Progress | None = None) -> BenchRun:
     return run
 
 
+def why_no_gpu() -> str:
+    """Why PyTorch sees no GPU, in words a user can act on."""
+    import torch
+    driver = os.path.exists("/dev/nvidiactl")   # the NVIDIA kernel driver's control node
+    if torch.version.cuda is None:
+        why = f"this PyTorch is a CPU-only build, {torch.__version__}"
+        return why + ("; an NVIDIA driver is loaded: install a CUDA build of torch "
+                      "(run rigcheck doctor)" if driver else "")
+    why = f"PyTorch {torch.__version__} is built for CUDA {torch.version.cuda} but sees no GPU"
+    return why + ("; run rigcheck doctor (driver version, CUDA_VISIBLE_DEVICES)" if driver
+                  else "; no NVIDIA driver is loaded")
+
+
 def _load_avg() -> float | None:
     try:
         return round(os.getloadavg()[0], 2)
@@ -222,7 +235,10 @@ def _run_one(st: _State, task: Task) -> Figure | None:
     try:
         return task.run()
     except micro.Skip as exc:
-        st.run.skipped.append(Skipped(task.name, str(exc)))
+        reason = str(exc)
+        if reason.startswith("no CUDA GPU"):
+            reason += f"; {why_no_gpu()}"
+        st.run.skipped.append(Skipped(task.name, reason))
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - one broken figure must not lose the others
