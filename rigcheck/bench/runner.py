@@ -604,6 +604,7 @@ def _feed_note(run: BenchRun, recipe: Any, t: Target) -> str:
     if pipe is not None and recipe.family == "cnn" and len(recipe.input_shape) == 3 \
             and recipe.input_shape[0] == 3 and t.samples_per_s:
         workers = math.ceil(t.samples_per_s / pipe.value)
-        notes.append(f"about {workers} data-loader worker(s) at {pipe.value:.0f} images/s/core "
-                     f"(this machine has {os.cpu_count()} CPUs)")
+        decode = "" if pipe.params.get("jpeg_decode") else ", transform only: more with JPEG decode"
+        notes.append(f"about {workers} data-loader worker(s) at {pipe.value:.0f} images/s/core"
+                     f"{decode} (this machine has {os.cpu_count()} CPUs)")
     return "; ".join(notes)
