@@ -95,6 +95,7 @@ class Machine:
     cpu_model: str = ""
     cpu_cores: int | None = None       # logical CPUs the OS offers (os.cpu_count)
     cpu_mhz: float | None = None
+    cpu_mhz_source: str = ""           # "cpuinfo_max_freq" (max turbo) | "cpu MHz" (current/base)
     cpu_capability: str = ""           # torch's view: "AVX512", "AVX2", "DEFAULT"
     cpu_flags: list[str] = field(default_factory=list)   # only those that set the peak
     gpus: list[str] = field(default_factory=list)

@@ -319,13 +319,13 @@ def describe_machine(device: Any) -> Machine:
     flags = set(info.get("flags", "").split())
     gpus = ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
             if device.type == "cuda" else [])
-    mhz = _max_mhz()
+    mhz, mhz_source = _max_mhz(), "cpuinfo_max_freq"
     if mhz is None and info.get("cpu MHz"):
-        mhz = float(info["cpu MHz"])
+        mhz, mhz_source = float(info["cpu MHz"]), "cpu MHz"
     key = "|".join([model, *gpus])
     return Machine(
         fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16], cpu_model=model,
-        cpu_cores=os.cpu_count(), cpu_mhz=mhz,
+        cpu_cores=os.cpu_count(), cpu_mhz=mhz, cpu_mhz_source=mhz_source if mhz else "",
         cpu_capability=torch.backends.cpu.get_cpu_capability(),
         cpu_flags=sorted(flags & {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"}),
         gpus=gpus, device=str(device), threads=torch.get_num_threads(),
@@ -358,7 +358,10 @@ def cpu_peak_gflops(m: Machine, dtype: str) -> tuple[float | None, str]:
     if dtype == "bf16" and per < 128:
         how += " (no bf16 hardware: bf16 runs through fp32)"
     peak = m.threads * m.cpu_mhz / 1000.0 * per
-    return peak, (f"theoretical peak: {m.threads} cores x {m.cpu_mhz / 1000:.2f} GHz x {how}")
+    clock = f"{m.cpu_mhz / 1000:.2f} GHz"
+    if m.cpu_mhz_source == "cpu MHz":
+        clock += " (/proc/cpuinfo: a base or current clock; turbo can pass this peak)"
+    return peak, f"theoretical peak: {m.threads} cores x {clock} x {how}"
 
 
 def gpu_spec(m: Machine) -> Any:
