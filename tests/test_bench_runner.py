@@ -245,3 +245,32 @@ def test_disk_figure_says_how_many_samples_it_feeds_and_targets_warn() -> None:
     t = runner.target(st, rec)
     assert t.data_mbs_needed == pytest.approx(800.0)
     assert "reads 500 MB/s but this rate needs 800 MB/s" in t.note
+
+
+def test_out_of_memory_halves_the_batch_and_marks_the_recipe_batch_as_not_fitting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GPU path's OOM handling, driven on the CPU by a workload that 'runs out' above 2."""
+    from test_bench_micro import tiny_workload
+
+    def build_workload(rec, device):
+        wl = tiny_workload()
+        make = wl.make_batch
+
+        def make_batch(batch, dev, dtype):
+            if batch > 2:
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+            return make(batch, dev, dtype)
+        wl.make_batch = make_batch
+        return wl
+
+    mod = types.ModuleType("rigcheck.bench.models")
+    mod.build_workload = build_workload  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rigcheck.bench.models", mod)
+    rec = recipe(batch_size=8)
+    run = runner.run_suite(opts(only=("train-*",), recipes={rec.id: rec}, time_scale=0.05))
+    fig = run.figure(f"train-{rec.id}")
+    assert fig is not None, run.skipped
+    assert fig.params["batch_size"] == 2 and fig.params["fits"] is False
+    assert "recipe batch 8 is out of memory" in fig.note
+    (t,) = run.targets
+    assert t.fits is False and t.measured_batch_size == 2

@@ -508,8 +508,9 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
     tried: list[int] = []
     while True:
         tried.append(batch)
-        wl = build_workload(recipe, st.device)
+        wl = None
         try:
+            wl = build_workload(recipe, st.device)   # the weights alone can be too big
             timing, how = micro.train_step_timing(
                 wl, device=st.device, batch_size=batch, precision=recipe.precision,
                 optimizer=recipe.optimizer, channels_last=recipe.channels_last, budget=budget)
@@ -522,8 +523,9 @@ def _train_figure(st: _State, rid: str, quick: bool) -> Figure:
         except torch.cuda.OutOfMemoryError:
             if batch == recipe.batch_size:
                 fits = False
-            if batch <= 1:
-                raise micro.Skip(f"out of device memory even at batch 1 (tried {tried})") from None
+            if batch <= 1 or wl is None:
+                raise micro.Skip(f"out of device memory at batch {batch} (tried {tried}): the "
+                                 f"{recipe.model} model does not fit this GPU") from None
             batch //= 2
         finally:
             del wl
