@@ -327,7 +327,8 @@ def describe_machine(device: Any) -> Machine:
         fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16], cpu_model=model,
         cpu_cores=os.cpu_count(), cpu_mhz=mhz, cpu_mhz_source=mhz_source if mhz else "",
         cpu_capability=torch.backends.cpu.get_cpu_capability(),
-        cpu_flags=sorted(flags & {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"}),
+        cpu_flags=sorted(flags & {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
+                                  "hypervisor"}),
         gpus=gpus, device=str(device), threads=torch.get_num_threads(),
         torch_version=torch.__version__, cuda_version=torch.version.cuda,
     )
@@ -428,6 +429,9 @@ def attach(fig: Figure, st: _State) -> None:
             fig.params["feeds_samples_per_s"] = {big.dataset: round(rate)}
             fig.note += (f"; feeds {rate:,.0f} samples/s of {big.dataset.split(' (')[0]} "
                          f"({big.bytes_per_sample / 1e3:.0f} kB each)")
+        if "hypervisor" in m.cpu_flags:
+            fig.note += ("; this is a virtual machine: its host may still cache the file, "
+                         "out of the guest's reach")
 
 
 def _precision_peak(st: _State, precision: str) -> tuple[float | None, str]:
