@@ -51,7 +51,7 @@ def test_planted_outliers_are_named():
     findings = by_id(compare(nodes))
     drv = findings["fleet.driver"]
     assert drv.status == "warn" and drv.nodes == ("node3",)
-    assert "550.54.15 on 3 node(s)" in drv.summary and "535.161.08 on node3" in drv.summary
+    assert "550.54.15 on 3 node(s), but 535.161.08 on node3" in drv.summary
     assert findings["fleet.gpu_count"].status == "fail"
     assert findings["fleet.gpu_count"].nodes == ("node3",)
     link = findings["fleet.pcie_link"]
@@ -162,3 +162,13 @@ def test_same_stem_files_are_two_nodes(tmp_path):
     (tmp_path / "a.txt").write_text(to_json(node_facts(driver="535.104.05")))
     nodes, _, _ = load_facts_dir(tmp_path)
     assert sorted(n.node for n in nodes) == ["a.json", "a.txt"]
+
+
+def test_a_lost_gpu_counts_as_missing():
+    lost = node_facts()
+    lost.nvml.gpus[3] = GpuFacts(index=3, lost=True)
+    findings = by_id(compare([NodeFacts("a", node_facts()), NodeFacts("b", node_facts()),
+                              NodeFacts("c", lost)]))
+    assert findings["fleet.gpu_count"].status == "fail"
+    assert findings["fleet.gpu_count"].nodes == ("c",)
+    assert "7 on c" in findings["fleet.gpu_count"].summary

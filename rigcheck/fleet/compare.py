@@ -81,8 +81,8 @@ def _same(check_id: str, what: str, nodes: Sequence[NodeFacts],
     detail = "; ".join(f"{_fmt(v)} on {', '.join(sorted(ns))}" for v, ns in odd)
     return FleetFinding(
         check_id, status,
-        f"{what} differs: {_fmt(majority)} on {len(known[majority])} node(s), {detail}",
-        detail=f"Mixed {what.lower()} across the nodes of one job is a classic cause of hangs, "
+        f"{what}: {_fmt(majority)} on {len(known[majority])} node(s), but {detail}",
+        detail=f"Nodes of one job that differ in {what} are a classic cause of hangs, "
                "wrong results or one slow rank holding back the rest.",
         fix=fix, nodes=odd_nodes,
     )
@@ -92,7 +92,8 @@ def _gpu_names(n: NodeFacts) -> tuple | None:
     if not n.facts.nvml.available:
         return None
     return tuple(f"{count} x {name}" for name, count in
-                 sorted(Counter(g.name for g in n.facts.nvml.gpus if g.name).items()))
+                 sorted(Counter(g.name for g in n.facts.nvml.gpus
+                                if g.name and not g.lost).items()))
 
 
 def _gpu_memory(n: NodeFacts) -> tuple | None:
@@ -255,8 +256,9 @@ def compare(nodes: Sequence[NodeFacts], missing: Sequence[str] = (),
               "partition (Slurm `--constraint`, Kubernetes node labels)."),
         _same("fleet.gpu_memory", "GPU memory (GB)", nodes, _gpu_memory,
               "Size the per-GPU batch for the smallest card, or use a uniform partition."),
-        _same("fleet.gpu_count", "GPU count", nodes,
-              lambda n: len(n.facts.nvml.gpus) if n.facts.nvml.available else None,
+        _same("fleet.gpu_count", "working GPU count", nodes,
+              lambda n: (sum(not g.lost for g in n.facts.nvml.gpus)
+                         if n.facts.nvml.available else None),
               "A node that shows fewer GPUs has a lost or hidden GPU: run `rigcheck doctor` "
               "there (`nvidia-smi -L`, CUDA_VISIBLE_DEVICES).", status="fail"),
         _links(nodes),

@@ -35,7 +35,9 @@ def fleet_dict(nodes: Sequence[Any], missing: Sequence[str], findings: Sequence[
             "driver": n.facts.nvml.driver_version,
             "cuda_driver": n.facts.nvml.cuda_driver_version,
             "torch": n.facts.torch.version, "nccl": n.facts.torch.nccl_version,
-            "gpus": [g.name for g in n.facts.nvml.gpus], "bench": dict(n.bench),
+            "gpus": [g.name or "unknown" for g in n.facts.nvml.gpus if not g.lost],
+            "lost_gpus": [g.index for g in n.facts.nvml.gpus if g.lost],
+            "bench": dict(n.bench),
             "clock_offset_s": n.clock_offset_s,
         } for n in nodes],
         "missing": list(missing),
@@ -53,6 +55,8 @@ def render_fleet(data: dict[str, Any], verbose: bool = False) -> None:
     for n in data["nodes"]:
         gpus = Counter(n["gpus"])
         gpu_text = ", ".join(f"{c} × {g}" for g, c in gpus.items()) or "no GPU"
+        if n["lost_gpus"]:
+            gpu_text += f", lost: GPU {', '.join(map(str, n['lost_gpus']))}"
         out.print(f"  [dim]{escape(n['node'])}: driver {escape(n['driver'] or '-')}, "
                   f"torch {escape(n['torch'] or '-')}, {escape(gpu_text)}[/]")
     out.print()
@@ -70,6 +74,8 @@ def render_fleet(data: dict[str, Any], verbose: bool = False) -> None:
     out.print()
     if problems:
         out.print(f"[bold]Fleet doctor found {problems} difference(s)[/] "
-                  f"({s.get('fail', 0)} failing, {s.get('warn', 0)} warnings); -v lists every check.")
+                  f"({s.get('fail', 0)} failing, {s.get('warn', 0)} warnings)"
+                  + ("." if verbose else "; -v lists every check."))
     else:
-        out.print("[green]• The fleet is uniform: no differences found.[/] (-v lists every check)")
+        out.print("[green]• The fleet is uniform: no differences found.[/]"
+                  + ("" if verbose else " (-v lists every check)"))
