@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,30 @@ class Event:
 
 
 Progress = Callable[[Event], None]
+
+CPU_WHEEL_INDEX = "https://download.pytorch.org/whl/cpu"   # PyTorch's CPU-only wheels
+
+
+class TorchUnavailable(RuntimeError):
+    """PyTorch cannot be imported by this Python: nothing can be measured. The message is one
+    line saying why and what to do."""
+
+
+def torch_problem() -> str | None:
+    """None when ``import torch`` works here; else one line saying why not and what to do."""
+    try:
+        import torch  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - ImportError, or OSError from a broken CUDA install
+        text = " ".join(str(exc).split()) or type(exc).__name__   # one line, whatever it says
+        head = f"rigcheck bench needs PyTorch, which this Python ({sys.executable}) cannot import"
+        if isinstance(exc, ModuleNotFoundError) and exc.name == "torch":
+            return (f"{head}: {text}. Install it: pip install torch (CPU: --index-url "
+                    f"{CPU_WHEEL_INDEX}), or run rigcheck from the environment that has it.")
+        return (f"{head}: {type(exc).__name__}: {text}. This PyTorch is installed but broken: "
+                f"reinstall it (pip install --force-reinstall torch; CPU: --index-url "
+                f"{CPU_WHEEL_INDEX}) or run rigcheck doctor, or run rigcheck from an environment "
+                f"whose PyTorch works.")
+    return None
 
 
 @dataclass
@@ -169,14 +194,12 @@ def detect_device(wanted: str) -> Any:
 
 
 def run_suite(options: Options, progress: Progress | None = None) -> BenchRun:
-    """Measure; never raises for a figure that fails. Device errors raise ValueError."""
+    """Measure; never raises for a figure that fails. Device errors raise ValueError; a PyTorch
+    that cannot be imported raises :class:`TorchUnavailable` (nothing is measured)."""
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    try:
-        import torch  # noqa: F401
-    except Exception as exc:  # noqa: BLE001 - ImportError or OSError from a broken CUDA install
-        run = BenchRun(machine=Machine(), mode=options.mode, started_at=started_at)
-        run.skipped.append(Skipped("all", f"PyTorch cannot be imported: {exc}"))
-        return run
+    problem = torch_problem()
+    if problem:
+        raise TorchUnavailable(problem)
     device = detect_device(options.device)
     recipes = options.recipes
     run = BenchRun(machine=describe_machine(device), mode=options.mode,

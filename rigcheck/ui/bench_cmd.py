@@ -31,9 +31,13 @@ Ctrl-C stops the suite, prints what was measured and exits 130.
      "compare": [{"name": ..., "label": ..., "unit": ..., "value": ..., "before": ...,
                   "before_at": ..., "pct": -12.0}, ...]}
 
+Without an importable PyTorch the command prints one line saying why (the Python it ran, the
+import error) and how to install it, exits 2 and saves nothing.
+
 Figure names: gemm-fp32, gemm-tf32, gemm-fp16, gemm-bf16, mem-copy, h2d-pinned, h2d-pageable,
 d2h-pinned, d2h-pageable, disk-read, image-pipeline, train-<recipe id>. Every value is a rate
-(higher is better). Exit codes: 0 measured, 1 nothing could be measured, 2 bad input, 130 Ctrl-C
+(higher is better). Exit codes: 0 measured, 1 nothing could be measured, 2 bad input or no
+PyTorch, 130 Ctrl-C
 (after printing what was measured).
 """
 
@@ -251,12 +255,19 @@ def bench(
                                                   "after this long.")] = 300.0,
 ) -> None:
     """Measure GEMM, memory, copies, disk, image pipeline and training steps on this machine."""
+    from rigcheck.bench import runner
+
+    # Before anything else: without PyTorch nothing can be measured, and an empty run must not
+    # reach the history.
+    problem = runner.torch_problem()
+    if problem:
+        fail(problem)
     if distributed:
         from rigcheck.ui.distributed_cmd import bench_distributed
         raise typer.Exit(bench_distributed(mode="full" if full else "quick",
                                            recipe=(target or [None])[0],
                                            timeout_s=dist_timeout_s, as_json=as_json))
-    from rigcheck.bench import history, runner
+    from rigcheck.bench import history
 
     recipes, why = runner.load_recipes_safely()
     for pattern in only or ():
@@ -279,7 +290,7 @@ def bench(
     try:
         with _Progress(live) as progress:
             run = runner.run_suite(options, progress)
-    except ValueError as exc:
+    except (ValueError, runner.TorchUnavailable) as exc:
         fail(str(exc))
     changes = history.compare(run) if compare else None
     saved = None
