@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rigcheck.bench import micro  # noqa: E402
+from rigcheck.bench import micro, train  # noqa: E402
 
 TINY = micro.Budget(budget_s=0.05, min_runs=3, max_runs=10, warmup=1)
 CPU = torch.device("cpu")
@@ -101,7 +101,7 @@ def tiny_workload() -> SimpleNamespace:
 def test_train_step_updates_weights_and_times(optimizer: str) -> None:
     wl = tiny_workload()
     before = [p.detach().clone() for p in wl.trainable]
-    timing, how = micro.train_step_timing(wl, device=CPU, batch_size=4, precision="fp32",
+    timing, how = train.train_step_timing(wl, device=CPU, batch_size=4, precision="fp32",
                                           optimizer=optimizer, channels_last=True, budget=STEP)
     assert timing.runs >= 3 and timing.median_s > 0
     assert "channels_last" in how
@@ -109,11 +109,11 @@ def test_train_step_updates_weights_and_times(optimizer: str) -> None:
 
 
 def test_train_step_amp_on_cpu_uses_bf16_autocast() -> None:
-    dtype, scaler, how = micro.autocast_plan("amp", CPU)
+    dtype, scaler, how = train.autocast_plan("amp", CPU)
     assert dtype is torch.bfloat16 and scaler is False and "bf16" in how
-    assert micro.autocast_plan("fp32", CPU) == (None, False, "")
-    assert micro.autocast_plan("bf16", CPU)[:2] == (None, False)   # bf16 weights, no autocast
-    timing, how = micro.train_step_timing(tiny_workload(), device=CPU, batch_size=2,
+    assert train.autocast_plan("fp32", CPU) == (None, False, "")
+    assert train.autocast_plan("bf16", CPU)[:2] == (None, False)   # bf16 weights, no autocast
+    timing, how = train.train_step_timing(tiny_workload(), device=CPU, batch_size=2,
                                           precision="amp", optimizer="sgd",
                                           channels_last=False, budget=STEP)
     assert "bf16 autocast" in how and timing.runs >= 3
@@ -123,7 +123,7 @@ def test_train_step_in_bf16_weights_feeds_bf16_inputs() -> None:
     wl = tiny_workload()
     wl.model = wl.model.to(torch.bfloat16)
     wl.trainable = list(wl.model.parameters())
-    timing, how = micro.train_step_timing(wl, device=CPU, batch_size=2, precision="bf16",
+    timing, how = train.train_step_timing(wl, device=CPU, batch_size=2, precision="bf16",
                                           optimizer="adamw", channels_last=False, budget=STEP)
     assert timing.runs >= 3 and "bf16 weights" in how
 

@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rigcheck.bench import micro, runner  # noqa: E402
+from rigcheck.bench import expect, micro, runner, train  # noqa: E402
 from rigcheck.bench.results import Figure, Machine  # noqa: E402
 from rigcheck.recipes import Recipe  # noqa: E402
 
@@ -151,47 +151,47 @@ def test_quick_stops_a_slow_step_at_the_deadline(monkeypatch: pytest.MonkeyPatch
 def test_cpu_batch_is_the_same_on_every_run() -> None:
     from rigcheck.bench.results import BenchRun
     m = Machine(cpu_mhz=2000.0, threads=2, cpu_flags=["avx512f"])   # peak 256 GFLOP/s
-    st = runner._State(run=BenchRun(machine=m), options=opts(mode="quick", time_scale=1.0),
+    st = runner.State(run=BenchRun(machine=m), options=opts(mode="quick", time_scale=1.0),
                        device=torch.device("cpu"), recipes={}, gpu=None)
     budget = micro.Budget()
     # 4 GFLOP per sample at 25% of 256 GFLOP/s = 62.5 ms per sample: 0.25 s allows 4
     alex = recipe("alex", train_flops_per_sample=4e9, batch_size=128)
-    assert runner._cpu_batch(st, alex, budget, True, False) == (4, False)
-    assert runner._cpu_batch(st, alex, budget, True, False) == (4, False)
-    assert runner._cpu_batch(st, recipe(), budget, True, False) == (8, False)   # tiny: recipe's
+    assert train.cpu_batch(st, alex, budget, True, False) == (4, False)
+    assert train.cpu_batch(st, alex, budget, True, False) == (4, False)
+    assert train.cpu_batch(st, recipe(), budget, True, False) == (8, False)   # tiny: recipe's
 
 
 def test_quick_batch_halves_until_the_step_fits() -> None:
     # 40 ms per sample, 0.4 s allowed: 10 samples -> batch 8.
-    assert runner.quick_batch(0.04, 256, 0.4) == 8
-    assert runner.quick_batch(1e-6, 64, 0.4) == 64
-    assert runner.quick_batch(10.0, 64, 0.4) == 1
-    assert runner.quick_batch(0.04, 96, 0.4) == 8    # not a power of two to start
+    assert train.quick_batch(0.04, 256, 0.4) == 8
+    assert train.quick_batch(1e-6, 64, 0.4) == 64
+    assert train.quick_batch(10.0, 64, 0.4) == 1
+    assert train.quick_batch(0.04, 96, 0.4) == 8    # not a power of two to start
 
 
 def test_cpu_peak_from_cores_clock_and_vector_width() -> None:
     m = Machine(cpu_mhz=3000.0, threads=8, cpu_flags=["avx2", "fma"], cpu_capability="AVX2")
-    peak, src = runner.cpu_peak_gflops(m, "fp32")
+    peak, src = expect.cpu_peak_gflops(m, "fp32")
     assert peak == pytest.approx(8 * 3.0 * 32)
     assert "theoretical peak" in src and "AVX2" in src
     m512 = Machine(cpu_mhz=2000.0, threads=2, cpu_flags=["avx512f", "amx_bf16"])
-    assert runner.cpu_peak_gflops(m512, "fp32")[0] == pytest.approx(2 * 2.0 * 64)
-    assert runner.cpu_peak_gflops(m512, "bf16")[0] == pytest.approx(2 * 2.0 * 1024)
-    assert runner.cpu_peak_gflops(Machine(threads=2), "fp32")[0] is None
+    assert expect.cpu_peak_gflops(m512, "fp32")[0] == pytest.approx(2 * 2.0 * 64)
+    assert expect.cpu_peak_gflops(m512, "bf16")[0] == pytest.approx(2 * 2.0 * 1024)
+    assert expect.cpu_peak_gflops(Machine(threads=2), "fp32")[0] is None
 
 
 def test_pageable_copy_much_slower_than_pinned_gets_a_hint() -> None:
     from rigcheck.bench.results import BenchRun
     gpu = SimpleNamespace(name="RTX X", pcie_gen=4, fp32_tflops=10.0, mem_bw_gbs=900.0)
     run = BenchRun(machine=Machine(device="cuda:0"))
-    st = runner._State(run=run, options=opts(), device=torch.device("cpu"), recipes={}, gpu=gpu)
+    st = runner.State(run=run, options=opts(), device=torch.device("cpu"), recipes={}, gpu=gpu)
     pinned = Figure("h2d-pinned", 5.0, "GB/s")
-    runner.attach(pinned, st)
+    expect.attach(pinned, st)
     run.results.append(pinned)
     assert pinned.pct_peak == pytest.approx(100 * 5.0 / 31.5, abs=0.1)
     assert "PCIe link width" in (pinned.hint or "")
     pageable = Figure("h2d-pageable", 2.0, "GB/s")
-    runner.attach(pageable, st)
+    expect.attach(pageable, st)
     assert "pin_memory=True" in (pageable.hint or "")
 
 
@@ -209,13 +209,13 @@ def test_gpu_training_figure_gets_expected_from_the_performance_model(
     rec = recipe(precision="amp", train_flops_per_sample=1e9)
     gpu = SimpleNamespace(name="RTX X", pcie_gen=4, fp32_tflops=10.0, tensor_fp16_tflops=100.0,
                           tensor_bf16_tflops=100.0, tensor_tf32_tflops=50.0, mem_bw_gbs=900.0)
-    monkeypatch.setattr(runner, "_predict",
+    monkeypatch.setattr(expect, "_predict",
                         lambda r, g, **kw: SimpleNamespace(samples_per_s=2000.0, fits=True,
                                                            memory_gb=3.0))
-    st = runner._State(run=BenchRun(machine=Machine(device="cuda:0")), options=opts(),
+    st = runner.State(run=BenchRun(machine=Machine(device="cuda:0")), options=opts(),
                        device=torch.device("cpu"), recipes={rec.id: rec}, gpu=gpu)
     fig = Figure(f"train-{rec.id}", 1000.0, "samples/s", params={"batch_size": 8})
-    runner.attach(fig, st)
+    expect.attach(fig, st)
     assert fig.pct_expected == 50.0
     assert "performance model" in fig.expected_source
     assert "rigcheck doctor" in (fig.hint or "")
@@ -226,7 +226,7 @@ def test_gpu_training_figure_gets_expected_from_the_performance_model(
 
 def test_unknown_gpu_name_means_no_expectation_and_says_why() -> None:
     m = Machine(gpus=["Imaginary GPU 9000 Ultra"])
-    assert runner.gpu_spec(m) is None
+    assert expect.gpu_spec(m) is None
     assert "no unambiguous catalog row" in m.gpu_catalog_note
 
 
@@ -234,15 +234,15 @@ def test_disk_figure_says_how_many_samples_it_feeds_and_targets_warn() -> None:
     from rigcheck.bench.results import BenchRun
     rec = recipe(dataset="ImageNet-1k (ILSVRC2012 train)", bytes_per_sample=100_000)
     run = BenchRun(machine=Machine())
-    st = runner._State(run=run, options=opts(), device=torch.device("cpu"),
+    st = runner.State(run=run, options=opts(), device=torch.device("cpu"),
                        recipes={rec.id: rec}, gpu=None)
     disk = Figure("disk-read", 500.0, "MB/s")       # the seed: ~500 MB/s for ~2,400 images/s
-    runner.attach(disk, st)
+    expect.attach(disk, st)
     assert disk.params["feeds_samples_per_s"] == {"ImageNet-1k (ILSVRC2012 train)": 5000}
     assert "feeds 5,000 samples/s of ImageNet-1k (100 kB each)" in disk.note
     run.results.append(disk)
     run.results.append(Figure(f"train-{rec.id}", 8000.0, "samples/s", params={"batch_size": 8}))
-    t = runner.target(st, rec)
+    t = expect.target(st, rec)
     assert t.data_mbs_needed == pytest.approx(800.0)
     assert "reads 500 MB/s but this rate needs 800 MB/s" in t.note
 

@@ -56,7 +56,7 @@ def run_distributed(mode: str = "quick", recipe_id: str = DEFAULT_RECIPE,
     """Run on every rank; returns the run on rank 0 and None elsewhere."""
     import torch
 
-    from rigcheck.bench.runner import describe_machine
+    from rigcheck.bench.expect import describe_machine
     from rigcheck.recipes import RecipeError, get_recipe
 
     info = distributed.rank_info()

@@ -3,7 +3,8 @@
 Each function measures one thing and returns a :class:`~rigcheck.bench.results.Figure` whose
 ``note`` says exactly what was measured, or raises :class:`Skip` with the reason. Rates are
 decimal (1 GB/s = 1e9 bytes/s, as CUDA's bandwidthTest and nvbandwidth count). Nothing here decides
-what is good or bad; the runner attaches expectations.
+what is good or bad; :mod:`rigcheck.bench.expect` attaches expectations. The training-step
+figure is in :mod:`rigcheck.bench.train`.
 
 torch is imported at module level: only the bench runner imports this module, lazily.
 """
@@ -59,7 +60,7 @@ GEMM_DTYPES = {"fp32": torch.float32, "tf32": torch.float32, "fp16": torch.float
 
 
 @contextlib.contextmanager
-def _tf32(enabled: bool) -> Iterator[None]:
+def tf32_matmuls(enabled: bool) -> Iterator[None]:
     # torch's default for matmul is allow_tf32=False; we set it either way and restore it.
     old = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = enabled
@@ -88,7 +89,7 @@ def gemm(dtype_name: str, device: torch.device, n: int, budget: Budget) -> Figur
     a = torch.randn(n, n, generator=gen).to(device=device, dtype=dtype)
     b = torch.randn(n, n, generator=gen).to(device=device, dtype=dtype)
     c = torch.empty(n, n, device=device, dtype=dtype)
-    with _tf32(dtype_name == "tf32"):
+    with tf32_matmuls(dtype_name == "tf32"):
         timing = measure(lambda: torch.matmul(a, b, out=c), sync=sync_for(device),
                          warmup=budget.warmup, min_runs=budget.min_runs, max_runs=budget.max_runs,
                          budget_s=budget.budget_s, min_sample_s=0.01 if device.type == "cuda" else 0)
@@ -348,88 +349,3 @@ def image_pipeline(budget: Budget, *, height: int = 375, width: int = 500, out: 
         note=f"{what}; {width}x{height} input, one thread",
         params={"jpeg_decode": use_pil, "input": [height, width], "output": out},
     )
-
-
-# -------------------------------------------------------------------------- training step
-
-def _optimizer(name: str, params: list) -> torch.optim.Optimizer:
-    # Hyper-parameters do not change the step's cost; these are the usual defaults.
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=0.01)
-    if name == "sgd-momentum":
-        return torch.optim.SGD(params, lr=0.01, momentum=0.9)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=1e-4)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=1e-4)
-    raise ValueError(f"unknown optimizer {name}")
-
-
-def autocast_plan(precision: str, device: torch.device) -> tuple[torch.dtype | None, bool, str]:
-    """(autocast dtype or None, use GradScaler, what it means here) for a recipe precision.
-
-    "amp" is mixed precision over fp32 weights: fp16 autocast + GradScaler on CUDA (as DLE and
-    TorchBench amp do); on the CPU autocast runs bf16, so that is what a CPU user gets.
-    "fp16"/"bf16" mean weights stored in that dtype throughout (the models package builds them
-    so): no autocast and no GradScaler (it refuses fp16 gradients; a static loss scale, as
-    Lambda's "fp16" runs used, costs nothing to time).
-    """
-    if precision == "amp":
-        if device.type == "cuda":
-            return torch.float16, True, "amp: fp16 autocast + GradScaler"
-        return torch.bfloat16, False, "amp -> bf16 autocast (the CPU's autocast dtype)"
-    if precision in ("fp16", "bf16"):
-        return None, False, f"{precision} weights and inputs throughout"
-    return None, False, ""
-
-
-def train_step_timing(workload: object, *, device: torch.device, batch_size: int,
-                      precision: str, optimizer: str, channels_last: bool,
-                      budget: Budget) -> tuple[Timing, str]:
-    """Time one full training step: zero_grad, forward, loss, backward, optimizer step.
-
-    ``workload`` follows :mod:`rigcheck.bench.models`: ``.model``, ``.make_batch(batch, device,
-    dtype)``, ``.loss(output, targets)``, ``.trainable``. Returns the timing and a note on how it
-    ran. Raises ``torch.cuda.OutOfMemoryError`` (a RuntimeError) when the batch does not fit.
-    """
-    model = workload.model.to(device)
-    model.train()
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    # Inputs in the weights' dtype (fp16/bf16 recipes store the whole model in that dtype).
-    trainable = list(workload.trainable)
-    dtype = trainable[0].dtype if trainable and trainable[0].is_floating_point() else torch.float32
-    inputs, targets = workload.make_batch(batch_size, device, dtype)
-    if channels_last and isinstance(inputs, torch.Tensor) and inputs.dim() == 4:
-        inputs = inputs.contiguous(memory_format=torch.channels_last)
-    opt = _optimizer(optimizer, trainable)
-    ac_dtype, use_scaler, how = autocast_plan(precision, device)
-    scaler = torch.amp.GradScaler(device.type) if use_scaler else None
-    notes = [how] if how else []
-    cm_tf32 = contextlib.nullcontext()
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True   # autotune convolutions, as the references do
-        # "fp32" keeps PyTorch's defaults (TF32 convolutions on Ampere+, fp32 matmuls);
-        # "tf32" turns TF32 matmuls on too.
-        cm_tf32 = _tf32(precision == "tf32")
-
-    def step() -> None:
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=ac_dtype, enabled=ac_dtype is not None):
-            out = model(inputs)
-            loss = workload.loss(out, targets)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
-
-    with cm_tf32:
-        timing = measure(step, sync=sync_for(device), warmup=budget.warmup,
-                         min_runs=budget.min_runs, max_runs=budget.max_runs,
-                         budget_s=budget.budget_s, max_s=budget.max_s, deadline=budget.deadline)
-    if channels_last:
-        notes.append("channels_last")
-    return timing, ", ".join(notes)
