@@ -163,6 +163,11 @@ TRIGGERS = [
                                      "A module that was compiled using NumPy 1.x cannot be run in NumPy 2.0.0"),
      "fail", "NumPy 1.x"),
     ("libs.numpy", lambda f: setattr(f.torch, "numpy_version", None), "warn", "not installed"),
+    # torch's warning when NumPy is simply absent is the "not installed" warning, not a failure.
+    ("libs.numpy", lambda f: (setattr(f.torch, "numpy_version", None),
+                              setattr(f.torch, "numpy_error", "Failed to initialize NumPy: No module "
+                                      "named 'numpy' (Triggered internally at tensor_numpy.cpp:84.)")),
+     "warn", "not installed"),
     ("libs.nvidia_wheels", lambda f: f.torch.nvidia_wheels.update({"nvidia-cudnn-cu11": "8.7.0.84"}),
      "warn", "nvidia-cudnn-cu11"),
     ("libs.nccl", lambda f: setattr(f.torch, "nccl_version", None), "warn", "no NCCL"),

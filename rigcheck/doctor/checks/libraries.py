@@ -88,7 +88,10 @@ def cudnn(facts: Facts, ctx) -> object:
        source="https://github.com/TorchIO-project/torchio/pull/1183")
 def numpy(facts: Facts, ctx) -> object:
     t = facts.torch
-    if t.numpy_error and t.numpy_error.strip():
+    # torch's own "Failed to initialize NumPy: No module named 'numpy'" warning means NumPy is
+    # absent, not broken: that is the warning below, not a failure.
+    absent = bool(t.numpy_error) and "No module named 'numpy'" in t.numpy_error
+    if t.numpy_error and t.numpy_error.strip() and not absent:
         first = t.numpy_error.strip().splitlines()[0]
         return fail(f"NumPy is broken for torch: {first}",
                     "\"A module that was compiled using NumPy 1.x cannot be run in NumPy 2\": an "
@@ -97,7 +100,7 @@ def numpy(facts: Facts, ctx) -> object:
     if no_torch_reason(facts, need_cuda=False):
         return skip(no_torch_reason(facts, need_cuda=False))
     if not t.numpy_version:
-        if not_collected(facts, "numpy_version"):
+        if not_collected(facts, "numpy_version") and not absent:
             return skip(not_collected(facts, "numpy_version"))
         return warn(f"NumPy is not installed (torch {t.version})",
                     "torch imports without it but warns, and tensor.numpy()/DataLoader "
