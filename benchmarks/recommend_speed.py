@@ -62,7 +62,7 @@ def main() -> None:
     t0 = time.perf_counter()
     base = catalog_mod.load_catalog()
     print(f"catalog load (CSV, validation): {(time.perf_counter() - t0) * 1000:.0f} ms")
-    targets = tuple(r for r in recipes.load_recipes().values() if "default-mix" in r.tags)
+    targets = recipes.default_mix(recipes.load_recipes())
     estimate = perfmodel_estimator()
     requests = {
         "125000INR desktop x1": Request(budget_inr=125_000, targets=targets),

@@ -20,6 +20,9 @@ else:  # pragma: no cover - exercised on 3.10 only
 from rigcheck.paths import recipes_dir
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp")
+# Recipes with this tag are the targets when the user names none (recommend, doctor): a student's
+# mix that fits a 12-16 GB card (recipes/README.md says why these).
+DEFAULT_MIX_TAG = "default-mix"
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw")
 
 
@@ -124,3 +127,8 @@ def get_recipe(recipe_id: str, directory: Path | None = None) -> Recipe:
             f"unknown recipe '{recipe_id}'; known: {', '.join(recipes) or '(none)'}"
         )
     return recipes[recipe_id]
+
+
+def default_mix(recipes: dict[str, Recipe]) -> tuple[Recipe, ...]:
+    """The recipes tagged ``default-mix``, in id order."""
+    return tuple(r for r in recipes.values() if DEFAULT_MIX_TAG in r.tags)

@@ -28,6 +28,12 @@ def _sizes(mode: str) -> tuple[int, ...]:
     return tuple(s for s in distributed.SIZES_FULL if s <= cap)
 
 
+def _sig(x: float) -> float:
+    """Six significant digits: small-message bandwidths are tiny numbers, and a fixed number of
+    decimals would erase them."""
+    return float(f"{x:.6g}")
+
+
 def _size_label(n: int) -> str:
     for unit, div in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
         if n >= div:
@@ -87,13 +93,13 @@ def run_distributed(mode: str = "quick", recipe_id: str = DEFAULT_RECIPE,
     for c in collectives:
         name = f"{c.op.replace('_', '')}-busbw-{_size_label(c.size_bytes)}"
         fig = Figure(
-            name=name, value=round(c.busbw_gbs, 4), unit="GB/s",
+            name=name, value=_sig(c.busbw_gbs), unit="GB/s",
             label=f"{c.op} {_size_label(c.size_bytes)} bus bandwidth ({info.world_size} ranks, {backend})",
             median_s=c.time_us / 1e6, runs=c.iterations,
             note="nccl-tests busbw: all_reduce algbw x 2(n-1)/n, all_gather x (n-1)/n, "
                  "broadcast x 1; time = slowest rank's median",
-            params={"op": c.op, "size_bytes": c.size_bytes, "time_us": round(c.time_us, 2),
-                    "algbw_gbs": round(c.algbw_gbs, 4), "world_size": info.world_size,
+            params={"op": c.op, "size_bytes": c.size_bytes, "time_us": _sig(c.time_us),
+                    "algbw_gbs": _sig(c.algbw_gbs), "world_size": info.world_size,
                     "backend": backend},
         )
         # Only large messages approach the link rate; small ones measure latency.

@@ -79,14 +79,15 @@ def _load_facts(path: Path | None, data_dirs: list[Path]) -> Any:
 
 
 def _targets(ids: list[str]) -> list[Any]:
-    if not ids:
-        return []
-    from rigcheck.recipes import RecipeError, get_recipe, load_recipes
+    """The named recipes, or the default mix (as `rigcheck recommend` uses) when none is named."""
+    from rigcheck.recipes import RecipeError, default_mix, get_recipe, load_recipes
 
     try:
         recipes = load_recipes()
     except (RecipeError, FileNotFoundError) as exc:
         fail(str(exc), EXIT_USAGE)
+    if not ids:
+        return list(default_mix(recipes))
     out = []
     for rid in ids:
         if rid not in recipes:
@@ -211,7 +212,8 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (see the module docs).")] = False,
     deep: Annotated[bool, typer.Option("--deep", help="Also run active GPU tests (matmul, gradcheck, bandwidth, P2P; < 30 s).")] = False,
     target: Annotated[list[str] | None, typer.Option(
-        "--target", help="A recipe id to check readiness for; repeatable.")] = None,
+        "--target", help="A recipe id to check readiness for; repeatable (default: the "
+        "recipes tagged default-mix).")] = None,
     data_dir: Annotated[list[Path] | None, typer.Option(
         "--data-dir", help="A data directory whose disk space to check; repeatable.")] = None,
     fleet: Annotated[bool, typer.Option(

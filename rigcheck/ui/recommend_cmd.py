@@ -17,7 +17,6 @@ from rich.text import Text
 
 from rigcheck.ui.common import EXIT_FINDINGS, console, fail, print_json, warn
 
-DEFAULT_MIX_TAG = "default-mix"
 # Prices that are not a cited quote for that very part (catalog/README.md, price_basis).
 DOUBTFUL_BASIS = ("recalled", "estimate")
 
@@ -119,7 +118,7 @@ def recommend(
             fail(f"unknown target '{unknown[0]}'; known: {', '.join(known)}")
         targets = tuple(known[t] for t in dict.fromkeys(target))
     else:
-        targets = tuple(r for r in known.values() if DEFAULT_MIX_TAG in r.tags)
+        targets = recipes.default_mix(known)
         if not targets:
             fail("no --target given and no bundled recipe is tagged default-mix")
 
