@@ -52,13 +52,7 @@ def root(
 
 
 for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"rigcheck.ui.{_name}")
-    except ModuleNotFoundError as exc:  # a command module not written yet in this checkout
-        if exc.name != f"rigcheck.ui.{_name}":
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(f"rigcheck.ui.{_name}").register(app)
 
 
 def main() -> None:
