@@ -4,13 +4,15 @@
 #
 # .venv sees the system's site-packages so `rigcheck doctor` and `rigcheck bench` diagnose and use
 # YOUR PyTorch; rigcheck itself never installs or replaces torch there.
-# .venv-test is isolated and pins the CPU build of torch that the test machines carry on disk
-# (an unpinned `torch` would pull a multi-GB CUDA build).
+# .venv-test is isolated and pins torch 2.13.0: on the CI image that is a CPU build carried on
+# local disk (an unpinned `torch` would pull a multi-GB CUDA build). Elsewhere, ask for the CPU
+# build explicitly: make test TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
 
 PYTHON ?= python3
 VENV ?= .venv
 TEST_VENV ?= .venv-test
 TORCH_CPU ?= torch==2.13.0
+TORCH_INDEX ?=
 BUDGET ?= 125000INR
 PIP_FLAGS ?= -q --disable-pip-version-check
 
@@ -23,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 
 $(TEST_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(TEST_VENV)
-	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) "$(TORCH_CPU)"
+	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) $(TORCH_INDEX) "$(TORCH_CPU)"
 	$(TEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -e ".[test]"
 	touch $@
 
