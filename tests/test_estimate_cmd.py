@@ -34,10 +34,20 @@ activation_bytes_per_sample = 86.3e6
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data folder: the user's own bench history must not change these tests."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("RIGCHECK_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture()
 def recipes(tmp_path: Path) -> Path:
-    (tmp_path / "resnet50-imagenet.toml").write_text(RESNET50, encoding="utf-8")
-    return tmp_path
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    (folder / "resnet50-imagenet.toml").write_text(RESNET50, encoding="utf-8")
+    return folder
 
 
 def run(*args: str):
@@ -150,3 +160,106 @@ def test_catalog_overlay_adds_a_gpu(recipes, tmp_path):
     data = json.loads(res.stdout)
     assert data["gpu"]["id"] == "lab-card" and data["gpu"]["vram_gb"] == 12
     assert data["fits"] is False   # ResNet-50 fp32 at batch 224 needs ~21 GB
+
+
+# --- refinement by saved bench runs -------------------------------------------------------------
+
+def _train(name: str, value: float, expected: float, verdict: str = "ok", batch: int = 224):
+    from rigcheck.bench.results import Figure
+    return Figure(name=name, value=value, unit="samples/s", expected=expected, verdict=verdict,
+                  params={"batch_size": batch, "recipe_batch_size": 224, "precision": "fp32"})
+
+
+def _save(data_dir: Path, figures, gpus=("NVIDIA GeForce RTX 4090",), device="cuda:0",
+          at="2026-11-20T10:01:02+00:00") -> Path:
+    """A run saved the way rigcheck bench saves it (JSON + SQLite under the data folder)."""
+    from rigcheck.bench.history import save_run
+    from rigcheck.bench.results import BenchRun, Machine
+    run_ = BenchRun(machine=Machine(fingerprint="abc123", gpus=list(gpus), device=device),
+                    mode="full", started_at=at, results=list(figures))
+    path, problem = save_run(run_, base=data_dir)
+    assert problem is None
+    return path
+
+
+def _4090(recipes, *extra):
+    return run("--gpu", "4090", "--target", "resnet50-imagenet", "--recipes", str(recipes), *extra)
+
+
+def test_json_adds_refined_figures_from_the_bench_run_on_the_same_gpu(recipes, data_dir):
+    path = _save(data_dir, [_train("train-resnet50-imagenet", 870, 1000),
+                            _train("train-lenet5-mnist", 9000, 10000),
+                            _train("train-vgga-imagenet", 800, 1000),
+                            _train("train-vit-b16-imagenet", 10, 1000, verdict="noisy: CV 14%"),
+                            _train("train-bert-large-squad", 100, 1000, batch=8)])
+    plain = json.loads(_4090(recipes, "--json", "--no-refine").stdout)
+    res = _4090(recipes, "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    # The model's own figures stay at the top level, unchanged.
+    assert data["samples_per_s"] == plain["samples_per_s"] and data["train_s"] == plain["train_s"]
+    assert plain["refined"] is None and plain["refine_note"] == "--no-refine"
+    ref = data["refined"]
+    assert ref["factor"] == pytest.approx(0.87) and ref["figures"] == 3
+    assert ref["samples_per_s"] == pytest.approx(0.87 * data["samples_per_s"])
+    assert ref["train_s"] == pytest.approx(data["train_s"] / 0.87)
+    assert ref["source_run"] == str(path) and ref["measured_at"].startswith("2026-11-20")
+    assert len(ref["ignored"]) == 2 and data["refine_note"] == ""
+    assert ref["explanation"] == ("scaled by 0.87: median of 3 training figures measured by "
+                                  "rigcheck bench on 2026-11-20 on your NVIDIA GeForce RTX 4090")
+
+
+def test_human_output_shows_model_and_refined_figures_no_refine_only_the_model(recipes, data_dir):
+    _save(data_dir, [_train("train-resnet50-imagenet", 435, 500)])
+    both = _4090(recipes)
+    assert both.exit_code == 0, both.output
+    assert "throughput" in both.stdout and "refined" in both.stdout
+    assert "scaled by 0.87: 1 training figure (train-resnet50-imagenet)" in both.stdout
+    only = _4090(recipes, "--no-refine")
+    assert only.exit_code == 0 and "refined" not in only.stdout and "scaled by" not in only.stdout
+
+
+def test_runs_on_another_gpu_or_on_the_cpu_do_not_refine(recipes, data_dir):
+    _save(data_dir, [_train("train-resnet50-imagenet", 435, 500)], gpus=("NVIDIA GeForce RTX 3090",))
+    _save(data_dir, [_train("train-resnet50-imagenet", 5, 500)], device="cpu",
+          at="2026-11-21T10:01:02+00:00")
+    data = json.loads(_4090(recipes, "--json").stdout)
+    assert data["refined"] is None and "no saved rigcheck bench run timed" in data["refine_note"]
+    three = json.loads(run("--gpu", "3090", "--target", "resnet50-imagenet", "--recipes",
+                           str(recipes), "--json").stdout)
+    assert three["refined"]["factor"] == pytest.approx(0.87)
+
+
+def test_the_latest_run_on_the_gpu_is_used(recipes, data_dir):
+    _save(data_dir, [_train("train-resnet50-imagenet", 500, 1000)], at="2026-10-01T00:00:00+00:00")
+    _save(data_dir, [_train("train-resnet50-imagenet", 1100, 1000)], at="2026-11-22T00:00:00+00:00")
+    data = json.loads(_4090(recipes, "--json").stdout)
+    assert data["refined"]["factor"] == pytest.approx(1.1)
+    assert data["refined"]["measured_at"].startswith("2026-11-22")
+
+
+def test_corrupt_or_missing_history_is_no_refinement_not_a_crash(recipes, data_dir):
+    quiet = _4090(recipes)
+    assert quiet.exit_code == 0 and "refined" not in quiet.stdout   # silent without -v
+    loud = _4090(recipes, "-v")
+    assert loud.exit_code == 0 and "no saved rigcheck bench runs" in loud.stdout
+    runs_dir = data_dir / "bench" / "runs"
+    runs_dir.mkdir(parents=True)
+    (runs_dir / "2026-11-23T000000Z-x.json").write_text("{not json", encoding="utf-8")
+    (runs_dir / "2026-11-24T000000Z-y.json").write_text('{"schema": 99}', encoding="utf-8")
+    (runs_dir / "2026-11-25T000000Z-z.json").write_bytes(b"\xff\xfe\x00")
+    (runs_dir / "2026-11-26T000000Z-w.json").write_text(
+        '{"schema": 1, "machine": {"gpus": "NVIDIA GeForce RTX 4090", "device": "cuda:0"}, '
+        '"results": [{"name": "train-x", "value": "fast", "unit": "samples/s"}]}', encoding="utf-8")
+    res = _4090(recipes, "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["refined"] is None and "unreadable" in data["refine_note"]
+    human = _4090(recipes)
+    assert human.exit_code == 0 and "Traceback" not in human.output
+
+
+def test_multi_gpu_estimates_are_not_refined(recipes, data_dir):
+    _save(data_dir, [_train("train-resnet50-imagenet", 435, 500)])
+    data = json.loads(_4090(recipes, "--gpus", "2", "--json").stdout)
+    assert data["refined"] is None and "one GPU" in data["refine_note"]

@@ -11,7 +11,8 @@ Examples::
 unknown name lists the candidates and exits 2. ``--gpus`` counts GPUs per node. The figures come
 from the performance model in :mod:`rigcheck.perfmodel` (a roofline with a few efficiency
 parameters fitted on published throughputs; ``benchmarks/perfmodel_cv.py`` prints its
-cross-validated error), not from a measurement of this machine.
+cross-validated error), not from a measurement of this machine; where ``rigcheck bench`` has
+timed the same GPU here, a bench-refined figure is shown beside it (``--no-refine`` hides it).
 
 JSON (``--json``, a stable interface)::
 
@@ -31,7 +32,24 @@ JSON (``--json``, a stable interface)::
      "scaling_efficiency": 1.0,
      "notes": ["..."],
      "model": {"params_file": "...", "fitted_on": "calibration.csv", "rows_fitted": 114,
-               "logo_cv_median_abs_error": 0.11, "logo_cv_worst_abs_error": 0.84}}
+               "logo_cv_median_abs_error": 0.11, "logo_cv_worst_abs_error": 0.84},
+     "refined": null | {                      # the model's figures scaled by bench measurements
+         "samples_per_s": 425.5, "step_s": 0.601, "epoch_s": 3011.0, "train_s": 270990.0,
+         "factor": 0.87,                      # bounded to 0.2-5
+         "median_ratio": 0.87,                # measured / model, before bounding
+         "figures": 4,                        # training figures the factor rests on
+         "used": [{"name": "train-resnet50-imagenet", "measured": 410.0, "expected": 470.2,
+                   "ratio": 0.872, "batch_size": 224}, ...],
+         "ignored": ["train-vit-b16-imagenet: noisy: ..."],
+         "measured_at": "2026-11-20T10:01:02+00:00", "gpu_name": "NVIDIA GeForce RTX 4090",
+         "source_run": ".../bench/runs/....json", "explanation": "scaled by 0.87: ..."},
+     "refine_note": "..."}                    # why there is no refinement ("" when there is)
+
+The top-level figures are always the model's. ``refined`` scales speed and time (never memory)
+by the median of measured / model over the usable training figures of the latest saved
+``rigcheck bench`` run that timed this GPU (see :mod:`rigcheck.perfmodel.refine`); it is null
+with ``--no-refine``, for multi-GPU estimates, and when there is no such run or the history
+cannot be read (a missing or corrupt history is never an error).
 
 Exit codes: 0 (also when the batch does not fit: that is an answer), 2 unknown or ambiguous GPU,
 unknown recipe, bad precision/batch/count/interconnect, unreadable catalog or recipe folder.
@@ -39,6 +57,7 @@ unknown recipe, bad precision/batch/count/interconnect, unreadable catalog or re
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,7 +122,75 @@ def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | 
     if target not in recipes:
         known = ", ".join(recipes) or "(none found)"
         fail(f"--target: unknown recipe '{target}'; known: {known}", EXIT_USAGE)
-    return gpu, recipes[target]
+    return gpu, recipes[target], catalog.gpus
+
+
+# The newest saved runs read when looking for one on the estimated GPU; the file names start with
+# the run's start time, so sorting them by name sorts them by time.
+MAX_RUNS_READ = 200
+
+
+def _bench_runs() -> tuple[list[tuple[str, Any]], str]:
+    """Saved bench runs, newest first, as (JSON path, BenchRun); unreadable files are skipped.
+    The note says what was missing or skipped ("" when all was read)."""
+    from rigcheck.bench.history import bench_dir
+    from rigcheck.bench.results import BenchRun
+
+    try:
+        folder = bench_dir() / "runs"
+        paths = sorted(folder.glob("*.json"), reverse=True)[:MAX_RUNS_READ] if folder.is_dir() else []
+    except OSError as exc:
+        return [], f"bench history unreadable ({exc})"
+    if not paths:
+        return [], f"no saved rigcheck bench runs under {folder}"
+    runs, bad = [], 0
+    for path in paths:
+        try:
+            runs.append((str(path), BenchRun.from_dict(json.loads(path.read_text(encoding="utf-8")))))
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+            bad += 1   # half-written by hand, another schema, not a run: not this command's problem
+    return runs, (f"{bad} unreadable bench run file(s) under {folder} skipped" if bad else "")
+
+
+def _refine(pred: Any, gpu: Any, catalog_gpus: Any) -> Any:
+    """The bench refinement of ``pred`` (a Refinement); never raises for a bad history."""
+    from rigcheck.perfmodel import GpuMatchError, match_gpu
+    from rigcheck.perfmodel.refine import Refinement, refine
+
+    runs, read_note = _bench_runs()
+    cache: dict[str, bool] = {}
+
+    def same_gpu(name: str) -> bool:
+        if name not in cache:
+            try:
+                cache[name] = match_gpu(catalog_gpus, name).id == gpu.id
+            except GpuMatchError:
+                cache[name] = False
+        return cache[name]
+
+    try:
+        result = refine(pred, gpu, runs, same_gpu)
+    except Exception as exc:  # noqa: BLE001 - a strange saved run must not sink the estimate
+        return Refinement(None, None, f"bench history not used ({type(exc).__name__}: {exc})")
+    if result.prediction is None and read_note:
+        note = read_note if not runs else f"{result.note}; {read_note}"
+        return Refinement(None, None, note)
+    return result
+
+
+def _refined_dict(ref: Any) -> dict[str, Any] | None:
+    if ref.prediction is None:
+        return None
+    p, c = ref.prediction, ref.correction
+    return {
+        "samples_per_s": p.samples_per_s, "step_s": p.step_s, "epoch_s": p.epoch_s,
+        "train_s": p.train_s, "factor": c.factor, "median_ratio": c.median_ratio,
+        "figures": len(c.figures),
+        "used": [{"name": u.name, "measured": u.measured, "expected": u.expected,
+                  "ratio": u.ratio, "batch_size": u.batch_size} for u in c.figures],
+        "ignored": list(c.ignored), "measured_at": c.measured_at, "gpu_name": c.gpu_name,
+        "source_run": c.source, "explanation": ref.note,
+    }
 
 
 def estimate_command(
@@ -124,6 +211,12 @@ def estimate_command(
         "--catalog", help="Folder of CSVs overlaid on the bundled catalog (repeatable).")] = None,
     recipes_dir: Annotated[Path | None, typer.Option(
         "--recipes", help="Folder of recipe TOML files instead of the bundled ones.")] = None,
+    no_refine: Annotated[bool, typer.Option(
+        "--no-refine", help="Only the model's figures, not those refined by saved "
+        "'rigcheck bench' runs on this GPU.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Say why no bench refinement was used, and which figures were "
+        "left out of it.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Predict training speed, time per epoch, time to train and memory of a recipe on a GPU.
@@ -141,7 +234,7 @@ def estimate_command(
     from rigcheck.perfmodel.params import PARAMS_PATH, load_params
     from rigcheck.perfmodel.scaling import InterconnectError
 
-    gpu, recipe = _load(gpu_name, target, overlays or [], recipes_dir)
+    gpu, recipe, catalog_gpus = _load(gpu_name, target, overlays or [], recipes_dir)
     prec = precision.lower() if precision else None
     try:
         pred = predict(recipe, gpu, precision=prec, batch_size=batch, n_gpus=gpus, nodes=nodes,
@@ -154,6 +247,11 @@ def estimate_command(
         fail(str(exc), EXIT_USAGE)
     largest = max_batch_that_fits(recipe, gpu, prec)
     prov = load_params().provenance
+    if no_refine:
+        from rigcheck.perfmodel.refine import Refinement
+        ref = Refinement(None, None, "--no-refine")
+    else:
+        ref = _refine(pred, gpu, catalog_gpus)
 
     if as_json:
         print_json({
@@ -168,6 +266,8 @@ def estimate_command(
             "model": {"params_file": str(PARAMS_PATH), **{
                 k: prov.get(k) for k in ("fitted_on", "rows_fitted", "logo_cv_median_abs_error",
                                          "logo_cv_worst_abs_error")}},
+            "refined": _refined_dict(ref),
+            "refine_note": "" if ref.prediction is not None else ref.note,
         })
         return
 
@@ -189,6 +289,17 @@ def estimate_command(
         ("to train", f"{human_duration(pred.train_s)} ({recipe.epochs:g} epochs)"),
         ("bound by", pred.bound),
     ]
+    if ref.prediction is not None:
+        r = ref.prediction
+        rows.append(("refined", f"{r.samples_per_s:,.0f} samples/s, step {r.step_s * 1e3:,.1f} ms, "
+                                f"epoch {human_duration(r.epoch_s)}, to train "
+                                f"{human_duration(r.train_s)}"))
+        rows.append(("", ref.note))
+        if verbose:
+            rows += [("", f"[dim]from {ref.correction.source}[/]")]
+            rows += [("", f"[dim]left out: {why}[/]") for why in ref.correction.ignored]
+    elif verbose:
+        rows.append(("refined", f"[dim]no: {ref.note}[/]"))
     if n_total > 1:
         rows.append(("scaling", f"{pred.scaling_efficiency:.0%} efficiency over {n_total} GPUs"))
     rows.append(("GPU specs", _specs_line(gpu)))

@@ -1,0 +1,185 @@
+"""Refining a prediction with what ``rigcheck bench`` measured on the user's own GPU (pure).
+
+Issue 4: "Where bench ran on the user's machine, its measurements refine the estimate for that
+machine." Every saved bench run holds training figures (``train-<recipe>``, samples/s) and, for
+each, the model's prediction for the same recipe, batch and GPU (``expected``). The ratio
+measured / expected says how this machine runs against the model: clocks and power limit,
+cooling, driver and PyTorch version, the CPU feeding the GPU. The correction factor is the
+median of those ratios over the usable training figures of the most recent run on a GPU that is
+the estimated one; the median, because one model the bench ran badly (or the model mispredicts)
+should not move the others.
+
+A figure is not used when
+- its verdict is not "ok" (noisy or too short: the timing itself is not trusted);
+- it has no positive ``expected`` or ``value`` (no catalog row for the GPU at bench time);
+- it ran at a quarter of the recipe's batch or less: at such batches the step is dominated by
+  kernel-launch and Python overhead, so the ratio says more about the model's overhead term than
+  about this GPU's throughput;
+- the run timed on the CPU (``machine.device`` is not CUDA): its GPU names then describe a GPU
+  that was not used, and measured / expected would compare a CPU with a GPU.
+
+The factor is bounded to [0.2, 5]: outside it the mismatch is a broken setup (a GPU at its
+lowest clocks, a wrong catalog match) that ``rigcheck doctor`` should explain, not a correction.
+Only one-GPU estimates are refined: bench times one GPU, and the factor says nothing about
+communication between GPUs. Memory is never changed (bench measures speed).
+
+Nothing here reads files: the caller passes the runs it loaded (``(source, BenchRun)`` pairs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rigcheck.bench.results import BenchRun
+from rigcheck.parts import Gpu
+
+from .model import Prediction
+
+MIN_FACTOR = 0.2
+MAX_FACTOR = 5.0
+# At this fraction of the recipe's batch or less a figure is not used (see the module docstring).
+SMALL_BATCH_FRACTION = 0.25
+
+
+@dataclass(frozen=True)
+class UsedFigure:
+    name: str                 # "train-resnet50-imagenet"
+    measured: float           # samples/s
+    expected: float           # the model's samples/s for the same recipe, batch and GPU
+    batch_size: int | None
+
+    @property
+    def ratio(self) -> float:
+        return self.measured / self.expected
+
+
+@dataclass(frozen=True)
+class Correction:
+    factor: float                       # bounded to [MIN_FACTOR, MAX_FACTOR]
+    median_ratio: float                 # before bounding
+    figures: tuple[UsedFigure, ...]
+    ignored: tuple[str, ...]            # "train-x: noisy: CV 9%": why a figure was not used
+    measured_at: str                    # started_at of the run
+    gpu_name: str                       # as the run recorded it ("NVIDIA GeForce RTX 4090")
+    source: str                         # where the run came from (its JSON path)
+
+    @property
+    def bounded(self) -> bool:
+        return self.factor != self.median_ratio
+
+    def explain(self) -> str:
+        n = len(self.figures)
+        what = f"{n} training figure{'s' if n != 1 else ''}" if n > 1 else \
+            f"1 training figure ({self.figures[0].name})"
+        how = "median of " if n > 1 else ""
+        clamp = (f" (measured/model {self.median_ratio:.2f}, bounded to "
+                 f"{MIN_FACTOR:g}-{MAX_FACTOR:g}: run rigcheck doctor)") if self.bounded else ""
+        return (f"scaled by {self.factor:.2f}: {how}{what} measured by rigcheck bench on "
+                f"{self.measured_at[:10] or 'an unknown date'} on your {self.gpu_name}{clamp}")
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """The outcome: ``prediction`` is None when nothing refined it, and ``note`` says why."""
+
+    prediction: Prediction | None
+    correction: Correction | None
+    note: str
+
+
+def _num(x: object) -> float | None:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) and v > 0 else None
+
+
+def measured_gpu(run: BenchRun) -> str | None:
+    """The name of the GPU the run timed on, or None when it timed on the CPU."""
+    device, gpus = str(run.machine.device or ""), list(run.machine.gpus or [])
+    if not device.startswith("cuda") or not gpus:
+        return None
+    _, _, index = device.partition(":")
+    i = int(index) if index.isdigit() else 0
+    name = gpus[i] if i < len(gpus) else gpus[0]
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def usable_figures(run: BenchRun) -> tuple[list[UsedFigure], list[str]]:
+    """Training figures of ``run`` that can say how fast it runs against the model, and the
+    reasons the other training figures were left out."""
+    used: list[UsedFigure] = []
+    ignored: list[str] = []
+    for f in run.results:
+        if not str(f.name).startswith("train-") or f.unit != "samples/s":
+            continue
+        verdict = str(f.verdict or "")
+        if not verdict.startswith("ok"):
+            ignored.append(f"{f.name}: {verdict}")
+            continue
+        measured, expected = _num(f.value), _num(f.expected)
+        if measured is None or expected is None:
+            ignored.append(f"{f.name}: no model expectation recorded")
+            continue
+        params = f.params if isinstance(f.params, dict) else {}
+        batch, recipe_batch = _num(params.get("batch_size")), _num(params.get("recipe_batch_size"))
+        if batch and recipe_batch and batch <= SMALL_BATCH_FRACTION * recipe_batch:
+            ignored.append(f"{f.name}: batch {batch:g}, the recipe's is {recipe_batch:g}")
+            continue
+        used.append(UsedFigure(f.name, measured, expected, int(batch) if batch else None))
+    return used, ignored
+
+
+def correction_from_run(run: BenchRun, source: str = "") -> Correction | None:
+    """The correction one run gives, or None when it has no usable training figure."""
+    gpu_name = measured_gpu(run)
+    if gpu_name is None:
+        return None
+    used, ignored = usable_figures(run)
+    if not used:
+        return None
+    median = statistics.median(u.ratio for u in used)
+    return Correction(
+        factor=min(MAX_FACTOR, max(MIN_FACTOR, median)), median_ratio=median,
+        figures=tuple(used), ignored=tuple(ignored), measured_at=str(run.started_at or ""),
+        gpu_name=gpu_name, source=source)
+
+
+def latest_correction(runs: Sequence[tuple[str, BenchRun]], gpu: Gpu,
+                      same_gpu: Callable[[str], bool]) -> tuple[Correction | None, str]:
+    """The correction from the most recent run that timed on ``gpu`` (``same_gpu(name)`` says
+    whether a recorded GPU name is it) and has a usable training figure; else (None, why)."""
+    on_gpu = [(src, r) for src, r in runs if (name := measured_gpu(r)) and same_gpu(name)]
+    if not on_gpu:
+        return None, f"no saved rigcheck bench run timed a {gpu.name}"
+    on_gpu.sort(key=lambda sr: str(sr[1].started_at or ""), reverse=True)
+    for src, run in on_gpu:
+        corr = correction_from_run(run, src)
+        if corr is not None:
+            return corr, ""
+    return None, (f"{len(on_gpu)} saved bench run(s) timed a {gpu.name}, but none has a usable "
+                  "training figure (ok verdict, a model expectation, near the recipe's batch)")
+
+
+def apply(pred: Prediction, factor: float) -> Prediction:
+    """``pred`` with its speed scaled by ``factor``; memory, batch and fit unchanged."""
+    return dataclasses.replace(pred, samples_per_s=pred.samples_per_s * factor,
+                               step_s=pred.step_s / factor, epoch_s=pred.epoch_s / factor,
+                               train_s=pred.train_s / factor)
+
+
+def refine(pred: Prediction, gpu: Gpu, runs: Sequence[tuple[str, BenchRun]],
+           same_gpu: Callable[[str], bool]) -> Refinement:
+    """The prediction refined by the latest bench run on ``gpu``, or why it is not."""
+    if pred.n_gpus * pred.nodes > 1:
+        return Refinement(None, None, "not refined: rigcheck bench times one GPU and says "
+                                      "nothing of communication between GPUs")
+    corr, why = latest_correction(runs, gpu, same_gpu)
+    if corr is None:
+        return Refinement(None, None, why)
+    return Refinement(apply(pred, corr.factor), corr, corr.explain())
