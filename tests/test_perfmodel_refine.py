@@ -142,3 +142,23 @@ def test_values_of_the_wrong_type_in_a_saved_run_are_left_out_not_raised():
     bad = dataclasses.replace(fig("train-a", 80, 100), value="fast", expected="n/a")  # type: ignore[arg-type]
     used, ignored = usable_figures(run(bad, fig("train-b", 90, 100)))
     assert [u.name for u in used] == ["train-b"] and len(ignored) == 1
+
+
+def test_todays_model_replaces_the_recorded_figure_where_it_can_say():
+    """A refitted model must not be scaled by the old model's error: re-predicted figures win."""
+    r = run(fig("train-known", 90, 50), fig("train-unknown", 70, 100), fig("train-broken", 60, 100))
+
+    def expect(f: Figure) -> float | None:
+        if f.name == "train-broken":
+            raise ValueError("recipe does not load")
+        return 100.0 if f.name == "train-known" else None
+
+    used, _ = usable_figures(r, expect)
+    assert [(u.name, u.expected, u.expected_source) for u in used] == [
+        ("train-known", 100.0, "model now"),
+        ("train-unknown", 100.0, "recorded by the run"),
+        ("train-broken", 100.0, "recorded by the run")]
+    assert correction_from_run(r, expect=expect).factor == pytest.approx(0.7)
+    assert correction_from_run(r).factor == pytest.approx(0.7)   # 1.8, 0.7, 0.6 -> 0.7
+    assert refine(pred(), _Gpu(), [("a", r)], is_4090, expect).correction.figures[0].ratio \
+        == pytest.approx(0.9)

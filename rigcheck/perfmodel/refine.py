@@ -11,7 +11,7 @@ should not move the others.
 
 A figure is not used when
 - its verdict is not "ok" (noisy or too short: the timing itself is not trusted);
-- it has no positive ``expected`` or ``value`` (no catalog row for the GPU at bench time);
+- it has no positive ``value``, or no model figure to compare it with (see below);
 - it ran at a quarter of the recipe's batch or less: at such batches the step is dominated by
   kernel-launch and Python overhead, so the ratio says more about the model's overhead term than
   about this GPU's throughput;
@@ -22,6 +22,12 @@ The factor is bounded to [0.2, 5]: outside it the mismatch is a broken setup (a 
 lowest clocks, a wrong catalog match) that ``rigcheck doctor`` should explain, not a correction.
 Only one-GPU estimates are refined: bench times one GPU, and the factor says nothing about
 communication between GPUs. Memory is never changed (bench measures speed).
+
+The model figure a measurement is compared with is, where the caller can give it
+(``expect``), today's model's prediction for that recipe and batch on the estimated GPU, and
+only otherwise the one the run recorded: the model changes between releases (its parameters are
+refitted), and a ratio against an older model's figure would scale today's prediction by that
+older model's error.
 
 Nothing here reads files: the caller passes the runs it loaded (``(source, BenchRun)`` pairs).
 """
@@ -34,10 +40,14 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rigcheck.bench.results import BenchRun
+from rigcheck.bench.results import BenchRun, Figure
 from rigcheck.parts import Gpu
 
 from .model import Prediction
+
+# Today's model's samples/s for a measured training figure (its recipe, batch and precision),
+# or None when it cannot say (a recipe it does not know).
+Expect = Callable[[Figure], "float | None"]
 
 MIN_FACTOR = 0.2
 MAX_FACTOR = 5.0
@@ -51,6 +61,7 @@ class UsedFigure:
     measured: float           # samples/s
     expected: float           # the model's samples/s for the same recipe, batch and GPU
     batch_size: int | None
+    expected_source: str = "model now"   # | "recorded by the run" (today's model could not say)
 
     @property
     def ratio(self) -> float:
@@ -110,7 +121,19 @@ def measured_gpu(run: BenchRun) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
-def usable_figures(run: BenchRun) -> tuple[list[UsedFigure], list[str]]:
+def _expected(f: Figure, expect: Expect | None) -> tuple[float | None, str]:
+    if expect is not None:
+        try:
+            now = _num(expect(f))
+        except Exception:  # noqa: BLE001 - a figure today's model cannot judge falls back
+            now = None
+        if now is not None:
+            return now, "model now"
+    return _num(f.expected), "recorded by the run"
+
+
+def usable_figures(run: BenchRun, expect: Expect | None = None,
+                   ) -> tuple[list[UsedFigure], list[str]]:
     """Training figures of ``run`` that can say how fast it runs against the model, and the
     reasons the other training figures were left out."""
     used: list[UsedFigure] = []
@@ -122,25 +145,28 @@ def usable_figures(run: BenchRun) -> tuple[list[UsedFigure], list[str]]:
         if not verdict.startswith("ok"):
             ignored.append(f"{f.name}: {verdict}")
             continue
-        measured, expected = _num(f.value), _num(f.expected)
+        measured = _num(f.value)
+        expected, source = _expected(f, expect) if measured is not None else (None, "")
         if measured is None or expected is None:
-            ignored.append(f"{f.name}: no model expectation recorded")
+            ignored.append(f"{f.name}: no model figure to compare with")
             continue
         params = f.params if isinstance(f.params, dict) else {}
         batch, recipe_batch = _num(params.get("batch_size")), _num(params.get("recipe_batch_size"))
         if batch and recipe_batch and batch <= SMALL_BATCH_FRACTION * recipe_batch:
             ignored.append(f"{f.name}: batch {batch:g}, the recipe's is {recipe_batch:g}")
             continue
-        used.append(UsedFigure(f.name, measured, expected, int(batch) if batch else None))
+        used.append(UsedFigure(f.name, measured, expected, int(batch) if batch else None,
+                               source))
     return used, ignored
 
 
-def correction_from_run(run: BenchRun, source: str = "") -> Correction | None:
+def correction_from_run(run: BenchRun, source: str = "", expect: Expect | None = None,
+                        ) -> Correction | None:
     """The correction one run gives, or None when it has no usable training figure."""
     gpu_name = measured_gpu(run)
     if gpu_name is None:
         return None
-    used, ignored = usable_figures(run)
+    used, ignored = usable_figures(run, expect)
     if not used:
         return None
     median = statistics.median(u.ratio for u in used)
@@ -151,7 +177,8 @@ def correction_from_run(run: BenchRun, source: str = "") -> Correction | None:
 
 
 def latest_correction(runs: Sequence[tuple[str, BenchRun]], gpu: Gpu,
-                      same_gpu: Callable[[str], bool]) -> tuple[Correction | None, str]:
+                      same_gpu: Callable[[str], bool], expect: Expect | None = None,
+                      ) -> tuple[Correction | None, str]:
     """The correction from the most recent run that timed on ``gpu`` (``same_gpu(name)`` says
     whether a recorded GPU name is it) and has a usable training figure; else (None, why)."""
     on_gpu = [(src, r) for src, r in runs if (name := measured_gpu(r)) and same_gpu(name)]
@@ -159,7 +186,7 @@ def latest_correction(runs: Sequence[tuple[str, BenchRun]], gpu: Gpu,
         return None, f"no saved rigcheck bench run timed a {gpu.name}"
     on_gpu.sort(key=lambda sr: str(sr[1].started_at or ""), reverse=True)
     for src, run in on_gpu:
-        corr = correction_from_run(run, src)
+        corr = correction_from_run(run, src, expect)
         if corr is not None:
             return corr, ""
     return None, (f"{len(on_gpu)} saved bench run(s) timed a {gpu.name}, but none has a usable "
@@ -174,12 +201,12 @@ def apply(pred: Prediction, factor: float) -> Prediction:
 
 
 def refine(pred: Prediction, gpu: Gpu, runs: Sequence[tuple[str, BenchRun]],
-           same_gpu: Callable[[str], bool]) -> Refinement:
+           same_gpu: Callable[[str], bool], expect: Expect | None = None) -> Refinement:
     """The prediction refined by the latest bench run on ``gpu``, or why it is not."""
     if pred.n_gpus * pred.nodes > 1:
         return Refinement(None, None, "not refined: rigcheck bench times one GPU and says "
                                       "nothing of communication between GPUs")
-    corr, why = latest_correction(runs, gpu, same_gpu)
+    corr, why = latest_correction(runs, gpu, same_gpu, expect)
     if corr is None:
         return Refinement(None, None, why)
     return Refinement(apply(pred, corr.factor), corr, corr.explain())

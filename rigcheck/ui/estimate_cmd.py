@@ -39,6 +39,7 @@ JSON (``--json``, a stable interface)::
          "median_ratio": 0.87,                # measured / model, before bounding
          "figures": 4,                        # training figures the factor rests on
          "used": [{"name": "train-resnet50-imagenet", "measured": 410.0, "expected": 470.2,
+                   "expected_source": "model now",   # | "recorded by the run"
                    "ratio": 0.872, "batch_size": 224}, ...],
          "ignored": ["train-vit-b16-imagenet: noisy: ..."],
          "measured_at": "2026-11-20T10:01:02+00:00", "gpu_name": "NVIDIA GeForce RTX 4090",
@@ -47,7 +48,9 @@ JSON (``--json``, a stable interface)::
 
 The top-level figures are always the model's. ``refined`` scales speed and time (never memory)
 by the median of measured / model over the usable training figures of the latest saved
-``rigcheck bench`` run that timed this GPU (see :mod:`rigcheck.perfmodel.refine`); it is null
+``rigcheck bench`` run that timed this GPU (see :mod:`rigcheck.perfmodel.refine`). "model" is
+today's model's figure for that recipe and batch on this GPU where the recipe is known (bundled
+or ``--recipes``), else the one the run recorded. ``refined`` is null
 with ``--no-refine``, for multi-GPU estimates, and when there is no such run or the history
 cannot be read (a missing or corrupt history is never an error).
 
@@ -152,7 +155,30 @@ def _bench_runs() -> tuple[list[tuple[str, Any]], str]:
     return runs, (f"{bad} unreadable bench run file(s) under {folder} skipped" if bad else "")
 
 
-def _refine(pred: Any, gpu: Any, catalog_gpus: Any) -> Any:
+def _expect(gpu: Any, recipes_dir: Path | None) -> Any:
+    """Today's model's samples/s for a saved training figure on ``gpu`` (its recipe and batch),
+    so a refitted model is not scaled by an older model's error; None for an unknown recipe."""
+    from rigcheck.perfmodel import predict
+    from rigcheck.recipes import load_recipes
+
+    recipes: dict[str, Any] = {}
+    for folder in (None, recipes_dir):   # bench runs the bundled recipes; --recipes may add some
+        try:
+            recipes.update(load_recipes(folder))
+        except Exception:  # noqa: BLE001 - unreadable recipes: fall back to the recorded figure
+            pass
+
+    def expect(fig: Any) -> float | None:
+        recipe = recipes.get(str(fig.name)[len("train-"):])
+        if recipe is None:
+            return None
+        batch = fig.params.get("batch_size") if isinstance(fig.params, dict) else None
+        return predict(recipe, gpu, batch_size=int(batch) if batch else None).samples_per_s
+
+    return expect
+
+
+def _refine(pred: Any, gpu: Any, catalog_gpus: Any, recipes_dir: Path | None) -> Any:
     """The bench refinement of ``pred`` (a Refinement); never raises for a bad history."""
     from rigcheck.perfmodel import GpuMatchError, match_gpu
     from rigcheck.perfmodel.refine import Refinement, refine
@@ -169,7 +195,7 @@ def _refine(pred: Any, gpu: Any, catalog_gpus: Any) -> Any:
         return cache[name]
 
     try:
-        result = refine(pred, gpu, runs, same_gpu)
+        result = refine(pred, gpu, runs, same_gpu, _expect(gpu, recipes_dir) if runs else None)
     except Exception as exc:  # noqa: BLE001 - a strange saved run must not sink the estimate
         return Refinement(None, None, f"bench history not used ({type(exc).__name__}: {exc})")
     if result.prediction is None and read_note:
@@ -187,7 +213,8 @@ def _refined_dict(ref: Any) -> dict[str, Any] | None:
         "train_s": p.train_s, "factor": c.factor, "median_ratio": c.median_ratio,
         "figures": len(c.figures),
         "used": [{"name": u.name, "measured": u.measured, "expected": u.expected,
-                  "ratio": u.ratio, "batch_size": u.batch_size} for u in c.figures],
+                  "expected_source": u.expected_source, "ratio": u.ratio,
+                  "batch_size": u.batch_size} for u in c.figures],
         "ignored": list(c.ignored), "measured_at": c.measured_at, "gpu_name": c.gpu_name,
         "source_run": c.source, "explanation": ref.note,
     }
@@ -251,7 +278,7 @@ def estimate_command(
         from rigcheck.perfmodel.refine import Refinement
         ref = Refinement(None, None, "--no-refine")
     else:
-        ref = _refine(pred, gpu, catalog_gpus)
+        ref = _refine(pred, gpu, catalog_gpus, recipes_dir)
 
     if as_json:
         print_json({
@@ -297,6 +324,10 @@ def estimate_command(
         rows.append(("", ref.note))
         if verbose:
             rows += [("", f"[dim]from {ref.correction.source}[/]")]
+            rows += [("", f"[dim]{u.name}: {u.measured:,.0f} samples/s measured at batch "
+                          f"{u.batch_size or '?'}, {u.expected:,.0f} by the model "
+                          f"({u.expected_source}): x{u.ratio:.2f}[/]")
+                     for u in ref.correction.figures]
             rows += [("", f"[dim]left out: {why}[/]") for why in ref.correction.ignored]
     elif verbose:
         rows.append(("refined", f"[dim]no: {ref.note}[/]"))
