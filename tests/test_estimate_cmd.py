@@ -275,3 +275,11 @@ def test_multi_gpu_estimates_are_not_refined(recipes, data_dir):
     _save(data_dir, [_train("train-lab-a", 435, 500)])
     data = json.loads(_4090(recipes, "--gpus", "2", "--json").stdout)
     assert data["refined"] is None and "one GPU" in data["refine_note"]
+
+
+def test_markup_like_text_in_a_saved_run_is_printed_as_is(recipes, data_dir):
+    _save(data_dir, [_train("train-lab-a", 435, 500),
+                     _train("train-lab-b", 1, 500, verdict="noisy: [/] [bold]CV 30%")])
+    res = _4090(recipes, "-v")
+    assert res.exit_code == 0, res.output
+    assert "left out: train-lab-b: noisy: [/] [bold]CV 30%" in res.stdout

@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape  # saved bench runs are outside text: "[" in them is not markup
 
 from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json
 
@@ -321,16 +322,16 @@ def estimate_command(
         rows.append(("refined", f"{r.samples_per_s:,.0f} samples/s, step {r.step_s * 1e3:,.1f} ms, "
                                 f"epoch {human_duration(r.epoch_s)}, to train "
                                 f"{human_duration(r.train_s)}"))
-        rows.append(("", ref.note))
+        rows.append(("", escape(ref.note)))
         if verbose:
-            rows += [("", f"[dim]from {ref.correction.source}[/]")]
-            rows += [("", f"[dim]{u.name}: {u.measured:,.0f} samples/s measured at batch "
+            rows += [("", f"[dim]from {escape(ref.correction.source)}[/]")]
+            rows += [("", f"[dim]{escape(u.name)}: {u.measured:,.0f} samples/s measured at batch "
                           f"{u.batch_size or '?'}, {u.expected:,.0f} by the model "
                           f"({u.expected_source}): x{u.ratio:.2f}[/]")
                      for u in ref.correction.figures]
-            rows += [("", f"[dim]left out: {why}[/]") for why in ref.correction.ignored]
+            rows += [("", f"[dim]left out: {escape(why)}[/]") for why in ref.correction.ignored]
     elif verbose:
-        rows.append(("refined", f"[dim]no: {ref.note}[/]"))
+        rows.append(("refined", f"[dim]no: {escape(ref.note)}[/]"))
     if n_total > 1:
         rows.append(("scaling", f"{pred.scaling_efficiency:.0%} efficiency over {n_total} GPUs"))
     rows.append(("GPU specs", _specs_line(gpu)))
