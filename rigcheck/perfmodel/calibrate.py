@@ -12,7 +12,8 @@ Method: least squares on log(predicted / published) over the ``fit`` rows, Leven
 with a numerical Jacobian (numpy; no scipy), plus a ridge penalty pulling each generation's
 offset towards 0, so one GPU cannot carry a generation on its own and a generation without rows
 gets the pooled efficiency. The multi-GPU loss per doubling is then solved from the ``scaling``
-rows against their 1-GPU row. numpy is imported here only: the model itself stays pure.
+rows against their 1-GPU row. The bandwidth exponent is held at 1 and the SM-issue bandwidth
+limit (``model.achieved_bandwidth``) fitted instead. numpy is imported here only: the model itself stays pure.
 """
 
 from __future__ import annotations
@@ -146,12 +147,13 @@ def _unpack(x: Sequence[float], gens: Sequence[str]) -> EfficiencyParams:
     nchw = math.exp(float(x[i]))
     p = 1.0 + math.exp(float(x[i + 1]))
     return EfficiencyParams(ce, go, fc, tk, nchw_tensor_factor=nchw, combine_p=p,
-                            peak_exponent=float(x[i + 2]), bw_exponent=float(x[i + 3]))
+                            peak_exponent=float(x[i + 2]), bw_exponent=1.0,
+                            issue_bw_per_sm_ghz=math.exp(float(x[i + 3])))
 
 
 def _x0(gens: Sequence[str]) -> list[float]:
     return ([math.log(0.5)] * len(PCLASSES) + [0.0] * len(gens) + [0.0] * len(FAMILY_EFF)
-            + [math.log(8.0)] * len(FAMILY_TRAFFIC) + [0.0, 0.0, 1.0, 1.0])
+            + [math.log(8.0)] * len(FAMILY_TRAFFIC) + [0.0, 0.0, 1.0, math.log(30.0)])
 
 
 def fit(rows: Sequence[CalRow], iterations: int = 60) -> EfficiencyParams:
@@ -279,7 +281,7 @@ def fit_all(rows: Sequence[CalRow], source: Path = CALIBRATION_CSV,
     return EfficiencyParams(
         params.compute_log_eff, params.generation_log_offset, params.family_compute_log,
         params.traffic_k, params.nchw_tensor_factor, params.combine_p, sync,
-        params.peak_exponent, params.bw_exponent, provenance,
+        params.peak_exponent, params.bw_exponent, params.issue_bw_per_sm_ghz, provenance,
     )
 
 
@@ -295,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("generation factor:", {k: round(math.exp(v), 3) for k, v in params.generation_log_offset.items()})
     print("family factor:", {k: round(math.exp(v), 3) for k, v in params.family_compute_log.items()})
     print("traffic k:", {k: round(v, 2) for k, v in params.traffic_k.items()})
+    print(f"SM-issue bandwidth {params.issue_bw_per_sm_ghz:.1f} GB/s per SM-GHz")
     print(f"nchw tensor factor {params.nchw_tensor_factor:.2f}, combine p {params.combine_p:.2f}, "
           f"sync loss/doubling {params.sync_loss_per_doubling:.3f}, peak exponent "
           f"{params.peak_exponent:.2f}, bandwidth exponent {params.bw_exponent:.2f}")

@@ -89,6 +89,19 @@ def tf32_tflops(gpu: Gpu) -> float | None:
     return t16 / 2.0 if t16 else None
 
 
+# fp32 FMA lanes per SM (results per clock), CUDA C++ Programming Guide, "Arithmetic Instructions"
+# throughput table: 64 on the big-die compute chips (GP100 6.0, GV100 7.0, GA100 8.0) and on
+# Turing (7.5); 128 on Maxwell, GP10x, GA10x, Ada, Hopper and Blackwell.
+_FP32_LANES_64 = {(6, 0), (7, 0), (7, 2), (7, 5), (8, 0)}
+
+
+def sm_ghz(gpu: Gpu) -> float:
+    """SM count x boost clock (GHz), recovered from the fp32 rate: fp32 TFLOP/s =
+    2 x lanes per SM x SMs x GHz / 1000. What load/store issue capacity scales with."""
+    lanes = 64 if compute_capability(gpu) in _FP32_LANES_64 else 128
+    return gpu.fp32_tflops * 1000.0 / (2.0 * lanes)
+
+
 def family_key(recipe: Recipe) -> str:
     """Which calibrated family's efficiency and traffic factors a recipe uses."""
     fam = recipe.family.lower()

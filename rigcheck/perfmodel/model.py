@@ -8,7 +8,8 @@ run's precision, bw = ``mem_bw_gbs``)::
     t_compute = F / (peak x eff)          peak: fp32 CUDA cores, TF32 or fp16/bf16 tensor cores,
                                           chosen as PyTorch would (see hardware.py)
     eff       = exp(compute_log_eff[class] + generation_log_offset[gen] + family_compute_log[fam])
-    t_memory  = traffic_k[fam] x A / bw   (x nchw_tensor_factor for an NCHW CNN on tensor cores)
+    t_memory  = traffic_k[fam] x A / bw'  (x nchw_tensor_factor for an NCHW CNN on tensor cores)
+    bw'       = soft minimum of bw and issue_bw_per_sm_ghz x SMs x GHz (achieved_bandwidth)
     t_sample  = (t_compute^p + t_memory^p)^(1/p)          p = combine_p, a soft roofline maximum
 
 Per step, batch B::
@@ -31,7 +32,7 @@ from rigcheck.recipes import Recipe
 
 from . import memory as mem
 from . import scaling
-from .hardware import ComputeSetup, family_key, generation, resolve
+from .hardware import ComputeSetup, family_key, generation, resolve, sm_ghz
 from .params import EfficiencyParams, load_params
 
 # A PyTorch eager training step of even a tiny model dispatches tens of kernels (forward, backward,
@@ -59,6 +60,11 @@ FORWARD_BYTES_PER_FLOP = {"cnn": 0.01056, "transformer": 0.00278, "rnn": 0.00192
 # around these, the efficiencies are quoted at them.
 REF_TFLOPS = 100.0
 REF_BW_GBS = 1000.0
+
+# Sharpness of the soft minimum of the DRAM and SM-issue bandwidth limits (achieved_bandwidth).
+# Chosen, not fitted: in leave-one-GPU-out CV (bandwidth exponent free) q = 1, 2, 4 gave worst
+# held-out errors of 59%, 57% and 59%, and 3, 2 and 2 rows worse than 50%.
+ISSUE_COMBINE_Q = 2.0
 
 # Share of a step's compute that is backward (2 of the 3 matmul passes), for all-reduce overlap.
 BACKWARD_FRACTION = 2.0 / 3.0
@@ -115,6 +121,30 @@ def compute_efficiency(params: EfficiencyParams, setup: ComputeSetup, gen: str, 
     return math.exp(log_eff)
 
 
+def achieved_bandwidth(params: EfficiencyParams, gpu: Gpu) -> float:
+    """Bytes/s at which a step's activation traffic (elementwise, normalisation, layout kernels)
+    streams: the DRAM rate, capped softly by the rate at which the SMs can issue that traffic.
+
+    By Little's law a streaming kernel sustains bytes-in-flight / latency, and the loads each SM
+    keeps in flight are bounded, so eager-mode elementwise kernels reach the HBM peak only with
+    enough SMs x clock behind it (``hardware.sm_ghz``). A chip whose HBM grew far faster than its
+    SMs cannot turn the extra bandwidth into proportionally faster kernels: B200 has 2.4x H100
+    SXM's bandwidth (8 vs 3.35 TB/s) on 1.1x its SMs x clock (148 vs 132 SMs), and Lambda's
+    ResNet-50 runs only 1.1-1.6x faster on it. Without this limit the model, fitted on earlier
+    chips, extrapolated B200 linearly in bandwidth (+81% on ResNet-50 AMP held out). The two
+    limits combine as a soft minimum, (dram^-q + issue^-q)^(-1/q), q = ISSUE_COMBINE_Q: q = 1
+    (times add) under-predicts the bandwidth-rich chips, a hard minimum ignores that a kernel
+    near either limit is slowed by both. ``issue_bw_per_sm_ghz`` (GB/s per SM-GHz) is fitted; 0
+    disables the limit.
+    """
+    dram = REF_BW_GBS * 1e9 * (gpu.mem_bw_gbs / REF_BW_GBS) ** params.bw_exponent
+    if params.issue_bw_per_sm_ghz <= 0:
+        return dram
+    issue = params.issue_bw_per_sm_ghz * 1e9 * sm_ghz(gpu)
+    q = ISSUE_COMBINE_Q
+    return (dram ** -q + issue ** -q) ** (-1.0 / q)
+
+
 def step_breakdown(
     recipe: Recipe,
     gpu: Gpu,
@@ -130,7 +160,7 @@ def step_breakdown(
     achieved_tflops = REF_TFLOPS * (setup.peak_tflops / REF_TFLOPS) ** params.peak_exponent * eff
     t_c = recipe.train_flops_per_sample / (achieved_tflops * 1e12)
     bw = gpu.mem_bw_gbs * 1e9
-    achieved_bw = REF_BW_GBS * 1e9 * (gpu.mem_bw_gbs / REF_BW_GBS) ** params.bw_exponent
+    achieved_bw = achieved_bandwidth(params, gpu)
     no_tensor_half = setup.pclass == "fp32" and setup.mode in mem.HALF_MODES
     traffic_mode = "fp32" if no_tensor_half else setup.mode
     traffic = params.traffic_k.get(fam, 0.0) * (

@@ -21,6 +21,10 @@ handful of numbers, not a table of per-GPU results:
   value below 1 says bigger chips reach a smaller fraction of their peak (tail effects, kernels
   too small to fill more SMs, elementwise kernels that do not stream at full HBM speed); the
   references are 100 TFLOP/s and 1,000 GB/s;
+- ``issue_bw_per_sm_ghz``: GB/s of activation traffic the SMs can keep streaming per SM-GHz
+  (SM count x boost clock, ``hardware.sm_ghz``); 0 = no such limit. See
+  ``model.achieved_bandwidth``. With it, ``bw_exponent`` is held at 1 (DRAM time is linear in
+  bandwidth; the saturation on bandwidth-rich chips is this limit's job, not a bent exponent);
 - ``sync_loss_per_doubling``: data-parallel efficiency lost per doubling of GPUs beyond the
   all-reduce time (stragglers, synchronisation, input pipeline).
 
@@ -49,6 +53,7 @@ class EfficiencyParams:
     sync_loss_per_doubling: float = 0.0
     peak_exponent: float = 1.0
     bw_exponent: float = 1.0
+    issue_bw_per_sm_ghz: float = 0.0
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +67,7 @@ class EfficiencyParams:
             "sync_loss_per_doubling": self.sync_loss_per_doubling,
             "peak_exponent": self.peak_exponent,
             "bw_exponent": self.bw_exponent,
+            "issue_bw_per_sm_ghz": self.issue_bw_per_sm_ghz,
             "provenance": self.provenance,
         }
 
@@ -77,6 +83,7 @@ class EfficiencyParams:
             sync_loss_per_doubling=float(data.get("sync_loss_per_doubling", 0.0)),
             peak_exponent=float(data.get("peak_exponent", 1.0)),
             bw_exponent=float(data.get("bw_exponent", 1.0)),
+            issue_bw_per_sm_ghz=float(data.get("issue_bw_per_sm_ghz", 0.0)),
             provenance=dict(data.get("provenance", {})),
         )
 
