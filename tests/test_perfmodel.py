@@ -24,7 +24,7 @@ from rigcheck.perfmodel import (
     train_memory_gb,
 )
 from rigcheck.perfmodel.hardware import resolve, sm_ghz
-from rigcheck.perfmodel.model import achieved_bandwidth, step_breakdown
+from rigcheck.perfmodel.model import UNFUSED_ADAM_TRAFFIC_BYTES, achieved_bandwidth, step_breakdown
 from rigcheck.perfmodel.params import load_params
 from rigcheck.perfmodel.scaling import InterconnectError
 from rigcheck.recipes import Recipe
@@ -382,6 +382,20 @@ def test_calibration_rows_have_sources_and_reasons():
         assert r.source_url.startswith("https://")
         if r.status == "exclude":
             assert r.why, f"row {r.row} excluded without a reason"
+
+
+def test_lambda_bert_fp32_rows_step_an_unfused_adam():
+    rows = {r.row: r for r in calibrate.load_rows()}
+    assert rows[14].optimizer_bytes == UNFUSED_ADAM_TRAFFIC_BYTES   # GTX 1080 Ti BERT fp32, batch 2
+    assert rows[32].optimizer_bytes is None                         # the same card in fp16: FusedAdam
+    row = rows[14]
+    setup = resolve(row.recipe, row.gpu, row.precision)
+    params = load_params()
+    fused = step_breakdown(row.recipe, row.gpu, setup, row.batch, params)
+    unfused = step_breakdown(row.recipe, row.gpu, setup, row.batch, params,
+                             optimizer_bytes_per_param=row.optimizer_bytes)
+    assert unfused.optimizer_s == pytest.approx(4.0 * fused.optimizer_s)
+    assert unfused.step_s > fused.step_s
 
 
 def test_committed_cross_validation_meets_the_median_goal():

@@ -32,7 +32,7 @@ from rigcheck.recipes import Recipe
 
 from . import scaling
 from .hardware import generation, resolve
-from .model import step_breakdown
+from .model import UNFUSED_ADAM_TRAFFIC_BYTES, step_breakdown
 from .params import PARAMS_PATH, EfficiencyParams, save_params
 from .workloads import WORKLOADS, as_recipe
 
@@ -61,6 +61,14 @@ class CalRow:
     framework: str
     source_url: str
     notes: str = ""
+    optimizer_bytes: float | None = None   # the run's optimizer traffic, when not the recipe's
+
+
+def _unfused_adam(r: dict[str, str]) -> bool:
+    """Lambda's BERT SQuAD runs without fp16/amp: DLE run_squad.py then steps BertAdam, an
+    unfused per-tensor Adam (model.UNFUSED_ADAM_TRAFFIC_BYTES), not apex FusedAdam."""
+    return ("lambdal" in r["source_url"] and r["workload"] == "bert-large-squad384"
+            and r["model_precision"] in ("fp32", "tf32"))
 
 
 def _gpu(r: dict[str, str]) -> Gpu:
@@ -104,6 +112,7 @@ def load_rows(path: Path = CALIBRATION_CSV) -> list[CalRow]:
                 n_gpus=int(r["n_gpus"]), status=r["status"], why=r["why"],
                 label=f"{r['workload']} {r['model_precision']}" + (" NHWC" if r["channels_last"] == "true" else ""),
                 framework=r["framework"], source_url=r["source_url"], notes=r["notes"],
+                optimizer_bytes=UNFUSED_ADAM_TRAFFIC_BYTES if _unfused_adam(r) else None,
             ))
     return rows
 
@@ -116,7 +125,8 @@ def row_prediction(params: EfficiencyParams, row: CalRow) -> float:
     setup = resolve(row.recipe, row.gpu, precision)
     parts = step_breakdown(row.recipe, row.gpu, setup, row.batch, params,
                            include_optimizer=row.include_optimizer,
-                           include_overhead=row.include_overhead)
+                           include_overhead=row.include_overhead,
+                           optimizer_bytes_per_param=row.optimizer_bytes)
     return row.batch / parts.step_s
 
 

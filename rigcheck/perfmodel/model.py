@@ -46,6 +46,14 @@ STEP_OVERHEAD_S = 1e-3
 OPTIMIZER_TRAFFIC_BYTES = {"sgd": 12.0, "sgd-momentum": 20.0, "adam": 28.0, "adamw": 28.0}
 OPTIMIZER_BW_FRACTION = 0.8
 
+# An Adam written as a Python loop of unfused in-place tensor ops per parameter tensor, like the
+# BertAdam that NVIDIA DeepLearningExamples' BERT run_squad.py uses when not in fp16/amp (the
+# fp16 path uses apex FusedAdam; LambdaLabsML/DeepLearningExamples@b5e1251, which Lambda's
+# benchmark runs, and NVIDIA's optimization.py): per fp32 parameter the global grad norm reads 4
+# bytes, m.mul_().add_() and v.mul_().addcmul_() move 20 each, m / (v.sqrt() + e) 28, the
+# weight-decay term 20, the lr scale 8 and p.add_() 12: 112 bytes, 4x a fused Adam's 28.
+UNFUSED_ADAM_TRAFFIC_BYTES = 112.0
+
 # fp16 on a GPU without tensor cores (Maxwell, Pascal) stores half the bytes but gains little
 # time: the calibration rows show 1.12-1.17x (convnet-benchmarks Titan X AlexNet 81 -> 71 ms,
 # VGG-A 529 -> 471 ms; Lambda GTX 1080 Ti ResNet-50 196 -> 230 img/s). We use 1.15x.
@@ -154,7 +162,10 @@ def step_breakdown(
     *,
     include_optimizer: bool = True,
     include_overhead: bool = True,
+    optimizer_bytes_per_param: float | None = None,
 ) -> StepBreakdown:
+    """One step's time split into its parts. ``optimizer_bytes_per_param`` overrides the
+    optimizer's traffic (OPTIMIZER_TRAFFIC_BYTES), for a run known to use another implementation."""
     fam = family_key(recipe)
     eff = compute_efficiency(params, setup, generation(gpu), fam)
     achieved_tflops = REF_TFLOPS * (setup.peak_tflops / REF_TFLOPS) ** params.peak_exponent * eff
@@ -178,7 +189,7 @@ def step_breakdown(
     memory_s = batch_size * t_sample * (1.0 - share_c)
     optimizer_s = 0.0
     if include_optimizer:
-        per_param = OPTIMIZER_TRAFFIC_BYTES.get(recipe.optimizer, 28.0)
+        per_param = optimizer_bytes_per_param or OPTIMIZER_TRAFFIC_BYTES.get(recipe.optimizer, 28.0)
         optimizer_s = recipe.trainable_params * per_param / (OPTIMIZER_BW_FRACTION * bw)
     overhead_s = STEP_OVERHEAD_S if include_overhead else 0.0
     return StepBreakdown(compute_s, memory_s, optimizer_s, overhead_s,
