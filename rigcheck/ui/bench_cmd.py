@@ -52,7 +52,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from rigcheck.ui.common import EXIT_FINDINGS, EXIT_OK, console, fail, print_json, warn
+from rigcheck.ui.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    console,
+    fail,
+    human_duration,
+    print_json,
+    warn,
+)
 
 if TYPE_CHECKING:
     from rigcheck.bench.results import BenchRun
@@ -66,15 +74,6 @@ def _num(value: float, unit: str) -> str:
     if value >= 100:
         return f"{value:,.0f} {unit}"
     return f"{value:.3g} {unit}"
-
-
-def human_s(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    for limit, div, unit in ((120, 1, "s"), (7200, 60, "min"), (172800, 3600, "h")):
-        if seconds < limit:
-            return f"{seconds / div:.1f} {unit}" if div > 1 else f"{seconds:.0f} s"
-    return f"{seconds / 86400:.1f} days"
 
 
 def _dur(seconds: float | None) -> str:
@@ -215,7 +214,7 @@ def _render_targets(run: BenchRun, out: Any) -> None:
             src = f"batch {t.measured_batch_size}"
         fits = "?" if t.fits is None else ("yes" if t.fits else "[bold red]NO[/]")
         table.add_row(t.recipe, str(t.batch_size), fits,
-                      _short(t.samples_per_s), src, human_s(t.epoch_s), human_s(t.train_s),
+                      _short(t.samples_per_s), src, human_duration(t.epoch_s), human_duration(t.train_s),
                       _short(t.data_mbs_needed))
     out.print(table)
     out.print("  [dim]from: 'measured' at the recipe's batch, 'batch N' measured at a smaller "

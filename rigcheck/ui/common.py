@@ -33,6 +33,21 @@ def warn(message: str) -> None:
     console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
+def human_duration(seconds: float | None) -> str:
+    """'45 s', '12.3 min', '14.2 h', '3.1 days'; '-' when unknown. One format for every command."""
+    if seconds is None:
+        return "-"
+    if seconds != seconds or seconds == float("inf"):
+        return "n/a"
+    if seconds < 90:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2g} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
 def print_json(data: Any) -> None:
     """Machine-readable output goes to stdout unstyled, so it pipes into jq."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

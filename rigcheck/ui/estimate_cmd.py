@@ -67,22 +67,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape  # saved bench runs are outside text: "[" in them is not markup
 
-from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json
+from rigcheck.ui.common import EXIT_USAGE, console, fail, human_duration, print_json
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp")
-
-
-def human_duration(seconds: float) -> str:
-    """'45 s', '12.3 min', '14.2 h', '3.1 days'."""
-    if seconds != seconds or seconds == float("inf"):
-        return "n/a"
-    if seconds < 90:
-        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2g} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.1f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 def _gpu_dict(gpu: Any) -> dict[str, Any]:

@@ -15,20 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rigcheck.ui.common import EXIT_FINDINGS, console, fail, print_json, warn
+from rigcheck.ui.common import EXIT_FINDINGS, console, fail, human_duration, print_json, warn
 
 # Prices that are not a cited quote for that very part (catalog/README.md, price_basis).
 DOUBTFUL_BASIS = ("recalled", "estimate")
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 def _gpu_counts(text: str) -> tuple[int, ...]:
@@ -257,7 +247,7 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
         per_speed = best["total_inr"] / t["samples_per_s"] if t["samples_per_s"] else 0
         out.print(f"  {t['recipe']}: fits ({t['memory_gb']:.1f} of {gpu['vram_gb']:g} GB at batch "
                   f"{t['batch_size']}), ~{t['samples_per_s']:,.0f} samples/s, "
-                  f"{_duration(t['train_s'])} to train; "
+                  f"{human_duration(t['train_s'])} to train; "
                   f"{_money(per_speed, rates, display)} per sample/s")
     out.print("  [dim]Speeds: rigcheck's calibrated performance model (`rigcheck estimate`).[/]")
     if len(builds) > 1:
@@ -274,8 +264,8 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
         out.print()
         out.print(f"[bold]Against one bigger machine[/]: {g['count']} × {escape(g['name'])} for "
                   f"{_money(single['total_inr'], rates, display)} trains the targets in "
-                  f"{_duration(single['total_train_s'])} (the cluster: "
-                  f"{_duration(best['total_train_s'])}); cost per unit of speed "
+                  f"{human_duration(single['total_train_s'])} (the cluster: "
+                  f"{human_duration(best['total_train_s'])}); cost per unit of speed "
                   f"{_money(single['inr_per_run_per_day'], rates, display)} vs "
                   f"{_money(best['inr_per_run_per_day'], rates, display)} for the cluster "
                   "(₹ per training of the whole mix per day: lower is better)")
