@@ -52,7 +52,8 @@ class Request:
     allow_used: bool = False
     allow_legacy: bool = False
     top: int = 3
-    nodes: int = 1                           # identical machines; budget and power are per fleet
+    nodes: int = 1                           # identical machines: the budget covers all of them,
+                                             # the power rules apply to each
 
 
 @dataclass(frozen=True)
