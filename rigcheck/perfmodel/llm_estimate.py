@@ -93,10 +93,14 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
         r = replace(run, method="qlora", weights="", grad_checkpointing=True)
         if _fits(cfg, r, vram_gb):
             out.append(("QLoRA (4-bit NF4 base, LoRA adapters, checkpointing)", r))
-        elif _fits(cfg, replace(r, micro_batch=1, seq_len=min(run.seq_len, 2048)), vram_gb):
-            out.append(("QLoRA at micro-batch 1" + (", sequence 2048" if run.seq_len > 2048 else ""),
-                        replace(r, micro_batch=1, seq_len=min(run.seq_len, 2048),
-                                grad_accum=run.micro_batch * run.grad_accum)))
+        else:   # the longest sequence (halving) that fits at micro-batch 1
+            seq = run.seq_len
+            while seq >= 256:
+                r1 = replace(r, micro_batch=1, seq_len=seq, grad_accum=run.micro_batch * run.grad_accum)
+                if _fits(cfg, r1, vram_gb):
+                    out.append(("QLoRA at micro-batch 1" + (f", sequence {seq:,}" if seq != run.seq_len else ""), r1))
+                    break
+                seq //= 2
     if not run.training and run.weight_format in ("fp32", "bf16", "fp16", "fp8", "int8", "q8_0", "q6_k", "q5_k_m"):
         r = replace(run, weights="q4_k_m")
         if _fits(cfg, r, vram_gb):

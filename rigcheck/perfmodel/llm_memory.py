@@ -8,7 +8,7 @@ added once, ``USABLE_FRACTION`` of the card usable). Bytes per parameter (P all,
     full / pretrain, ZeRO / FSDP         2 P 16-bit + 2 T 16-bit grads + (4 + opt) T master+state,
                                          each sharded over the GPUs by stage (ZeRO paper, sec. 5)
     lora                                 frozen base at the weight format + LoRA (4 + 4 + opt) L
-    qlora                                linear layers in NF4, embeddings/head in bf16, LoRA as above
+    qlora                                linear layers in NF4, embeddings/head in fp32 (peft), LoRA as above
     infer                                weights at the format + KV cache + a prefill workspace
 
 Optimizer state per trainable parameter: AdamW 8 bytes (two fp32 moments), bitsandbytes 8-bit
@@ -20,7 +20,7 @@ implementation with fused/flash attention): the two RMSNorm inputs and outputs (
 v (2 x kv width), the attention output (h), and for a gated MLP gate, up, act(gate) and their
 product (4I; MoE: k experts of width I_moe, plus router logits). Unfused (eager) attention also
 keeps the softmax probabilities (fp32 and 16-bit copy: 6 bytes x heads x sequence per token). The
-output head keeps fp32 logits and log-softmax: 8 bytes x vocabulary per token. Gradient
+output head holds 16 bytes x vocabulary per token at its peak (LOGITS_BYTES_PER_VOCAB). Gradient
 checkpointing (one checkpoint per decoder layer, as HF ``gradient_checkpointing_enable``) keeps
 only each layer's input (h) plus one layer's full set during its recomputation.
 
@@ -67,7 +67,15 @@ LINEAR_ONLY = ("fp8", "int8", "nf4", "mxfp4", "gptq-4bit", "awq-4bit")
 TRAINABLE_BASE = ("fp32", "bf16", "fp16")
 
 DEFAULT_LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-LOGITS_BYTES_PER_VOCAB = 8.0       # fp32 logits + fp32 log-softmax, per token
+# Per token at the output head, at the peak of the loss backward: 16-bit logits (2), their fp32
+# upcast (4), the fp32 log-softmax cross-entropy saves (4), its fp32 gradient (4) and the 16-bit
+# gradient handed back to the head (2). Checked against Unsloth's "Hugging Face + FA2" longest
+# contexts (README table: 932 tokens on 12 GB ... 28,454 on 80 GB), whose slope is ~2.5 MB per
+# token for Llama 3.1 8B with checkpointing: 16 x 128,256 = 2.05 MB of it is this term.
+LOGITS_BYTES_PER_VOCAB = 16.0
+# peft's prepare_model_for_kbit_training casts every non-quantised parameter (embeddings, output
+# head, norms) to fp32 "for stability", the QLoRA path of HF TRL/peft and LitGPT-style scripts.
+QLORA_UNQUANTISED_BYTES = 4.0
 EAGER_ATTN_BYTES = 6.0             # fp32 softmax + its 16-bit copy, per head x key per token
 PREFILL_CHUNK_TOKENS = 512         # llama.cpp's default ubatch; vLLM/TGI chunk prefill likewise
 GB = 1e9
@@ -258,6 +266,8 @@ def train_memory(cfg: ModelConfig, run: LlmRun) -> LlmMemory:
                 weights = 2 * p
     else:
         weights = weight_bytes(cfg, fmt)
+        if run.method == "qlora" and fmt in LINEAR_ONLY:
+            weights += (QLORA_UNQUANTISED_BYTES - 2.0) * (p - cfg.decoder_params())
         trainable = lora_params(cfg, run.lora_rank, run.lora_targets)
         lora_gb = (4 + 4 + opt) * trainable / GB
     elem = 4.0 if fmt == "fp32" else 2.0

@@ -18,8 +18,8 @@ Pure. FLOPs come from the config (2 per multiply-add)::
               + B x C x KV bytes per token
     decode tokens/s = B / step
 
-``peak16`` is the dense fp16/bf16 tensor rate (fp32 accumulate) PyTorch uses, or the fp32 rate
-on cards without tensor cores (:mod:`rigcheck.perfmodel.hardware`). The four efficiencies (``mfu``
+``peak16`` is the dense fp16/bf16 tensor rate (fp32 accumulate) PyTorch training uses, or the fp32
+rate on cards without tensor cores; inference uses the fp16-accumulate rate (:func:`infer_peak_tflops`) (:mod:`rigcheck.perfmodel.hardware`). The four efficiencies (``mfu``
 per method, ``prefill_eff``, ``bw_eff``, ``per_layer_overhead_s``) are fitted on the published
 rows in ``llm_calibration.csv`` (``benchmarks/llm_cv.py`` prints the held-out errors); their values
 live in ``llm_params.json``. Tensor parallel decode divides bytes and FLOPs by the GPU count and
@@ -72,6 +72,20 @@ def peak16_tflops(gpu: Gpu) -> float:
     """The dense 16-bit tensor rate, or fp32 where there are no tensor cores."""
     t = tensor16_tflops(gpu, "bf16")
     return float(t) if t else float(gpu.fp32_tflops)
+
+
+def infer_peak_tflops(gpu: Gpu) -> float:
+    """The 16-bit tensor rate inference runs at. llama.cpp's CUDA back-end calls cuBLAS with
+    CUBLAS_COMPUTE_16F for F16 matmuls (ggml-cuda.cu) and runs quantised ones on int8 tensor cores
+    (MMQ), so a GeForce card reaches its fp16-accumulate rate, twice the fp32-accumulate figure
+    (Ada/Ampere whitepapers: RTX 4090 330 vs 165 TFLOPS). Elsewhere both rates are equal."""
+    from .hardware import is_geforce
+    t = tensor16_tflops(gpu, "fp16")
+    if not t:
+        return float(gpu.fp32_tflops)
+    if is_geforce(gpu) and gpu.tensor_accumulate != "fp16":
+        return 2.0 * float(t)
+    return float(gpu.tensor_fp16_tflops or t)
 
 
 def attention_flops_per_token(cfg: ModelConfig, context: int) -> float:
@@ -151,7 +165,7 @@ def infer_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] 
                 nvlink: bool = False) -> LlmSpeed:
     validate(run, cfg)
     prm = params or load_params()
-    peak = peak16_tflops(gpu) * 1e12
+    peak = infer_peak_tflops(gpu) * 1e12
     fmt = run.weight_format
     tp = run.n_gpus
     ctx = run.context or run.seq_len

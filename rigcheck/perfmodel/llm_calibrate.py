@@ -1,0 +1,163 @@
+"""Fit the LLM speed model's few efficiencies on published rows, and cross-validate it. Pure.
+
+Rows are ``llm_calibration.csv`` (each with its URL and a verbatim quote). Metrics:
+``train_tokens_per_s``, ``prefill_tokens_per_s`` and ``decode_tokens_per_s`` are fitted;
+``peak_memory_gb`` and ``weights_gb`` test the memory model, which has no fitted parameter.
+
+The fit minimises the sum of squared log errors by coordinate descent over each parameter on a
+log grid (the model is a product of a few factors, so this converges in a few sweeps). A held-out
+fold that removes every row informing a parameter leaves that parameter at its prior
+(``llm_speed.DEFAULTS``): the error reported for such rows is the prior's.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from rigcheck.parts import Gpu
+
+from .llm_configs import find_model
+from .llm_memory import LlmRun, llm_memory
+from .llm_speed import DEFAULTS, infer_speed, train_speed
+
+CALIBRATION_PATH = Path(__file__).with_name("llm_calibration.csv")
+SPEED_METRICS = ("train_tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s")
+MEMORY_METRICS = ("peak_memory_gb", "weights_gb")
+# (path into the params dict, lowest, highest)
+FITTED = (
+    (("mfu", "full"), 0.05, 1.2), (("mfu", "lora"), 0.05, 1.2), (("mfu", "qlora"), 0.05, 1.2),
+    (("prefill_eff",), 0.05, 1.0), (("quant_prefill_factor",), 0.2, 1.5),
+    (("bw_eff",), 0.2, 1.0), (("per_layer_overhead_s",), 1e-7, 2e-4),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    source: str
+    gpu: str
+    n_gpus: int
+    model: str
+    run: LlmRun
+    metric: str
+    value: float
+    raw: dict[str, str]
+
+
+def load_rows(path: Path = CALIBRATION_PATH) -> list[Row]:
+    rows = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            ck = r["grad_checkpointing"].strip().lower()
+            run = LlmRun(
+                method=r["method"], weights=r["weights"], seq_len=int(r["seq_len"]),
+                micro_batch=int(r["micro_batch"] or 1), n_gpus=int(r["n_gpus"] or 1),
+                grad_checkpointing=(ck == "true") if ck else None,
+                context=int(r["context"]) if r["context"] else 0,
+                lora_rank=int(r["lora_rank"]) if r["lora_rank"] else 16,
+                **({"lora_targets": tuple(r["lora_targets"].split(";"))} if r["lora_targets"] else {}),
+                parallel="fsdp" if int(r["n_gpus"] or 1) > 1 and r["method"] != "infer" else "",
+            )
+            rows.append(Row(r["id"], r["source"], r["gpu"], run.n_gpus, r["model"], run,
+                            r["metric"], float(r["value"]), r))
+    return rows
+
+
+def predict_row(row: Row, gpu: Gpu, params: dict[str, Any]) -> float:
+    cfg = find_model(row.model)
+    if row.metric == "train_tokens_per_s":
+        return float(train_speed(cfg, row.run, gpu, params).tokens_per_s or 0.0)
+    if row.metric == "prefill_tokens_per_s":
+        return float(infer_speed(cfg, row.run, gpu, params).prefill_tokens_per_s or 0.0)
+    if row.metric == "decode_tokens_per_s":
+        return float(infer_speed(cfg, row.run, gpu, params).decode_tokens_per_s or 0.0)
+    m = llm_memory(cfg, row.run)
+    return m.weights_gb if row.metric == "weights_gb" else m.total_gb
+
+
+def _get(p: dict[str, Any], path: tuple[str, ...]) -> float:
+    return float(p[path[0]][path[1]] if len(path) == 2 else p[path[0]])
+
+
+def _set(p: dict[str, Any], path: tuple[str, ...], v: float) -> None:
+    if len(path) == 2:
+        p[path[0]][path[1]] = v
+        if path[1] == "full":
+            p[path[0]]["pretrain"] = v
+    else:
+        p[path[0]] = v
+
+
+def _loss(rows: Sequence[tuple[Row, Gpu]], params: dict[str, Any]) -> float:
+    return sum(math.log(predict_row(r, g, params) / r.value) ** 2 for r, g in rows)
+
+
+def fit(rows: Sequence[tuple[Row, Gpu]], sweeps: int = 3, steps: int = 24) -> dict[str, Any]:
+    params = copy.deepcopy(DEFAULTS)
+    speed = [(r, g) for r, g in rows if r.metric in SPEED_METRICS]
+    if not speed:
+        return params
+    for _ in range(sweeps):
+        for path, lo, hi in FITTED:
+            best_v, best_l = _get(params, path), _loss(speed, params)
+            for i in range(steps + 1):
+                v = lo * (hi / lo) ** (i / steps)
+                _set(params, path, v)
+                loss = _loss(speed, params)
+                if loss < best_l - 1e-12:
+                    best_v, best_l = v, loss
+            _set(params, path, best_v)
+            # refine around the best value on a finer grid
+            span = (hi / lo) ** (1 / steps)
+            for i in range(-5, 6):
+                v = min(hi, max(lo, best_v * span ** (i / 5)))
+                _set(params, path, v)
+                loss = _loss(speed, params)
+                if loss < best_l - 1e-12:
+                    best_v, best_l = v, loss
+            _set(params, path, best_v)
+    return params
+
+
+@dataclass(frozen=True)
+class Held:
+    row: Row
+    predicted: float
+
+    @property
+    def error(self) -> float:
+        return self.predicted / self.row.value - 1.0
+
+
+def cross_validate(rows: Sequence[tuple[Row, Gpu]], key: Callable[[Row], str]) -> list[Held]:
+    """Each group (by ``key``) predicted by a fit on all other groups."""
+    out = []
+    for group in sorted({key(r) for r, _ in rows}):
+        train = [(r, g) for r, g in rows if key(r) != group]
+        params = fit(train)
+        out += [Held(r, predict_row(r, g, params)) for r, g in rows if key(r) == group]
+    return out
+
+
+def summary(held: Sequence[Held], metrics: Sequence[str]) -> dict[str, float]:
+    errs = [abs(h.error) for h in held if h.row.metric in metrics]
+    if not errs:
+        return {"rows": 0}
+    return {"rows": len(errs), "median": statistics.median(errs), "worst": max(errs),
+            "over_50pct": sum(1 for e in errs if e > 0.5)}
+
+
+def with_n(params: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    p = copy.deepcopy(params)
+    p.update(changes)
+    return p
+
+
+__all__ = ["Held", "Row", "cross_validate", "fit", "load_rows", "predict_row", "replace", "summary"]
