@@ -140,3 +140,20 @@ def test_tp_splits_weights_and_kv():
 def test_impossible_runs_rejected(run, msg):
     with pytest.raises(LlmRunError, match=msg):
         llm_memory(cfg(), run)
+
+
+def test_adapt_shrinks_micro_batch_then_refuses():
+    from rigcheck.perfmodel.llm_estimate import adapt
+    c = cfg()
+    run = LlmRun(method="qlora", seq_len=2048, micro_batch=8, grad_accum=2)
+    big = llm_memory(c, run).total_gb / mem.USABLE_FRACTION
+    same, changes = adapt(c, run, big * 1.01)
+    assert same == run and changes == ()
+    one = llm_memory(c, replace(run, micro_batch=1)).total_gb / mem.USABLE_FRACTION
+    r, changes = adapt(c, run, one * 1.01, ("micro_batch",))
+    assert r.micro_batch == 1 and r.grad_accum == 16 and "accumulation 16" in changes[0]
+    assert adapt(c, run, one * 0.99, ("micro_batch",)) is None        # just past: nothing fits
+    lora = LlmRun(method="lora", seq_len=2048, micro_batch=1)
+    r, changes = adapt(c, lora, 14.0, ("qlora",))
+    assert r.method == "qlora" and "QLoRA" in changes[0]
+    assert adapt(c, lora, 14.0, ("micro_batch",)) is None             # the recipe forbids QLoRA

@@ -145,6 +145,11 @@ def _plan(st: State) -> list[Task]:
     tasks.append(Task("disk-read", "Dataset disk read", lambda: _disk(st, budget)))
     tasks.append(Task("image-pipeline", "Image pipeline per core",
                       lambda: micro.image_pipeline(budget(1.5 if quick else 4.0))))
+    from rigcheck.bench import llm  # imports torch
+    for name, fn in (("llm-prefill", llm.prefill), ("llm-decode", llm.decode),
+                     ("llm-lora-step", llm.lora_step)):
+        tasks.append(Task(name, name.replace("-", " ").replace("llm", "LLM"),
+                          lambda fn=fn: fn(st.device, (1.0 if quick else 3.0) * scale, quick)))
     for rid in _train_order(st):
         tasks.append(Task(f"train-{rid}", f"Train {rid}",
                           lambda rid=rid: train.train_figure(st, rid, quick), group="train"))

@@ -148,3 +148,27 @@ def adapt(cfg: ModelConfig, run: LlmRun, vram_gb: float,
         if kind in allowed and r.n_gpus == run.n_gpus:
             return r, (what,)
     return None
+
+
+@dataclass(frozen=True)
+class RecipeFit:
+    """An LLM recipe judged on one card, for recommend: does it fit (after the changes the
+    recipe allows), what changed, and how fast (training tokens/s, or decode tokens/s)."""
+    fits: bool
+    run: LlmRun
+    changes: tuple[str, ...]
+    memory_gb: float
+    speed: float          # tokens/s: training (all GPUs) or decode at the run's batch
+    unit: str
+
+
+def recipe_on_gpu(cfg: ModelConfig, run: LlmRun, adapt_allowed: tuple[str, ...], gpu: Gpu) -> RecipeFit:
+    adapted = adapt(cfg, run, gpu.vram_gb, adapt_allowed)
+    if adapted is None:
+        m = llm_memory(cfg, run)
+        return RecipeFit(False, run, (), m.total_gb, 0.0, "tokens/s")
+    r, changes = adapted
+    s = llm_speed(cfg, r, gpu)
+    speed = s.tokens_per_s if r.training else s.decode_tokens_per_s
+    return RecipeFit(True, r, changes, llm_memory(cfg, r).total_gb, float(speed or 0.0),
+                     "training tokens/s" if r.training else "decode tokens/s")
