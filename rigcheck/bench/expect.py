@@ -111,7 +111,7 @@ def gpu_spec(m: Machine) -> Any:
         from rigcheck.perfmodel import lookup_gpu
         found = lookup_gpu(m.gpus[0], load_catalog().gpus)
     except Exception as exc:  # noqa: BLE001 - unknown GPU, or no perfmodel: no expectation
-        m.gpu_catalog_note = (f"'{m.gpus[0]}' has no unambiguous catalog or spec-database row "
+        m.gpu_catalog_note = (f"'{m.gpus[0]}' has no unambiguous catalog row or GPU spec-database row "
                               f"({type(exc).__name__}): no % expected or % of peak for it")
         return None
     gpu = found.gpu
