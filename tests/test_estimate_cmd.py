@@ -84,7 +84,7 @@ def test_batch_that_does_not_fit_names_the_largest_that_does(recipes):
     res = run("--gpu", "rtx 3090", "--target", "resnet50-imagenet", "--recipes", str(recipes),
               "--batch", "1024", "--json")
     data = json.loads(res.stdout)
-    assert res.exit_code == 0
+    assert res.exit_code == 1          # does not fit: an answer, and a non-zero exit
     assert data["fits"] is False
     assert 0 < data["max_batch_that_fits"] < 1024
     assert any("largest batch that fits" in n for n in data["notes"])
@@ -156,7 +156,7 @@ def test_catalog_overlay_adds_a_gpu(recipes, tmp_path):
         encoding="utf-8")
     res = run("--gpu", "lab card", "--target", "resnet50-imagenet", "--recipes", str(recipes),
               "--catalog", str(shop), "--json")
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output   # does not fit
     data = json.loads(res.stdout)
     assert data["gpu"]["id"] == "lab-card" and data["gpu"]["vram_gb"] == 12
     assert data["fits"] is False   # ResNet-50 fp32 at batch 224 needs ~21 GB
@@ -283,3 +283,22 @@ def test_markup_like_text_in_a_saved_run_is_printed_as_is(recipes, data_dir):
     res = _4090(recipes, "-v")
     assert res.exit_code == 0, res.output
     assert "left out: train-lab-b: noisy: [/] [bold]CV 30%" in res.stdout
+
+
+def test_impossible_settings_rejected(recipes):
+    nv = run("--gpu", "4090", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+             "--gpus", "2", "--interconnect", "nvlink")
+    assert nv.exit_code == 2 and "no NVLink" in nv.stderr
+    ok = run("--gpu", "A100 PCIe 80 GB", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+             "--gpus", "2", "--interconnect", "nvlink", "--json")
+    assert ok.exit_code in (0, 1)
+    # 1,281,167 samples; batch 224 x 5720 GPUs = 1,281,280 > dataset; x 5719 = 1,281,056 fits
+    big = run("--gpu", "A100 PCIe 80 GB", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+              "--gpus", "8", "--nodes", "715")
+    assert big.exit_code == 2 and "larger than the dataset" in big.stderr
+    inside = run("--gpu", "A100 PCIe 80 GB", "--target", "resnet50-imagenet", "--recipes",
+                 str(recipes), "--gpus", "1", "--nodes", "5719", "--json")
+    assert inside.exit_code in (0, 1)
+    silly = run("--gpu", "4090", "--target", "resnet50-imagenet", "--recipes", str(recipes),
+                "--gpus", "64", "--nodes", "1000000")
+    assert silly.exit_code == 2 and len(silly.stderr.strip().splitlines()) == 1

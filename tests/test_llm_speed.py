@@ -9,8 +9,15 @@ from dataclasses import replace
 import pytest
 
 from rigcheck import catalog as cat
-from rigcheck.perfmodel import match_gpu
-from rigcheck.perfmodel.llm_calibrate import CALIBRATION_PATH, fit, load_rows, predict_row
+from rigcheck.perfmodel import lookup_gpu, match_gpu
+from rigcheck.perfmodel.llm_calibrate import (
+    CALIBRATION_PATH,
+    EXTRA_PATH,
+    excluded,
+    fit,
+    load_rows,
+    predict_row,
+)
 from rigcheck.perfmodel.llm_configs import find_model
 from rigcheck.perfmodel.llm_memory import LlmRun
 from rigcheck.perfmodel.llm_speed import (
@@ -85,13 +92,19 @@ def test_moe_decode_reads_active_experts_only(gpus):
 
 
 def test_calibration_rows_cite_and_predict(gpus):
-    with CALIBRATION_PATH.open(encoding="utf-8") as f:
-        raw = list(csv.DictReader(f))
-    assert len(raw) >= 30
+    raw = []
+    for path in (CALIBRATION_PATH, EXTRA_PATH):
+        with path.open(encoding="utf-8") as f:
+            raw += list(csv.DictReader(f))
+    assert len(raw) >= 100
     for r in raw:
-        assert r["source_url"].startswith("https://") and r["quote"], r["id"]
-    for row in load_rows():
-        assert predict_row(row, match_gpu(gpus, row.gpu), DEFAULTS) > 0
+        assert r["source_url"].startswith("https://") and r["quote"], r
+    rows = load_rows()
+    assert len(rows) == len(raw)
+    for row in rows:
+        assert predict_row(row, lookup_gpu(row.gpu, gpus).gpu, DEFAULTS) > 0, row.id
+    left_out = [r for r in rows if excluded(r)]
+    assert 0 < len(left_out) < 15 and all(r.metric == "peak_memory_gb" for r in left_out)
 
 
 def test_fit_recovers_a_planted_efficiency(gpus):
@@ -101,7 +114,7 @@ def test_fit_recovers_a_planted_efficiency(gpus):
     planted = dict(copy.deepcopy(DEFAULTS), bw_eff=0.55)
     rows = []
     for mid in ("llama-2-7b", "llama-3.2-3b", "qwen2.5-14b"):
-        base = next(r for r in load_rows() if r.metric == "decode_tokens_per_s")
+        base = next(r for r in load_rows() if r.metric == "decode_tokens_per_s" and r.run.n_gpus == 1)
         row = replace(base, model=mid, run=replace(base.run, weights="q4_k_m"))
         rows.append((replace(row, value=predict_row(row, g, planted)), g))
     got = fit(rows, sweeps=2, steps=30)

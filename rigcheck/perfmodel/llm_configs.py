@@ -405,6 +405,23 @@ def _keys(cfg: ModelConfig) -> set[str]:
     return keys
 
 
+_INDEX: dict[str, list[ModelConfig]] | None = None
+
+
+def _index() -> dict[str, list[ModelConfig]]:
+    """Normalised name -> configs (and '#'+name without dashes), built once."""
+    global _INDEX
+    if _INDEX is None:
+        idx: dict[str, list[ModelConfig]] = {}
+        for cfg in bundled_models().values():
+            for k in _keys(cfg):
+                for key in (k, "#" + k.replace("-", "")):
+                    if cfg not in idx.setdefault(key, []):
+                        idx[key].append(cfg)
+        _INDEX = idx
+    return _INDEX
+
+
 def find_model(query: str) -> ModelConfig:
     """A bundled config by id, HF repo or a loose name; a path to a config.json (or its folder)
     is read from disk. Raises ConfigError naming the nearest ids."""
@@ -421,12 +438,12 @@ def find_model(query: str) -> ModelConfig:
         return models[q]
     wanted = _norm(q)
     hits: list[ModelConfig] = []
-    hits = [cfg for cfg in models.values() if wanted in _keys(cfg)]
+    index = _index()
+    hits = list(index.get(wanted, ()))
     if len(hits) == 1:
         return hits[0]
     if not hits:   # "llama 3 8b" -> llama-3-8b; also try with the version dot collapsed
-        hits = [c for c in models.values() if wanted.replace("-", "") in
-                {k.replace("-", "") for k in _keys(c)}]
+        hits = list(index.get("#" + wanted.replace("-", ""), ()))
         if len(hits) == 1:
             return hits[0]
     import difflib

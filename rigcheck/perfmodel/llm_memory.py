@@ -35,6 +35,7 @@ tools/quantize/README.md gives for Llama 2 7B (Q4_K_M 4.84, Q5_K_M 5.68).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import memory as mem
 from .llm_configs import ModelConfig
@@ -170,6 +171,7 @@ def validate(run: LlmRun, cfg: ModelConfig) -> None:
                               f"{', '.join(sorted(known))}")
 
 
+@lru_cache(maxsize=1024)
 def lora_params(cfg: ModelConfig, rank: int, targets: tuple[str, ...]) -> int:
     """LoRA A (in x r) and B (r x out) on each targeted linear (peft; experts included)."""
     total = 0
@@ -179,6 +181,7 @@ def lora_params(cfg: ModelConfig, rank: int, targets: tuple[str, ...]) -> int:
     return total
 
 
+@lru_cache(maxsize=1024)
 def weight_bytes(cfg: ModelConfig, fmt: str) -> float:
     """Bytes of every stored weight in format ``fmt`` (see LINEAR_ONLY)."""
     bits = WEIGHT_BITS[fmt]

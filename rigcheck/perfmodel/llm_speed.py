@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,17 @@ def load_params(path: Path = PARAMS_PATH) -> dict[str, Any]:
         return dict(DEFAULTS)
     out = dict(DEFAULTS)
     out.update({k: v for k, v in raw.items() if k in DEFAULTS})
+    out["architectures"] = list(raw.get("architectures", ()))
     return out
+
+
+def calibration_mark(gpu: Gpu, params: dict[str, Any] | None = None) -> str:
+    """"calibrated" where the speed rows include this GPU architecture, else an honest mark."""
+    archs = (params or load_params()).get("architectures") or []
+    if gpu.architecture in archs:
+        return "calibrated"
+    return (f"extrapolated, no LLM calibration rows for this architecture ({gpu.vendor} "
+            f"{gpu.architecture}); fitted on {', '.join(archs) or 'none'}")
 
 
 def peak16_tflops(gpu: Gpu) -> float:
@@ -88,6 +99,7 @@ def infer_peak_tflops(gpu: Gpu) -> float:
     return float(gpu.tensor_fp16_tflops or t)
 
 
+@lru_cache(maxsize=4096)
 def attention_flops_per_token(cfg: ModelConfig, context: int) -> float:
     """Forward attention FLOPs (QK^T and PV) per token, averaged over a causal sequence of
     ``context`` tokens (each token attends to context/2 on average; sliding layers to at most
@@ -102,6 +114,7 @@ def attention_flops_per_token(cfg: ModelConfig, context: int) -> float:
     return 4.0 * width * (full * span_full + cfg.sliding_layers * span_slide)
 
 
+@lru_cache(maxsize=4096)
 def forward_flops_per_token(cfg: ModelConfig, context: int) -> float:
     return 2.0 * cfg.matmul_params(active=True) + attention_flops_per_token(cfg, context)
 
@@ -144,6 +157,7 @@ def train_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] 
                     peak_tflops=peak)
 
 
+@lru_cache(maxsize=4096)
 def _touched_weight_bytes(cfg: ModelConfig, fmt: str, streams: int) -> float:
     """Weight bytes one decode step reads: everything but the routed experts, plus the experts
     the step's tokens hit (each token picks k of E, independently)."""
@@ -170,8 +184,6 @@ def infer_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] 
     tp = run.n_gpus
     ctx = run.context or run.seq_len
     pf_eff = float(prm["prefill_eff"]) * (1.0 if fmt in ("bf16", "fp16", "fp32") else float(prm["quant_prefill_factor"]))
-    if not tensor16_tflops(gpu, "bf16"):
-        pf_eff *= 0.5
     fwd = forward_flops_per_token(cfg, ctx)
     prefill = tp * peak * pf_eff / fwd * (prm["ddp_scaling"] ** math.log2(tp) if tp > 1 else 1.0)
     bw = gpu.mem_bw_gbs * 1e9 * float(prm["bw_eff"])

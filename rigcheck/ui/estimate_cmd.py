@@ -55,8 +55,9 @@ or ``--recipes``), else the one the run recorded. ``refined`` is null
 with ``--no-refine``, for multi-GPU estimates, and when there is no such run or the history
 cannot be read (a missing or corrupt history is never an error).
 
-Exit codes: 0 (also when the batch does not fit: that is an answer), 2 unknown or ambiguous GPU,
-unknown recipe, bad precision/batch/count/interconnect, unreadable catalog or recipe folder.
+Exit codes: 0 fits; 1 the batch does not fit (the output names the largest batch that does);
+2 unknown or ambiguous GPU, unknown recipe, bad precision/batch/count/interconnect (NVLink on a card
+without it), a global batch larger than the dataset, unreadable catalog or recipe folder.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape  # saved bench runs are outside text: "[" in them is not markup
 
-from rigcheck.ui.common import EXIT_USAGE, console, fail, human_duration, print_json
+from rigcheck.ui.common import EXIT_FINDINGS, EXIT_USAGE, console, fail, human_duration, print_json
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp")
 
@@ -93,7 +94,7 @@ def _specs_line(gpu: Any) -> str:
             f"{gpu.vram_gb:g} GB, {gpu.architecture} (cc {gpu.compute_capability})")
 
 
-def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | None):
+def _load(gpu_name: str | None, target: str, overlays: list[Path], recipes_dir: Path | None):
     from rigcheck import catalog as cat
     from rigcheck.perfmodel import GpuMatchError, lookup_gpu
     from rigcheck.recipes import RecipeError, load_recipes
@@ -102,11 +103,15 @@ def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | 
         catalog = cat.load_catalog(overlays=overlays)
     except cat.CatalogError as exc:
         fail(str(exc), EXIT_USAGE)
-    try:
-        gpu = lookup_gpu(gpu_name, catalog.gpus).gpu
-    except GpuMatchError as exc:
-        hint = "" if exc.candidates else "; see: rigcheck catalog gpus"
-        fail(f"--gpu: {exc}{hint}", EXIT_USAGE)
+    if gpu_name is None:   # this machine's own GPU (probe facts), or one line and exit 2
+        from rigcheck.ui.estimate_local import local_gpu
+        gpu = local_gpu(catalog.gpus)[0]
+    else:
+        try:
+            gpu = lookup_gpu(gpu_name, catalog.gpus).gpu
+        except GpuMatchError as exc:
+            hint = "" if exc.candidates else "; see: rigcheck catalog gpus"
+            fail(f"--gpu: {exc}{hint}", EXIT_USAGE)
     try:
         recipes = load_recipes(recipes_dir)
     except (RecipeError, FileNotFoundError) as exc:
@@ -125,13 +130,39 @@ def _catalog_gpus(overlays: list[Path]) -> Any:
         fail(str(exc), EXIT_USAGE)
 
 
-def _match(gpus: Any, gpu_name: str) -> Any:
-    from rigcheck.perfmodel import GpuMatchError, match_gpu
+def _match(gpus: Any, gpu_name: str | None) -> Any:
+    from rigcheck.perfmodel import GpuMatchError, lookup_gpu
+    if gpu_name is None:
+        from rigcheck.ui.estimate_local import local_gpu
+        return local_gpu(gpus)[0]
     try:
-        return match_gpu(gpus, gpu_name)
+        return lookup_gpu(gpu_name, gpus).gpu
     except GpuMatchError as exc:
         hint = "" if exc.candidates else "; see: rigcheck catalog gpus"
         fail(f"--gpu: {exc}{hint}", EXIT_USAGE)
+
+
+def _all_gpus(catalog_gpus: Any) -> list[Any]:
+    """Every GPU of the spec database with its own memory (integrated GPUs and rows without a
+    memory size or bandwidth left out), the catalog's priced rows in place of their spec rows."""
+    from rigcheck.perfmodel import load_specs
+    from rigcheck.perfmodel.gpudb import as_gpu
+    out = list(catalog_gpus)
+    names = {g.name.lower() for g in out}
+    for spec in load_specs():
+        if spec.form == "integrated" or not spec.memory_gb or not spec.mem_bw_gbs:
+            continue
+        g = as_gpu(spec)
+        if g.name.lower() not in names:
+            out.append(g)
+    return out
+
+
+def _check_nvlink(gpu: Any, interconnect: str | None) -> None:
+    """NVLink named for a card that has none (RTX 4090, every 40-series GeForce) is impossible."""
+    if interconnect and "nvlink" in interconnect.lower() and not getattr(gpu, "nvlink", False):
+        fail(f"--interconnect {interconnect}: {gpu.name} has no NVLink connector; use pcie4/pcie5",
+             EXIT_USAGE)
 
 
 def _nvlink(gpu: Any, interconnect: str | None) -> bool:
@@ -359,25 +390,28 @@ def estimate_command(
                        eager_attention, context)
         catalog_gpus = _catalog_gpus(overlays or [])
         if all_gpus:
-            llm_ui.rank_all_gpus(catalog_gpus, cfg, run, as_json)
+            llm_ui.rank_all_gpus(_all_gpus(catalog_gpus), cfg, run, as_json)
             return
-        if gpu_name is None:
-            fail("--gpu is required (or --all-gpus)", EXIT_USAGE)
         gpu = _match(catalog_gpus, gpu_name)
+        _check_nvlink(gpu, interconnect)
         nvlink = _nvlink(gpu, interconnect)
         title = llm_recipe.name if llm_recipe else cfg.name
         llm_ui.run_llm_estimate(gpu, _gpu_dict(gpu), cfg, run, title, as_json, nvlink)
         return
     if target is None:
         fail("give --target RECIPE or --model MODEL (see --list-models)", EXIT_USAGE)
-    if gpu_name is None:
-        fail("--gpu is required", EXIT_USAGE)
 
     from rigcheck.perfmodel import max_batch_that_fits, predict
     from rigcheck.perfmodel.params import PARAMS_PATH, load_params
     from rigcheck.perfmodel.scaling import InterconnectError
 
     gpu, recipe, catalog_gpus = _load(gpu_name, target, overlays or [], recipes_dir)
+    _check_nvlink(gpu, interconnect)
+    global_batch = (batch or recipe.batch_size) * gpus * nodes
+    if global_batch > recipe.dataset_samples:
+        fail(f"--batch {batch or recipe.batch_size} x {gpus * nodes} GPUs = a global batch of "
+             f"{global_batch:,}, larger than the dataset ({recipe.dataset_samples:,} samples): "
+             "not one full step per epoch", EXIT_USAGE)
     prec = precision.lower() if precision else None
     try:
         pred = predict(recipe, gpu, precision=prec, batch_size=batch, n_gpus=gpus, nodes=nodes,
@@ -412,6 +446,8 @@ def estimate_command(
             "refined": _refined_dict(ref),
             "refine_note": "" if ref.prediction is not None else ref.note,
         })
+        if not pred.fits:
+            raise typer.Exit(EXIT_FINDINGS)
         return
 
     out = console()
@@ -462,6 +498,8 @@ def estimate_command(
     out.print("  [dim]An estimate of GPU time, not a measurement: it assumes the input pipeline (disk, "
               "JPEG decode, data-loader workers) keeps up. 'rigcheck bench' measures a real machine.[/]",
               soft_wrap=True)
+    if not pred.fits:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def register(app: typer.Typer) -> None:

@@ -68,6 +68,11 @@ def _run_dict(run: Any) -> dict[str, Any]:
     return d
 
 
+def _calibration(gpu: Any) -> str:
+    from rigcheck.perfmodel.llm_speed import calibration_mark
+    return calibration_mark(gpu)
+
+
 def result_dict(est: Any, gpu_dict: dict[str, Any], largest: int) -> dict[str, Any]:
     s, m = est.speed, est.memory
     d: dict[str, Any] = {
@@ -77,6 +82,7 @@ def result_dict(est: Any, gpu_dict: dict[str, Any], largest: int) -> dict[str, A
         "largest_micro_batch": largest, "n_gpus": est.run.n_gpus,
         "trainable_params": m.trainable_params, "bound": s.bound,
         "what_would_fit": list(est.suggestions), "notes": list(m.notes + s.notes),
+        "calibration": _calibration(est.gpu),
     }
     if est.run.training:
         d.update(tokens_per_s=round(s.tokens_per_s, 1), samples_per_s=round(s.samples_per_s, 3),
@@ -115,6 +121,9 @@ def render(est: Any, largest: int, title: str) -> None:
                   + (f"; {s.decode_tokens_per_s:,.0f} tokens/s over {run.micro_batch} streams"
                      if run.micro_batch > 1 else ""))]
     rows.append(("bound by", s.bound))
+    mark = _calibration(gpu)
+    if mark != "calibrated":
+        rows.append(("calibration", mark))
     for label, text in rows:
         out.print(f"  {label:<11} {text}", soft_wrap=True)
     for note in m.notes + s.notes:
