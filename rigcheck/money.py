@@ -76,10 +76,11 @@ def _currency(word: str | None) -> str | None:
     return code
 
 
-def parse_budget(text: str, rates: Mapping[str, float]) -> Budget:
+def parse_budget(text: str, rates: Mapping[str, float], default_currency: str = "INR") -> Budget:
     """``'₹1,25,000'``, ``'1.25 lakh'``, ``'$1500'``, ``'1400 EUR'`` ... -> :class:`Budget`.
 
-    ``rates`` maps a currency code to INR per unit. A bare number is INR. Raises
+    ``rates`` maps a currency code to INR per unit. A bare number is in ``default_currency``
+    (INR unless the user chose a display currency); a symbol or code always wins. Raises
     :class:`BudgetError` with a one-line message saying what is accepted.
     """
     typed = text
@@ -108,7 +109,7 @@ def parse_budget(text: str, rates: Mapping[str, float]) -> Budget:
         if not _GROUPED.fullmatch(whole):
             raise bad("has misplaced commas")
         number = number.replace(",", "")
-    currency = pre or post or "INR"
+    currency = pre or post or default_currency.upper()
     amount = float(Decimal(number) * _MULTIPLIERS.get(match["mult"] or "", 1))
     if amount <= 0:
         raise bad("must be more than zero")
