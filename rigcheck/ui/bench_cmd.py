@@ -275,7 +275,10 @@ def bench(
                  f"{', '.join(runner.all_names(recipes))}")
     for rid in target or ():
         if rid not in recipes:
-            fail(f"--target {rid}: unknown recipe; known: {', '.join(recipes) or '(none)'}")
+            from rigcheck.suggest import did_you_mean
+
+            fail(f"--target {rid}: unknown recipe{did_you_mean(rid, recipes)}; "
+                 f"known: {', '.join(recipes) or '(none)'}")
     if data_dir is not None and not data_dir.is_dir():
         fail(f"--data-dir {data_dir}: not a directory")
     if device != "auto" and device != "cpu" and not device.startswith("cuda"):
