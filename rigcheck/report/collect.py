@@ -95,7 +95,7 @@ def collect(*, budget: str | None, targets: Sequence[str] = (), data_dirs: Seque
     with tempfile.TemporaryDirectory(prefix="rigcheck-report-") as tmp, \
             ThreadPoolExecutor(max_workers=3) as pool:
         facts_file = Path(tmp) / "facts.json"
-        probe_args = ["probe", "-o", str(facts_file), *dir_args] + ([] if redact else ["--no-redact"])
+        probe_args = ["probe", *dir_args] + ([] if redact else ["--no-redact"])
         rec_job = None
         if budget:
             rec_job = pool.submit(run_json, ["recommend", "--budget", budget, "--top", "10",
@@ -104,6 +104,8 @@ def collect(*, budget: str | None, targets: Sequence[str] = (), data_dirs: Seque
                                   (0, 1))
         facts, why = run_json(probe_args)
         inputs.facts = facts
+        if facts is not None:
+            facts_file.write_text(json.dumps(facts), encoding="utf-8")
         if facts is None:
             inputs.missing["doctor"] = f"the probe failed: {why}"
         else:

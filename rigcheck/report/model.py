@@ -161,30 +161,33 @@ def bench_section(run: Mapping[str, Any] | None, why: str = "") -> Section:
             f"on {machine.get('device', '?')}, torch {machine.get('torch_version', '?')}.")
     rows, vs_expected, train = [], [], []
     for r in results:
+        peak = f"{r['pct_peak']:.0f}%" if r.get("pct_peak") is not None else "-"
         flag = _flag(r.get("verdict"))
         pct = r.get("pct_expected")
         rows.append((r.get("label") or r.get("name", ""), f"{sig(r.get('value', 0))} {r.get('unit', '')}",
                      f"{sig(r['expected'])} {r.get('unit', '')}" if r.get("expected") else "-",
-                     f"{pct:.0f}%" if pct is not None else "-",
+                     f"{pct:.0f}%" if pct is not None else "-", peak,
                      f"{r['cv_pct']:.1f}%" if r.get("cv_pct") is not None else "-",
                      r.get("verdict") or "ok"))
-        if pct is not None:
-            vs_expected.append(Bar(r.get("label") or r.get("name", ""), float(pct), f"{pct:.0f}%",
-                                   reference=100.0, flagged=flag))
+        # Against the expected figure where there is one, else against the hardware's peak.
+        against, of = (pct, "expected") if pct is not None else (r.get("pct_peak"), "peak")
+        if against is not None:
+            vs_expected.append(Bar(r.get("label") or r.get("name", ""), float(against),
+                                   f"{against:.0f}% of {of}", reference=100.0, flagged=flag))
         if str(r.get("name", "")).startswith("train-") and r.get("value"):
             train.append(Bar(str(r["name"]).removeprefix("train-"), float(r["value"]),
                              f"{sig(r['value'])} {r.get('unit', '')}",
                              reference=r.get("expected"), flagged=flag))
     charts = []
     if vs_expected:
-        charts.append(Chart("bars", "bench-vs-expected", "Measured as % of expected (100% = the "
-                            "performance model or the hardware's rate)", bars=tuple(vs_expected),
-                            ref_label="expected (100%)"))
+        charts.append(Chart("bars", "bench-vs-expected", "Measured against expected: % of the "
+                            "expected figure, or of the hardware's peak where none is expected",
+                            bars=tuple(vs_expected), ref_label="100%"))
     if train:
         charts.append(Chart("bars", "bench-training", "Training speed, samples/s (log scale)",
                             bars=tuple(train), log=True, ref_label="expected"))
-    tables = [Table(("figure", "measured", "expected", "% expected", "CV", "verdict"),
-                    tuple(rows), caption="Every figure of the run", numeric=(1, 2, 3, 4))]
+    tables = [Table(("figure", "measured", "expected", "% expected", "% peak", "CV", "verdict"),
+                    tuple(rows), caption="Every figure of the run", numeric=(1, 2, 3, 4, 5))]
     skipped = run.get("skipped") or []
     if skipped:
         tables.append(Table(("not run", "why"), tuple((s.get("name", ""), s.get("reason", ""))
@@ -192,8 +195,9 @@ def bench_section(run: Mapping[str, Any] | None, why: str = "") -> Section:
                             caption="What the run did not measure"))
     notes = ("CV: the spread of the timed calls (coefficient of variation); a figure marked "
              "noisy or too short is not trustworthy, and is hatched in the charts.",
-             "Expected: what this hardware should reach, from rigcheck's performance model or the "
-             "device's rated peak (each figure's source is in the saved run).")
+             "Expected: what this hardware should reach (rigcheck's performance model); peak: the "
+             "device's rated maximum for that operation. Each figure's source is in the saved "
+             "run.")
     return Section("bench", title, True, lead=lead, tables=tuple(tables), charts=tuple(charts),
                    notes=notes)
 
@@ -204,10 +208,13 @@ def estimates_section(run: Mapping[str, Any] | None, estimates: Sequence[Mapping
                       why: str = "") -> Section:
     """Time to train each target: measured here (bench's targets) and the model's estimates."""
     title = "Estimates: how long the targets take to train"
-    rows = []
+    rows, unknown = [], []
     noisy = {str(r.get("name", "")).removeprefix("train-"): _flag(r.get("verdict"))
              for r in (run or {}).get("results") or []}
     for t in (run or {}).get("targets") or []:
+        if not t.get("samples_per_s"):
+            unknown.append(t.get("recipe", "?"))
+            continue
         flag = noisy.get(t.get("recipe", ""), "")
         source = t.get("source") or "-"
         if source == "measured" and t.get("measured_batch_size") and \
@@ -226,15 +233,19 @@ def estimates_section(run: Mapping[str, Any] | None, estimates: Sequence[Mapping
                      "model" + ("" if e.get("fits", True) else " (does not fit)")))
     if not rows:
         return Section("estimates", title, False, lead=why or "no bench run and no estimate")
+    notes = ["samples/s: training samples processed per second (forward, backward and "
+             "optimizer step). model: rigcheck's calibrated performance model (rigcheck "
+             "estimate), not a measurement."]
+    if unknown:
+        notes.append(f"Not timed by this bench run: {', '.join(unknown)} (the bench run's "
+                     "skipped list says why; rigcheck bench --full times every recipe).")
     return Section("estimates", title, True,
                    lead="Each target recipe (rigcheck recipes lists them) on this machine: "
                         "measured by the latest bench run, and estimated for its GPU. The "
                         "recommended build's own figures are in its section.",
                    tables=(Table(("recipe", "on", "samples/s", "epoch", "to train", "from"),
                                  tuple(rows), numeric=(2, 3, 4)),),
-                   notes=("samples/s: training samples processed per second (forward, backward "
-                          "and optimizer step). model: rigcheck's calibrated performance model "
-                          "(rigcheck estimate), not a measurement.",))
+                   notes=tuple(notes))
 
 
 # ---- build -----------------------------------------------------------------------------------

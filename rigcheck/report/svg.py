@@ -169,7 +169,10 @@ def scatter(name: str, title: str, points: Sequence[Point], *, x_label: str, y_l
         out.append(f'<circle cx="{sx(p.x):.1f}" cy="{sy(p.y):.1f}" r="{r}" fill="{color}">'
                    f"<title>{esc(p.label)}: {esc(fx(p.x))}, {esc(fy(p.y))}</title></circle>")
         if p.highlight or p.on_frontier:
-            out.append(f'<text x="{sx(p.x) + 8:.1f}" y="{sy(p.y) - 6:.1f}" font-size="11" '
-                       f'fill="{COLORS["text"]}">{esc(p.label)}</text>')
+            # Labels right of the point, or left of it in the right third (never clipped).
+            right_side = sx(p.x) > left + pw * 2 / 3
+            tx, anchor = (sx(p.x) - 8, "end") if right_side else (sx(p.x) + 8, "start")
+            out.append(f'<text x="{tx:.1f}" y="{sy(p.y) - 6:.1f}" font-size="11" '
+                       f'text-anchor="{anchor}" fill="{COLORS["text"]}">{esc(p.label)}</text>')
     out.append("</svg>")
     return "\n".join(out)
