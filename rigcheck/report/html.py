@@ -26,6 +26,7 @@ color:#fff;background:#888}.b-fail,.b-crash{background:#d8453b}.b-warn{backgroun
 .b-ok{background:#3aa757}.b-info{background:#3b7dd8}
 .na{color:#777;font-style:italic}.notes{color:#555;font-size:12px}figure{margin:12px 0}
 svg.chart{max-width:100%;height:auto;display:block}
+details{margin:10px 0;font-size:13px}summary{cursor:pointer;color:#555}
 """
 
 
@@ -35,6 +36,9 @@ def _table(t: Table) -> str:
         "<tr>" + "".join(f'<td class="n">{escape(v)}</td>' if i in t.numeric else
                          f"<td>{escape(v)}</td>" for i, v in enumerate(row)) + "</tr>"
         for row in t.rows)
+    if t.folded:
+        return (f"<details><summary>{escape(t.caption or 'table')}</summary>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")
     cap = f"<caption>{escape(t.caption)}</caption>" if t.caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

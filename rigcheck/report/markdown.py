@@ -33,7 +33,7 @@ def _section(s: Section) -> list[str]:
         out.append("")
     for i, t in enumerate(s.tables):
         body = _table(t)
-        if len(t.rows) > 12 and i > 0:
+        if t.folded or (len(t.rows) > 12 and i > 0):
             out += ["<details><summary>" + (t.caption or "table") + "</summary>", ""] + body + ["</details>", ""]
         else:
             out += body

@@ -24,6 +24,7 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     caption: str = ""
     numeric: tuple[int, ...] = ()        # column indexes to right-align
+    folded: bool = False                 # long and secondary: shown folded (<details>)
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,7 @@ def doctor_section(doctor: Mapping[str, Any] | None, why: str = "") -> Section:
         items.append((status, text))
     if not items:
         items.append(("ok", "No problems found."))
-    rows = tuple((c, s) for c, s in sorted((doctor.get("summary") or {}).get("categories", {}).items()))
-    tables = (Table(("category", "state"), rows, caption="State of each category of checks"),) if rows else ()
-    return Section("doctor", title, True, lead=lead, items=tuple(items), tables=tables,
+    return Section("doctor", title, True, lead=lead, items=tuple(items),
                    notes=("Each problem: what was found, the fix, and the check's id "
                           "(rigcheck doctor -v shows every check with its source).",))
 
@@ -192,7 +191,8 @@ def bench_section(run: Mapping[str, Any] | None, why: str = "") -> Section:
     if skipped:
         tables.append(Table(("not run", "why"), tuple((s.get("name", ""), s.get("reason", ""))
                                                        for s in skipped),
-                            caption="What the run did not measure"))
+                            caption=f"What the run did not measure ({len(skipped)})",
+                            folded=True))
     notes = ("CV: the spread of the timed calls (coefficient of variation); a figure marked "
              "noisy or too short is not trustworthy, and is hatched in the charts.",
              "Expected: what this hardware should reach (rigcheck's performance model); peak: the "

@@ -3,6 +3,7 @@
 Usage::
 
     rigcheck recipes                     # one line per recipe: id, model, batch, precision, data
+    rigcheck recipes -v                  # ... and where each recipe's settings come from
     rigcheck recipes resnet50-imagenet   # every field of one recipe, with its source
     rigcheck recipes --json              # {"schema": 1, "recipes": [{...every field...}]}
     rigcheck recipes ID --json           # {"schema": 1, "recipe": {...}}
@@ -25,7 +26,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json, quiet
+from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json, quiet, verbose
 
 JSON_SCHEMA = 1
 
@@ -83,10 +84,13 @@ def _list(recipes: dict[str, Any]) -> None:
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     for col in ("id", "model", "batch", "precision", "dataset", "epochs"):
         table.add_column(col, justify="right" if col in ("batch", "epochs") else "left")
+    if verbose():
+        table.add_column("source")
     for r in recipes.values():
         mark = " *" if DEFAULT_MIX_TAG in r.tags else ""
-        table.add_row(escape(r.id + mark), escape(r.model), f"{r.batch_size:,}", r.precision,
-                      escape(f"{r.dataset} ({_sig(r.dataset_gb)} GB)"), f"{r.epochs:g}")
+        cells = [escape(r.id + mark), escape(r.model), f"{r.batch_size:,}", r.precision,
+                 escape(f"{r.dataset} ({_sig(r.dataset_gb)} GB)"), f"{r.epochs:g}"]
+        table.add_row(*cells, *([escape(r.source or "-")] if verbose() else []))
     con = console()
     con.print(table)
     if not quiet():
