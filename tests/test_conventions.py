@@ -156,3 +156,33 @@ def test_piped_output_keeps_long_lines_whole():
     out = _piped("recipes")
     assert any(len(line) > 100 and "ImageNet-1k (ILSVRC2012 train)" in line
                for line in out.splitlines())
+
+
+@pytest.mark.parametrize("filters, header", [
+    (["-f", "vram_gb>=16"], "VRAM GB"),
+    (["-f", "tdp_w<=200"], "TDP W"),
+    (["-f", "mem_bw_gbs>500"], "BW GB/s"),
+])
+def test_catalog_at_80_columns_keeps_the_column_a_filter_names(filters, header):
+    res = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["catalog", "gpus", *filters,
+                                                       "--limit", "3"])
+    assert res.exit_code == 0, res.output
+    head = next(line for line in res.stdout.splitlines() if line.strip().startswith("Name"))
+    assert header in head
+    assert max(len(line) for line in res.stdout.splitlines()) <= 80
+
+
+def test_did_you_mean_for_a_part_id_in_an_overlay(tmp_path):
+    (tmp_path / "gpus.csv").write_text("id,price_inr,price_date,price_kind,source\n"
+                                       "rtx4090,150000,2026-11-01,street,a shop\n")
+    res = invoke("catalog", "gpus", "--catalog", str(tmp_path))
+    assert res.exit_code == 2
+    assert "'rtx4090' is not in the catalog (did you mean rtx-4090" in res.stderr
+
+
+@pytest.mark.parametrize("command", ["doctor", "probe", "bench", "report"])
+def test_a_missing_data_dir_is_one_line_exit_2_everywhere(command, tmp_path):
+    res = invoke(command, "--data-dir", str(tmp_path / "missing"))
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(tmp_path / "missing") in lines[0], res.stderr

@@ -83,6 +83,9 @@ def probe(
     if not 0 < timeout <= 600:
         fail(f"--timeout must be more than 0 and at most 600 seconds, got {timeout:g}", EXIT_USAGE)
     out_path = expand_output(output) if output is not None else None
+    for d in data_dir or ():
+        if not os.path.isdir(os.path.expanduser(d)):
+            fail(f"--data-dir {d}: no such folder", EXIT_USAGE)
     torch_python = _interpreter(python) if python else None
     from rigcheck.facts import to_dict, to_json
     from rigcheck.probe.collect import collect_facts

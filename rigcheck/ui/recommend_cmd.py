@@ -95,7 +95,7 @@ def recommend(
     if display not in rates:
         fail(f"--currency '{currency}': no rate for it; use one of {', '.join(sorted(rates))}")
     try:
-        parsed = money.parse_budget(budget, rates)
+        parsed = money.parse_budget(budget, rates, default_currency=display)
     except money.MoneyError as exc:
         fail(str(exc))
     try:
