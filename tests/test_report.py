@@ -45,11 +45,15 @@ def test_frontier_keeps_only_builds_no_cheaper_build_beats():
     assert pts["A"].y == 2.0 and pts["D"].y == 0.5
 
 
-def test_frontier_prefers_the_recommenders_own():
-    rec = {"builds": [_build(120000, 43200, "A")],
+def test_frontier_includes_the_recommenders_own_and_marks_the_pick_once():
+    pick = _build(120000, 43200, "A")
+    rec = {"builds": [pick],
            "frontier": [{"total_inr": 50000, "speed": 0.4, "parts": []},
-                        {"total_inr": 90000, "speed": 1.0, "parts": []}]}
-    assert [(p.x, p.y) for p in frontier_points(rec)] == [(50000, 0.4), (90000, 1.0)]
+                        {"total_inr": 90000, "speed": 1.0, "parts": []}, dict(pick)]}
+    pts = frontier_points(rec)
+    assert [(p.x, p.y) for p in pts] == [(50000, 0.4), (90000, 1.0), (120000, 2.0)]
+    assert [p.highlight for p in pts] == [False, False, True]
+    assert all(p.on_frontier for p in pts)
 
 
 def test_build_section_prices_in_rupees_and_marks_derived():

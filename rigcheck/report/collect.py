@@ -88,7 +88,7 @@ def _gpu_name(facts: dict[str, Any] | None) -> str | None:
 
 def collect(*, budget: str | None, targets: Sequence[str] = (), data_dirs: Sequence[str] = (),
             bench_run: Path | None = None, redact: bool = True,
-            catalog_dirs: Sequence[str] = ()) -> Inputs:
+            catalog_dirs: Sequence[str] = (), recommend_flags: Sequence[str] = ()) -> Inputs:
     inputs = Inputs()
     target_args = [a for t in targets for a in ("--target", t)]
     dir_args = [a for d in data_dirs for a in ("--data-dir", d)]
@@ -99,7 +99,7 @@ def collect(*, budget: str | None, targets: Sequence[str] = (), data_dirs: Seque
         rec_job = None
         if budget:
             rec_job = pool.submit(run_json, ["recommend", "--budget", budget, "--top", "10",
-                                             *target_args,
+                                             *target_args, *recommend_flags,
                                              *(a for c in catalog_dirs for a in ("--catalog", c))],
                                   (0, 1))
         facts, why = run_json(probe_args)

@@ -268,15 +268,24 @@ def frontier_points(rec: Mapping[str, Any]) -> tuple[Point, ...]:
     """Builds as (price, speed). Uses the recommender's own ``frontier`` when it has one, else the
     ranked builds and the upgrade; a build is on the frontier when no cheaper one is faster."""
     cand: list[tuple[float, float, str, bool]] = []
-    best = (rec.get("builds") or [None])[0]
-    pool = list(rec.get("frontier") or []) or list(rec.get("builds") or [])
-    if not rec.get("frontier") and rec.get("upgrade"):
+    best = (rec.get("builds") or [None])[0] or {}
+    pool = list(rec.get("frontier") or []) + list(rec.get("builds") or [])
+    if rec.get("upgrade"):
         pool.append((rec["upgrade"] or {}).get("build") or {})
+
+    def speed_of(b: Mapping[str, Any]) -> float | None:
+        return b.get("speed") or b.get("runs_per_day") or _speed(b)
+
+    pick = (best.get("total_inr"), speed_of(best)) if best else None
     for b in pool:
-        speed = b.get("speed") or b.get("runs_per_day") or _speed(b)
+        speed = speed_of(b)
         if b.get("total_inr") and speed:
-            cand.append((float(b["total_inr"]), float(speed), _gpu_name(b), b is best))
-    cand = list({(x, y): (x, y, n, h) for x, y, n, h in cand}.values())
+            cand.append((float(b["total_inr"]), float(speed), _gpu_name(b),
+                         (b.get("total_inr"), speed) == pick))
+    merged: dict[tuple[float, float], tuple[float, float, str, bool]] = {}
+    for x, y, n, h in cand:   # the same build listed twice (frontier and ranked) is one point
+        merged[(x, y)] = (x, y, n, h or merged.get((x, y), (0, 0, "", False))[3])
+    cand = list(merged.values())
     out, fastest = [], 0.0
     for x, y, n, h in sorted(cand):
         on = y > fastest

@@ -49,6 +49,11 @@ def report(
     bench_run: Annotated[Path | None, typer.Option(
         "--bench-run", metavar="FILE", help="A saved bench run JSON (default: the newest saved "
         "run).")] = None,
+    allow_unsourced: Annotated[bool, typer.Option(
+        "--allow-unsourced", help="With --budget: let the build use recalled or old prices "
+        "(as recommend --allow-unsourced; marked).")] = False,
+    allow_used: Annotated[bool, typer.Option(
+        "--allow-used", help="With --budget: consider used GPUs.")] = False,
     no_redact: Annotated[bool, typer.Option(
         "--no-redact", help="Keep serials, UUIDs, host and user names.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Say what was written, as JSON.")] = False,
@@ -73,7 +78,9 @@ def report(
         fail(f"-o {output}: the folder {output.expanduser().parent} does not exist", EXIT_USAGE)
     note("collecting: probe, doctor, latest bench run" + (", recommend" if budget else "") + " ...")
     inputs = collect(budget=budget, targets=tuple(target or ()), data_dirs=tuple(data_dir or ()),
-                     bench_run=bench_run, redact=not no_redact)
+                     bench_run=bench_run, redact=not no_redact,
+                     recommend_flags=tuple(f for f, on in (("--allow-unsourced", allow_unsourced),
+                                                           ("--allow-used", allow_used)) if on))
     rep = build_report(facts=inputs.facts, doctor=inputs.doctor, bench=inputs.bench,
                        estimates=inputs.estimates, recommend=inputs.recommend,
                        missing=inputs.missing,
