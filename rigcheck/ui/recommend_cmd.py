@@ -120,7 +120,10 @@ def recommend(
     if target:
         unknown = [t for t in target if t not in known]
         if unknown:
-            fail(f"unknown target '{unknown[0]}'; known: {', '.join(known)}")
+            from rigcheck.suggest import did_you_mean
+
+            fail(f"unknown target '{unknown[0]}'{did_you_mean(unknown[0], known)}; "
+                 f"known: {', '.join(known)}")
         targets = tuple(known[t] for t in dict.fromkeys(target))
     else:
         targets = recipes.default_mix(known)
