@@ -102,7 +102,9 @@ def recommend(
         fail(f"--circuit '{circuit}': use one of {', '.join(rules.CIRCUITS_W)}")
     counts = _gpu_counts(gpus)
     try:
-        catalog = catalog_mod.load_catalog(overlays=tuple(catalog_dirs or ()), rates=overrides)
+        from rigcheck.catalog_import import user_overlays
+        catalog = catalog_mod.load_catalog(overlays=(*user_overlays(), *(catalog_dirs or ())),
+                                           rates=overrides)
     except (catalog_mod.CatalogError, FileNotFoundError) as exc:
         fail(str(exc))
     rates = catalog_mod.rate_table(catalog)
