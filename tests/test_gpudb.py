@@ -288,3 +288,21 @@ def test_hardware_rules_for_amd_intel_apple():
     # Pascal NVIDIA stays as before: no tensor cores, no bf16
     xp = as_gpu(spec_by_key("titan-xp"))
     assert not hardware.has_tensor_cores(xp) and not hardware.supports_bf16(xp)
+
+
+def test_every_spec_row_is_estimable():
+    from rigcheck.perfmodel import predict
+    from rigcheck.recipes import load_recipes
+
+    recipe = load_recipes()["resnet50-imagenet"]
+    failed = []
+    for spec in SPECS:
+        try:
+            pred = predict(recipe, as_gpu(spec))
+        except ValueError as exc:
+            failed.append(f"{spec.key}: {exc}")
+            continue
+        assert pred.samples_per_s > 0
+    assert failed == []
+    igpu = as_gpu(spec_by_key("uhd-graphics-630"))
+    assert igpu.vram_gb == 8.0 and "shared system memory assumed" in igpu.notes
