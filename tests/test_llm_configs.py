@@ -71,6 +71,8 @@ PUBLISHED = {
     "gpt2-medium": (354_823_168, HF + "openai-community/gpt2-medium"),
     "gpt2-large": (774_030_080, HF + "openai-community/gpt2-large"),
     "gpt2-xl": (1_557_611_200, HF + "openai-community/gpt2-xl"),
+    # llm-foundry scripts/train/benchmarking/README.md (gpudb's calibration rows quote it)
+    "mpt-760m": (760_470_528, "https://github.com/mosaicml/llm-foundry/blob/061f2c7/scripts/train/benchmarking/README.md"),
 }
 # Qwen3 cards: "Number of Parameters (Non-Embedding)" (embedding = vocab x hidden, once).
 NON_EMBEDDING = {"qwen3-0.6b": 0.44e9, "qwen3-1.7b": 1.4e9, "qwen3-4b": 3.6e9}
@@ -120,7 +122,7 @@ def test_llama3_8b_count_by_hand():
 
 def test_every_bundled_file_names_its_source():
     for cfg in bundled_models().values():
-        assert cfg.source.startswith("https://huggingface.co/"), cfg.id
+        assert cfg.source.startswith(("https://huggingface.co/", "https://github.com/mosaicml/")), cfg.id
 
 
 @pytest.mark.parametrize("query,want", [

@@ -105,6 +105,9 @@ def _gpudb_rows(path: Path) -> list[Row]:
             model = MODEL_ALIASES.get(r["model"].lower(), r["model"])
             seq = int(r["seq"] or 512)
             extra = dict(SOURCE_RUNS.get(repo, {}))
+            ck = r["notes"].lower().split("activation checkpointing ")
+            if len(ck) > 1 and ck[1][:4] in ("true", "fals"):
+                extra["grad_checkpointing"] = ck[1].startswith("true")
             method = r["method"]
             run = LlmRun(method=method, weights=WEIGHT_ALIASES.get(r["weights"], r["weights"]),
                          seq_len=seq, micro_batch=int(r["batch"] or 1), n_gpus=n,

@@ -55,7 +55,8 @@ class ModelConfig:
     vocab_size: int
     tied_embeddings: bool
     max_positions: int
-    gated_mlp: bool = True          # SwiGLU/GeGLU: gate, up, down; GPT-2: fc, proj
+    gated_mlp: bool = True          # SwiGLU/GeGLU: gate, up, down; GPT-2/MPT: fc, proj
+    mlp_bias: bool = False          # GPT-2's c_fc/c_proj biases (MPT has none)
     qkv_bias: bool = False          # Qwen2, GPT-2, gpt-oss
     qk_norm: bool = False           # Qwen3, Gemma 3
     norms_per_layer: int = 2        # Gemma 2/3 have four
@@ -119,7 +120,7 @@ class ModelConfig:
         h = self.hidden_size
         if self.gated_mlp:
             return 3 * h * width
-        return 2 * h * width + width + h  # GPT-2 c_fc and c_proj with biases
+        return 2 * h * width + ((width + h) if self.mlp_bias else 0)   # GPT-2 biases
 
     def expert_params(self) -> int:
         """One routed expert."""
@@ -256,17 +257,22 @@ def parse_config(raw: Any, where: str, *, id: str = "", name: str = "", source: 
         where = f"{where}: text_config"
     mt = str(raw.get("model_type", "llama")).lower()
     gpt2 = mt == "gpt2"
+    mpt = mt == "mpt"    # MosaicML MPT: ALiBi, no biases, 4x GELU MLP, tied head
     h = _int(raw, where, "hidden_size", "n_embd", "d_model")
-    layers = _int(raw, where, "num_hidden_layers", "n_layer", "num_layers")
-    heads = _int(raw, where, "num_attention_heads", "n_head")
+    layers = _int(raw, where, "num_hidden_layers", "n_layer", "num_layers", "n_layers")
+    heads = _int(raw, where, "num_attention_heads", "n_head", "n_heads")
     kv_heads = _int(raw, where, "num_key_value_heads", "num_kv_heads", default=heads)
     if kv_heads > heads or heads % kv_heads:
         raise ConfigError(f"{where}: field 'num_key_value_heads' ({kv_heads}) must divide "
                           f"num_attention_heads ({heads})")
     head_dim = _int(raw, where, "head_dim", default=max(1, h // heads))
-    inter = _int(raw, where, "intermediate_size", "n_inner", "ffn_dim", default=4 * h if gpt2 else None)
+    ratio = raw.get("expansion_ratio", 4) if mpt else 4
+    if mpt and (not isinstance(ratio, int) or isinstance(ratio, bool) or not 0 < ratio <= 64):
+        raise ConfigError(f"{where}: field 'expansion_ratio' must be a whole number 1..64, got {ratio!r}")
+    inter = _int(raw, where, "intermediate_size", "n_inner", "ffn_dim",
+                 default=ratio * h if (gpt2 or mpt) else None)
     vocab = _int(raw, where, "vocab_size")
-    max_pos = _int(raw, where, "max_position_embeddings", "n_positions", "n_ctx", default=4096)
+    max_pos = _int(raw, where, "max_position_embeddings", "n_positions", "n_ctx", "max_seq_len", default=4096)
     experts = _int(raw, where, "num_experts", "num_local_experts", "n_routed_experts", default=0, zero_ok=True)
     if not raw.get("moe_intermediate_size") and experts and mt in ("mixtral", "gpt_oss"):
         moe_inter = inter
@@ -278,7 +284,7 @@ def parse_config(raw: Any, where: str, *, id: str = "", name: str = "", source: 
     if experts and not moe_inter:
         raise ConfigError(f"{where}: field 'moe_intermediate_size' is missing for an MoE model")
     kv_lora = _int(raw, where, "kv_lora_rank", default=0, zero_ok=True)
-    tied_default = mt in ("gpt2", "gemma", "gemma2", "gemma3_text")
+    tied_default = mt in ("gpt2", "mpt", "gemma", "gemma2", "gemma3_text")
     tied = raw.get("tie_word_embeddings", tied_default)
     if not isinstance(tied, bool):
         raise ConfigError(f"{where}: field 'tie_word_embeddings' must be true or false, got {tied!r}")
@@ -303,7 +309,7 @@ def parse_config(raw: Any, where: str, *, id: str = "", name: str = "", source: 
         source=source or str(meta.get("source", where)), model_type=mt,
         hidden_size=h, intermediate_size=inter, num_layers=layers, num_heads=heads,
         num_kv_heads=kv_heads, head_dim=head_dim, vocab_size=vocab, tied_embeddings=tied,
-        max_positions=max_pos, gated_mlp=not gpt2,
+        max_positions=max_pos, gated_mlp=not (gpt2 or mpt), mlp_bias=gpt2,
         qkv_bias=gpt2 or mt == "gpt_oss" or mt.startswith("qwen2") or bool(raw.get("attention_bias")),
         qk_norm=mt.startswith("qwen3") or mt.startswith("gemma3"),
         norms_per_layer=4 if mt.startswith(("gemma2", "gemma3")) else 2,
