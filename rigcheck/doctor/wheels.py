@@ -33,7 +33,7 @@ _MAXWELL_TO_HOPPER = ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_
 # Default arch list of the official Linux builds per CUDA flavour, for the torch releases that
 # shipped it. Overrides for particular torch minors are in _ARCH_OVERRIDES.
 ARCH_BY_FLAVOUR: dict[str, list[str]] = {
-    "10.2": ["sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75"],
+    "10.2": ["sm_35", "sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75"],
     "11.3": ["sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86"],
     "11.6": ["sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86"],
     "11.7": ["sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86"],
@@ -49,6 +49,10 @@ ARCH_BY_FLAVOUR: dict[str, list[str]] = {
 
 # (torch "major.minor", CUDA flavour) -> arch list, where it differs from the flavour default.
 _ARCH_OVERRIDES: dict[tuple[str, str], list[str]] = {
+    # 2.6/2.7 dropped sm_61 from the cu118/cu124 builds (moi90 table); sm_61 runs sm_60 cubins.
+    ("2.6", "11.8"): ["sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"],
+    ("2.7", "11.8"): ["sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"],
+    ("2.6", "12.4"): ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"],
     ("2.7", "12.8"): ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],   # moi90 table
     ("2.11", "12.8"): ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],  # pytorch#182250
     ("2.12", "12.8"): ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],
@@ -173,8 +177,8 @@ MIN_DRIVER: dict[str, str] = {
     "10.0": "410.48",
     "10.1": "418.39",
     "10.2": "440.33",
-    "11.0": "450.51.06",
-    "11.1": "455.32",
+    "11.0": "450.51.05",     # 11.0.2 GA (11.0.1 was an RC)
+    "11.1": "455.23",
     "11.2": "460.27.03",
     "11.3": "465.19.01",
     "11.4": "470.42.01",
@@ -192,6 +196,8 @@ MIN_DRIVER: dict[str, str] = {
     "12.8": "570.26",
     "12.9": "575.51.03",
     "13.0": "580.65.06",
+    "13.1": "590.44.01",
+    "13.2": "595.45.04",
 }
 
 # Minor-version compatibility floor per CUDA major (CUDA compatibility guide, Table
