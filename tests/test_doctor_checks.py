@@ -203,6 +203,22 @@ TRIGGERS = [
     ("torch.python_version", lambda f: (setattr(f.python, "version", "3.8.10"), setattr(f.torch, "version", None),
                                         setattr(f.torch, "installed", False)), "warn", "Python 3.8.10"),
     ("perf.cpu_threads", lambda f: setattr(f.torch, "num_threads", 1), "warn", "1 CPU thread"),
+    # LLM stack (expectations from the libraries' changelogs; see tests/test_doctor_llm_stack.py)
+    ("stack.versions", lambda f: setattr(f.torch, "stack", {"peft": "0.13.0"}), "ok", "peft 0.13.0"),
+    ("stack.torch_pin", lambda f: setattr(f.torch, "stack", {"xformers": "0.0.30"}), "fail",
+     "needs torch 2.7.0"),
+    ("stack.triton", lambda f: setattr(f.torch, "stack", {"triton": "3.2.0"}), "fail",
+     "requires triton 3.1.x"),
+    ("stack.gpu_arch", lambda f: (setattr(f.torch, "stack", {"flash-attn": "2.6.3"}),
+                                  [setattr(g, "compute_capability", "7.5") for g in f.nvml.gpus]),
+     "fail", "flash-attn 2.6.3 needs compute capability >= 8.0"),
+    ("stack.os", lambda f: (setattr(f.torch, "stack", {"bitsandbytes": "0.42.0"}),
+                            setattr(f.host, "os", "Microsoft Windows 11 Pro")), "fail", "bitsandbytes 0.42.0 on windows"),
+    ("stack.gpu_build", lambda f: (setattr(f.torch, "stack", {"vllm": "0.8.5"}),
+                                   setattr(f.torch, "cuda_build", None)), "warn", "CPU-only build"),
+    ("stack.deepspeed_nvcc", lambda f: (setattr(f.torch, "stack", {"deepspeed": "0.15.4"}),
+                                        setattr(f.python, "nvcc_version", "11.8")), "fail",
+     "nvcc 11.8 but torch is built for CUDA 12.4"),
 ]
 
 # (check id, mutation that makes the check applicable while healthy; the result must be "ok")

@@ -50,6 +50,8 @@ CATEGORIES: dict[str, str] = {
     "pcie_topology": "PCIe and topology",
     "cuda_torch_build": "CUDA and PyTorch build",
     "libraries": "Libraries",
+    "llm_stack": "LLM library stack",
+    "platform": "AMD ROCm, Apple MPS, Intel XPU",
     "system": "System resources",
     "containers_wsl": "Containers and WSL",
     "performance": "Performance settings",
