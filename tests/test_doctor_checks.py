@@ -23,6 +23,26 @@ def _env(f, **kw):
     f.python.env.update(kw)
 
 
+def _amd(f, gfx="gfx1100"):  # an RX 7900 XTX box with the ROCm 6.2 wheel
+    from rigcheck.facts import AmdFacts, AmdGpu, DeviceNode
+
+    f.amd = AmdFacts(available=True, gpus=[AmdGpu(0, "AMD Radeon RX 7900 XTX", gfx)],
+                     kfd_present=True, kfd_accessible=True,
+                     render_nodes=[DeviceNode("/dev/dri/renderD128", "crw-rw----", True, True)])
+    f.torch.hip_build, f.torch.cuda_build, f.torch.version = "6.2.41133", None, "2.5.1+rocm6.2"
+    f.torch.arch_list = ["gfx90a", "gfx942", "gfx1030", "gfx1100"]
+    f.host.user_groups = ["u", "render"]
+
+
+def _mac(f):
+    f.host.os, f.host.macos_version, f.host.arch, f.host.rosetta = "Darwin 23.4.0", "14.4", "arm64", False
+    f.torch.mps_built, f.torch.mps_available = True, True
+
+
+def _xpu(f):
+    f.torch.xpu_available, f.torch.xpu_device_count, f.torch.xpu_devices = True, 1, ["Intel Arc A770"]
+
+
 def _recipe(**kw) -> Recipe:
     base = dict(
         id="big-lm", name="Big LM", model="gpt", family="transformer", input_shape=(1024,),
@@ -205,6 +225,16 @@ TRIGGERS = [
     ("perf.cpu_threads", lambda f: setattr(f.torch, "num_threads", 1), "warn", "1 CPU thread"),
     # LLM stack (expectations from the libraries' changelogs; see tests/test_doctor_llm_stack.py)
     ("stack.versions", lambda f: setattr(f.torch, "stack", {"peft": "0.13.0"}), "ok", "peft 0.13.0"),
+    # AMD ROCm, Apple MPS, Intel XPU (see tests/test_doctor_platform.py)
+    ("rocm.torch_build", lambda f: (_amd(f), setattr(f.torch, "hip_build", None),
+                                    setattr(f.torch, "cuda_build", "12.4")), "fail", "CUDA 12.4 build"),
+    ("rocm.gfx_target", lambda f: _amd(f, "gfx1031"), "fail", "gfx1031"),
+    ("rocm.hsa_override", lambda f: (_amd(f), _env(f, HSA_OVERRIDE_GFX_VERSION="10.3.0")), "fail",
+     "forces gfx1030 kernels"),
+    ("rocm.kfd", lambda f: (_amd(f), setattr(f.amd, "kfd_accessible", False)), "fail", "/dev/kfd"),
+    ("mps.available", lambda f: (_mac(f), setattr(f.torch, "mps_available", False),
+                                 setattr(f.host, "macos_version", "12.0")), "fail", "macOS 12.0"),
+    ("xpu.available", _xpu, "ok", "Intel Arc A770"),
     ("stack.torch_pin", lambda f: setattr(f.torch, "stack", {"xformers": "0.0.30"}), "fail",
      "needs torch 2.7.0"),
     ("stack.triton", lambda f: setattr(f.torch, "stack", {"triton": "3.2.0"}), "fail",
@@ -228,6 +258,8 @@ def _hgx(f):  # 8 SXM H100s behind NVSwitch
 
 
 CLEARS = {
+    "rocm.torch_build": _amd, "rocm.gfx_target": _amd, "rocm.kfd": _amd,
+    "mps.available": _mac, "xpu.available": _xpu,
     "driver.fabric_manager": _hgx,
     "wsl.lib_path": _wsl,
     "wsl.linux_driver": _wsl,

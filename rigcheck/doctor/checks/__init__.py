@@ -11,6 +11,7 @@ from rigcheck.doctor.checks import (  # noqa: F401  (imported for their registra
     llm_stack,
     pcie_topology,
     performance,
+    platform,
     readiness,
     system,
 )
