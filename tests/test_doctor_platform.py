@@ -143,7 +143,10 @@ def test_collect_amd_from_a_fake_topology(tmp_path):
 
 def test_collect_amd_without_anything(tmp_path):
     facts = collect_amd(topology=str(tmp_path), kfd=str(tmp_path / "kfd"))
-    assert not facts.available and facts.error and facts.gpus == []
+    assert not facts.available and facts.error is None and facts.gpus == []
+    (tmp_path / "kfd").write_text("")
+    facts = collect_amd(use_amdsmi=False, topology=str(tmp_path), kfd=str(tmp_path / "kfd"))
+    assert facts.kfd_present and "no GPU node" in (facts.error or "")
 
 
 def test_rocm_json_through_the_cli():

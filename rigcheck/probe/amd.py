@@ -131,7 +131,6 @@ def collect_amd(errors: dict[str, str] | None = None, *, use_amdsmi: bool = True
         gpu.gfx_target = gpu.gfx_target or node.gfx_target
     facts.gpus = gpus
     facts.available = bool(gpus)
-    if not gpus:
-        facts.error = ("no AMD GPU: no KFD topology GPU node" if not facts.kfd_present
-                       else "/dev/kfd exists but no GPU node in the KFD topology")
+    if not gpus and facts.kfd_present:  # no /dev/kfd and no GPU node: simply no AMD GPU
+        facts.error = "/dev/kfd exists but no GPU node in the KFD topology"
     return facts
