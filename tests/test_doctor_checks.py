@@ -235,6 +235,9 @@ TRIGGERS = [
     ("mps.available", lambda f: (_mac(f), setattr(f.torch, "mps_available", False),
                                  setattr(f.host, "macos_version", "12.0")), "fail", "macOS 12.0"),
     ("xpu.available", _xpu, "ok", "Intel Arc A770"),
+    ("perf.tf32_container", lambda f: (_env(f, NVIDIA_PYTORCH_VERSION="24.05"),
+                                       setattr(f.torch, "tf32_matmul", None)), "ok",
+     "NGC PyTorch container 24.05: fp32 matmuls use TF32 (NGC container default); rigcheck estimate --tf32 on"),
     ("stack.torch_pin", lambda f: setattr(f.torch, "stack", {"xformers": "0.0.30"}), "fail",
      "needs torch 2.7.0"),
     ("stack.triton", lambda f: setattr(f.torch, "stack", {"triton": "3.2.0"}), "fail",
@@ -464,3 +467,17 @@ def test_readiness_dataset_disk():
 
 def test_gpu_index_helper_is_used():
     assert gpu(3).index == 3
+
+
+@pytest.mark.parametrize("env,measured,words", [
+    ({}, None, "full fp32 (PyTorch's default since 1.12); rigcheck estimate --tf32 off"),
+    ({"TORCH_ALLOW_TF32_CUBLAS_OVERRIDE": "1"}, None, "use TF32 (TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1)"),
+    ({"NVIDIA_PYTORCH_VERSION": "24.05", "NVIDIA_TF32_OVERRIDE": "0"}, True, "--tf32 off"),
+    ({"NVIDIA_PYTORCH_VERSION": "24.05"}, False, "full fp32 (measured"),
+])
+def test_tf32_container(env, measured, words):
+    f = healthy()
+    _env(f, **env)
+    f.torch.tf32_matmul = measured
+    got = _run(f)["perf.tf32_container"]
+    assert got.status == "ok" and words in got.summary, got.summary

@@ -139,3 +139,53 @@ def test_unknown_build_and_garbage_capability():
     assert wheels.arch_support("x.y", ["sm_80"])[0] == "unknown"
     assert wheels.parse_capability(" 8.6 ") == (8, 6) and wheels.parse_capability("9") == (9, 0)
     assert wheels.parse_capability("8.6.1") is None and wheels.parse_capability(None) is None
+
+
+# ---- the rules between the table entries ----------------------------------------------------
+
+def test_ptx_at_or_below_the_device_is_jit_and_a_ptx_newest_is_not_above_max():
+    assert wheels.arch_support("9.0", ["sm_75", "compute_90"])[0] == "ptx"        # equal PTX JITs
+    assert wheels.arch_support("8.6", ["sm_80", "compute_86"])[0] == "compatible"
+    assert wheels.arch_support("8.0", [])[0] == "missing"                           # empty build
+
+
+def test_flavour_for_one_capability_string_and_no_driver():
+    assert wheels.flavour_for("12.0", "12.8") == "12.8"
+    assert wheels.flavour_for(["8.6"]) == "13.0"          # cu130 ships Turing..Blackwell
+
+
+def test_install_command_without_a_flavour_is_the_cpu_build():
+    cmd = wheels.install_command(None)
+    assert cmd.startswith("pip install torch") and "CPU build" in cmd
+    assert wheels.install_command("12.6").endswith("/whl/cu126")
+
+
+@pytest.mark.parametrize("text,parts", [
+    ("550.54.15", (550, 54, 15)), (None, ()), ("", ()),
+    ("123456789.1", (123456789, 1)), ("1234567890.1", (1,)),   # 10+ digits are not a version part
+])
+def test_version_tuple(text, parts):
+    assert wheels.version_tuple(text) == parts
+
+
+def test_cap_tuple_refuses_garbage():
+    with pytest.raises(ValueError, match="not a version"):
+        wheels._cap_tuple("abc")
+
+
+def test_the_driver_reported_cuda_wins_over_the_table():
+    # NVML's CUDA version is the driver's own word; the table is only for when it is missing.
+    assert wheels.driver_verdict("12.4", "12.4", "535.54.03")[0] == "ok"
+    assert wheels.driver_verdict("12.4", None, "535.54.03")[0] == "minor_compat"
+    assert wheels.driver_verdict("12.4", "12.0", None)[0] == "minor_compat"
+
+
+def test_verdict_messages_name_the_driver_needed():
+    assert ">= 525.60.13 is needed for CUDA 12.x" in wheels.driver_verdict("12.1", "11.4", None)[1]
+    assert ">= 440.33 is needed for CUDA 10.x" in wheels.driver_verdict("10.2", "9.2", None)[1]
+    assert wheels.driver_verdict("12.8", "12.2", "535.104.05")[1].endswith(">= 525.60.13")
+    assert "needs driver >= 440.33" in wheels.driver_verdict("10.2", "10.1", "418.39")[1]
+
+
+def test_capability_from_no_name():
+    assert wheels.capability_from_name(None) is None and wheels.capability_from_name("") is None

@@ -63,6 +63,8 @@ ALLOWED: frozenset[str] = frozenset({
     # AMD ROCm and Apple MPS (rigcheck.doctor.checks.platform)
     "HSA_OVERRIDE_GFX_VERSION", "ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES",
     "PYTORCH_ROCM_ARCH", "PYTORCH_ENABLE_MPS_FALLBACK",
+    # TF32 defaults of NVIDIA's NGC PyTorch containers (doctor perf.tf32_container)
+    "NVIDIA_TF32_OVERRIDE", "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", "NVIDIA_PYTORCH_VERSION",
 })
 ALLOWED_PREFIXES: tuple[str, ...] = ("NCCL_", "CUPTI_", "NSYS_")
 NVCC_TIMEOUT_S = 10.0
