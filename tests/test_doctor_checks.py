@@ -481,3 +481,14 @@ def test_tf32_container(env, measured, words):
     f.torch.tf32_matmul = measured
     got = _run(f)["perf.tf32_container"]
     assert got.status == "ok" and words in got.summary, got.summary
+
+
+@pytest.mark.parametrize("quota,words", [
+    (float("inf"), "96 CPU threads"), (float("nan"), "96 CPU threads"), (-2.0, "96 CPU threads"),
+    (16.0, "16 CPU threads"), (0.5, "1 CPU thread"),   # half a CPU still runs one thread
+])
+def test_cpu_per_gpu_with_odd_cgroup_quotas(quota, words):
+    f = healthy()
+    f.host.cgroup_cpu_limit = quota
+    got = _run(f)["sys.cpu_per_gpu"]
+    assert got.status != "crash" and words in got.summary, got.summary

@@ -179,3 +179,145 @@ def test_same_release(a, b, same):
 def test_older():
     assert table.older("0.42.0", "0.43.0") and not table.older("0.43", "0.43.0")
     assert not table.older("0.43.1", "0.43.0") and table.older("0.9", "0.10")
+
+
+# ---- every check's skip paths and the details of its verdict --------------------------------
+
+STACK_CHECKS = ["stack.versions", "stack.torch_pin", "stack.triton", "stack.gpu_arch", "stack.os",
+                "stack.gpu_build", "stack.deepspeed_nvcc"]
+
+
+@pytest.mark.parametrize("cid", STACK_CHECKS)
+def test_every_stack_check_skips_when_versions_were_not_collected(cid):
+    f = healthy(1)
+    f.torch.stack = f.torch.nvidia_wheels = f.python.conda_packages = None
+    f.not_collected["packages"] = "not in an nvidia-smi paste"
+    out = run(f, cid)
+    assert out.status == "skip" and out.summary == "skipped: not in an nvidia-smi paste"
+
+
+def test_skip_reason_without_a_not_collected_entry():
+    f = healthy(1)
+    f.torch.stack = f.torch.nvidia_wheels = f.python.conda_packages = None
+    assert run(f, "stack.versions").summary == "skipped: installed library versions not collected"
+
+
+def test_only_stack_packages_with_a_version_count():
+    f = box({"numpy": "1.26.4", "bitsandbytes": "", "peft": "0.13.0"})
+    assert run(f, "stack.versions").summary.startswith("peft 0.13.0 (compatibility table dated")
+
+
+def test_pytorch_triton_counts_as_triton():
+    f = box({"pytorch-triton": "3.2.0"}, torch="2.5.1+cu124")
+    assert run(f, "stack.triton").status == "fail"
+    f = box({"pytorch-triton": "3.2.0", "triton": "3.1.0"}, torch="2.5.1+cu124")
+    assert run(f, "stack.triton").status == "ok"
+
+
+def test_none_installed_lists_the_stack_without_pytorch_names():
+    s = run(box({}), "stack.versions").summary
+    assert s.startswith("none of bitsandbytes, flash-attn") and "pytorch-triton" not in s
+
+
+@pytest.mark.parametrize("cuda,hip,index", [
+    ("12.4", None, "https://download.pytorch.org/whl/cu124"),
+    (None, "6.2.41133-dd7f95766", "https://download.pytorch.org/whl/rocm6.2"),
+    (None, None, "https://download.pytorch.org/whl/cpu"),
+])
+def test_torch_index(cuda, hip, index):
+    from rigcheck.doctor.checks.llm_stack import torch_index
+
+    f = healthy(1)
+    f.torch.cuda_build, f.torch.hip_build = cuda, hip
+    assert torch_index(f) == index
+
+
+def test_xformers_without_a_release_for_your_torch_pins_torch():
+    f = run(box({"xformers": "0.0.33"}, torch="2.3.2+cu121"), "stack.torch_pin")
+    f_cuda = box({"xformers": "0.0.33"}, torch="2.3.2+cu121")
+    f_cuda.torch.cuda_build = "12.1"
+    f = run(f_cuda, "stack.torch_pin")
+    assert f.status == "fail"
+    assert f.fix == ("pip install torch==2.9.0 --index-url https://download.pytorch.org/whl/cu121"
+                     "   # the torch xformers 0.0.33 was built for")
+
+
+def test_torch_pin_torch_unknown_and_mixed_known_unknown():
+    f = box({"xformers": "0.0.28.post3"})
+    f.torch.version = None
+    assert run(f, "stack.torch_pin").summary == "skipped: torch version unknown"
+    out = run(box({"xformers": "0.0.28.post3", "vllm": "0.9.1"}), "stack.torch_pin")
+    assert out.status == "ok" and "not in the table dated" in out.summary and "vllm 0.9.1" in out.summary
+    out = run(box({"xformers": "0.0.28.post3"}), "stack.torch_pin")
+    assert out.summary == "xformers 0.0.28.post3 built for torch 2.5.1"
+
+
+def test_triton_edges():
+    f = box({})
+    assert run(f, "stack.triton").summary == "no triton installed (torch.compile on GPU needs it)"
+    f.torch.cuda_build = None
+    assert run(f, "stack.triton").summary == "no triton installed"
+    f = box({"triton": "3.1.0"})
+    f.torch.version = None
+    assert run(f, "stack.triton").summary == "skipped: torch version unknown"
+    out = run(box({"triton": "3.1.0"}, torch="2.3.1"), "stack.triton")
+    assert out.status == "skip" and "not in the table" in out.summary
+    assert run(box({"triton": "3.1"}, torch="2.5.1"), "stack.triton").status == "ok"
+
+
+def test_gpu_arch_edges():
+    f = box({"flash-attn": "2.6.3"})
+    f.nvml.gpus[0].compute_capability = None
+    f.nvml.gpus[0].name = "Mystery GPU"
+    f.torch.devices = []
+    assert run(f, "stack.gpu_arch").summary == "skipped: no GPU capability known"
+    out = run(box({"flash-attn": "2.6.3", "vllm": "0.7.3"}, cap="7.5"), "stack.gpu_arch")
+    assert out.status == "fail" and "FlashAttention-2" in out.detail and "vLLM" not in out.detail
+    assert run(box({"peft": "0.13"}), "stack.gpu_arch").summary == \
+        "no installed library with a GPU-architecture floor"
+    out = run(box({"flash-attn": "2.6.3"}, cap="8.6"), "stack.gpu_arch")
+    assert out.summary == "flash-attn run on sm_86"
+
+
+@pytest.mark.parametrize("os,kind", [("Microsoft Windows 11 Pro", "windows"), ("Darwin 23.4.0", "macos"),
+                                     ("macOS 14.4", "macos"), ("Ubuntu 22.04.4 LTS", "linux"),
+                                     (None, None), ("", None)])
+def test_os_kind(os, kind):
+    from rigcheck.doctor.checks.llm_stack import os_kind
+
+    f = healthy(1)
+    f.host.os = os
+    assert os_kind(f) == kind
+
+
+def test_os_edges():
+    f = box({"vllm": "0.8.5"}, os="Darwin 23.4.0")
+    out = run(f, "stack.os")
+    assert out.status == "fail" and "vllm 0.8.5 on macos" in out.summary
+    f.host.os = None
+    assert run(f, "stack.os").summary == "skipped: operating system unknown"
+    assert run(box({"peft": "0.13"}, os="Microsoft Windows 11"), "stack.os").summary == \
+        "no installed library known to lack windows support"
+
+
+def test_gpu_build_edges():
+    f = box({"bitsandbytes": "0.45.0"})
+    assert run(f, "stack.gpu_build").summary == "bitsandbytes with torch 2.5.1+cu124 (CUDA 12.4)"
+    f.torch.cuda_build, f.torch.hip_build = None, "6.2.41133"
+    assert run(f, "stack.gpu_build").summary == "bitsandbytes with torch 2.5.1+cu124 (ROCm 6.2.41133)"
+    f.torch.hip_build, f.torch.mps_built = None, True
+    out = run(f, "stack.gpu_build")
+    assert out.status == "warn" and "Apple MPS is not CUDA" in out.summary
+    assert "whl/cu12" in out.fix   # a CUDA wheel for the H100 that is there
+    f.nvml.gpus, f.torch.devices, f.torch.mps_built = [], [], False
+    out = run(f, "stack.gpu_build")
+    assert "Apple" not in out.summary and out.fix.startswith("pip install torch==<version>")
+    f.torch.version = None
+    assert run(f, "stack.gpu_build").summary == "skipped: torch version unknown"
+
+
+def test_deepspeed_on_cpu_torch_skips():
+    f = box({"deepspeed": "0.15.4"}, nvcc="12.4")
+    f.torch.cuda_build = None
+    assert run(f, "stack.deepspeed_nvcc").summary == "skipped: torch is not a CUDA build"
+    assert run(box({}), "stack.deepspeed_nvcc").summary == "DeepSpeed not installed"

@@ -44,6 +44,11 @@ def _stack_skip(facts: Facts) -> Outcome | None:
     return None
 
 
+def _found(facts: Facts) -> dict[str, str]:
+    """installed() after _stack_skip() said it is known."""
+    return installed(facts) or {}  # pragma: no mutate  (never None here)
+
+
 def _torch_version(facts: Facts) -> str | None:
     return table.public(facts.torch.version) or None
 
@@ -87,7 +92,7 @@ def versions(facts: Facts, ctx: Context) -> Outcome:
     gone = _stack_skip(facts)
     if gone:
         return gone
-    found = installed(facts) or {}
+    found = _found(facts)
     if not found:
         return ok("none of " + ", ".join(p for p in table.STACK_PACKAGES
                                          if not p.startswith("pytorch-")) + " installed")
@@ -104,7 +109,7 @@ def torch_pin(facts: Facts, ctx: Context) -> Outcome:
     if tv is None:
         return skip("torch version unknown")
     tab = table.load()
-    found = installed(facts) or {}
+    found = _found(facts)
     pinned = [p for p in ("xformers", "vllm") if p in found]
     if not pinned:
         return ok("no xformers or vLLM installed (their wheels pin one torch)")
@@ -147,7 +152,7 @@ def triton(facts: Facts, ctx: Context) -> Outcome:
     if gone:
         return gone
     tv = _torch_version(facts)
-    found = installed(facts) or {}
+    found = _found(facts)
     if "triton" not in found:
         return ok("no triton installed" + (" (torch.compile on GPU needs it)"
                                            if facts.torch.cuda_build else ""))
@@ -174,7 +179,7 @@ def gpu_arch(facts: Facts, ctx: Context) -> Outcome:
     gone = _stack_skip(facts)
     if gone:
         return gone
-    found = installed(facts) or {}
+    found = _found(facts)
     rules = [r for r in table.load().gpu if r.package in found
              and not (r.since and table.older(found[r.package], r.since))]
     if not rules:
@@ -184,7 +189,7 @@ def gpu_arch(facts: Facts, ctx: Context) -> Outcome:
         return skip("no GPU capability known")
     problems, fixes, sources = [], [], []
     for r in rules:
-        floor = wheels.parse_capability(r.min_capability) or (0, 0)
+        floor = wheels.parse_capability(r.min_capability) or (0, 0)  # pragma: no mutate  (table rows parse)
         below = [f"{lbl} is sm_{c[0]}{c[1]}" for lbl, c in caps if c < floor]
         if below:
             problems.append(f"{r.package} {found[r.package]} needs compute capability >= "
@@ -206,7 +211,7 @@ def os_support(facts: Facts, ctx: Context) -> Outcome:
     kind = os_kind(facts)
     if kind is None:
         return skip(not_collected(facts, "os", "host") or "operating system unknown")
-    found = installed(facts) or {}
+    found = _found(facts)
     hits = [r for r in table.load().os if r.os == kind and r.package in found
             and (r.below is None or table.older(found[r.package], r.below))]
     if not hits:
@@ -224,7 +229,7 @@ def gpu_build(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not t.version:
         return skip("torch version unknown")
-    found = installed(facts) or {}
+    found = _found(facts)
     tab = table.load()
     gpu_libs = [p for p in tab.gpu_build if p in found]
     if not gpu_libs:
@@ -249,7 +254,7 @@ def deepspeed_nvcc(facts: Facts, ctx: Context) -> Outcome:
     gone = _stack_skip(facts)
     if gone:
         return gone
-    found = installed(facts) or {}
+    found = _found(facts)
     if "deepspeed" not in found:
         return ok("DeepSpeed not installed")
     build = facts.torch.cuda_build
