@@ -306,3 +306,23 @@ def test_every_spec_row_is_estimable():
     assert failed == []
     igpu = as_gpu(spec_by_key("uhd-graphics-630"))
     assert igpu.vram_gb == 8.0 and "shared system memory assumed" in igpu.notes
+
+
+def test_local_gpu_from_probe_facts(monkeypatch):
+    """estimate without --gpu: the machine's first GPU; one line and exit 2 when none."""
+    import typer
+
+    from rigcheck.ui import estimate_local
+
+    monkeypatch.setattr(estimate_local, "_facts",
+                        lambda with_torch: _facts(nvml=[("NVIDIA TITAN Xp", 12288)] * 2))
+    gpu, count, reported = estimate_local.local_gpu(())
+    assert (gpu.id, count, reported) == ("titan-xp", 2, "NVIDIA TITAN Xp")
+    monkeypatch.setattr(estimate_local, "_facts", lambda with_torch: _facts())
+    with pytest.raises((SystemExit, typer.Exit)) as none:
+        estimate_local.local_gpu(())
+    assert getattr(none.value, "code", getattr(none.value, "exit_code", None)) == 2
+    monkeypatch.setattr(estimate_local, "_facts",
+                        lambda with_torch: _facts(nvml=[("NVIDIA Mystery 9000", 1024)]))
+    with pytest.raises((SystemExit, typer.Exit)):
+        estimate_local.local_gpu(())
