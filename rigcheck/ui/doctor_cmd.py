@@ -166,7 +166,8 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
             if not verbose and not f.is_problem:
                 continue
             m, c = MARK[f.status]
-            con.print(f"    [{c}]{m}[/] {_esc(f.summary)} [dim]{f.id}[/]", soft_wrap=True)
+            # The id apart from the sentence, so a pipe (no dim) does not read "138 GB ready.x".
+            con.print(f"    [{c}]{m}[/] {_esc(f.summary)}  [dim]\\[{f.id}][/]", soft_wrap=True)
             if f.is_problem or verbose:
                 if f.detail and f.is_problem:
                     # A crash's traceback only with -v (flutter prints the stack in verbose mode).
@@ -212,6 +213,9 @@ def doctor(
     """Diagnose a deep-learning machine: driver, GPUs, CUDA/PyTorch build, system, with fixes."""
     from rigcheck.doctor import run_checks, summarize
 
+    for d in data_dir or ():   # a mistyped path must not be silently ignored (bench rejects it too)
+        if not d.expanduser().is_dir():
+            fail(f"--data-dir {d}: no such folder", EXIT_USAGE)
     if fleet or facts_dir is not None:
         # The multi-machine mode (issue 5) lives in distributed_cmd; it renders its own report.
         from rigcheck.ui.distributed_cmd import doctor_fleet

@@ -113,7 +113,10 @@ def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | 
         fail(str(exc), EXIT_USAGE)
     if target not in recipes:
         known = ", ".join(recipes) or "(none found)"
-        fail(f"--target: unknown recipe '{target}'; known: {known}", EXIT_USAGE)
+        from rigcheck.suggest import did_you_mean
+
+        fail(f"--target: unknown recipe '{target}'{did_you_mean(target, recipes)}; known: {known}",
+             EXIT_USAGE)
     return gpu, recipes[target], catalog.gpus
 
 
