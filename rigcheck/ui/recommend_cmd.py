@@ -286,7 +286,9 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
                   f"{t['batch_size']}), ~{t['samples_per_s']:,.0f} samples/s, "
                   f"{human_duration(t['train_s'])} to train; "
                   f"{_money(per_speed, rates, display)} per sample/s")
-    out.print("  [dim]Speeds: rigcheck's calibrated performance model (`rigcheck estimate`).[/]")
+    out.print("  [dim]Speeds: rigcheck's calibrated performance model (`rigcheck estimate`). "
+              "Per sample/s: the build's price divided by its training speed on that recipe "
+              "(what each sample per second costs; lower is better).[/]", soft_wrap=True)
     if len(builds) > 1:
         from rigcheck.recommend.report import compare_words
         out.print()
