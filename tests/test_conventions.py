@@ -193,4 +193,4 @@ def test_recommend_explains_rupees_per_sample_per_second_once():
     if res.exit_code == 1:
         pytest.skip("no build in the catalog at this budget")   # data, not the wording
     assert res.stdout.count("per sample/s") >= 2
-    assert res.stdout.count("Per sample/s: the build's price divided by its training speed") == 1
+    assert res.stdout.count("per sample/s: the build's price divided by its training speed") == 1
