@@ -23,7 +23,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from rigcheck.parts import Gpu
@@ -61,7 +61,7 @@ def _vram(rec: Any) -> float | None:
     v = getattr(rec, "vram_gb", None)
     if v is None:
         v = getattr(rec, "memory_gb", None)
-    return float(v) if v else None
+    return float(v) if v else None  # pragma: no mutate (0 and None both mean "not known")
 
 
 def tokens(text: str) -> tuple[str, ...]:
@@ -78,7 +78,7 @@ def normalise(reported: str) -> str:
     if bracket:                           # lspci / rocm-smi: "Navi 31 [Radeon RX 7900 XT/7900 XTX]"
         text = bracket.group(1)
     text = re.sub(r"\(r\)|\(tm\)|®|™", " ", text, flags=re.I)
-    if "/" in text:                       # "AMD Instinct MI250X/MI250": the first product
+    if "/" in text:  # pragma: no mutate (split without "/" is the same text) "MI250X/MI250": the first
         text = text.split("/")[0]
     text = re.sub(r"\blaptop\b", "mobile", text, flags=re.I)
     text = re.sub(r"\bwith max-q design\b", "max-q", text, flags=re.I)
@@ -107,7 +107,8 @@ def _spec_index() -> tuple[tuple[GpuSpec, frozenset[str], frozenset[str]], ...]:
 
 
 def _index(records: Sequence[Any]) -> Sequence[tuple[Any, frozenset[str], frozenset[str]]]:
-    if records is load_specs():
+    # (a catalog list never touches the spec table: the isinstance test short-circuits)
+    if records and isinstance(records[0], GpuSpec) and records is load_specs():  # pragma: no mutate (speed only)
         return _spec_index()
     return [(r, _words(r), _variant_words(r)) for r in records]
 
@@ -128,7 +129,7 @@ def match_gpu(gpus: Sequence[Any], name: str, memory_gb: float | None = None) ->
     if len(cands) > 1 and memory_gb:
         def gap(c: tuple[Any, frozenset[str], frozenset[str]]) -> float:
             v = _vram(c[0])
-            return abs(v - memory_gb) if v else 1e9
+            return abs(v - memory_gb) if v else 1e9  # pragma: no mutate (1e9: "never closest")
         best = min(gap(c) for c in cands)
         cands = [c for c in cands if gap(c) <= best + 0.5]
     if len(cands) == 1:
@@ -154,43 +155,44 @@ def match_gpu(gpus: Sequence[Any], name: str, memory_gb: float | None = None) ->
 @dataclass(frozen=True)
 class GpuLookup:
     """What a GPU name resolved to: ``gpu`` is what the performance model uses (the priced
-    catalog row when the card is in the buying catalog, else the spec row as a :class:`Gpu`)."""
+    catalog row when the card is in the buying catalog, else the spec row as a :class:`Gpu`).
+    ``spec`` is the spec-database row; for a catalog card it is looked up only when asked, so an
+    estimate on a catalog card never reads the spec table."""
 
     gpu: Gpu
-    spec: GpuSpec | None
     catalog: Gpu | None
+    found_spec: GpuSpec | None = None
 
     @property
     def in_catalog(self) -> bool:
         return self.catalog is not None
 
+    @cached_property
+    def spec(self) -> GpuSpec | None:
+        if self.found_spec is not None or self.catalog is None:
+            return self.found_spec
+        try:
+            # "GeForce RTX 3090 (used)", "GeForce GTX Titan X (Maxwell)": the model name only
+            return match_gpu(load_specs(), re.sub(r"\(.*?\)", " ", self.catalog.name),
+                             self.catalog.vram_gb)
+        except GpuMatchError:
+            return None
+
 
 def lookup_gpu(name: str, catalog_gpus: Sequence[Gpu] = (), memory_gb: float | None = None) -> GpuLookup:
     """Resolve a typed or reported GPU name against the buying catalog, then the spec database.
-    Raises :class:`GpuMatchError` (ambiguous, or unknown with suggestions from both tables)."""
-    catalog_error: GpuMatchError | None = None
-    if catalog_gpus:
-        try:
-            row = match_gpu(catalog_gpus, name, memory_gb)
-        except GpuMatchError as exc:
-            catalog_error = exc
-        else:
-            try:
-                # "GeForce RTX 3090 (used)", "GeForce GTX Titan X (Maxwell)": the model name only
-                spec = match_gpu(load_specs(), re.sub(r"\(.*?\)", " ", row.name), row.vram_gb)
-            except GpuMatchError:
-                spec = None
-            return GpuLookup(row, spec, row)
-        if catalog_error.ambiguous:
-            raise catalog_error
+    Raises :class:`GpuMatchError`: the catalog's when the name is ambiguous there (its rows are
+    what the user can buy), else the spec database's (ambiguous, or unknown with suggestions)."""
     try:
-        spec = match_gpu(load_specs(), name, memory_gb)
+        row = match_gpu(catalog_gpus, name, memory_gb)
     except GpuMatchError as exc:
-        if catalog_error is not None and not exc.ambiguous and not exc.candidates:
-            raise catalog_error from None
-        raise
+        if exc.ambiguous:
+            raise
+    else:
+        return GpuLookup(row, row)
+    spec = match_gpu(load_specs(), name, memory_gb)
     vendor_memory = memory_gb if spec.vendor == "Apple" else None
-    return GpuLookup(as_gpu(spec, vendor_memory), spec, None)
+    return GpuLookup(as_gpu(spec, vendor_memory), None, spec)
 
 
 @dataclass(frozen=True)
