@@ -219,6 +219,22 @@ class PythonFacts:
     conda_packages: dict[str, str] | None = None  # only from collect_env pastes
     # Allow-listed environment variables only (see rigcheck.probe.env.ALLOWED); never others.
     env: dict[str, str] = field(default_factory=dict)
+    # Installed distributions, name lower-case with "-" for "_" -> version ("flash-attn": "2.5.8"),
+    # from pip list / pip freeze / conda list / an env report in a paste.
+    packages: dict[str, str] | None = None
+
+
+@dataclass
+class PasteFacts:
+    """What a pasted text held beyond the fields above (rigcheck.probe.import_text)."""
+
+    kinds: list[str] = field(default_factory=list)   # "collect_env", "pip list", "dmesg", "traceback"
+    # The lines a known error signature matched (rigcheck.doctor.signatures), in order, bounded;
+    # the doctor matches them again to explain each one.
+    lines: list[str] = field(default_factory=list)
+    # Facts with no field elsewhere yet: "gfx_target", "rocm_version", "apple_chip", "macos".
+    hints: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False          # the text was longer than what was read
 
 
 @dataclass
@@ -234,6 +250,7 @@ class Facts:
     host: HostFacts = field(default_factory=HostFacts)
     torch: TorchFacts = field(default_factory=TorchFacts)
     python: PythonFacts = field(default_factory=PythonFacts)
+    paste: PasteFacts = field(default_factory=PasteFacts)
     # Sections the origin cannot tell us at all (e.g. a collect_env paste has no ECC counters):
     # section or field name -> why. The doctor turns these into "skip" findings.
     not_collected: dict[str, str] = field(default_factory=dict)

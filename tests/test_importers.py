@@ -467,7 +467,7 @@ def test_every_cut_of_a_real_paste_reads_or_fails_cleanly(name: str) -> None:
         except FactsError as exc:
             assert "could not be read" not in str(exc), (end, str(exc))   # a parser bug
             continue
-        assert facts.origin in ("collect_env", "nvidia-smi", "nvidia-smi-q")
+        assert facts.origin in ("collect_env", "nvidia-smi", "nvidia-smi-q", "paste")
 
 
 def test_arbitrary_text_reads_or_fails_cleanly() -> None:

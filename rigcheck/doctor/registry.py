@@ -104,4 +104,11 @@ def run_checks(
     if only is not None:
         wanted = set(only)
         selected = [c for c in selected if c.id in wanted]
-    return [run_one(c, facts, ctx) for c in selected]
+    out = [run_one(c, facts, ctx) for c in selected]
+    if only is None and checks is None:
+        # Known error messages in a paste (or a probe's error texts), one finding per signature:
+        # data-driven, rigcheck.doctor.signatures.
+        from rigcheck.doctor.signatures import findings as signature_findings
+
+        out += signature_findings(facts, out)
+    return out
