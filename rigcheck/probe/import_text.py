@@ -22,6 +22,8 @@ from rigcheck.probe.import_collect_env import (
     cuda_from_wheel_tag,
 )
 
+DIGEST_CHARS = 640 * 1024
+
 _GPU_L = re.compile(r"^\s*GPU (\d+): ((?:NVIDIA|Tesla|Quadro|GeForce|TITAN|RTX)[^\n(]{2,60}?)\s*(?:\(UUID|$)",
                     re.MULTILINE)
 _GPU_NAME = re.compile(
@@ -115,14 +117,18 @@ def _hints(text: str, facts: Facts) -> list[str]:
 
 def enrich(facts: Facts, text: str) -> Facts:
     """Fill ``facts`` from whatever ``text`` holds (see the module docstring); returns facts."""
-    from rigcheck.doctor.signatures import scan   # the registry is data; reading it is pure
+    from rigcheck.doctor.signatures import scan  # the registry is data; reading it is pure
 
     kinds = list(facts.paste.kinds)
+    # Reports sit at the start of a paste and errors at its end: on a long log the fact readers
+    # look at both ends (their regexes are many and unanchored); the signature scan reads it all.
+    digest = text if len(text) <= DIGEST_CHARS else (
+        text[: DIGEST_CHARS * 4 // 5] + "\n" + text[-DIGEST_CHARS // 5:])
     for reader in (import_reports.read_packages, import_reports.read_hf_env,
                    import_reports.read_bitsandbytes, import_reports.read_nvcc,
                    import_platform.read_amd, import_platform.read_apple,
                    import_platform.read_kernel_log, _hints):
-        for k in reader(text, facts):
+        for k in reader(digest, facts):
             if k not in kinds:
                 kinds.append(k)
     facts.paste.kinds = kinds

@@ -39,7 +39,7 @@ from rigcheck.probe.import_collect_env import REDACTED
 
 __all__ = ["REDACTED", "FORMATS", "clean_paste", "detect_format", "load_facts_file", "parse_text"]
 
-READ_HEAD_BYTES = 4 * 1024 * 1024    # a paste is kilobytes; a full dmesg or bug report a few MB
+READ_HEAD_BYTES = 2 * 1024 * 1024    # a paste is kilobytes; a full dmesg or bug report a few MB
 READ_TAIL_BYTES = 1024 * 1024        # the end of a long log is where the error usually is
 MAX_BYTES = READ_HEAD_BYTES          # kept for callers of the old name
 

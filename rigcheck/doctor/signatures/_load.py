@@ -34,7 +34,7 @@ WHEN_KEYS = {
 FIGURES = {"cuda_oom", "xid"}
 FAMILIES_REQUIRED = {"id", "title", "status", "patterns", "means", "source"}
 # No nested quantifiers such as (a+)+ : they backtrack without bound on hostile input.
-_NESTED = re.compile(r"\((?:[^()\\]|\\.)*[+*]\)[+*{]")
+_NESTED = re.compile(r"\((?:\?:)?(?:\\[wdsS]|\.|\[[^\]]*\])[+*]\)[+*{]")
 
 
 class RegistryError(ValueError):
