@@ -7,7 +7,7 @@ the CSV line and the column, e.g. ``catalog/gpus.csv line 7, column vram_gb: 'ab
 number`` (physical lines, so a quoted cell spanning lines is counted right).
 
 Overlays (``--catalog DIR``, repeatable, applied in order) use the same schema; any subset of the
-eight files may be present:
+twelve files (the eight part and rate files, systems, landed, cloud, tariff) may be present:
 
 * a row whose ``id`` is new adds a part; a row whose ``id`` exists replaces the whole part;
 * a *price row* gives only ``id`` and price columns (``price_inr``/``price_usd``, ``price_date``,
@@ -37,7 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from rigcheck import parts, paths
-from rigcheck.catalog_schema import PRICE_COLUMNS, SCHEMA, CatalogError, parse_row  # re-exported
+from rigcheck.catalog_schema import (  # CatalogError re-exported
+    LANDED_FACTORS,
+    PRICE_COLUMNS,
+    PRICED,
+    SCHEMA,
+    CatalogError,
+    parse_row,
+)
 
 # Prices move fast (a 5090 went from $1,999 MSRP to $3,650+ street in 2026, issue 2), so a price
 # seen more than about six months ago is flagged as old.
@@ -45,10 +52,25 @@ STALE_AFTER_DAYS = 180
 
 KINDS = ("gpus", "cpus", "motherboards", "memory", "storage", "psus", "cases")
 FILES = (*KINDS, "rates")
+# Files a catalog may lack (an older or a partial catalog): none of their rows is then known.
+OPTIONAL_FILES = ("systems", "landed", "cloud", "tariff")
+ALL_FILES = (*FILES, *OPTIONAL_FILES)
 
 _RECORD = {"gpus": parts.Gpu, "cpus": parts.Cpu, "motherboards": parts.Motherboard,
            "memory": parts.MemoryKit, "storage": parts.Storage, "psus": parts.Psu,
-           "cases": parts.Case}
+           "cases": parts.Case, "systems": parts.System}
+_PLAIN = {"landed": parts.LandedFactor, "cloud": parts.CloudOffer, "tariff": parts.Tariff}
+
+
+def _key_of(kind: str, cells: Mapping[str, Any]) -> str:
+    """What identifies a row of ``kind`` (an overlay row with the same key replaces it)."""
+    if kind == "rates":
+        return str(cells.get("currency", "")).upper()  # as parse_row reads it
+    if kind == "landed":
+        return f"{str(cells.get('kind', '')).lower()}/{str(cells.get('factor', '')).lower()}"
+    return str(cells.get("id", ""))
+
+
 @dataclass
 class _Row:
     """One validated CSV row before prices are resolved (rates may still change)."""
@@ -121,16 +143,16 @@ def _check_header(kind: str, header: list[str], where: str, overlay: bool) -> No
     if unknown:
         raise CatalogError(f"{where}: unknown column(s) {', '.join(unknown)} (expected "
                            f"{', '.join(sorted(known))}; prefix free notes with x_)")
-    key = "currency" if kind == "rates" else "id"
+    keys = {"rates": ("currency",), "landed": ("kind", "factor")}.get(kind, ("id",))
     needed = [c.name for c in SCHEMA[kind] if not c.optional]
     missing = [n for n in needed if n not in header]
-    if key in missing or (missing and not overlay):
+    if any(k in missing for k in keys) or (missing and (not overlay or kind not in PRICED)):
         raise CatalogError(f"{where}: missing column(s) {', '.join(missing)}")
 
 
 def _is_price_row(kind: str, cells: dict[str, str]) -> bool:
     ignore = {"id", "name", "notes", *PRICE_COLUMNS}
-    return kind != "rates" and not any(v for k, v in cells.items()
+    return kind in PRICED and not any(v for k, v in cells.items()
                                        if k not in ignore and not k.startswith("x_"))
 
 
@@ -140,17 +162,16 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
     path = folder / f"{kind}.csv"
     shown = f"{shown_folder}/{kind}.csv"
     if not os.path.lexists(path):  # lexists: a broken link is there, and an error below
-        if overlay:
+        if overlay or kind in OPTIONAL_FILES:
             return
         raise CatalogError(f"{shown}: file is missing")
     header_line, header, raw = _read_csv(path, shown)
     _check_header(kind, header, f"{shown} line {header_line}", overlay)
-    key = "currency" if kind == "rates" else "id"
+    key = {"rates": "currency", "landed": "factor"}.get(kind, "id")
     seen: dict[str, int] = {}
     for line, cells in raw:
         where = f"{shown} line {line}"
-        ident = cells.get(key, "")
-        ident = ident.upper() if key == "currency" else ident  # as parse_row reads it
+        ident = _key_of(kind, cells)
         if ident in seen:
             raise CatalogError(f"{where}, column {key}: {ident!r} already on line {seen[ident]}")
         seen[ident] = line
@@ -166,7 +187,7 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
             rows[update["id"]] = _Row({**old.values, **update}, old.where, where)
             continue
         values = parse_row(kind, cells, where, today)
-        rows[values[key]] = _Row(values, where)
+        rows[_key_of(kind, values)] = _Row(values, where)
 
 
 def _price(row: _Row, usd_rate: parts.Rate | None) -> parts.Price:
@@ -196,12 +217,37 @@ def _check_references(tables: dict[str, dict[str, _Row]]) -> None:
         if row.values["socket"] not in board_sockets:
             raise CatalogError(f"{row.where}, column socket: no motherboard in "
                                f"motherboards.csv has socket {row.values['socket']!r}")
+    gpu_ids = set(tables["gpus"])
+    for row in tables["systems"].values():
+        unknown = [g for g in row.values["gpu_ids"] if g not in gpu_ids]
+        if unknown:
+            raise CatalogError(f"{row.where}, column gpu_ids: {unknown[0]!r} is not in gpus.csv")
+    currencies = {"INR", *tables["rates"]}
+    for row in tables["cloud"].values():
+        gpu_id = row.values["gpu_id"]
+        if gpu_id and gpu_id not in gpu_ids:
+            raise CatalogError(f"{row.where}, column gpu_id: {gpu_id!r} is not in gpus.csv "
+                               "(leave it empty for a card the catalog lacks)")
+        if row.values["currency"] not in currencies:
+            raise CatalogError(f"{row.where}, column currency: no rate for "
+                               f"{row.values['currency']} in rates.csv")
+    # A kind in landed.csv has all four factors: a missing one would silently count as 0%.
+    by_kind: dict[str, list[_Row]] = {}
+    for row in tables["landed"].values():
+        by_kind.setdefault(row.values["kind"], []).append(row)
+    for kind, rows in sorted(by_kind.items()):
+        have = {r.values["factor"] for r in rows}
+        lacking = [f for f in LANDED_FACTORS if f not in have]
+        if lacking:
+            raise CatalogError(f"{rows[-1].where}, column factor: kind {kind} has no "
+                               f"{', '.join(lacking)} row (give every factor; 0 where none "
+                               "applies)")
 
 
 def _check_overlay_names(folder: Path, shown: str) -> None:
     """An overlay skips the files it lacks, so a misnamed one (gpu.csv) would be silently ignored
     and the old prices used: every CSV in an overlay must be a catalog file."""
-    expected = [f"{kind}.csv" for kind in FILES]
+    expected = [f"{kind}.csv" for kind in ALL_FILES]
     names = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".csv")
     for name in names:
         # "GPUs.csv" is gpus.csv where the file system ignores case (macOS, Windows).
@@ -236,9 +282,9 @@ def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | Non
             raise CatalogError(f"{shown}: not a folder (a catalog is a folder of CSV files)")
         if overlay:
             _check_overlay_names(folder, shown)
-    tables: dict[str, dict[str, _Row]] = {kind: {} for kind in FILES}
+    tables: dict[str, dict[str, _Row]] = {kind: {} for kind in ALL_FILES}
     for folder, shown, overlay in folders:
-        for kind in FILES:
+        for kind in ALL_FILES:
             _read_kind(kind, folder, shown, today, overlay, tables[kind])
     for kind in KINDS:
         if not tables[kind]:
@@ -253,7 +299,7 @@ def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | Non
         rate_rows[code] = parts.Rate(code, float(value), today, f"--rate {code}={value:g}")
     usd = rate_rows.get("USD")
     built: dict[str, tuple[Any, ...]] = {}
-    for kind in KINDS:
+    for kind in (*KINDS, "systems"):
         items = []
         for ident in sorted(tables[kind]):
             row = tables[kind][ident]
@@ -263,6 +309,15 @@ def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | Non
                 fields["tensor_accumulate"] = fields["tensor_accumulate"] or ""
             items.append(_RECORD[kind](**fields, price=_price(row, usd)))
         built[kind] = tuple(items)
+    for kind, record in _PLAIN.items():
+        items = []
+        for ident in sorted(tables[kind]):
+            fields = dict(tables[kind][ident].values)
+            for name in ("note", "gpu_id"):
+                if name in fields:
+                    fields[name] = fields[name] or ""
+            items.append(record(**fields))
+        built["tariffs" if kind == "tariff" else kind] = tuple(items)
     return parts.Catalog(**built, rates=tuple(rate_rows[c] for c in sorted(rate_rows)),
                          sources=tuple(shown for _, shown, _ in folders))
 

@@ -19,6 +19,8 @@ class CatalogError(ValueError):
     """A catalog file that cannot be used; the message is one line naming file, line and column."""
 
 
+# Kinds whose rows carry a price (the seven part kinds and complete systems).
+PRICED = ("gpus", "cpus", "motherboards", "memory", "storage", "psus", "cases", "systems")
 PRICE_COLUMNS = ("price_inr", "price_usd", "price_date", "price_kind", "source", "price_basis")
 PRICE_KINDS = ("street", "msrp", "used", "derived")
 # How far a price can be trusted (catalog/README.md "price_basis"); empty = not stated.
@@ -31,6 +33,15 @@ MEMORY_TYPES = ("DDR4", "DDR5", "DDR5 RDIMM", "DDR4 RDIMM")
 INTERFACES = ("PCIe 3.0 x4", "PCIe 4.0 x4", "PCIe 5.0 x4", "SATA 6Gb/s")
 EFFICIENCIES = ("80+ Bronze", "80+ Gold", "80+ Platinum", "80+ Titanium")
 _LANES = ("1", "2", "4", "8", "16")
+# Chassis: "desktop" (towers sold for PCs), "workstation" (full towers and workstation pedestals),
+# "server" (server pedestals/towers), "rack" (rackmount). --class server means server or rack.
+CHASSIS_CLASSES = ("desktop", "workstation", "server", "rack")
+SERVER_CHASSIS = ("server", "rack")
+# Landed cost (catalog/landed.csv): one row per part kind x factor.
+LANDED_KINDS = ("gpu", "cpu", "motherboard", "memory", "storage", "psu", "case", "server")
+LANDED_FACTORS = ("bcd", "sws", "igst", "margin")
+CLOUD_BILLING = ("on-demand", "spot", "reserved", "monthly")
+TARIFF_CONSUMERS = ("residential", "commercial", "industrial", "institutional")
 _YEAR = (1990, 2100)
 
 
@@ -73,7 +84,8 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
              _c("tensor_accumulate", choices=("fp32", "fp16"), optional=True),
              _c("tdp_w", "float", 10, 1500), _c("slot_width", "int", 1, 5),
              _c("length_mm", "float", 50, 450), _c("power_8pin", "int", 0, 4),
-             _c("power_16pin", "int", 0, 2), _c("pcie_gen", "int", 1, 6),
+             _c("power_16pin", "int", 0, 2), _c("power_eps8", "int", 0, 4),
+             _c("pcie_gen", "int", 1, 6),
              _c("form", choices=("consumer", "workstation", "datacenter")),
              _c("cooler", choices=("open-air", "blower", "passive")), _c("nvlink", "bool"),
              _c("launch_year", "int", *_YEAR),
@@ -100,11 +112,34 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
                 _c("seq_read_mbs", "int", 10, 30000), *_PRICE),
     "psus": (_ID, _c("name"), _c("watts", "int", 300, 3000),
              _c("efficiency", choices=EFFICIENCIES), _c("pcie_8pin", "int", 0, 16),
-             _c("connector_16pin", "int", 0, 4), _c("form_factor", choices=("ATX", "SFX")),
-             *_PRICE),
+             _c("connector_16pin", "int", 0, 4), _c("eps8_leads", "int", 0, 16),
+             _c("form_factor", choices=("ATX", "SFX")), *_PRICE),
     "cases": (_ID, _c("name"), _c("form_factors", "strs", choices=BOARD_FORMS),
               _c("max_gpu_length_mm", "int", 100, 600), _c("expansion_slots", "int", 1, 20),
-              *_PRICE),
+              _c("chassis_class", choices=CHASSIS_CLASSES), _c("passive_gpu_rated", "bool"),
+              _c("max_gpus", "int", 1, 16), *_PRICE),
+    # Complete GPU servers/workstations sold as one system (issue 9 item 7).
+    "systems": (_ID, _c("name"), _c("vendor"), _c("chassis_class", choices=CHASSIS_CLASSES),
+                _c("rack_units", "int", 1, 12, optional=True),
+                _c("gpu_ids", "strs", pattern=_ID.pattern, form=_ID.form),
+                _c("gpu_count", "int", 1, 16), _c("gpus_included", "bool"),
+                _c("passive_gpu_rated", "bool"), _c("cpu_name"), _c("cpu_cores", "int", 1, 1024),
+                _c("cpu_tdp_w", "float", 10, 3000), _c("ram_gb", "int", 8, 65536),
+                _c("storage_gb", "int", 16, 10_000_000), _c("psu_w", "int", 300, 30000),
+                _c("max_draw_w", "float", 100, 30000, optional=True), *_PRICE),
+    "landed": (_c("kind", choices=LANDED_KINDS), _c("factor", choices=LANDED_FACTORS),
+               _c("pct", "float", 0, 200), _c("date", "date"), _c("source"),
+               _c("note", optional=True)),
+    "cloud": (_ID, _c("provider"),
+              _c("gpu_id", optional=True, pattern=_ID.pattern, form=_ID.form),
+              _c("gpu_name"), _c("gpus", "int", 1, 16),
+              _c("price_per_gpu_hour", "float", 0.001, 100000),
+              _c("currency", pattern=r"[A-Z]{3}", form="a three-letter currency code like USD"),
+              _c("billing", choices=CLOUD_BILLING), _c("region"), _c("date", "date"),
+              _c("source"), _c("note", optional=True)),
+    "tariff": (_ID, _c("region"), _c("consumer", choices=TARIFF_CONSUMERS),
+               _c("price_inr_per_kwh", "float", 0.5, 100), _c("date", "date"), _c("source"),
+               _c("note", optional=True)),
     "rates": (_c("currency", pattern=r"[A-Z]{3}", form="a three-letter currency code like USD"),
               _c("inr_per_unit", "float", 0.0001, 100000),
               _c("date", "date"), _c("source")),
@@ -168,6 +203,8 @@ def parse_row(kind: str, cells: dict[str, str], where: str, today: date,
         text = cells.get(col.name, "")
         if col.name == "currency":
             text = text.upper()  # "usd" is as clear as "USD"
+        elif kind == "landed" and col.name in ("kind", "factor"):
+            text = text.lower()  # "GPU", "IGST" are as clear
         if not text:
             if not col.optional:
                 raise CatalogError(f"{where}, column {col.name}: value is missing")
@@ -178,9 +215,21 @@ def parse_row(kind: str, cells: dict[str, str], where: str, today: date,
         if values["currency"] == "INR":  # money.py and the recommender take INR as exactly 1
             raise CatalogError(f"{where}, column currency: INR is the base currency (1 INR = 1); "
                                "give rates of other currencies in INR")
-    else:
+    elif kind in PRICED:
         check_row("prices" if price_only else kind, values, where)
+    else:
+        check_other(kind, values, where)
     return values
+
+
+def check_other(kind: str, v: dict[str, Any], where: str) -> None:
+    """Row rules of the files that are not parts (landed, cloud, tariff)."""
+    if kind == "landed" and v["factor"] == "margin" and v["pct"] > 100:
+        raise CatalogError(f"{where}, column pct: a channel margin of {v['pct']:g}% is not "
+                           "plausible (at most 100)")
+    if kind == "landed" and v["factor"] in ("bcd", "igst") and v["pct"] > 100:
+        raise CatalogError(f"{where}, column pct: a {v['factor']} of {v['pct']:g}% is not "
+                           "plausible (at most 100)")
 
 
 def check_row(kind: str, v: dict[str, Any], where: str) -> None:
@@ -204,6 +253,17 @@ def check_row(kind: str, v: dict[str, Any], where: str) -> None:
             raise bad("threads", f"{v['threads']} is fewer than cores ({v['cores']})")
         if v["boost_ghz"] < v["base_ghz"]:
             raise bad("boost_ghz", f"{v['boost_ghz']} is below base_ghz ({v['base_ghz']})")
+    elif kind == "cases":
+        if v["passive_gpu_rated"] and v["chassis_class"] not in SERVER_CHASSIS:
+            raise bad("passive_gpu_rated", "only a server or rack chassis can be rated for "
+                      f"passive cards (chassis_class is {v['chassis_class']})")
+    elif kind == "systems":
+        if v["passive_gpu_rated"] and v["chassis_class"] not in SERVER_CHASSIS:
+            raise bad("passive_gpu_rated", "only a server or rack chassis can be rated for "
+                      f"passive cards (chassis_class is {v['chassis_class']})")
+        if v["gpus_included"] and len(v["gpu_ids"]) != 1:
+            raise bad("gpu_ids", "a system priced with its GPUs (gpus_included=true) names "
+                      f"exactly one GPU id, not {len(v['gpu_ids'])}")
     elif kind == "motherboards":
         pos, lanes = v["x16_slot_positions"], v["x16_slot_lanes"]
         if len(pos) != len(lanes):

@@ -48,7 +48,7 @@ class Gpu:
     tdp_w: float
     slot_width: int                  # expansion slots the card occupies (2, 3, 4)
     length_mm: float
-    power_8pin: int                  # count of PCIe/EPS 8-pin inputs
+    power_8pin: int                  # count of PCIe 8-pin (or 6-pin) inputs
     power_16pin: int                 # count of 12VHPWR / 12V-2x6 inputs
     pcie_gen: int
     form: str                        # "consumer" | "workstation" | "datacenter"
@@ -58,6 +58,9 @@ class Gpu:
     availability: str                # "new" | "used" | "legacy"
     price: Price
     notes: str = ""
+    # 8-pin EPS12V ("CPU 8-pin") inputs: A6000/A40/A10/A100 PCIe-class cards take a CPU-type
+    # lead, keyed and wired differently from a PCIe 8-pin (NVIDIA board specifications).
+    power_eps8: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Psu:
     form_factor: str                 # "ATX", "SFX"
     price: Price
     notes: str = ""
+    eps8_leads: int = 1              # 8-pin (4+4) EPS12V CPU leads; the board takes one
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,72 @@ class Case:
     expansion_slots: int
     price: Price
     notes: str = ""
+    chassis_class: str = "desktop"   # "desktop" | "workstation" | "server" | "rack"
+    passive_gpu_rated: bool = False  # forced front-to-back airflow rated for passive cards
+    max_gpus: int = 16               # the most GPUs the maker builds the chassis for
+
+
+@dataclass(frozen=True)
+class System:
+    """A complete GPU server or workstation sold as one system (catalog/systems.csv)."""
+    id: str
+    name: str
+    vendor: str
+    chassis_class: str               # as Case.chassis_class
+    rack_units: int | None
+    gpu_ids: tuple[str, ...]         # the GPU(s) it is sold with or validated for
+    gpu_count: int                   # GPUs it holds
+    gpus_included: bool              # True: price includes the GPUs (then one gpu id)
+    passive_gpu_rated: bool
+    cpu_name: str
+    cpu_cores: int                   # all sockets together
+    cpu_tdp_w: float                 # all sockets together
+    ram_gb: int
+    storage_gb: int
+    psu_w: int                       # usable output (without the redundant supplies)
+    max_draw_w: float | None         # the maker's maximum system draw, when given
+    price: Price
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class LandedFactor:
+    """One factor of the landed cost of a part kind in India (catalog/landed.csv), in percent."""
+    kind: str                        # "gpu", "cpu", ..., "server"
+    factor: str                      # "bcd" | "sws" (% of BCD) | "igst" | "margin"
+    pct: float
+    date: date
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CloudOffer:
+    """A cloud GPU offer (catalog/cloud.csv)."""
+    id: str
+    provider: str
+    gpu_id: str                      # gpus.csv id, "" when the card is not in the catalog
+    gpu_name: str
+    gpus: int                        # GPUs in the rented instance
+    price_per_gpu_hour: float        # in ``currency``
+    currency: str                    # "USD" | "INR"
+    billing: str                     # "on-demand" | "spot" | "reserved" | "monthly"
+    region: str
+    date: date
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """An electricity tariff (catalog/tariff.csv)."""
+    id: str
+    region: str
+    consumer: str                    # "residential" | "commercial" | ...
+    price_inr_per_kwh: float
+    date: date
+    source: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,6 +242,10 @@ class Catalog:
     rates: tuple[Rate, ...] = ()
     # Folders the rows came from, bundled first then overlays, for messages.
     sources: tuple[str, ...] = field(default_factory=tuple)
+    systems: tuple[System, ...] = ()
+    landed: tuple[LandedFactor, ...] = ()
+    cloud: tuple[CloudOffer, ...] = ()
+    tariffs: tuple[Tariff, ...] = ()
 
     def rate(self, currency: str) -> Rate | None:
         for r in self.rates:

@@ -195,8 +195,8 @@ def test_missing_column_and_missing_file(base):
 
 def test_malformed_and_empty_csv(base):
     with open(base / "cases.csv", "a", encoding="utf-8") as fh:
-        fh.write("x,y,ATX,300,7,1,,2026-01-01,street,s,n,EXTRA,MORE\n")
-    with pytest.raises(CatalogError, match=r"cases.csv line 4: 13 cells but the header has 11"):
+        fh.write("x,y,ATX,300,7,1,,2026-01-01,street,s,n,desktop,false,2,EXTRA,MORE\n")
+    with pytest.raises(CatalogError, match=r"cases.csv line 4: 16 cells but the header has 14"):
         load(base)
     (base / "cases.csv").write_text("", encoding="utf-8")
     with pytest.raises(CatalogError, match=r"cases.csv: file is empty"):

@@ -217,7 +217,8 @@ def test_gpu_physical_and_tensor_columns_are_consistent(data):
         if has_tensor and r["tensor_bf16_tflops"]:
             assert float(r["tensor_bf16_tflops"]) <= float(r["tensor_fp16_tflops"]) + 1e-6
         assert 1 <= int(r["slot_width"]) <= 4 and 150 <= float(r["length_mm"]) <= 360, gid
-        assert int(r["power_8pin"]) + int(r["power_16pin"]) >= 1 or float(r["tdp_w"]) <= 75, gid
+        power_inputs = int(r["power_8pin"]) + int(r["power_16pin"]) + int(r["power_eps8"])
+        assert power_inputs >= 1 or float(r["tdp_w"]) <= 75, gid
     gpus = _by_id(data["gpus"])
     assert gpus["rtx-3090"]["availability"] == "used"
     # NVIDIA Ada whitepaper: RTX 4090 165.2 dense FP16 TFLOPS with FP32 accumulate
