@@ -7,6 +7,12 @@
 # .venv-test is isolated and pins torch 2.13.0: on the CI image that is a CPU build carried on
 # local disk (an unpinned `torch` would pull a multi-GB CUDA build). Elsewhere, ask for the CPU
 # build explicitly: make test TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
+#
+# make mutate   mutation testing of the decision modules listed in tools/mutate.toml (module ->
+#               its tests); prints caught / tried per module and every surviving mutant with its
+#               line. One module: python tools/mutate.py rigcheck/money.py --tests tests/test_money.py
+#               (add -j 2, --lines A-B, -v, --list; see tools/mutate.py). MUTATE_ARGS="--only recommend"
+#               narrows `make mutate`. The whole list takes long on 2 cores: run your own modules.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +22,7 @@ TORCH_INDEX ?=
 BUDGET ?= 125000INR
 PIP_FLAGS ?= -q --disable-pip-version-check
 
-.PHONY: run test lint bench-startup bench-recommend clean
+.PHONY: run test lint mutate bench-startup bench-recommend clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv --system-site-packages $(VENV)
@@ -37,6 +43,10 @@ test: $(TEST_VENV)/.installed
 
 lint: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check rigcheck tests benchmarks
+
+MUTATE_ARGS ?=
+mutate: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python tools/mutate.py --all $(MUTATE_ARGS)
 
 bench-startup: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/startup.py

@@ -109,6 +109,39 @@ class NvmlFacts:
 
 
 @dataclass
+class AmdGpu:
+    index: int
+    name: str | None = None                  # "AMD Radeon RX 7900 XTX", "AMD Instinct MI250X"
+    gfx_target: str | None = None            # "gfx1100" (amdsmi / rocminfo / torch gcnArchName)
+    vram_total_mib: float | None = None
+    vram_used_mib: float | None = None
+    temperature_c: float | None = None
+    power_w: float | None = None
+
+
+@dataclass
+class AmdFacts:
+    """AMD GPUs (rigcheck.probe.amd via amdsmi, else /sys), ROCm and the ROCm device nodes."""
+
+    available: bool = False                  # amdsmi (or a rocm-smi paste) listed GPUs
+    error: str | None = None                 # why not: "amdsmi not installed", ...
+    driver_version: str | None = None        # amdgpu kernel driver
+    rocm_version: str | None = None          # /opt/rocm/.info/version: "6.1.2"
+    gpus: list[AmdGpu] = field(default_factory=list)
+    kfd_present: bool | None = None          # /dev/kfd exists (the amdgpu KFD is loaded)
+    kfd_accessible: bool | None = None       # this user can open /dev/kfd read-write
+    render_nodes: list[DeviceNode] | None = None   # /dev/dri/renderD*
+
+
+@dataclass
+class PasteLine:
+    """A line of pasted text that no structured parser consumed, for the signature matcher."""
+
+    line: int                                # 1-based line number in the paste
+    text: str
+
+
+@dataclass
 class DeviceNode:
     path: str
     mode: str | None = None                  # "crw-rw-rw-"
@@ -171,6 +204,11 @@ class HostFacts:
     hypervisor: str | None = None            # "kvm", "vmware", ... None on bare metal
     iommu: bool | None = None
     clock_utc: str | None = None             # ISO time when probed, for clock-skew checks
+    # The user's groups by name (AMD GPUs need "render"/"video" to open /dev/kfd, /dev/dri/*).
+    user_groups: list[str] | None = None
+    macos_version: str | None = None         # "14.4.1" (platform.mac_ver); None off macOS
+    apple_silicon: bool | None = None        # the Mac has an arm64 CPU, whatever Python's arch
+    rosetta: bool | None = None              # this Python is x86_64 translated by Rosetta 2
     field_errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -180,6 +218,7 @@ class TorchDevice:
     name: str | None = None
     capability: str | None = None            # "8.9"
     total_memory_gb: float | None = None
+    gcn_arch: str | None = None              # ROCm builds: "gfx90a:sramecc+:xnack-"
 
 
 @dataclass
@@ -206,6 +245,15 @@ class TorchFacts:
     num_threads: int | None = None
     mkldnn: bool | None = None
     python_executable: str | None = None     # the interpreter torch was probed in (rigcheck probe --python)
+    mps_built: bool | None = None            # torch.backends.mps.is_built()
+    mps_available: bool | None = None        # torch.backends.mps.is_available()
+    xpu_available: bool | None = None        # torch.xpu.is_available() (Intel GPUs)
+    xpu_device_count: int | None = None
+    xpu_devices: list[str] | None = None     # torch.xpu.get_device_name(i)
+    # The LLM library stack installed beside torch, distribution -> version, read from
+    # dist-info metadata without importing them (bitsandbytes, flash-attn, xformers, triton,
+    # vllm, transformers, accelerate, peft, deepspeed, unsloth); pastes of pip list fill it too.
+    stack: dict[str, str] | None = None
 
 
 @dataclass
@@ -219,9 +267,6 @@ class PythonFacts:
     conda_packages: dict[str, str] | None = None  # only from collect_env pastes
     # Allow-listed environment variables only (see rigcheck.probe.env.ALLOWED); never others.
     env: dict[str, str] = field(default_factory=dict)
-    # Installed distributions, name lower-case with "-" for "_" -> version ("flash-attn": "2.5.8"),
-    # from pip list / pip freeze / conda list / an env report in a paste.
-    packages: dict[str, str] | None = None
 
 
 @dataclass
@@ -229,9 +274,6 @@ class PasteFacts:
     """What a pasted text held beyond the fields above (rigcheck.probe.import_text)."""
 
     kinds: list[str] = field(default_factory=list)   # "collect_env", "pip list", "dmesg", "traceback"
-    # The lines a known error signature matched (rigcheck.doctor.signatures), in order, bounded;
-    # the doctor matches them again to explain each one.
-    lines: list[str] = field(default_factory=list)
     # Facts with no field elsewhere yet: "gfx_target", "rocm_version", "apple_chip", "macos".
     hints: dict[str, str] = field(default_factory=dict)
     truncated: bool = False          # the text was longer than what was read
@@ -250,6 +292,10 @@ class Facts:
     host: HostFacts = field(default_factory=HostFacts)
     torch: TorchFacts = field(default_factory=TorchFacts)
     python: PythonFacts = field(default_factory=PythonFacts)
+    amd: AmdFacts = field(default_factory=AmdFacts)
+    # A paste's unparsed lines (capped by the importer), matched against the signature registry
+    # (rigcheck.doctor.signatures) by the doctor; empty for a probe.
+    paste_lines: list[PasteLine] = field(default_factory=list)
     paste: PasteFacts = field(default_factory=PasteFacts)
     # Sections the origin cannot tell us at all (e.g. a collect_env paste has no ECC counters):
     # section or field name -> why. The doctor turns these into "skip" findings.
@@ -289,7 +335,7 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return _convert(args[0], value, where) if len(args) == 1 else value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _build(tp, value, where)
     if origin is list:
         (item,) = typing.get_args(tp)

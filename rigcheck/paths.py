@@ -45,3 +45,8 @@ def user_data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return base / "rigcheck"
+
+
+def models_dir() -> Path:
+    """The bundled LLM config.json files (rigcheck.perfmodel.llm_configs)."""
+    return _bundled("models")

@@ -44,7 +44,7 @@ def test_gzipped_bug_report_is_read(tmp_path: Path) -> None:
     p = tmp_path / "nvidia-bug-report.log.gz"
     p.write_bytes(gzip.compress(b"____ Start of NVIDIA bug report log file\n" + XID79.encode()))
     facts = load_facts_file(p)
-    assert "nvidia-bug-report.log" in facts.paste.kinds and any("Xid" in ln for ln in facts.paste.lines)
+    assert "nvidia-bug-report.log" in facts.paste.kinds and any("Xid" in pl.text for pl in facts.paste_lines)
 
 
 def test_huge_log_reads_head_and_tail(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_huge_log_reads_head_and_tail(tmp_path: Path) -> None:
         fh.write(XID79.encode())
     facts = load_facts_file(p)
     assert facts.paste.truncated is True
-    assert any("Xid" in ln for ln in facts.paste.lines)
+    assert any("Xid" in pl.text for pl in facts.paste_lines)
 
 
 def test_huge_file_without_anything_known_is_refused(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ nvcc: NVIDIA (R) Cuda compiler driver
 Cuda compilation tools, release 12.4, V12.4.131
 """
     f = parse_text(text)
-    assert f.python.packages["flash-attn"] == "2.5.8" and f.python.packages["bitsandbytes"] == "0.41.1"
+    assert f.torch.stack["flash-attn"] == "2.5.8" and f.torch.stack["bitsandbytes"] == "0.41.1"
     assert f.torch.version == "2.3.0+cu121" and f.torch.cuda_build == "12.1"
     assert f.torch.nvidia_wheels == {"nvidia-cudnn-cu12": "8.9.2.26"}
     assert f.python.nvcc_version == "12.4"
@@ -95,7 +95,7 @@ cudatoolkit               11.8.0              h6a678d5_0
 pytorch                   2.1.0           py3.10_cuda11.8_cudnn8.7.0_0    pytorch
 """
     f = parse_text(text)
-    assert f.python.packages["pytorch"] == "2.1.0" and "conda list" in f.paste.kinds
+    assert f.torch.stack["pytorch"] == "2.1.0" and "conda list" in f.paste.kinds
     assert f.torch.version == "2.1.0"
 
 
@@ -109,7 +109,7 @@ def test_accelerate_env() -> None:
 - GPU type: NVIDIA GeForce RTX 3090
 """
     f = parse_text(text)
-    assert f.python.packages["accelerate"] == "0.27.2" and f.torch.version == "2.2.1+cu121"
+    assert f.torch.stack["accelerate"] == "0.27.2" and f.torch.version == "2.2.1+cu121"
     assert f.torch.cuda_available is True and f.host.glibc == "2.35" and f.host.wsl is False
     assert f.paste.hints["gpu_name"] == "NVIDIA GeForce RTX 3090" and "accelerate env" in f.paste.kinds
 

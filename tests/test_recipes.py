@@ -38,7 +38,9 @@ def _figures(model: str, shape: tuple[int, ...], precision: str) -> introspect.M
 def test_required_recipes_are_bundled() -> None:
     assert REQUIRED <= set(RECIPES)
     # The bundled folder holds recipes only (plus its README).
-    assert {p.suffix for p in recipes_dir().iterdir()} <= {".toml", ".md"}
+    # recipes/llm/ holds the LLM recipes (rigcheck.llm_recipes), a schema of their own
+    assert {p.suffix for p in recipes_dir().iterdir() if p.is_file()} <= {".toml", ".md"}
+    assert {p.name for p in recipes_dir().iterdir() if p.is_dir()} <= {"llm"}
 
 
 @pytest.mark.parametrize("recipe_id", sorted(RECIPES))

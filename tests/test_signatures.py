@@ -13,7 +13,7 @@ import pytest
 from rigcheck.doctor.signatures import findings, load_registry, scan
 from rigcheck.doctor.signatures._figures import cuda_oom
 from rigcheck.doctor.signatures._load import RegistryError, parse_registry
-from rigcheck.facts import Facts, GpuFacts
+from rigcheck.facts import Facts, GpuFacts, PasteLine
 from rigcheck.probe.importers import parse_text
 
 REG = load_registry()
@@ -30,7 +30,7 @@ def test_registry_size_and_families() -> None:
 @pytest.mark.parametrize("code", [13, 31, 43, 45, 48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 154])
 def test_every_required_xid_is_known(code: int) -> None:
     line = f"NVRM: Xid (PCI:0000:3b:00): {code}, pid=1234, name=python, some text"
-    got = [f.id for f in findings(_facts(line))]
+    got = [f.id for f in findings(_facts(line), [])]
     assert got == [f"sig.xid.{code}"], got
 
 
@@ -77,7 +77,7 @@ NO_KERNEL = "RuntimeError: CUDA error: no kernel image is available for executio
 
 def _facts(*lines: str, cc: str | None = None, torch: str | None = None) -> Facts:
     f = Facts(origin="paste")
-    f.paste.lines = list(lines)
+    f.paste_lines = [PasteLine(line=i + 1, text=t) for i, t in enumerate(lines)]
     if cc:
         f.nvml.gpus = [GpuFacts(index=0, name="NVIDIA GeForce RTX 5090", compute_capability=cc)]
     if torch:
@@ -88,7 +88,7 @@ def _facts(*lines: str, cc: str | None = None, torch: str | None = None) -> Fact
 
 
 def _one(facts: Facts, fid: str):
-    got = {f.id: f for f in findings(facts)}
+    got = {f.id: f for f in findings(facts, [])}   # the signature alone, no check covering it
     return got[fid]
 
 
@@ -200,4 +200,5 @@ def test_smi_header_plus_not_compiled_is_diagnosed() -> None:
 def test_scan_keeps_matched_lines_and_bounds_repeats() -> None:
     text = "\n".join(["noise"] * 100 + ["NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the bus."] * 100)
     lines = scan(text)
-    assert 1 <= len(lines) <= 30 and all("Xid" in ln for ln in lines)
+    assert 1 <= len(lines) <= 30 and all("Xid" in ln for _, ln in lines)
+    assert lines[0][0] == 101            # 1-based line numbers

@@ -7,9 +7,10 @@ Pure: takes the report's plain records, returns findings.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Protocol
 
-from rigcheck.doctor.findings import Finding, worst
+from rigcheck.doctor.findings import Finding, Status, as_status, worst
 
 KINDS = {
     "alloc": ("GPU memory allocation and read-back", "sudo nvidia-smi -r; dcgmi diag -r 2 for a full memory test"),
@@ -22,19 +23,41 @@ KINDS = {
 }
 
 
-def deep_findings(report: Any) -> list[Finding]:
+class DeepResultLike(Protocol):
+    """The shape of ``rigcheck.bench.deep.DeepResult`` (the doctor may not import bench)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def seconds(self) -> float: ...
+
+
+class DeepReportLike(Protocol):
+    @property
+    def results(self) -> Sequence[DeepResultLike]: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+def deep_findings(report: DeepReportLike | None) -> list[Finding]:
     if report is None:
         return []
     if report.error and not report.results:
-        return [Finding(id=f"deep.{k}", category="active", status="skip",
+        return [Finding(id=f"deep.{k}", category="active", status=Status.SKIP,
                         summary=f"skipped: {report.error}") for k in KINDS]
     out = []
     for kind, (title, fix) in KINDS.items():
         rs = [r for r in report.results if r.name == kind]
         if not rs:
             continue
-        status = worst([r.status for r in rs if r.status != "skip"]) if any(
-            r.status != "skip" for r in rs) else "skip"
+        judged = [as_status(r.status) for r in rs if r.status != "skip"]
+        status = worst(judged) if judged else Status.SKIP
         shown = [r for r in rs if r.status != "skip"] or rs[:1]
         summary = "; ".join(f"{r.device}: {r.summary}" for r in shown)
         if status == "skip":

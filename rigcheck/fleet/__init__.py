@@ -1,5 +1,5 @@
 """Fleet doctor: many machines' facts compared, from torchrun ranks or a folder of facts files."""
 
-from rigcheck.fleet.compare import FleetFinding, NodeFacts, compare
+from rigcheck.fleet.compare import NodeFacts, compare
 
-__all__ = ["FleetFinding", "NodeFacts", "compare"]
+__all__ = ["NodeFacts", "compare"]

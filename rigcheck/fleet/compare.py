@@ -1,7 +1,7 @@
 """Fleet doctor: compare the facts of many machines and name the odd one out (pure).
 
-Input: one :class:`NodeFacts` per rank or per facts file. Output: :class:`FleetFinding` records,
-each naming the nodes that differ from the majority, with the values and the fix. The questions
+Input: one :class:`NodeFacts` per rank or per facts file. Output: :class:`rigcheck.doctor.findings.Finding`
+records (category ``fleet``), each naming the nodes that differ from the majority, with the values and the fix. The questions
 are the ones a lab asks when a multi-node job is slow or hangs: is one node on another driver,
 CUDA, torch or NCCL; another GPU model or memory; a GPU on a narrower PCIe link; a slower GEMM;
 different NCCL variables or IOMMU/P2P settings; a clock that drifted?
@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rigcheck.doctor.findings import Finding, Status
 from rigcheck.facts import Facts
 
 # A node whose GEMM or bandwidth figure is this far below the fleet median is an outlier. 15% is
@@ -34,14 +35,14 @@ class NodeFacts:
     clock_offset_s: float | None = None        # this rank's clock minus rank 0's, when measured
 
 
-@dataclass(frozen=True)
-class FleetFinding:
-    id: str
-    status: str                                # "ok" | "warn" | "fail" | "skip"
-    summary: str
-    detail: str = ""
-    fix: str = ""
-    nodes: tuple[str, ...] = ()                # the odd ones out
+CAT = "fleet"
+
+
+def _finding(id: str, status: Status, summary: str, detail: str = "", fix: str = "",
+             nodes: tuple[str, ...] = ()) -> Finding:
+    """A fleet finding; ``nodes`` are the odd ones out."""
+    return Finding(id=id, category=CAT, status=status, summary=summary, detail=detail, fix=fix,
+                   nodes=nodes)
 
 
 def _group(nodes: Sequence[NodeFacts], key: Callable[[NodeFacts], object]
@@ -63,23 +64,23 @@ def _fmt(value: object) -> str:
 
 
 def _same(check_id: str, what: str, nodes: Sequence[NodeFacts],
-          key: Callable[[NodeFacts], object], fix: str, status: str = "warn") -> FleetFinding:
+          key: Callable[[NodeFacts], object], fix: str, status: Status = Status.WARN) -> Finding:
     """One value per node; the majority is 'normal' and every other value is named."""
     groups = _group(nodes, key)
     # None is "this node could not tell"; an empty tuple is a real answer ("no NCCL variables").
     known = {v: ns for v, ns in groups.items() if v is not None}
     if not known:
-        return FleetFinding(check_id, "skip", f"{what}: not known on any node")
+        return _finding(check_id, Status.SKIP, f"{what}: not known on any node")
     if len(known) == 1:
         (value,) = known
         unknown = groups.get(None, [])
         note = f" ({len(unknown)} node(s) could not tell)" if unknown else ""
-        return FleetFinding(check_id, "ok", f"{what}: {_fmt(value)} on every node{note}")
+        return _finding(check_id, Status.OK, f"{what}: {_fmt(value)} on every node{note}")
     majority = max(known.items(), key=lambda kv: (len(kv[1]), _fmt(kv[0])))[0]
     odd = [(v, ns) for v, ns in known.items() if v != majority]
     odd_nodes = tuple(sorted(n for _, ns in odd for n in ns))
     detail = "; ".join(f"{_fmt(v)} on {', '.join(sorted(ns))}" for v, ns in odd)
-    return FleetFinding(
+    return _finding(
         check_id, status,
         f"{what}: {_fmt(majority)} on {len(known[majority])} node(s), but {detail}",
         detail=f"Nodes of one job that differ in {what} are a classic cause of hangs, "
@@ -115,18 +116,18 @@ def _p2p(n: NodeFacts) -> tuple | None:
     return tuple(sorted({p.status for p in n.facts.nvml.p2p}))
 
 
-def _nvml(nodes: Sequence[NodeFacts]) -> FleetFinding:
+def _nvml(nodes: Sequence[NodeFacts]) -> Finding:
     """A node where NVML did not start in a fleet where it did elsewhere is broken, not odd."""
     down = {n.node: n.facts.nvml.error or "unavailable" for n in nodes if not n.facts.nvml.available}
     if not down:
-        return FleetFinding("fleet.nvml", "ok", "NVML answered on every node")
+        return _finding("fleet.nvml", Status.OK, "NVML answered on every node")
     if len(down) == len(nodes):
-        return FleetFinding("fleet.nvml", "skip",
+        return _finding("fleet.nvml", Status.SKIP,
                             "no node has a working NVML (a CPU-only fleet, or no NVIDIA driver "
                             "anywhere): GPU comparisons skipped")
     listed = ", ".join(f"{node} ({why})" for node, why in sorted(down.items()))
-    return FleetFinding(
-        "fleet.nvml", "fail", f"NVML failed on {len(down)} node(s) while it works on the others: "
+    return _finding(
+        "fleet.nvml", Status.FAIL, f"NVML failed on {len(down)} node(s) while it works on the others: "
         f"{listed}",
         detail="Those nodes' GPUs are invisible to every GPU check below.",
         fix="Run `rigcheck doctor` on each of them (a driver/library mismatch needs a reboot; "
@@ -135,22 +136,22 @@ def _nvml(nodes: Sequence[NodeFacts]) -> FleetFinding:
     )
 
 
-def _links(nodes: Sequence[NodeFacts]) -> FleetFinding:
+def _links(nodes: Sequence[NodeFacts]) -> Finding:
     """GPUs whose maximum PCIe link is narrower or older than the fleet's usual one."""
     links = [(n.node, g.index, g.pcie_gen_max, g.pcie_width_max)
              for n in nodes for g in n.facts.nvml.gpus
              if g.pcie_width_max and g.pcie_gen_max]
     if not links:
-        return FleetFinding("fleet.pcie_link", "skip", "PCIe links: no node reported them")
+        return _finding("fleet.pcie_link", Status.SKIP, "PCIe links: no node reported them")
     usual = Counter((gen, width) for _, _, gen, width in links).most_common(1)[0][0]
     slow = [(node, i, gen, width) for node, i, gen, width in links
             if (gen, width) != usual and gen * width < usual[0] * usual[1]]
     if not slow:
-        return FleetFinding("fleet.pcie_link", "ok",
+        return _finding("fleet.pcie_link", Status.OK,
                             f"PCIe links: Gen{usual[0]} x{usual[1]} on every GPU that reported")
     listed = ", ".join(f"{node} GPU {i} at Gen{gen} x{width}" for node, i, gen, width in slow)
-    return FleetFinding(
-        "fleet.pcie_link", "warn",
+    return _finding(
+        "fleet.pcie_link", Status.WARN,
         f"PCIe link below the fleet's Gen{usual[0]} x{usual[1]}: {listed}",
         detail="A GPU seated in a narrower slot, a riser or a link that trained down moves "
                "gradients and batches slower, and the whole job waits for it.",
@@ -160,7 +161,7 @@ def _links(nodes: Sequence[NodeFacts]) -> FleetFinding:
     )
 
 
-def _bench_outliers(nodes: Sequence[NodeFacts]) -> list[FleetFinding]:
+def _bench_outliers(nodes: Sequence[NodeFacts]) -> list[Finding]:
     names = sorted({name for n in nodes for name in n.bench})
     out = []
     for name in names:
@@ -170,14 +171,14 @@ def _bench_outliers(nodes: Sequence[NodeFacts]) -> list[FleetFinding]:
         median = statistics.median(values.values())
         slow = {node: v for node, v in values.items() if v < median * (1 - OUTLIER_FRACTION)}
         if not slow:
-            out.append(FleetFinding(f"fleet.bench.{name}", "ok",
+            out.append(_finding(f"fleet.bench.{name}", Status.OK,
                                     f"{name}: every node within {OUTLIER_FRACTION:.0%} of the "
                                     f"median {median:,.1f}"))
             continue
         listed = ", ".join(f"{node} {v:,.1f} ({(v / median - 1) * 100:+.0f}%)"
                            for node, v in sorted(slow.items()))
-        out.append(FleetFinding(
-            f"fleet.bench.{name}", "warn", f"{name} outlier(s) against the median "
+        out.append(_finding(
+            f"fleet.bench.{name}", Status.WARN, f"{name} outlier(s) against the median "
             f"{median:,.1f}: {listed}",
             detail="One slow node sets the pace of a synchronous data-parallel job.",
             fix="Run `rigcheck doctor` on the slow node: throttling, power cap, PCIe width or "
@@ -187,20 +188,20 @@ def _bench_outliers(nodes: Sequence[NodeFacts]) -> list[FleetFinding]:
     return out
 
 
-def _clock_skew(nodes: Sequence[NodeFacts]) -> FleetFinding:
+def _clock_skew(nodes: Sequence[NodeFacts]) -> Finding:
     offsets = {n.node: n.clock_offset_s for n in nodes if n.clock_offset_s is not None}
     if len(offsets) < 2:
-        return FleetFinding("fleet.clock_skew", "skip",
+        return _finding("fleet.clock_skew", Status.SKIP,
                             "clock skew: needs ranks measured together (torchrun); facts files "
                             "collected at different times cannot tell")
     skewed = {node: off for node, off in offsets.items() if abs(off) > CLOCK_SKEW_S}
     if not skewed:
         worst = max(abs(o) for o in offsets.values())
-        return FleetFinding("fleet.clock_skew", "ok",
+        return _finding("fleet.clock_skew", Status.OK,
                             f"clocks agree within {worst * 1000:.0f} ms of rank 0")
     listed = ", ".join(f"{node} {off:+.1f} s" for node, off in sorted(skewed.items()))
-    return FleetFinding(
-        "fleet.clock_skew", "warn", f"clock skew against rank 0: {listed}",
+    return _finding(
+        "fleet.clock_skew", Status.WARN, f"clock skew against rank 0: {listed}",
         detail="Skewed clocks scramble log timelines and certificate/timeout logic.",
         fix="Enable time sync on every node: `sudo systemctl enable --now chrony` "
             "(or systemd-timesyncd) and check `chronyc tracking`.",
@@ -209,20 +210,20 @@ def _clock_skew(nodes: Sequence[NodeFacts]) -> FleetFinding:
 
 
 def compare(nodes: Sequence[NodeFacts], missing: Sequence[str] = (),
-            bench_problems: Sequence[str] = ()) -> list[FleetFinding]:
+            bench_problems: Sequence[str] = ()) -> list[Finding]:
     """Every fleet check over the nodes that answered; ``missing`` names those that did not;
     ``bench_problems`` names nodes whose figures could not be measured or read."""
-    findings: list[FleetFinding] = []
+    findings: list[Finding] = []
     if bench_problems:
-        findings.append(FleetFinding(
-            "fleet.bench_errors", "warn",
+        findings.append(_finding(
+            "fleet.bench_errors", Status.WARN,
             f"no bench figures from {len(bench_problems)} node(s): {'; '.join(bench_problems)}",
             detail="Their facts are compared; only the GEMM/bandwidth outlier checks miss them.",
             fix="Run `rigcheck bench` on those nodes to see the error.",
         ))
     if missing:
-        findings.append(FleetFinding(
-            "fleet.missing", "fail",
+        findings.append(_finding(
+            "fleet.missing", Status.FAIL,
             f"{len(missing)} rank(s)/node(s) did not report: {', '.join(missing)}",
             detail="The report below covers only the nodes that answered in time.",
             fix="Check that the missing ranks started (torchrun/srun logs), can reach the "
@@ -242,7 +243,7 @@ def compare(nodes: Sequence[NodeFacts], missing: Sequence[str] = (),
               "Upgrade the odd nodes' driver to the fleet's."),
         _same("fleet.torch", "PyTorch version", nodes, lambda n: t(n).version,
               "Install the same torch wheel everywhere (one lock file or container image).",
-              status="fail"),
+              status=Status.FAIL),
         _same("fleet.torch_cuda", "torch's CUDA build", nodes, lambda n: t(n).cuda_build,
               "Use the same torch+cuXXX wheel on every node."),
         _same("fleet.cudnn", "cuDNN version", nodes, lambda n: t(n).cudnn_version,
@@ -250,7 +251,7 @@ def compare(nodes: Sequence[NodeFacts], missing: Sequence[str] = (),
               "LD_LIBRARY_PATH on the odd nodes."),
         _same("fleet.nccl", "NCCL version", nodes, lambda n: t(n).nccl_version,
               "NCCL must match across ranks: install the same torch wheel (it bundles NCCL) "
-              "and do not preload another libnccl.", status="fail"),
+              "and do not preload another libnccl.", status=Status.FAIL),
         _same("fleet.gpu_model", "GPU models", nodes, _gpu_names,
               "Data-parallel jobs run at the pace of the slowest GPU: schedule on a uniform "
               "partition (Slurm `--constraint`, Kubernetes node labels)."),
@@ -260,7 +261,7 @@ def compare(nodes: Sequence[NodeFacts], missing: Sequence[str] = (),
               lambda n: (sum(not g.lost for g in n.facts.nvml.gpus)
                          if n.facts.nvml.available else None),
               "A node that shows fewer GPUs has a lost or hidden GPU: run `rigcheck doctor` "
-              "there (`nvidia-smi -L`, CUDA_VISIBLE_DEVICES).", status="fail"),
+              "there (`nvidia-smi -L`, CUDA_VISIBLE_DEVICES).", status=Status.FAIL),
         _links(nodes),
         _same("fleet.nccl_env", "NCCL_* environment variables", nodes, _nccl_env,
               "Set NCCL variables in the job script, identically for every rank."),

@@ -12,9 +12,14 @@ import json
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from rigcheck.doctor.findings import Finding
 from rigcheck.facts import Facts, FactsError, from_dict, to_dict
-from rigcheck.fleet.compare import FleetFinding, NodeFacts, compare
+from rigcheck.fleet.compare import NodeFacts, compare
+
+if TYPE_CHECKING:  # bench.distributed imports torch lazily; only its types are needed here
+    from rigcheck.bench.distributed import Gathered, RankInfo
 
 
 @dataclass
@@ -24,11 +29,11 @@ class FleetRun:
     nodes: list[NodeFacts] = field(default_factory=list)        # rank 0 only
     missing: list[str] = field(default_factory=list)
     bench_problems: list[str] = field(default_factory=list)
-    findings: list[FleetFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     interrupted: bool = False
 
 
-def run_fleet(collect: Callable[[], object], timeout_s: float = 120.0,
+def run_fleet(collect: Callable[[], Facts], timeout_s: float = 120.0,
               bench: Callable[[], dict[str, float]] | None = None) -> FleetRun:
     """Probe this rank, send it to rank 0; on rank 0 compare everything that arrived in time."""
     from rigcheck.bench import distributed
@@ -65,7 +70,7 @@ def run_fleet(collect: Callable[[], object], timeout_s: float = 120.0,
         return _report(info, gathered)
 
 
-def _report(info, gathered) -> FleetRun:
+def _report(info: RankInfo, gathered: Gathered) -> FleetRun:
     run = FleetRun(rank=info.rank, world_size=info.world_size, interrupted=gathered.interrupted)
     if info.rank != 0:
         return run

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from rigcheck.facts import Facts
+from rigcheck.facts import AmdGpu, Facts
 
 _GFX = re.compile(r"\b(gfx(?:9|10|11|12)[0-9a-f]{2}|gfx90a|gfx94[0-2]|gfx950)\b")
 _KMOD = re.compile(r"NVIDIA UNIX (?:Open )?(?:x86_64 |aarch64 |ppc64le )?Kernel Module(?: for \w+)?\s+"
@@ -47,10 +47,21 @@ def read_amd(text: str, facts: Facts) -> list[str]:
         hints.setdefault("rocm_version", m.group(1))
         if facts.torch.version and "rocm" in facts.torch.version and not facts.torch.hip_build:
             facts.torch.hip_build = m.group(1)
+    _fill_amd(facts)
     m = re.search(r"HSA_OVERRIDE_GFX_VERSION\s*=\s*(\d+\.\d+\.\d+)", text)
     if m:
         facts.python.env.setdefault("HSA_OVERRIDE_GFX_VERSION", m.group(1))
     return kinds
+
+
+def _fill_amd(facts: Facts) -> None:
+    """The AMD section the doctor's ROCm checks read, from what the paste named."""
+    hints, amd = facts.paste.hints, facts.amd
+    amd.rocm_version = amd.rocm_version or hints.get("rocm_version")
+    name = hints.get("gpu_name") if (hints.get("gpu_name") or "").startswith(("AMD", "Radeon")) else None
+    if not amd.gpus and (hints.get("gfx_target") and (name or facts.paste.kinds)):
+        amd.gpus = [AmdGpu(index=0, name=name, gfx_target=hints.get("gfx_target"))]
+        amd.available = True
 
 
 def read_apple(text: str, facts: Facts) -> list[str]:
@@ -65,10 +76,13 @@ def read_apple(text: str, facts: Facts) -> list[str]:
     m = re.search(r"\b(Apple M\d(?: (?:Pro|Max|Ultra))?)\b", text)
     if m:
         hints.setdefault("apple_chip", m.group(1))
+    if hints.get("apple_chip"):
+        facts.host.apple_silicon = True
     m = re.search(r"\bmacOS[- ](\d+(?:\.\d+)*)", text) or re.search(
         r"System Version:\s*macOS (\d+(?:\.\d+)*)", text)
     if m:
         hints.setdefault("macos", m.group(1))
+        facts.host.macos_version = facts.host.macos_version or m.group(1)
     elif re.search(r"\bDarwin Kernel Version\b|Platform: macOS", text):
         hints.setdefault("macos", "?")
     return kinds

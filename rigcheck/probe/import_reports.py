@@ -4,7 +4,7 @@ Each reader takes the cleaned text and the facts, and returns the kind names it 
 
 * package lists: ``pip list`` (needs its "Package  Version" header), ``pip freeze`` (``name==v``),
   ``pip show``, ``conda list`` (its "# Name  Version  Build" header), collect_env's ``[pip3]`` /
-  ``[conda]`` lines -> ``python.packages``;
+  ``[conda]`` lines -> ``torch.stack``;
 * Hugging Face env reports: ``accelerate env``, ``transformers env`` (transformers-cli env),
   ``diffusers-cli env`` ("- `Accelerate` version: 0.27.2", "- PyTorch version (GPU?): 2.2.1+cu121
   (True)", "- GPU type: NVIDIA A100-SXM4-80GB", "- Platform: Linux-...-with-glibc2.35");
@@ -49,7 +49,7 @@ def _add(pk: dict[str, str], name: str, version: str) -> None:
 
 
 def read_packages(text: str, facts: Facts) -> list[str]:
-    pk: dict[str, str] = dict(facts.python.packages or {})
+    pk: dict[str, str] = dict(facts.torch.stack or {})
     kinds = []
     found = _FREEZE.findall(text)
     if len(found) >= 2 or (found and "freeze" in text):
@@ -92,7 +92,7 @@ def read_packages(text: str, facts: Facts) -> list[str]:
         _add(pk, "vllm", m.group(1))
         kinds.append("vllm collect-env")
     if pk:
-        facts.python.packages = pk
+        facts.torch.stack = pk
     _torch_from_packages(pk, facts)
     return kinds
 

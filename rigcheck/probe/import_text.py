@@ -4,7 +4,7 @@
 only fields still empty, from the other tools' reports (import_reports, import_platform) and from
 loose mentions (versions, GPU names and capabilities, driver and CUDA versions, container and OS
 hints), and keeps the lines the signature registry matches (rigcheck.doctor.signatures.scan) in
-``facts.paste.lines``, so an error next to a report is never ignored. ``recognised(facts)`` says
+``facts.paste_lines``, so an error next to a report is never ignored. ``recognised(facts)`` says
 whether anything at all was found (the importer refuses the paste otherwise).
 
 Every regex here is linear: no nested quantifiers, bounded repeats.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from rigcheck.facts import Facts, GpuFacts
+from rigcheck.facts import Facts, GpuFacts, PasteLine
 from rigcheck.probe import import_platform, import_reports
 from rigcheck.probe.import_collect_env import (
     _parse_warnings,
@@ -99,7 +99,7 @@ def _hints(text: str, facts: Facts) -> list[str]:
         hints.setdefault("os", "windows")
     if host.container is None:
         if re.search(r"docker: Error response from daemon|nvidia-container-cli|/\.dockerenv|"
-                     r"\bdocker run\b|OCI runtime create failed", text):
+                     r"\bdocker run\b|OCI runtime create failed|\bdocker nvidia/cuda:|nvcr\.io/", text):
             host.container = "docker"
         elif re.search(r"^[0-9a-f]{12}:\d+:\d+ \[\d+\] NCCL", text, re.MULTILINE):
             host.container = "docker"   # NCCL logs prefix the host name: a container id here
@@ -132,9 +132,11 @@ def enrich(facts: Facts, text: str) -> Facts:
             if k not in kinds:
                 kinds.append(k)
     facts.paste.kinds = kinds
-    for line in scan(text):
-        if line not in facts.paste.lines:
-            facts.paste.lines.append(line)
+    seen = {pl.text for pl in facts.paste_lines}
+    for number, line in scan(text):
+        if line not in seen:
+            seen.add(line)
+            facts.paste_lines.append(PasteLine(line=number, text=line))
     return facts
 
 
@@ -143,5 +145,5 @@ def recognised(facts: Facts) -> bool:
     p, t, nv = facts.paste, facts.torch, facts.nvml
     # A traceback alone is no diagnosis: its error line must be a known one.
     reports = [k for k in p.kinds if k not in ("traceback", "NCCL log")]
-    return bool(p.lines or reports or p.hints or t.version or nv.driver_version or nv.gpus
-                or facts.python.packages or facts.python.nvcc_version or t.cuda_init_error)
+    return bool(facts.paste_lines or reports or p.hints or t.version or nv.driver_version or nv.gpus
+                or facts.torch.stack or facts.python.nvcc_version or t.cuda_init_error)

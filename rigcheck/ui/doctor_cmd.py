@@ -51,16 +51,8 @@ def _load_facts(path: Path | None, data_dirs: list[Path]) -> Any:
     from rigcheck.facts import FactsError
 
     if path is not None:
-        try:
-            from rigcheck.probe.importers import load_facts_file
-        except ImportError:
-            from rigcheck.facts import from_json
+        from rigcheck.probe.importers import load_facts_file
 
-            def load_facts_file(p: Path) -> Any:
-                try:
-                    return from_json(p.read_text(encoding="utf-8"), str(p))
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise FactsError(f"{p}: cannot read: {exc}") from None
         try:
             return load_facts_file(path)
         except FactsError as exc:
@@ -243,9 +235,9 @@ def doctor(
         from rigcheck.doctor.deep_findings import deep_findings
 
         if facts_file is not None:
-            from rigcheck.doctor.findings import Finding
+            from rigcheck.doctor.findings import Finding, Status
 
-            findings.append(Finding(id="deep.all", category="active", status="skip",
+            findings.append(Finding(id="deep.all", category="active", status=Status.SKIP,
                                     summary="skipped: --deep tests this machine, not a facts file"))
         else:
             from rigcheck.bench.deep import run_in_child

@@ -116,6 +116,77 @@ def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | 
     return gpu, recipes[target], catalog.gpus
 
 
+def _catalog_gpus(overlays: list[Path]) -> Any:
+    from rigcheck import catalog as cat
+    try:
+        return cat.load_catalog(overlays=overlays).gpus
+    except cat.CatalogError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _match(gpus: Any, gpu_name: str) -> Any:
+    from rigcheck.perfmodel import GpuMatchError, match_gpu
+    try:
+        return match_gpu(gpus, gpu_name)
+    except GpuMatchError as exc:
+        hint = "" if exc.candidates else "; see: rigcheck catalog gpus"
+        fail(f"--gpu: {exc}{hint}", EXIT_USAGE)
+
+
+def _nvlink(gpu: Any, interconnect: str | None) -> bool:
+    from rigcheck.perfmodel.scaling import InterconnectError, parse_links
+    try:
+        links = parse_links(gpu, interconnect)
+    except InterconnectError as exc:
+        fail(f"--interconnect: {exc}", EXIT_USAGE)
+    return "nvlink" in links.intra_name.lower()
+
+
+def _llm_recipe(target: str) -> Any:
+    from rigcheck.llm_recipes import LlmRecipeError, load_llm_recipes
+    try:
+        return load_llm_recipes().get(target)
+    except LlmRecipeError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _llm_run(recipe: Any, method: str | None, weights: str | None, seq: int | None,
+             batch: int | None, grad_accum: int | None, checkpointing: bool | None,
+             optimizer: str | None, lora_rank: int | None, lora_targets: str | None,
+             n_gpus: int, parallel: str | None, cpu_offload: bool, eager: bool,
+             context: int | None) -> Any:
+    from dataclasses import replace
+
+    from rigcheck.perfmodel.llm_memory import LlmRun, LlmRunError, normalize_weights
+
+    base = recipe.run if recipe is not None else LlmRun(method=(method or "lora").lower())
+    changes: dict[str, Any] = {"n_gpus": n_gpus, "cpu_offload": cpu_offload or base.cpu_offload,
+                               "fused_attention": not eager}
+    if method:
+        changes["method"] = method.lower()
+        if weights is None and recipe is not None:
+            changes["weights"] = ""
+    for key, value in (("seq_len", seq), ("micro_batch", batch), ("grad_accum", grad_accum),
+                       ("grad_checkpointing", checkpointing), ("lora_rank", lora_rank),
+                       ("context", context)):
+        if value is not None:
+            if key != "grad_checkpointing" and value < 1:
+                fail(f"--{key.replace('_', '-')} {value}: must be at least 1", EXIT_USAGE)
+            changes[key] = value
+    if optimizer:
+        changes["optimizer"] = optimizer.lower()
+    if parallel:
+        changes["parallel"] = parallel.lower()
+    if lora_targets:
+        changes["lora_targets"] = tuple(t.strip() for t in lora_targets.split(",") if t.strip())
+    try:
+        if weights is not None:
+            changes["weights"] = normalize_weights(weights)
+    except LlmRunError as exc:
+        fail(str(exc), EXIT_USAGE)
+    return replace(base, **changes)
+
+
 # The newest saved runs read when looking for one on the estimated GPU; the file names start with
 # the run's start time, so sorting them by name sorts them by time.
 MAX_RUNS_READ = 200
@@ -209,10 +280,36 @@ def _refined_dict(ref: Any) -> dict[str, Any] | None:
 
 
 def estimate_command(
-    gpu_name: Annotated[str, typer.Option(
-        "--gpu", help="Catalog GPU, matched loosely: '4090', 'rtx 4090', 'H100 PCIe'.")],
-    target: Annotated[str, typer.Option(
-        "--target", help="Recipe id, e.g. resnet50-imagenet (see recipes/).")],
+    gpu_name: Annotated[str | None, typer.Option(
+        "--gpu", help="Catalog GPU, matched loosely: '4090', 'rtx 4090', 'H100 PCIe'.")] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", help="Recipe id, e.g. resnet50-imagenet or llama-3.1-8b-qlora (see recipes/).")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="LLM: a bundled name ('Llama 3 8B', 'qwen2.5-7b') or a config.json path.")] = None,
+    method: Annotated[str | None, typer.Option(
+        "--method", help="LLM: full | lora | qlora | pretrain | infer (default lora).")] = None,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="LLM weights: fp32 bf16 fp16 fp8 int8 nf4 q8_0 q6_k q5_k_m q4_k_m q4_0 "
+        "gptq awq (default bf16; nf4 for qlora).")] = None,
+    seq: Annotated[int | None, typer.Option("--seq", help="LLM: sequence length (default 2048).")] = None,
+    context: Annotated[int | None, typer.Option(
+        "--context", help="LLM inference: tokens held per stream (default --seq).")] = None,
+    grad_accum: Annotated[int | None, typer.Option("--grad-accum", help="LLM: gradient accumulation steps.")] = None,
+    checkpointing: Annotated[bool | None, typer.Option(
+        "--grad-checkpointing/--no-grad-checkpointing",
+        help="LLM: gradient checkpointing (default on for lora/qlora).")] = None,
+    optimizer: Annotated[str | None, typer.Option(
+        "--optimizer", help="LLM: adamw | adamw-8bit | paged-adamw-8bit | paged-adamw | sgd.")] = None,
+    lora_rank: Annotated[int | None, typer.Option("--lora-rank", help="LLM: LoRA rank (default 16).")] = None,
+    lora_targets: Annotated[str | None, typer.Option(
+        "--lora-targets", help="LLM: comma-separated modules (default all linear: q,k,v,o,gate,up,down _proj).")] = None,
+    parallel: Annotated[str | None, typer.Option(
+        "--parallel", help="LLM multi-GPU: ddp | zero1 | zero2 | zero3 | fsdp (training), tp (inference).")] = None,
+    cpu_offload: Annotated[bool, typer.Option("--cpu-offload", help="LLM: optimizer state in host RAM.")] = False,
+    eager_attention: Annotated[bool, typer.Option(
+        "--eager-attention", help="LLM: unfused attention (keeps the softmax matrix).")] = False,
+    all_gpus: Annotated[bool, typer.Option("--all-gpus", help="LLM: rank every known GPU.")] = False,
+    list_models_flag: Annotated[bool, typer.Option("--list-models", help="List the bundled LLM configs.")] = False,
     precision: Annotated[str | None, typer.Option(
         "--precision", help="fp32 | tf32 | fp16 | bf16 | amp (default: the recipe's).")] = None,
     batch: Annotated[int | None, typer.Option(
@@ -244,6 +341,36 @@ def estimate_command(
         fail(f"--batch {batch}: must be at least 1", EXIT_USAGE)
     if gpus < 1 or nodes < 1:
         fail(f"--gpus {gpus} --nodes {nodes}: both must be at least 1", EXIT_USAGE)
+    if gpus * nodes > 100_000:
+        fail(f"--gpus {gpus} --nodes {nodes}: {gpus * nodes:,} GPUs is more than any cluster holds",
+             EXIT_USAGE)
+    from rigcheck.ui import estimate_llm as llm_ui
+    if list_models_flag:
+        llm_ui.list_models()
+        return
+    llm_recipe = _llm_recipe(target) if target else None
+    if model is not None or llm_recipe is not None:
+        if model is not None and target is not None:
+            fail("--model and --target: give one of them", EXIT_USAGE)
+        cfg = llm_ui.resolve_model(model if model is not None else llm_recipe.model)
+        run = _llm_run(llm_recipe, method, weights, seq, batch, grad_accum, checkpointing,
+                       optimizer, lora_rank, lora_targets, gpus * nodes, parallel, cpu_offload,
+                       eager_attention, context)
+        catalog_gpus = _catalog_gpus(overlays or [])
+        if all_gpus:
+            llm_ui.rank_all_gpus(catalog_gpus, cfg, run, as_json)
+            return
+        if gpu_name is None:
+            fail("--gpu is required (or --all-gpus)", EXIT_USAGE)
+        gpu = _match(catalog_gpus, gpu_name)
+        nvlink = _nvlink(gpu, interconnect)
+        title = llm_recipe.name if llm_recipe else cfg.name
+        llm_ui.run_llm_estimate(gpu, _gpu_dict(gpu), cfg, run, title, as_json, nvlink)
+        return
+    if target is None:
+        fail("give --target RECIPE or --model MODEL (see --list-models)", EXIT_USAGE)
+    if gpu_name is None:
+        fail("--gpu is required", EXIT_USAGE)
 
     from rigcheck.perfmodel import max_batch_that_fits, predict
     from rigcheck.perfmodel.params import PARAMS_PATH, load_params

@@ -12,7 +12,6 @@ Exit code: 1 when any finding fails (a missing rank included), else 0.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -41,8 +40,10 @@ def fleet_dict(nodes: Sequence[Any], missing: Sequence[str], findings: Sequence[
             "clock_offset_s": n.clock_offset_s,
         } for n in nodes],
         "missing": list(missing),
-        "findings": [{**dataclasses.asdict(f), "nodes": list(f.nodes)} for f in findings],
-        "summary": dict(Counter(f.status for f in findings)),
+        "findings": [{"id": f.id, "status": str(f.status), "summary": f.summary,
+                      "detail": f.detail, "fix": f.fix, "nodes": list(f.nodes)}
+                     for f in findings],
+        "summary": dict(Counter(str(f.status) for f in findings)),
     }
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rigcheck.doctor.checks._util import env, env_known, live_gpus, not_collected
-from rigcheck.doctor.findings import fail, ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 
 CAT = "containers_wsl"
@@ -13,7 +13,7 @@ SHM_MIN_GB = 1.0     # Docker's default is 64 MB; DataLoader workers pass batche
 
 @check("container.shm", CAT, "/dev/shm big enough for DataLoader workers",
        source="https://github.com/pytorch/pytorch/issues/5040")
-def shm(facts: Facts, ctx) -> object:
+def shm(facts: Facts, ctx: Context) -> Outcome:
     h = facts.host
     if h.shm_total_gb is None:
         return skip(not_collected(facts, "shm_total_gb", "host") or "/dev/shm size not collected")
@@ -33,7 +33,7 @@ def shm(facts: Facts, ctx) -> object:
 
 @check("container.nvidia_runtime", CAT, "container started with the NVIDIA runtime",
        source="https://github.com/NVIDIA/nvidia-docker/issues/1642")
-def nvidia_runtime(facts: Facts, ctx) -> object:
+def nvidia_runtime(facts: Facts, ctx: Context) -> Outcome:
     h = facts.host
     if h.container is None:
         if not_collected(facts, "container", "host"):
@@ -65,7 +65,7 @@ def nvidia_runtime(facts: Facts, ctx) -> object:
 
 @check("container.cuda_compat", CAT, "no CUDA forward-compatibility error 804",
        source="https://github.com/DeepVAC/TorchPod/issues/43")
-def cuda_compat(facts: Facts, ctx) -> object:
+def cuda_compat(facts: Facts, ctx: Context) -> Outcome:
     err = (facts.torch.cuda_init_error or "") + " " + (facts.driver.nvidia_smi_error or "")
     if "804" in err or "forward compatibility was attempted" in err:
         return fail(
@@ -90,7 +90,7 @@ def cuda_compat(facts: Facts, ctx) -> object:
 
 
 @check("wsl.lib_path", CAT, "WSL CUDA library path", source="https://github.com/microsoft/WSL/issues/8587")
-def wsl_lib_path(facts: Facts, ctx) -> object:
+def wsl_lib_path(facts: Facts, ctx: Context) -> Outcome:
     if not facts.host.wsl:
         return skip("not WSL" if facts.host.wsl is False else (not_collected(facts, "wsl") or "WSL state unknown"))
     loaded = facts.torch.loaded_libs or []
@@ -118,7 +118,7 @@ def wsl_lib_path(facts: Facts, ctx) -> object:
 
 @check("wsl.linux_driver", CAT, "no Linux NVIDIA driver inside WSL",
        source="https://github.com/NVIDIA/cuml/issues/6218")
-def wsl_linux_driver(facts: Facts, ctx) -> object:
+def wsl_linux_driver(facts: Facts, ctx: Context) -> Outcome:
     if not facts.host.wsl:
         return skip("not WSL" if facts.host.wsl is False else (not_collected(facts, "wsl") or "WSL state unknown"))
     if facts.driver.modules is None and facts.driver.proc_version is None:

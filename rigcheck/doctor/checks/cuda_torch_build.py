@@ -19,8 +19,8 @@ from rigcheck.doctor.checks._util import (
     no_torch_reason,
     not_collected,
 )
-from rigcheck.doctor.findings import fail, ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 
 CAT = "cuda_torch_build"
@@ -29,11 +29,11 @@ CAT = "cuda_torch_build"
 def _capabilities(facts: Facts) -> list[tuple[str, str]]:
     """(label, capability) for each GPU, from NVML, else from torch's devices."""
     ok_cap = wheels.parse_capability
-    caps = [(f"GPU {g.index} ({g.name or '?'})", g.compute_capability)
-            for g in live_gpus(facts) if ok_cap(g.compute_capability)]
+    caps = [(f"GPU {g.index} ({g.name or '?'})", c)
+            for g in live_gpus(facts) if (c := g.compute_capability) and ok_cap(c)]
     if not caps:
-        caps = [(f"cuda:{d.index} ({d.name or '?'})", d.capability)
-                for d in facts.torch.devices if ok_cap(d.capability)]
+        caps = [(f"cuda:{d.index} ({d.name or '?'})", c)
+                for d in facts.torch.devices if (c := d.capability) and ok_cap(c)]
     if not caps:  # a paste names the GPU but not its capability
         caps = [(f"GPU {g.index} ({g.name}, capability from its name)", c)
                 for g in live_gpus(facts) if (c := wheels.capability_from_name(g.name))]
@@ -61,7 +61,7 @@ def _suggest(facts: Facts) -> str:
 
 
 @check("torch.installed", CAT, "PyTorch importable")
-def installed(facts: Facts, ctx) -> object:
+def installed(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if t.error:
         fix = "python -c 'import torch'   # read the error; then: " + _suggest(facts)
@@ -84,7 +84,7 @@ def installed(facts: Facts, ctx) -> object:
 
 @check("torch.cpu_only_on_gpu", CAT, "CUDA build of torch on a GPU machine",
        source="https://github.com/pytorch/pytorch/issues/95121")
-def cpu_only(facts: Facts, ctx) -> object:
+def cpu_only(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if no_torch_reason(facts, need_cuda=False):
         return skip(no_torch_reason(facts, need_cuda=False))
@@ -105,7 +105,7 @@ def cpu_only(facts: Facts, ctx) -> object:
 
 @check("torch.arch_missing", CAT, "torch built for each GPU's architecture",
        source="https://github.com/pytorch/pytorch/issues/153944")
-def arch_missing(facts: Facts, ctx) -> object:
+def arch_missing(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not t.cuda_build:
         return skip(no_torch_reason(facts))
@@ -152,7 +152,7 @@ def arch_missing(facts: Facts, ctx) -> object:
 
 @check("torch.driver_too_old", CAT, "driver new enough for torch's CUDA",
        source="https://github.com/pytorch/pytorch/issues/112553")
-def driver_too_old(facts: Facts, ctx) -> object:
+def driver_too_old(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not t.cuda_build:
         return skip(no_torch_reason(facts))
@@ -185,7 +185,7 @@ def driver_too_old(facts: Facts, ctx) -> object:
 
 @check("torch.cuda_available", CAT, "torch.cuda.is_available()",
        source="https://github.com/pytorch/pytorch/issues/88639")
-def cuda_available(facts: Facts, ctx) -> object:
+def cuda_available(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not t.cuda_build:
         return skip(no_torch_reason(facts))
@@ -245,7 +245,7 @@ def parse_cvd(value: str, n_gpus: int, uuids: list[str]) -> tuple[list[str], lis
 
 @check("torch.cuda_visible_devices", CAT, "CUDA_VISIBLE_DEVICES valid",
        source="https://github.com/XuehaiPan/nvitop/blob/main/nvitop/api/device.py")
-def cuda_visible_devices(facts: Facts, ctx) -> object:
+def cuda_visible_devices(facts: Facts, ctx: Context) -> Outcome:
     if not env_known(facts):
         return skip(not_collected(facts, "env", "python.env") or "environment not captured")
     value = env(facts, "CUDA_VISIBLE_DEVICES")
@@ -271,7 +271,7 @@ def cuda_visible_devices(facts: Facts, ctx) -> object:
 
 
 @check("torch.device_count", CAT, "torch sees every GPU")
-def device_count(facts: Facts, ctx) -> object:
+def device_count(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not t.cuda_available or t.device_count is None:
         return skip(no_torch_reason(facts) or "CUDA not available in torch")
@@ -290,7 +290,7 @@ def device_count(facts: Facts, ctx) -> object:
 
 @check("torch.device_order", CAT, "CUDA device order matches nvidia-smi",
        source="https://github.com/nanoporetech/bonito/issues/120")
-def device_order(facts: Facts, ctx) -> object:
+def device_order(facts: Facts, ctx: Context) -> Outcome:
     names = [g.name for g in facts.nvml.gpus if g.name]
     if len(names) < 2:
         return skip("fewer than two GPUs")
@@ -307,7 +307,7 @@ def device_order(facts: Facts, ctx) -> object:
 
 @check("torch.nvcc", CAT, "nvcc major matches torch's CUDA (extension builds)",
        source="https://github.com/pytorch/pytorch/issues/4546")
-def nvcc(facts: Facts, ctx) -> object:
+def nvcc(facts: Facts, ctx: Context) -> Outcome:
     t, py = facts.torch, facts.python
     if not t.cuda_build:
         return skip(no_torch_reason(facts))
@@ -328,7 +328,7 @@ MIN_PYTHON_FOR_CURRENT_TORCH = (3, 10)
 
 @check("torch.python_version", CAT, "Python version has torch wheels",
        source="https://github.com/nerfstudio-project/nerfstudio/issues/3730")
-def python_version(facts: Facts, ctx) -> object:
+def python_version(facts: Facts, ctx: Context) -> Outcome:
     v = facts.python.version
     if not v:
         return skip(not_collected(facts, "python") or "Python version not collected")

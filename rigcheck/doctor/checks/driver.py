@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rigcheck.doctor.checks._util import gpu_count, label, live_gpus, not_collected
-from rigcheck.doctor.findings import fail, ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 
 CAT = "driver"
@@ -35,7 +35,7 @@ def gpu_evidence(facts: Facts) -> list[str]:
 
 @check("driver.loaded", CAT, "NVIDIA driver loaded",
        source="https://github.com/GoogleCloudPlatform/compute-gpu-installation/pull/18")
-def driver_loaded(facts: Facts, ctx) -> object:
+def driver_loaded(facts: Facts, ctx: Context) -> Outcome:
     nv = facts.nvml
     why = not_collected(facts, "nvml")
     if nv.available:
@@ -76,7 +76,7 @@ def driver_loaded(facts: Facts, ctx) -> object:
 
 @check("driver.version_mismatch", CAT, "driver and library versions match",
        source="https://github.com/illinois-scicomp/machine-shop-maintenance/issues/70")
-def version_mismatch(facts: Facts, ctx) -> object:
+def version_mismatch(facts: Facts, ctx: Context) -> Outcome:
     nv, drv = facts.nvml, facts.driver
     smi_err = drv.nvidia_smi_error or ""
     if "LIB_RM_VERSION_MISMATCH" in (nv.error or "") or "version mismatch" in smi_err.lower():
@@ -105,7 +105,7 @@ def version_mismatch(facts: Facts, ctx) -> object:
 
 @check("driver.nouveau", CAT, "nouveau not loaded",
        source="https://github.com/mattshma/bigdata/issues/133")
-def nouveau(facts: Facts, ctx) -> object:
+def nouveau(facts: Facts, ctx: Context) -> Outcome:
     mods = facts.driver.modules
     if mods is None:
         return skip(not_collected(facts, "modules", "driver") or "kernel modules not collected")
@@ -122,7 +122,7 @@ def nouveau(facts: Facts, ctx) -> object:
 
 @check("driver.uvm", CAT, "nvidia_uvm loaded",
        source="https://github.com/pytorch/pytorch/issues/88639")
-def uvm(facts: Facts, ctx) -> object:
+def uvm(facts: Facts, ctx: Context) -> Outcome:
     mods = facts.driver.modules
     if mods is None or not facts.nvml.available:
         return skip(facts.nvml.error or not_collected(facts, "modules", "driver")
@@ -151,7 +151,7 @@ def uvm(facts: Facts, ctx) -> object:
 
 @check("driver.dev_nodes", CAT, "/dev/nvidia* accessible",
        source="https://github.com/NVIDIA/DCGM/blob/master/nvvs/src/Software.cpp")
-def dev_nodes(facts: Facts, ctx) -> object:
+def dev_nodes(facts: Facts, ctx: Context) -> Outcome:
     nodes = facts.driver.dev_nodes
     if nodes is None:
         return skip(not_collected(facts, "dev_nodes", "driver") or "device nodes not collected")
@@ -183,7 +183,7 @@ def dev_nodes(facts: Facts, ctx) -> object:
 
 @check("driver.nvidia_smi", CAT, "nvidia-smi responds",
        source="https://github.com/NVIDIA/nvidia-docker/issues/365")
-def nvidia_smi(facts: Facts, ctx) -> object:
+def nvidia_smi(facts: Facts, ctx: Context) -> Outcome:
     d = facts.driver
     # The probe always looks nvidia-smi up on PATH; a paste or an errored section may not have.
     probed = facts.origin == "probe" and d.error is None and not not_collected(facts, "driver")
@@ -216,7 +216,7 @@ def nvidia_smi(facts: Facts, ctx) -> object:
 
 @check("driver.persistence_mode", CAT, "persistence mode on (Linux datacenter GPUs)",
        source="https://github.com/NVIDIA/DCGM/blob/master/nvvs/src/Software.cpp")
-def persistence(facts: Facts, ctx) -> object:
+def persistence(facts: Facts, ctx: Context) -> Outcome:
     from rigcheck.doctor.checks._util import is_datacenter, linux, need_field
     gone = need_field(facts, "persistence_mode")
     if gone:
@@ -240,7 +240,7 @@ def persistence(facts: Facts, ctx) -> object:
 
 @check("driver.fabric_manager", CAT, "Fabric Manager running on NVSwitch systems",
        source="https://github.com/aws-samples/aws-deep-learning-ami-ubuntu-dcv-desktop/issues/33")
-def fabric_manager(facts: Facts, ctx) -> object:
+def fabric_manager(facts: Facts, ctx: Context) -> Outcome:
     """HGX/DGX boards (SXM GPUs behind NVSwitch) need nvidia-fabricmanager before CUDA starts."""
     err = (facts.torch.cuda_init_error or "") + " " + (facts.torch.error or "")
     branch = (facts.nvml.driver_version or "").split(".")[0] or "<driver branch>"

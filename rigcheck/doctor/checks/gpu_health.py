@@ -16,8 +16,8 @@ from rigcheck.doctor.checks._util import (
     need_gpus,
     not_collected,
 )
-from rigcheck.doctor.findings import fail, ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 
 CAT = "gpu_health"
@@ -28,7 +28,7 @@ MAX_ROW_REMAP_UNC = 512     # DCGM_LIMIT_MAX_ROW_REMAP_UNCORRECTABLE
 
 
 @check("gpu.lost", CAT, "no GPU lost", source="https://github.com/wilicc/gpu-burn/issues/1")
-def lost(facts: Facts, ctx) -> object:
+def lost(facts: Facts, ctx: Context) -> Outcome:
     nv = facts.nvml
     if "GPU_IS_LOST" in (nv.error or ""):
         return fail("NVML reports a GPU has fallen off the bus (NVML_ERROR_GPU_IS_LOST)",
@@ -50,7 +50,7 @@ def lost(facts: Facts, ctx) -> object:
 
 
 @check("gpu.ecc_errors", CAT, "no uncorrectable ECC errors", source=DCGM_ERRORS)
-def ecc_errors(facts: Facts, ctx) -> object:
+def ecc_errors(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "ecc_uncorrected_volatile", "ecc_mode", "ecc")
     if gone:
         gone2 = need_field(facts, "ecc_uncorrected_aggregate")
@@ -75,7 +75,7 @@ def ecc_errors(facts: Facts, ctx) -> object:
 
 @check("gpu.retired_pages", CAT, "no pending or excess retired pages",
        source="https://github.com/Azure/azhpc-diagnostics/issues/75")
-def retired_pages(facts: Facts, ctx) -> object:
+def retired_pages(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "retired_pages_pending", "retired_pages", "page_retirement")
     if gone:
         gone2 = need_field(facts, "retired_pages_dbe")
@@ -107,7 +107,7 @@ def retired_pages(facts: Facts, ctx) -> object:
 
 
 @check("gpu.row_remap", CAT, "no pending or failed row remaps", source=DCGM_ERRORS)
-def row_remap(facts: Facts, ctx) -> object:
+def row_remap(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "remapped_rows_pending", "remapped_rows")
     if gone:
         return gone
@@ -131,7 +131,7 @@ def row_remap(facts: Facts, ctx) -> object:
 
 
 @check("gpu.ecc_mode_pending", CAT, "ECC mode change not pending")
-def ecc_mode_pending(facts: Facts, ctx) -> object:
+def ecc_mode_pending(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "ecc_mode_pending", "ecc_mode")
     if gone:
         return gone
@@ -153,7 +153,7 @@ THERMAL = ("HwThermalSlowdown", "SwThermalSlowdown", "HwSlowdown")
 
 @check("gpu.thermal", CAT, "no thermal slowdown",
        source="https://github.com/tensorflow/tensorflow/issues/40042")
-def thermal(facts: Facts, ctx) -> object:
+def thermal(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "throttle_reasons")
     if gone and need_field(facts, "temperature_c"):
         return gone  # neither clock-event reasons nor temperatures: nothing to judge
@@ -180,7 +180,7 @@ def thermal(facts: Facts, ctx) -> object:
 
 @check("gpu.power_throttle", CAT, "no power capping under load",
        source="https://github.com/mlfoundations/open_clip/issues/703")
-def power_throttle(facts: Facts, ctx) -> object:
+def power_throttle(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "throttle_reasons")
     if gone:
         return gone
@@ -204,7 +204,7 @@ def power_throttle(facts: Facts, ctx) -> object:
 
 
 @check("gpu.power_limit", CAT, "power limit at its default")
-def power_limit(facts: Facts, ctx) -> object:
+def power_limit(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "power_limit_w")
     if gone:
         return gone
@@ -221,12 +221,13 @@ def power_limit(facts: Facts, ctx) -> object:
 
 @check("gpu.memory_in_use", CAT, "GPU memory free of other processes",
        source="https://github.com/pytorch/pytorch/issues/1085")
-def memory_in_use(facts: Facts, ctx) -> object:
+def memory_in_use(facts: Facts, ctx: Context) -> Outcome:
     """Memory held while the GPU is idle points at orphaned workers; a busy GPU is a running job."""
     gone = need_field(facts, "memory_used_mib")
     if gone:
         return gone
-    held, running = [], []
+    held: list[str] = []
+    running: list[str] = []
     for g in live_gpus(facts):
         procs = [p for p in g.processes or [] if p.kind == "compute"]
         used, total = g.memory_used_mib or 0, g.memory_total_mib or 0
@@ -251,7 +252,7 @@ def memory_in_use(facts: Facts, ctx) -> object:
 
 @check("gpu.compute_mode", CAT, "compute mode Default",
        source="https://github.com/NVIDIA/DIGITS/issues/2005")
-def compute_mode(facts: Facts, ctx) -> object:
+def compute_mode(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "compute_mode")
     if gone:
         return gone
@@ -276,7 +277,7 @@ def compute_mode(facts: Facts, ctx) -> object:
 
 
 @check("gpu.mig", CAT, "MIG mode", source="https://github.com/pytorch/pytorch/issues/102715")
-def mig(facts: Facts, ctx) -> object:
+def mig(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "mig_mode_current", "mig_mode")
     if gone:
         return gone
@@ -299,7 +300,7 @@ def mig(facts: Facts, ctx) -> object:
 
 @check("gpu.display", CAT, "no display on the compute GPU",
        source="https://github.com/NVIDIA/DCGM/blob/master/nvvs/src/Software.cpp")
-def display(facts: Facts, ctx) -> object:
+def display(facts: Facts, ctx: Context) -> Outcome:
     gone = need_gpus(facts)
     if gone:
         return gone

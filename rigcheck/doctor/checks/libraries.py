@@ -12,8 +12,8 @@ from rigcheck.doctor.checks._util import (
     no_torch_reason,
     not_collected,
 )
-from rigcheck.doctor.findings import fail, ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.doctor.wheels import version_tuple
 from rigcheck.facts import Facts
 
@@ -33,7 +33,7 @@ def _torch_cuda(facts: Facts) -> bool:
 
 @check("libs.shadowed_cuda", CAT, "CUDA libraries come from the torch wheels",
        source="https://github.com/pytorch/pytorch/pull/141063")
-def shadowed(facts: Facts, ctx) -> object:
+def shadowed(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not _torch_cuda(facts):
         return skip(no_torch_reason(facts))
@@ -63,7 +63,7 @@ def shadowed(facts: Facts, ctx) -> object:
 
 
 @check("libs.cudnn", CAT, "cuDNN loads", source="https://github.com/pytorch/pytorch/issues/80637")
-def cudnn(facts: Facts, ctx) -> object:
+def cudnn(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not _torch_cuda(facts):
         return skip(no_torch_reason(facts))
@@ -86,11 +86,11 @@ def cudnn(facts: Facts, ctx) -> object:
 
 @check("libs.numpy", CAT, "NumPy compatible with torch",
        source="https://github.com/TorchIO-project/torchio/pull/1183")
-def numpy(facts: Facts, ctx) -> object:
+def numpy(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     # torch's own "Failed to initialize NumPy: No module named 'numpy'" warning means NumPy is
     # absent, not broken: that is the warning below, not a failure.
-    absent = bool(t.numpy_error) and "No module named 'numpy'" in t.numpy_error
+    absent = bool(t.numpy_error) and "No module named 'numpy'" in (t.numpy_error or "")
     if t.numpy_error and t.numpy_error.strip() and not absent:
         first = t.numpy_error.strip().splitlines()[0]
         return fail(f"NumPy is broken for torch: {first}",
@@ -115,7 +115,7 @@ def numpy(facts: Facts, ctx) -> object:
 
 @check("libs.nvidia_wheels", CAT, "nvidia-* wheels match torch's CUDA",
        source="https://github.com/pytorch/pytorch/issues/138324")
-def nvidia_wheels(facts: Facts, ctx) -> object:
+def nvidia_wheels(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not _torch_cuda(facts):
         return skip(no_torch_reason(facts))
@@ -124,19 +124,19 @@ def nvidia_wheels(facts: Facts, ctx) -> object:
     wheels = cuda_lib_wheels(t.nvidia_wheels)
     if not wheels:
         return ok("no nvidia-* wheels (torch bundles or uses system CUDA libraries)")
-    major = t.cuda_build.split(".")[0]
-    other = sorted(n for n in wheels if re.search(r"-cu(\d+)$", n)
-                   and re.search(r"-cu(\d+)$", n).group(1) != major)
+    build = t.cuda_build or ""   # _torch_cuda() above: a CUDA build
+    major = build.split(".")[0]
+    other = sorted(n for n in wheels if (m := re.search(r"-cu(\d+)$", n)) and m.group(1) != major)
     if other:
         return warn(f"nvidia-* wheels for another CUDA major than torch's {t.cuda_build}: " + join(other, 3),
                     "Mixed wheels from two indexes: torch may load the wrong library.",
                     f"pip uninstall -y {' '.join(other)} && pip install --force-reinstall torch "
-                    f"--index-url https://download.pytorch.org/whl/cu{t.cuda_build.replace('.', '')}")
+                    f"--index-url https://download.pytorch.org/whl/cu{build.replace('.', '')}")
     return ok(f"{len(wheels)} nvidia-* wheel(s) for CUDA {major}")
 
 
 @check("libs.nccl", CAT, "NCCL available for multi-GPU")
-def nccl(facts: Facts, ctx) -> object:
+def nccl(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if gpu_count(facts) < 2:
         return skip(f"{gpu_count(facts)} GPU(s): NCCL matters for two or more")
@@ -153,7 +153,7 @@ def nccl(facts: Facts, ctx) -> object:
 
 @check("libs.conda_cpuonly", CAT, "no conda cpuonly package",
        source="https://github.com/pytorch/pytorch/issues/106565")
-def conda_cpuonly(facts: Facts, ctx) -> object:
+def conda_cpuonly(facts: Facts, ctx: Context) -> Outcome:
     pk = facts.python.conda_packages
     if pk is None:
         return skip("conda packages are only known from a collect_env paste")

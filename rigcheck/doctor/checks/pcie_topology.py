@@ -9,8 +9,8 @@ the slot's, so a card in an x4 slot shows ``pcie_width_max == 4`` even at idle.
 from __future__ import annotations
 
 from rigcheck.doctor.checks._util import gpu_count, is_busy, join, label, live_gpus, need_field
-from rigcheck.doctor.findings import fail, ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 
 CAT = "pcie_topology"
@@ -20,15 +20,18 @@ MOVE = ("Move the card to a CPU-attached x16 slot, use a PCIe 4.0/5.0-rated rise
 
 @check("pcie.link_under_load", CAT, "PCIe link at full speed under load",
        source="https://github.com/janhq/jan/issues/183")
-def link_under_load(facts: Facts, ctx) -> object:
+def link_under_load(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "pcie_gen_current", "pcie")
     if gone:
         return gone
-    down, idle_down = [], []
+    down: list[str] = []
+    idle_down: list[str] = []
     for g in live_gpus(facts):
-        if None in (g.pcie_gen_current, g.pcie_gen_max, g.pcie_width_current, g.pcie_width_max):
+        gen, gen_max = g.pcie_gen_current, g.pcie_gen_max
+        width, width_max = g.pcie_width_current, g.pcie_width_max
+        if gen is None or gen_max is None or width is None or width_max is None:
             continue
-        if g.pcie_gen_current >= g.pcie_gen_max and g.pcie_width_current >= g.pcie_width_max:
+        if gen >= gen_max and width >= width_max:
             continue
         text = (f"{label(g)}: Gen{g.pcie_gen_current} x{g.pcie_width_current} "
                 f"(max Gen{g.pcie_gen_max} x{g.pcie_width_max})")
@@ -44,7 +47,7 @@ def link_under_load(facts: Facts, ctx) -> object:
 
 @check("pcie.slot_width", CAT, "GPU slot gives at least x8",
        source="https://github.com/janhq/jan/issues/183")
-def slot_width(facts: Facts, ctx) -> object:
+def slot_width(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "pcie_width_max", "pcie")
     if gone:
         return gone
@@ -69,7 +72,7 @@ def slot_width(facts: Facts, ctx) -> object:
 
 @check("pcie.p2p", CAT, "P2P between GPU pairs",
        source="https://github.com/NVIDIA/nccl/issues/257")
-def p2p(facts: Facts, ctx) -> object:
+def p2p(facts: Facts, ctx: Context) -> Outcome:
     if gpu_count(facts) < 2:
         return skip(f"{gpu_count(facts)} GPU(s): P2P needs two or more")
     links = facts.nvml.p2p
@@ -93,7 +96,7 @@ def p2p(facts: Facts, ctx) -> object:
 
 @check("pcie.numa", CAT, "GPUs spread across NUMA nodes",
        source="https://github.com/NVIDIA/nccl-tests/issues/115")
-def numa(facts: Facts, ctx) -> object:
+def numa(facts: Facts, ctx: Context) -> Outcome:
     gone = need_field(facts, "numa_node")
     if gone:
         return gone

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rigcheck.doctor.checks._util import env, env_known, live_gpus, no_torch_reason, not_collected
-from rigcheck.doctor.findings import ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 
 CAT = "performance"
@@ -37,7 +37,7 @@ def _on(value: str | None) -> bool:
 
 @check("perf.debug_env", CAT, "no debug/profiling CUDA environment variables",
        source="https://github.com/NVIDIA/DCGM/blob/master/nvvs/src/Software.cpp")
-def debug_env(facts: Facts, ctx) -> object:
+def debug_env(facts: Facts, ctx: Context) -> Outcome:
     if not env_known(facts):
         return skip(not_collected(facts, "env", "python.env") or "environment not captured")
     found = [f"{k}={env(facts, k)}" for k in DCGM_ENV if env(facts, k) is not None]
@@ -54,15 +54,15 @@ def debug_env(facts: Facts, ctx) -> object:
 
 @check("perf.tf32", CAT, "TF32 matmul setting (information)",
        source="https://github.com/pytorch/pytorch/issues/84334")
-def tf32(facts: Facts, ctx) -> object:
+def tf32(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not t.cuda_build:
         return skip(no_torch_reason(facts))
     from rigcheck.doctor.wheels import parse_capability
 
-    caps = [parse_capability(g.compute_capability) for g in live_gpus(facts)]
-    caps += [parse_capability(d.capability) for d in t.devices]
-    caps = [c for c in caps if c]
+    found = [parse_capability(g.compute_capability) for g in live_gpus(facts)]
+    found += [parse_capability(d.capability) for d in t.devices]
+    caps = [c for c in found if c]
     if not caps:
         return skip("no GPU capability known")
     if not any(c[0] >= 8 for c in caps):
@@ -79,7 +79,7 @@ def tf32(facts: Facts, ctx) -> object:
 
 
 @check("perf.cpu_threads", CAT, "torch CPU threads")
-def cpu_threads(facts: Facts, ctx) -> object:
+def cpu_threads(facts: Facts, ctx: Context) -> Outcome:
     t = facts.torch
     if not t.num_threads:
         return skip(not_collected(facts, "num_threads") or "torch threads not probed")
@@ -101,7 +101,7 @@ NCCL_STOPGAPS = {
 
 @check("perf.nccl_env", CAT, "no NCCL stop-gap variables left set",
        source="https://github.com/NVIDIA/nccl/issues/257")
-def nccl_env(facts: Facts, ctx) -> object:
+def nccl_env(facts: Facts, ctx: Context) -> Outcome:
     if not env_known(facts):
         return skip(not_collected(facts, "env", "python.env") or "environment not captured")
     set_ = [(k, why) for k, why in NCCL_STOPGAPS.items() if _on(env(facts, k))]

@@ -9,8 +9,8 @@ optimizer state from the parameter counts plus activations per sample times the 
 from __future__ import annotations
 
 from rigcheck.doctor.checks._util import join, live_gpus
-from rigcheck.doctor.findings import fail, ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 
 CAT = "readiness"
@@ -32,20 +32,20 @@ def memory_need_gb(recipe) -> float:
 
 
 def _gpu_free_gb(facts: Facts) -> tuple[str, float] | None:
-    gpus = [g for g in live_gpus(facts) if g.memory_total_mib]
+    gpus = [(g.memory_total_mib, g) for g in live_gpus(facts) if g.memory_total_mib]
     if gpus:
-        g = max(gpus, key=lambda x: x.memory_total_mib)
+        mib, g = max(gpus, key=lambda x: x[0])
         # GiB, as cards are named ("24 GB" RTX 4090 = 24564 MiB) and the catalog's vram_gb is.
-        return (g.name or f"GPU {g.index}"), g.memory_total_mib / 1024
-    devs = [d for d in facts.torch.devices if d.total_memory_gb]
+        return (g.name or f"GPU {g.index}"), mib / 1024
+    devs = [(d.total_memory_gb, d) for d in facts.torch.devices if d.total_memory_gb]
     if devs:
-        d = max(devs, key=lambda x: x.total_memory_gb)
-        return (d.name or f"cuda:{d.index}"), d.total_memory_gb
+        gb, d = max(devs, key=lambda x: x[0])
+        return (d.name or f"cuda:{d.index}"), gb
     return None
 
 
 @check("ready.recipe_fit", CAT, "target recipes fit in GPU memory")
-def recipe_fit(facts: Facts, ctx) -> object:
+def recipe_fit(facts: Facts, ctx: Context) -> Outcome:
     if not ctx.targets:
         return skip("no --target given (e.g. rigcheck doctor --target <recipe id>)")
     gpu = _gpu_free_gb(facts)
@@ -76,7 +76,7 @@ def recipe_fit(facts: Facts, ctx) -> object:
 
 
 @check("ready.recipe_time", CAT, "target recipes' predicted training time")
-def recipe_time(facts: Facts, ctx) -> object:
+def recipe_time(facts: Facts, ctx: Context) -> Outcome:
     if not ctx.targets:
         return skip("no --target given")
     rows = []
@@ -101,16 +101,17 @@ def recipe_time(facts: Facts, ctx) -> object:
 
 
 @check("ready.dataset_disk", CAT, "target datasets fit on the data disk")
-def dataset_disk(facts: Facts, ctx) -> object:
+def dataset_disk(facts: Facts, ctx: Context) -> Outcome:
     if not ctx.targets:
         return skip("no --target given")
-    disks = [d for d in facts.host.disks if d.free_gb is not None]
-    data = [d for d in disks if d.label.startswith("data")] or [d for d in disks if d.label == "cwd"]
+    disks = [(d.free_gb, d) for d in facts.host.disks if d.free_gb is not None]
+    data = ([x for x in disks if x[1].label.startswith("data")]
+            or [x for x in disks if x[1].label == "cwd"])
     if not data:
         return skip("no disk facts for the data directory (use --data-dir)")
-    best = max(data, key=lambda d: d.free_gb)
+    free_gb, best = max(data, key=lambda x: x[0])
     short = [f"{r.id}: {r.dataset} {r.dataset_gb:.0f} GB" for r in ctx.targets
-             if r.dataset_gb > best.free_gb]
+             if r.dataset_gb > free_gb]
     if short:
         return warn(f"{best.label} {best.path} has {best.free_gb:.0f} GB free; too small for " + join(short),
                     "The dataset as stored does not fit; extraction needs more.",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rigcheck.doctor.checks._util import gpu_count, join, not_collected, total_gpu_memory_gb
-from rigcheck.doctor.findings import fail, ok, skip, warn
-from rigcheck.doctor.registry import check
+from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
+from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 
 CAT = "system"
@@ -13,21 +13,19 @@ DISK_FAIL_GB = 2.0
 DISK_WARN_GB = 20.0        # one ImageNet-class checkpoint set plus caches; our suggestion, not a source
 
 
-def _host_skip(facts: Facts, field: str) -> object | None:
+def _host_skip(facts: Facts, field: str) -> Outcome:
+    """The skip for a host field that is None: why it was not collected."""
     h = facts.host
-    if getattr(h, field) is not None:
-        return None
     why = not_collected(facts, field, "host") or h.field_errors.get(field) or h.error
     return skip(why or f"{field} not collected")
 
 
 @check("sys.ram_vs_gpu", CAT, "RAM at least the total GPU memory",
        source="https://github.com/TorchSSL/TorchSSL/issues/4")
-def ram_vs_gpu(facts: Facts, ctx) -> object:
-    gone = _host_skip(facts, "ram_total_gb")
-    if gone:
-        return gone
+def ram_vs_gpu(facts: Facts, ctx: Context) -> Outcome:
     ram = facts.host.ram_total_gb
+    if ram is None:
+        return _host_skip(facts, "ram_total_gb")
     vram = total_gpu_memory_gb(facts)
     if not vram:
         return ok(f"{ram:.0f} GB RAM (no GPU memory to compare with)")
@@ -41,11 +39,11 @@ def ram_vs_gpu(facts: Facts, ctx) -> object:
 
 
 @check("sys.swap", CAT, "swap configured")
-def swap(facts: Facts, ctx) -> object:
-    gone = _host_skip(facts, "swap_total_gb")
-    if gone:
-        return gone
-    if facts.host.swap_total_gb <= 0:
+def swap(facts: Facts, ctx: Context) -> Outcome:
+    swap_gb = facts.host.swap_total_gb
+    if swap_gb is None:
+        return _host_skip(facts, "swap_total_gb")
+    if swap_gb <= 0:
         if facts.host.container:
             return ok("no swap inside the container (the host decides)")
         return warn("no swap",
@@ -53,12 +51,12 @@ def swap(facts: Facts, ctx) -> object:
                     "outright instead of slowing down.",
                     "sudo fallocate -l 16G /swapfile && sudo chmod 600 /swapfile && sudo mkswap "
                     "/swapfile && sudo swapon /swapfile")
-    return ok(f"{facts.host.swap_total_gb:.0f} GB swap")
+    return ok(f"{swap_gb:.0f} GB swap")
 
 
 @check("sys.cgroup_memory", CAT, "no cgroup memory limit below RAM",
        source="https://github.com/pytorch/pytorch/issues/8976")
-def cgroup_memory(facts: Facts, ctx) -> object:
+def cgroup_memory(facts: Facts, ctx: Context) -> Outcome:
     h = facts.host
     if h.ram_total_gb is None:
         return skip(not_collected(facts, "host", "ram_total_gb") or "RAM not collected")
@@ -76,11 +74,10 @@ def cgroup_memory(facts: Facts, ctx) -> object:
 
 @check("sys.ulimit_nofile", CAT, "open-file limit >= 4096",
        source="https://github.com/pytorch/pytorch/issues/14768")
-def nofile(facts: Facts, ctx) -> object:
-    gone = _host_skip(facts, "ulimit_nofile_soft")
-    if gone:
-        return gone
+def nofile(facts: Facts, ctx: Context) -> Outcome:
     soft, hard = facts.host.ulimit_nofile_soft, facts.host.ulimit_nofile_hard
+    if soft is None:
+        return _host_skip(facts, "ulimit_nofile_soft")
     if soft < NOFILE_MIN:
         fix = (f"ulimit -n {min(hard, 65536)}   # in the shell that starts training"
                if hard and hard >= NOFILE_MIN else
@@ -94,11 +91,10 @@ def nofile(facts: Facts, ctx) -> object:
 
 @check("sys.memlock", CAT, "memlock limit for pinned memory / RDMA",
        source="https://github.com/NVIDIA/nccl-tests/issues/206")
-def memlock(facts: Facts, ctx) -> object:
-    gone = _host_skip(facts, "ulimit_memlock_soft_kb")
-    if gone:
-        return gone
+def memlock(facts: Facts, ctx: Context) -> Outcome:
     kb = facts.host.ulimit_memlock_soft_kb
+    if kb is None:
+        return _host_skip(facts, "ulimit_memlock_soft_kb")
     if kb == -1:
         return ok("memlock unlimited")
     if gpu_count(facts) >= 2 and kb < 1024 * 1024:
@@ -111,14 +107,13 @@ def memlock(facts: Facts, ctx) -> object:
 
 
 @check("sys.cpu_avx2", CAT, "CPU has AVX2", source="https://github.com/pytorch/pytorch/issues/22338")
-def avx2(facts: Facts, ctx) -> object:
+def avx2(facts: Facts, ctx: Context) -> Outcome:
     h = facts.host
     if h.arch and h.arch not in ("x86_64", "AMD64", "amd64"):
         return skip(f"{h.arch}: AVX is an x86 feature")
-    gone = _host_skip(facts, "cpu_flags")
-    if gone:
-        return gone
     flags = h.cpu_flags
+    if flags is None:
+        return _host_skip(facts, "cpu_flags")
     vm = f" (hypervisor: {h.hypervisor})" if h.hypervisor else ""
     if not flags.get("avx"):
         return fail(f"CPU {h.cpu_model or '?'} has no AVX{vm}",
@@ -135,11 +130,10 @@ def avx2(facts: Facts, ctx) -> object:
 
 @check("sys.cpu_governor", CAT, "CPU frequency governor",
        source="https://github.com/AdnanHodzic/auto-cpufreq/issues/284")
-def governor(facts: Facts, ctx) -> object:
-    gone = _host_skip(facts, "cpu_governor")
-    if gone:
-        return gone
+def governor(facts: Facts, ctx: Context) -> Outcome:
     gov, drv = facts.host.cpu_governor, facts.host.cpu_freq_driver or "?"
+    if gov is None:
+        return _host_skip(facts, "cpu_governor")
     if gov == "powersave" and drv in ("acpi-cpufreq", "intel_cpufreq", "cppc_cpufreq"):
         return warn(f"governor powersave with {drv}: CPU pinned to its lowest frequency",
                     "With acpi-cpufreq, powersave means the minimum clock: the input pipeline "
@@ -149,7 +143,7 @@ def governor(facts: Facts, ctx) -> object:
 
 
 @check("sys.cpu_per_gpu", CAT, "enough CPU threads per GPU")
-def cpu_per_gpu(facts: Facts, ctx) -> object:
+def cpu_per_gpu(facts: Facts, ctx: Context) -> Outcome:
     n = gpu_count(facts)
     if not n:
         return skip("no GPUs")
@@ -168,7 +162,7 @@ def cpu_per_gpu(facts: Facts, ctx) -> object:
 
 
 @check("sys.disk_space", CAT, "free disk space")
-def disk_space(facts: Facts, ctx) -> object:
+def disk_space(facts: Facts, ctx: Context) -> Outcome:
     disks = facts.host.disks
     if not disks:
         return skip(not_collected(facts, "disks", "host") or "disks not collected")

@@ -26,8 +26,9 @@ def _line_at(text: str, start: int, end: int) -> tuple[int, str]:
     return a, text[a:b]
 
 
-def scan(text: str, registry: Sequence[Signature] | None = None) -> list[str]:
-    """The lines of ``text`` that any signature (or a refine's text test) matches, in order.
+def scan(text: str, registry: Sequence[Signature] | None = None) -> list[tuple[int, str]]:
+    """(1-based line number, line) for the lines of ``text`` that any signature (or a refine's
+    text test) matches, in order.
 
     Each pattern runs once over the whole text (a literal-prefixed regex is a fast scan in
     CPython's re), at most MAX_PER_PATTERN matches each, so a long log costs patterns x size.
@@ -41,7 +42,15 @@ def scan(text: str, registry: Sequence[Signature] | None = None) -> list[str]:
                     break
                 start, line = _line_at(text, m.start(), m.end())
                 found.setdefault(start, line.strip()[:MAX_LINE_CHARS])
-    return [found[k] for k in sorted(found)][:MAX_LINES]
+    starts = sorted(found)[:MAX_LINES]
+    if not starts:
+        return []
+    out, line_no, pos = [], 1, 0
+    for start in starts:                 # count line ends between consecutive kept lines only
+        line_no += text.count("\n", pos, start)
+        pos = start
+        out.append((line_no, found[start]))
+    return out
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ def context(facts: Facts) -> dict[str, Any]:
         "gpu": names[0] if names else "the GPU",
         "torch": t.version or "?", "torch_cuda": t.cuda_build or "?",
         "driver": nv.driver_version or "?", "driver_cuda": nv.cuda_driver_version or "?",
-        "packages": facts.python.packages or {},
+        "packages": facts.torch.stack or {},
         "cpu_torch": bool(t.version) and (t.version.endswith("+cpu") or (
             t.cuda_build is None and t.hip_build is None and "cuda_build" not in facts.not_collected
             and facts.origin != "paste")),
@@ -143,7 +152,7 @@ def _holds(when: dict[str, Any], ctx: dict[str, Any], lines: Sequence[str],
 
 def candidate_lines(facts: Facts) -> list[str]:
     """The paste's kept lines, and on a live probe the error texts torch and the driver gave."""
-    lines = list(facts.paste.lines)
+    lines = [pl.text for pl in facts.paste_lines]
     for extra in (facts.torch.cuda_init_error, facts.torch.error, facts.torch.numpy_error,
                   facts.driver.nvidia_smi_error):
         if extra and extra not in lines:
@@ -190,12 +199,20 @@ def _fmt(text: str, values: dict[str, Any]) -> str:
         return text
 
 
-def findings(facts: Facts, prior: Iterable[Finding] = (),
+def findings(facts: Facts, prior: Iterable[Finding] | None = None,
              registry: Sequence[Signature] | None = None) -> list[Finding]:
-    """One finding per matched signature; one that a check already reported is left out."""
-    reported = {f.id for f in prior if f.is_problem}
+    """One finding per matched signature; one that a check already reported is left out
+    (``prior``: the checks' findings; None runs the checks that signatures name as covering)."""
+    found = matches(facts, registry)
+    if prior is None:
+        covering = {c for m in found for c in m.signature.covered_by if not c.startswith("sig.")}
+        if covering:
+            from rigcheck.doctor.registry import run_checks
+
+            prior = run_checks(facts, only=covering)
+    reported = {f.id for f in (prior or ()) if f.is_problem}
     out = []
-    for m in matches(facts, registry):
+    for m in found:
         sig = m.signature
         if reported.intersection(sig.covered_by):
             continue

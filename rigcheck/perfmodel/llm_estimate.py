@@ -1,0 +1,146 @@
+"""One LLM estimate (memory + speed + fit) and what to change when it does not fit. Pure.
+
+:func:`estimate` joins :mod:`llm_memory` and :mod:`llm_speed` for one GPU record.
+:func:`what_would_fit` lists the changes that make a run fit, each with the memory it leads to:
+the largest micro-batch (keeping the global batch by gradient accumulation), gradient
+checkpointing, QLoRA instead of LoRA/full, a 4-bit weight format for inference, more GPUs with
+ZeRO-3 (training) or tensor parallel (inference), and the smallest card that would hold it.
+:func:`adapt` applies the first of those a recipe allows (used by ``recommend``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rigcheck.parts import Gpu
+
+from . import memory as mem
+from .llm_configs import ModelConfig
+from .llm_memory import LlmMemory, LlmRun, llm_memory
+from .llm_speed import LlmSpeed, llm_speed
+
+MAX_GPUS_SUGGESTED = 64
+COMMON_VRAM_GB = (8, 12, 16, 24, 32, 48, 80, 96, 141, 192)
+
+
+@dataclass(frozen=True)
+class LlmEstimate:
+    model: ModelConfig
+    run: LlmRun
+    gpu: Gpu
+    memory: LlmMemory
+    speed: LlmSpeed
+    fits: bool
+    suggestions: tuple[str, ...] = ()
+
+
+def estimate(cfg: ModelConfig, run: LlmRun, gpu: Gpu, nvlink: bool = False) -> LlmEstimate:
+    m = llm_memory(cfg, run)
+    s = llm_speed(cfg, run, gpu, nvlink=nvlink)
+    fits = m.fits(gpu.vram_gb)
+    sugg = () if fits else what_would_fit(cfg, run, gpu.vram_gb)
+    return LlmEstimate(cfg, run, gpu, m, s, fits, sugg)
+
+
+def needed_vram_gb(m: LlmMemory) -> float:
+    return m.total_gb / mem.USABLE_FRACTION
+
+
+def largest_micro_batch(cfg: ModelConfig, run: LlmRun, vram_gb: float, limit: int = 4096) -> int:
+    """The largest micro-batch (inference: concurrent streams) that fits; 0 if even 1 does not.
+    Memory grows linearly with it, so two evaluations give the answer; a bisection guards it."""
+    if not llm_memory(cfg, replace(run, micro_batch=1)).fits(vram_gb):
+        return 0
+    lo, hi = 1, limit
+    if llm_memory(cfg, replace(run, micro_batch=hi)).fits(vram_gb):
+        return hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if llm_memory(cfg, replace(run, micro_batch=mid)).fits(vram_gb):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _fits(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> bool:
+    return llm_memory(cfg, run).fits(vram_gb)
+
+
+def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tuple[str, LlmRun]]:
+    """Changes that make ``run`` fit ``vram_gb``, cheapest in quality/speed first."""
+    out: list[tuple[str, LlmRun]] = []
+    if run.micro_batch > 1:
+        b = largest_micro_batch(cfg, run, vram_gb, limit=run.micro_batch)
+        if b >= 1:
+            if run.training:
+                accum = -(-run.micro_batch * run.grad_accum // b)
+                out.append((f"micro-batch {b} with gradient accumulation {accum} (same global batch)",
+                            replace(run, micro_batch=b, grad_accum=accum)))
+            else:
+                out.append((f"{b} concurrent streams instead of {run.micro_batch}",
+                            replace(run, micro_batch=b)))
+    if run.training and not run.checkpointing:
+        r = replace(run, grad_checkpointing=True)
+        if _fits(cfg, r, vram_gb):
+            out.append(("gradient checkpointing (about 1/3 more compute)", r))
+        else:
+            r2 = replace(r, micro_batch=1, grad_accum=run.micro_batch * run.grad_accum)
+            if run.micro_batch > 1 and _fits(cfg, r2, vram_gb):
+                out.append(("gradient checkpointing with micro-batch 1 and gradient accumulation "
+                            f"{r2.grad_accum}", r2))
+    if run.method in ("full", "lora"):
+        r = replace(run, method="qlora", weights="", grad_checkpointing=True)
+        if _fits(cfg, r, vram_gb):
+            out.append(("QLoRA (4-bit NF4 base, LoRA adapters, checkpointing)", r))
+        elif _fits(cfg, replace(r, micro_batch=1, seq_len=min(run.seq_len, 2048)), vram_gb):
+            out.append(("QLoRA at micro-batch 1" + (", sequence 2048" if run.seq_len > 2048 else ""),
+                        replace(r, micro_batch=1, seq_len=min(run.seq_len, 2048),
+                                grad_accum=run.micro_batch * run.grad_accum)))
+    if not run.training and run.weight_format in ("fp32", "bf16", "fp16", "fp8", "int8", "q8_0", "q6_k", "q5_k_m"):
+        r = replace(run, weights="q4_k_m")
+        if _fits(cfg, r, vram_gb):
+            out.append(("4-bit weights (GGUF Q4_K_M; GPTQ/AWQ 4-bit are similar)", r))
+    for n in (2, 4, 8, 16, 32, MAX_GPUS_SUGGESTED):
+        if n <= run.n_gpus:
+            continue
+        r = replace(run, n_gpus=n, parallel="tp" if not run.training else
+                    ("zero3" if run.method in ("full", "pretrain") else run.parallel))
+        if run.training and not _fits(cfg, r, vram_gb):   # activations do not shard: shrink them
+            r = replace(r, grad_checkpointing=True, micro_batch=1,
+                        grad_accum=run.micro_batch * run.grad_accum)
+        if _fits(cfg, r, vram_gb):
+            how = "tensor parallel" if not run.training else (
+                "ZeRO-3/FSDP" if run.method in ("full", "pretrain") else "data parallel")
+            extra = ", checkpointing, micro-batch 1" if r.micro_batch != run.micro_batch else ""
+            out.append((f"{n} GPUs of this size with {how}{extra}", r))
+            break
+    return out
+
+
+def what_would_fit(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> tuple[str, ...]:
+    lines = [f"{what}: {llm_memory(cfg, r).total_gb:.1f} GB per GPU"
+             for what, r in candidate_changes(cfg, run, vram_gb)]
+    need = needed_vram_gb(llm_memory(cfg, run))
+    card = next((v for v in COMMON_VRAM_GB if v >= need), None)
+    lines.append(f"a card with {card} GB" if card else f"{need:,.0f} GB on one card: no single GPU has it")
+    return tuple(lines)
+
+
+# Which changes a recipe allows recommend to make, in order of preference.
+ADAPTATIONS = ("micro_batch", "checkpointing", "qlora", "quantize")
+
+
+def adapt(cfg: ModelConfig, run: LlmRun, vram_gb: float,
+          allowed: tuple[str, ...] = ADAPTATIONS) -> tuple[LlmRun, tuple[str, ...]] | None:
+    """The run itself if it fits, else the first allowed change that fits (with what changed),
+    else None. Pure: recommend calls it per candidate card."""
+    if _fits(cfg, run, vram_gb):
+        return run, ()
+    keys = {"micro-batch": "micro_batch", "concurrent": "micro_batch", "gradient": "checkpointing",
+            "QLoRA": "qlora", "4-bit": "quantize"}
+    for what, r in candidate_changes(cfg, run, vram_gb):
+        kind = next((v for k, v in keys.items() if what.startswith(k)), "")
+        if kind in allowed and r.n_gpus == run.n_gpus:
+            return r, (what,)
+    return None

@@ -1,0 +1,184 @@
+"""LLM speed: training tokens/s, inference prefill and decode tokens/s, on any GPU record.
+
+Pure. FLOPs come from the config (2 per multiply-add)::
+
+    forward per token     2 N_mm + 2 L_attn x heads x head_dim x S   (causal: half of 4 x ... x S)
+    N_mm                  matmul weights one token touches (MoE: top-k + shared experts; the
+                          output head included, the embedding lookup not)
+    training              full / pretrain 3 x forward; LoRA / QLoRA 2 x forward (no weight
+                          gradients for the frozen base; LoRA's own are negligible);
+                          gradient checkpointing adds one forward
+
+    train tokens/s  = n_gpus x scaling x peak16 x mfu[method] / FLOPs per token
+    prefill tokens/s = peak16 x prefill_eff / forward FLOPs per token
+    decode step (B streams, context C) =
+        max(bytes / (bw x bw_eff), B x forward FLOPs / (peak16 x prefill_eff))
+        + layers x per_layer_overhead_s
+      bytes = weights the step touches (MoE: experts hit by B tokens, E x (1 - (1 - k/E)^B))
+              + B x C x KV bytes per token
+    decode tokens/s = B / step
+
+``peak16`` is the dense fp16/bf16 tensor rate (fp32 accumulate) PyTorch uses, or the fp32 rate
+on cards without tensor cores (:mod:`rigcheck.perfmodel.hardware`). The four efficiencies (``mfu``
+per method, ``prefill_eff``, ``bw_eff``, ``per_layer_overhead_s``) are fitted on the published
+rows in ``llm_calibration.csv`` (``benchmarks/llm_cv.py`` prints the held-out errors); their values
+live in ``llm_params.json``. Tensor parallel decode divides bytes and FLOPs by the GPU count and
+adds two all-reduces of one hidden vector per layer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rigcheck.parts import Gpu
+
+from .hardware import tensor16_tflops
+from .llm_configs import ModelConfig
+from .llm_memory import WEIGHT_BITS, LlmRun, kv_cache_bytes, validate, weight_bytes
+
+PARAMS_PATH = Path(__file__).with_name("llm_params.json")
+
+DEFAULTS: dict[str, Any] = {
+    "mfu": {"full": 0.40, "pretrain": 0.40, "lora": 0.35, "qlora": 0.25},
+    "prefill_eff": 0.45,
+    "bw_eff": 0.70,
+    "per_layer_overhead_s": 1.0e-5,
+    # Quantised weights dequantise inside the matmul: prefill runs slower than with 16-bit
+    # weights (a factor applied to prefill_eff).
+    "quant_prefill_factor": 0.7,
+    # DDP/ZeRO all-reduce: the fraction of the gradient traffic not hidden behind backward.
+    "ddp_scaling": 0.92,
+}
+# TP decode: two all-reduces per layer, each a few microseconds of latency on NVLink and ~15 us
+# over PCIe (nccl-tests small-message all-reduce latencies).
+TP_ALLREDUCE_S = {"nvlink": 5e-6, "pcie": 15e-6}
+
+
+def load_params(path: Path = PARAMS_PATH) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return dict(DEFAULTS)
+    out = dict(DEFAULTS)
+    out.update({k: v for k, v in raw.items() if k in DEFAULTS})
+    return out
+
+
+def peak16_tflops(gpu: Gpu) -> float:
+    """The dense 16-bit tensor rate, or fp32 where there are no tensor cores."""
+    t = tensor16_tflops(gpu, "bf16")
+    return float(t) if t else float(gpu.fp32_tflops)
+
+
+def attention_flops_per_token(cfg: ModelConfig, context: int) -> float:
+    """Forward attention FLOPs (QK^T and PV) per token, averaged over a causal sequence of
+    ``context`` tokens (each token attends to context/2 on average; sliding layers to at most
+    their window)."""
+    if cfg.is_mla:
+        width = cfg.num_heads * (cfg.qk_nope_head_dim + cfg.qk_rope_head_dim + cfg.v_head_dim) / 2
+    else:
+        width = cfg.num_heads * cfg.head_dim
+    full = cfg.num_layers - cfg.sliding_layers
+    span_full = context / 2
+    span_slide = min(context, cfg.sliding_window or context) / 2 if cfg.sliding_layers else 0.0
+    return 4.0 * width * (full * span_full + cfg.sliding_layers * span_slide)
+
+
+def forward_flops_per_token(cfg: ModelConfig, context: int) -> float:
+    return 2.0 * cfg.matmul_params(active=True) + attention_flops_per_token(cfg, context)
+
+
+def train_flops_per_token(cfg: ModelConfig, run: LlmRun) -> float:
+    fwd = forward_flops_per_token(cfg, run.seq_len)
+    passes = 3.0 if run.method in ("full", "pretrain") else 2.0
+    if run.checkpointing:
+        passes += 1.0
+    return passes * fwd
+
+
+@dataclass(frozen=True)
+class LlmSpeed:
+    tokens_per_s: float | None = None          # training, all GPUs
+    samples_per_s: float | None = None         # training sequences/s, all GPUs
+    step_s: float | None = None                # one optimizer step (micro-batch x accumulation)
+    prefill_tokens_per_s: float | None = None
+    decode_tokens_per_s: float | None = None   # at the run's batch (all streams together)
+    decode_tokens_per_s_batch1: float | None = None
+    bound: str = ""
+    peak_tflops: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+def train_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] | None = None) -> LlmSpeed:
+    validate(run, cfg)
+    prm = params or load_params()
+    peak = peak16_tflops(gpu)
+    mfu = float(prm["mfu"][run.method])
+    if not tensor16_tflops(gpu, "bf16"):
+        mfu *= 0.5   # no tensor cores: fp32 FMA pipes, poorer utilisation (an assumption)
+    per_gpu = peak * 1e12 * mfu / train_flops_per_token(cfg, run)
+    n = run.n_gpus
+    scaling = prm["ddp_scaling"] ** math.log2(n) if n > 1 else 1.0
+    tokens = per_gpu * n * scaling
+    seqs = tokens / run.seq_len
+    step = run.micro_batch * run.grad_accum * n / seqs
+    return LlmSpeed(tokens_per_s=tokens, samples_per_s=seqs, step_s=step, bound="compute",
+                    peak_tflops=peak)
+
+
+def _touched_weight_bytes(cfg: ModelConfig, fmt: str, streams: int) -> float:
+    """Weight bytes one decode step reads: everything but the routed experts, plus the experts
+    the step's tokens hit (each token picks k of E, independently)."""
+    total = weight_bytes(cfg, fmt)
+    emb = cfg.vocab_size * cfg.hidden_size * (WEIGHT_BITS[fmt] / 8 if fmt not in (
+        "fp8", "int8", "nf4", "mxfp4", "gptq-4bit", "awq-4bit") else 2.0)
+    total -= emb if not cfg.tied_embeddings else 0.0   # the input embedding is a lookup
+    total -= cfg.vision_params * 2.0
+    if not cfg.is_moe:
+        return total
+    bits = WEIGHT_BITS[fmt] if fmt != "int8" else 8.0
+    expert_b = cfg.expert_params() * bits / 8
+    all_experts = cfg.moe_layers * cfg.num_experts * expert_b
+    hit = cfg.num_experts * (1.0 - (1.0 - cfg.experts_per_token / cfg.num_experts) ** streams)
+    return total - all_experts + cfg.moe_layers * hit * expert_b
+
+
+def infer_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] | None = None,
+                nvlink: bool = False) -> LlmSpeed:
+    validate(run, cfg)
+    prm = params or load_params()
+    peak = peak16_tflops(gpu) * 1e12
+    fmt = run.weight_format
+    tp = run.n_gpus
+    ctx = run.context or run.seq_len
+    pf_eff = float(prm["prefill_eff"]) * (1.0 if fmt in ("bf16", "fp16", "fp32") else float(prm["quant_prefill_factor"]))
+    if not tensor16_tflops(gpu, "bf16"):
+        pf_eff *= 0.5
+    fwd = forward_flops_per_token(cfg, ctx)
+    prefill = tp * peak * pf_eff / fwd * (prm["ddp_scaling"] ** math.log2(tp) if tp > 1 else 1.0)
+    bw = gpu.mem_bw_gbs * 1e9 * float(prm["bw_eff"])
+    overhead = cfg.num_layers * float(prm["per_layer_overhead_s"])
+    if tp > 1:
+        overhead += cfg.num_layers * 2 * TP_ALLREDUCE_S["nvlink" if nvlink else "pcie"]
+
+    def step(streams: int) -> tuple[float, str]:
+        kv = kv_cache_bytes(cfg, ctx, streams, run.kv_bits)
+        t_mem = (_touched_weight_bytes(cfg, fmt, streams) + kv) / tp / bw
+        t_cmp = streams * fwd / tp / (peak * pf_eff)
+        return max(t_mem, t_cmp) + overhead, ("memory-bandwidth" if t_mem >= t_cmp else "compute")
+
+    t1, _ = step(1)
+    tb, bound = step(run.micro_batch)
+    return LlmSpeed(prefill_tokens_per_s=prefill, decode_tokens_per_s=run.micro_batch / tb,
+                    decode_tokens_per_s_batch1=1.0 / t1, bound=bound, peak_tflops=peak / 1e12)
+
+
+def llm_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] | None = None,
+              nvlink: bool = False) -> LlmSpeed:
+    if run.method == "infer":
+        return infer_speed(cfg, run, gpu, params, nvlink)
+    return train_speed(cfg, run, gpu, params)
