@@ -170,3 +170,14 @@ def test_index_lists_every_fixture_once_with_a_thread_url() -> None:
 # What a fixture's text is (INDEX.toml ``kind``).
 KINDS = {"collect_env", "nvidia-smi", "nvidia-smi-q", "traceback", "error", "warning", "nccl log",
          "dmesg", "container error", "tool report", "mixed", "build log"}
+def test_fixtures_cover_every_family() -> None:
+    """Issue 11's families each have real pastes that reach a signature."""
+    from rigcheck.doctor.signatures import load_registry
+
+    family = {f"sig.{s.id}": s.family for s in load_registry()}
+    reached: dict[str, int] = {}
+    for e in INDEX:
+        for fid in {*e.get("expect_fail", []), *e.get("expect_warn", []), *e.get("expect_ok", [])}:
+            if fid in family:
+                reached[family[fid]] = reached.get(family[fid], 0) + 1
+    assert set(family.values()) <= set(reached), sorted(set(family.values()) - set(reached))

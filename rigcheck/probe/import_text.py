@@ -95,7 +95,7 @@ def _hints(text: str, facts: Facts) -> list[str]:
             host.os = m.group(1)
             if "Windows" in m.group(1):
                 hints.setdefault("os", "windows")
-    if re.search(r"[A-Z]:\\(?:Users|Program Files|ProgramData)\\", text):
+    if re.search(r"[A-Z]:\\(?:Users|Program Files|ProgramData|\w+\\envs)\\|\(\w+\) PS [A-Z]:\\|\.dll\b", text):
         hints.setdefault("os", "windows")
     if host.container is None:
         if re.search(r"docker: Error response from daemon|nvidia-container-cli|/\.dockerenv|"

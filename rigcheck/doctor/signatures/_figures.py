@@ -7,8 +7,9 @@
   is free. Including non-PyTorch memory, this process has 22.40 GiB memory in use. Of the
   allocated memory 21.90 GiB is allocated by PyTorch, and 100.25 MiB is reserved by PyTorch but
   unallocated."
-``fragmented``: reserved-but-unallocated memory is at least the request (the bytes were there,
-not in one block: PyTorch's own hint, expandable_segments). ``other_process``: more than 1 GiB
+``fragmented``: reserved-but-unallocated memory is at least the request, or the GPU reports at
+least twice the request free (the bytes were there, not in one block: PyTorch's own hint,
+expandable_segments). ``other_process``: more than 1 GiB
 of the GPU is used outside this process's PyTorch (another process, or this one's CUDA context
 and non-PyTorch libraries).
 """
@@ -47,6 +48,8 @@ def cuda_oom(line: str) -> dict[str, Any]:
     reserved = _get(_Q + r" reserved in total by PyTorch", line)
     unalloc = _get(_Q + r" is reserved by PyTorch but unallocated", line)
     process = _get(r"this process has " + _Q + r" memory in use", line)
+    # vLLM and others catch it in another process: "Process 562167 has 15.25 GiB memory in use".
+    process = process if process is not None else _get(r"Process \d+ has " + _Q + r" memory in use", line)
     if reserved is None and alloc is not None and unalloc is not None:
         reserved = alloc + unalloc
     if unalloc is None and reserved is not None and alloc is not None:
@@ -60,8 +63,11 @@ def cuda_oom(line: str) -> dict[str, Any]:
                  ("unallocated_gib", unalloc), ("process_gib", process)):
         if v is not None:
             f[k] = round(v, 2)
-    if tried is not None and unalloc is not None:
-        f["fragmented"] = unalloc >= tried and unalloc > 0.05
+    if tried is not None and (unalloc is not None or free is not None):
+        # Either PyTorch holds enough reserved-but-free bytes, or the GPU reports more free than
+        # was asked for: the bytes exist but not in one block.
+        f["fragmented"] = bool((unalloc is not None and unalloc >= tried and unalloc > 0)
+                               or (free is not None and free >= 2 * tried and free >= 0.1))
     if total is not None and free is not None:
         mine = process if process is not None else reserved
         if mine is not None:

@@ -211,10 +211,13 @@ def findings(facts: Facts, prior: Iterable[Finding] | None = None,
 
             prior = run_checks(facts, only=covering)
     reported = {f.id for f in (prior or ()) if f.is_problem}
+    # A signature covered by another one that also matched is left to that one, whatever the
+    # order of the files.
+    reported |= {f"sig.{m.signature.id}" for m in found if m.signature.status != "ok"}
     out = []
     for m in found:
         sig = m.signature
-        if reported.intersection(sig.covered_by):
+        if reported.intersection(c for c in sig.covered_by if c != f"sig.{sig.id}"):
             continue
         values = {**context(facts), **m.figures, **m.groups}
         status = (m.refine.status if m.refine and m.refine.status else sig.status)
@@ -226,7 +229,6 @@ def findings(facts: Facts, prior: Iterable[Finding] | None = None,
         detail = f"{_fmt(sig.means, values)}" + (f" {cause}" if cause else "") + (
             f" Seen: {m.line[:300]}")
         fix = _fmt(m.refine.fix if m.refine and m.refine.fix else sig.fix, values)
-        reported.add(f"sig.{sig.id}")
         out.append(Finding(id=f"sig.{sig.id}", category=sig.category, status=status,
                            summary=summary, detail=detail, fix="" if status == "ok" else fix,
                            source=sig.source))
