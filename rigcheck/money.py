@@ -176,6 +176,23 @@ def format_lakh(amount_inr: float) -> str:
     return f"₹{short} {unit}" if not short.startswith("-") else f"-₹{short[1:]} {unit}"
 
 
+def landed_multiplier(bcd_pct: float, sws_pct: float, igst_pct: float, margin_pct: float
+                      ) -> float:
+    """What one rupee of foreign price (converted at the rate) costs at an Indian counter.
+
+    Basic customs duty on the assessable value, the social welfare surcharge as a percentage of
+    that duty (Finance Act 2018, s. 110), the channel margin on the duty-paid cost, and IGST/GST on
+    the whole (GST is charged on the value including duties: IGST Act s. 5 with Customs Tariff Act
+    s. 3(7)). ``catalog/README.md`` ("landed.csv") gives the formula and the sources of each rate.
+    """
+    for name, pct in (("bcd", bcd_pct), ("sws", sws_pct), ("igst", igst_pct),
+                      ("margin", margin_pct)):
+        if not pct >= 0:
+            raise MoneyError(f"landed factor {name} {pct!r}: give a percentage of 0 or more")
+    duty = 1.0 + bcd_pct / 100.0 * (1.0 + sws_pct / 100.0)
+    return duty * (1.0 + margin_pct / 100.0) * (1.0 + igst_pct / 100.0)
+
+
 def convert(amount_inr: float, currency: str, rates: Mapping[str, float]) -> float:
     """INR -> ``currency`` with ``rates`` (INR per unit); raises :class:`MoneyError`."""
     code = currency.upper()
