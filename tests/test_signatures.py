@@ -202,3 +202,23 @@ def test_scan_keeps_matched_lines_and_bounds_repeats() -> None:
     lines = scan(text)
     assert 1 <= len(lines) <= 30 and all("Xid" in ln for _, ln in lines)
     assert lines[0][0] == 101            # 1-based line numbers
+
+
+def test_covered_by_names_real_checks_or_signatures() -> None:
+    """A signature left out because a check reported the same thing must name a real check."""
+    from rigcheck.doctor import all_checks
+
+    known = {c.id for c in all_checks()} | {f"sig.{s.id}" for s in REG}
+    bad = [(s.id, c) for s in REG for c in s.covered_by if c not in known]
+    assert not bad, bad
+
+
+def test_paste_facts_round_trip_through_json() -> None:
+    from rigcheck.facts import from_json, to_json
+
+    facts = parse_text("NVRM: Xid (PCI:0000:3b:00): 79, pid=1, GPU has fallen off the bus.\n"
+                       "torch==2.3.0+cu121\nflash_attn==2.5.8\n")
+    back = from_json(to_json(facts))
+    assert back.paste_lines == facts.paste_lines and back.paste.kinds == facts.paste.kinds
+    assert back.torch.stack == {"torch": "2.3.0+cu121", "flash-attn": "2.5.8"}
+    assert [f.id for f in findings(back, [])] == ["sig.xid.79"]

@@ -22,7 +22,7 @@ from rigcheck.probe.import_collect_env import (
     cuda_from_wheel_tag,
 )
 
-DIGEST_CHARS = 640 * 1024
+DIGEST_CHARS = 160 * 1024
 
 _GPU_L = re.compile(r"^\s*GPU (\d+): ((?:NVIDIA|Tesla|Quadro|GeForce|TITAN|RTX)[^\n(]{2,60}?)\s*(?:\(UUID|$)",
                     re.MULTILINE)

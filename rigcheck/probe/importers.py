@@ -137,7 +137,9 @@ def parse_text(text: str, where: str = "paste") -> Facts:
     from rigcheck.probe.import_text import enrich, recognised
 
     cleaned = clean_paste(text)
-    kind = detect_format(cleaned)
+    # The structured reports are recognised by their first lines: on a long log look at its
+    # head only (the markers' regexes are unanchored and many).
+    kind = detect_format(cleaned if len(cleaned) <= 256 * 1024 else cleaned[: 256 * 1024])
     if kind == "json":
         return from_json(cleaned, where)
     if kind is None:
@@ -167,6 +169,14 @@ def parse_text(text: str, where: str = "paste") -> Facts:
                 f"message, version or tool report); {WHAT_TO_PASTE}")
         facts.not_collected.update({s: "not in this paste" for s in ("driver", "env", "python.env",
                                                                        "p2p")})
+        # Whole sections the text said nothing about: the checks skip with this reason rather
+        # than read an empty section as "torch not installed" or "no GPU".
+        if not facts.torch.version and facts.torch.installed is None:
+            facts.not_collected["torch"] = "not in this paste"
+        if not facts.nvml.gpus and not facts.nvml.driver_version:
+            facts.not_collected["nvml"] = facts.not_collected["gpus"] = "not in this paste"
+        if not (facts.host.os or facts.host.kernel or facts.host.glibc):
+            facts.not_collected["host"] = "not in this paste"
         mark_not_collected(facts, "not in this paste",
                            keep={"devices", "device_count"} if facts.torch.cuda_available is False else set())
     facts.origin_note = where

@@ -145,7 +145,8 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
     else:
         kind = {"probe": "facts file", "collect_env": "collect_env paste",
                 "nvidia-smi": "nvidia-smi paste", "nvidia-smi-q": "nvidia-smi -q paste"}
-        what = f"{source.name} ({kind.get(facts.origin, facts.origin)})"
+        name = "stdin" if str(source) == "-" else source.name
+        what = f"{name} ({kind.get(facts.origin, facts.origin)})"
     con.print(f"Doctor summary for {_esc(what)}"
               + ("" if verbose else " (to see every check, run rigcheck doctor -v):"))
     summary = summarize(findings)

@@ -41,6 +41,37 @@ class RegistryError(ValueError):
     """A signature file is malformed (a bug in the data, found by the tests)."""
 
 
+def anchor(rx: str) -> str:
+    """The longest run of plain characters every match of ``rx`` must contain ("" if none).
+
+    ``anchor in text`` is a memchr-speed test, so a pattern whose anchor is absent is not run
+    at all: most of a long log meets none of them.
+    """
+    try:
+        if sys.version_info >= (3, 11):
+            from re import _parser as sre_parse  # type: ignore[attr-defined]
+        else:  # pragma: no cover
+            import sre_parse
+        items = list(sre_parse.parse(rx))
+    except Exception:
+        return ""
+    def flat(seq):  # groups are mandatory: their items sit inline in the match
+        for op, arg in seq:
+            if str(op) == "SUBPATTERN":
+                yield from flat(arg[-1])
+            else:
+                yield op, arg
+
+    best, run = "", []
+    for op, arg in flat(items):
+        if str(op) == "LITERAL":
+            run.append(chr(arg))
+            continue
+        best = max(best, "".join(run), key=len)
+        run = []
+    return max(best, "".join(run), key=len)
+
+
 @dataclass(frozen=True)
 class Refine:
     when: dict[str, Any]
@@ -65,13 +96,16 @@ class Signature:
     covered_by: tuple[str, ...] = ()
     harmless: bool = False
     context_patterns: tuple[re.Pattern[str], ...] = field(default=(), repr=False)
+    # pattern -> its anchor (see anchor()), for the scan of long texts
+    anchors: dict[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
 
 def _compile(rx: str, where: str) -> re.Pattern[str]:
     if _NESTED.search(rx):
         raise RegistryError(f"{where}: nested quantifier in {rx!r}")
     try:
-        return re.compile(rx)
+        # MULTILINE: ^ and $ are a line's ends, in a whole paste and in one line alike.
+        return re.compile(rx, re.MULTILINE)
     except re.error as exc:
         raise RegistryError(f"{where}: bad regex {rx!r}: {exc}") from None
 
@@ -111,12 +145,14 @@ def _signature(raw: dict[str, Any], family: str, default_cat: str, where: str) -
     pats = raw["patterns"]
     if isinstance(pats, str) or not pats:
         raise RegistryError(f"{where} {sid}: patterns must be a non-empty list")
+    compiled = tuple(_compile(p, f"{where} {sid}") for p in pats)
     return Signature(
         id=sid, family=family, category=cat, title=raw["title"], status=status,
-        patterns=tuple(_compile(p, f"{where} {sid}") for p in pats), means=raw["means"],
+        patterns=compiled, means=raw["means"],
         fix=raw.get("fix", ""), source=raw["source"], refine=tuple(refines), figures=figures,
         covered_by=tuple(raw.get("covered_by", ())), harmless=harmless,
         context_patterns=tuple(ctx),
+        anchors={p.pattern: anchor(p.pattern) for p in (*compiled, *ctx)},
     )
 
 

@@ -37,11 +37,28 @@ def scan(text: str, registry: Sequence[Signature] | None = None) -> list[tuple[i
     found: dict[int, str] = {}
     for sig in reg:
         for rx in sig.patterns + sig.context_patterns:
-            for n, m in enumerate(rx.finditer(text)):
-                if n >= MAX_PER_PATTERN:
+            lit = sig.anchors.get(rx.pattern, "")
+            if not lit:
+                for n, m in enumerate(rx.finditer(text)):
+                    if n >= MAX_PER_PATTERN:
+                        break
+                    start, line = _line_at(text, m.start(), m.end())
+                    found.setdefault(start, line.strip()[:MAX_LINE_CHARS])
+                continue
+            # Jump from one occurrence of the anchor to the next and try only that line
+            # (patterns are single-line): a long log costs a few memchr passes.
+            pos, hits = 0, 0
+            while hits < MAX_PER_PATTERN:
+                i = text.find(lit, pos)
+                if i < 0:
                     break
-                start, line = _line_at(text, m.start(), m.end())
-                found.setdefault(start, line.strip()[:MAX_LINE_CHARS])
+                a = text.rfind("\n", 0, i) + 1
+                b = text.find("\n", i)
+                b = len(text) if b < 0 else b
+                if rx.search(text[a:b]):
+                    found.setdefault(a, text[a:b].strip()[:MAX_LINE_CHARS])
+                    hits += 1
+                pos = b + 1
     starts = sorted(found)[:MAX_LINES]
     if not starts:
         return []
