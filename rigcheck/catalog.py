@@ -178,7 +178,10 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
         if overlay and _is_price_row(kind, cells):
             update = parse_row(kind, cells, where, today, price_only=True)
             if update["id"] not in rows:
-                raise CatalogError(f"{where}, column id: {ident!r} is not in the catalog; a "
+                from rigcheck.suggest import did_you_mean
+
+                raise CatalogError(f"{where}, column id: {ident!r} is not in the catalog"
+                                   f"{did_you_mean(str(ident), rows)}; a "
                                    "price row only updates a known part (a new part needs "
                                    "every column)")
             old = rows[update["id"]]

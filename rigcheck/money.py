@@ -41,6 +41,9 @@ _MULTIPLIERS = {
     "cr": CRORE, "crore": CRORE, "crores": CRORE,
     "m": 1_000_000, "mn": 1_000_000, "million": 1_000_000,
 }
+# "1.25 lakh" is rupees whatever --currency says: lakh and crore are Indian units.
+_INR_ONLY_MULTIPLIERS = frozenset({"l", "lakh", "lakhs", "lac", "lacs", "lk", "cr", "crore",
+                                   "crores"})
 _CUR = r"(?:₹|rs\.?|us\$|\$|€|£|[a-z]{3,7})"
 _BUDGET = re.compile(
     rf"(?P<pre>{_CUR})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*"
@@ -76,10 +79,12 @@ def _currency(word: str | None) -> str | None:
     return code
 
 
-def parse_budget(text: str, rates: Mapping[str, float]) -> Budget:
+def parse_budget(text: str, rates: Mapping[str, float], default_currency: str = "INR") -> Budget:
     """``'₹1,25,000'``, ``'1.25 lakh'``, ``'$1500'``, ``'1400 EUR'`` ... -> :class:`Budget`.
 
-    ``rates`` maps a currency code to INR per unit. A bare number is INR. Raises
+    ``rates`` maps a currency code to INR per unit. A bare number is in ``default_currency``
+    (the ``--currency`` the user gave: ``--budget 1500 --currency USD`` is $1,500); a symbol or
+    code in the text wins; lakh and crore are always rupees. Raises
     :class:`BudgetError` with a one-line message saying what is accepted.
     """
     typed = text
@@ -108,7 +113,8 @@ def parse_budget(text: str, rates: Mapping[str, float]) -> Budget:
         if not _GROUPED.fullmatch(whole):
             raise bad("has misplaced commas")
         number = number.replace(",", "")
-    currency = pre or post or "INR"
+    currency = pre or post or ("INR" if match["mult"] in _INR_ONLY_MULTIPLIERS
+                               else default_currency.strip().upper() or "INR")
     amount = float(Decimal(number) * _MULTIPLIERS.get(match["mult"] or "", 1))
     if amount <= 0:
         raise bad("must be more than zero")

@@ -190,6 +190,23 @@ def test_format_money_usd_round_trips(dollars):
     assert parse_budget(text, rates).amount == dollars
 
 
+# A bare number takes the --currency given (issue 12): `--budget 1500 --currency USD` is $1,500.
+@pytest.mark.parametrize("text, default, currency, inr", [
+    ("1500", "USD", "USD", 1500 * 90.0),
+    ("1500", "usd", "USD", 1500 * 90.0),
+    ("1500", "INR", "INR", 1500.0),
+    ("₹1500", "USD", "INR", 1500.0),          # a symbol in the text wins
+    ("1500 EUR", "USD", "EUR", 1500 * 100.0),
+    ("1.25 lakh", "USD", "INR", 125000.0),    # lakh and crore are rupees
+    ("1.5k", "USD", "USD", 1500 * 90.0),
+])
+def test_bare_budget_number_takes_the_default_currency(text, default, currency, inr):
+    from rigcheck.money import parse_budget as pb
+
+    b = pb(text, {"USD": 90.0, "EUR": 100.0}, default_currency=default)
+    assert b.currency == currency and b.amount_inr == pytest.approx(inr)
+
+
 # ----- landed cost ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("bcd, sws, igst, margin, expected", [

@@ -107,7 +107,7 @@ def recommend(
     if display not in rates:
         fail(f"--currency '{currency}': no rate for it; use one of {', '.join(sorted(rates))}")
     try:
-        parsed = money.parse_budget(budget, rates)
+        parsed = money.parse_budget(budget, rates, default_currency=display)
     except money.MoneyError as exc:
         fail(str(exc))
     try:
@@ -117,7 +117,10 @@ def recommend(
     if target:
         unknown = [t for t in target if t not in known]
         if unknown:
-            fail(f"unknown target '{unknown[0]}'; known: {', '.join(known)}")
+            from rigcheck.suggest import did_you_mean
+
+            fail(f"unknown target '{unknown[0]}'{did_you_mean(unknown[0], known)}; "
+                 f"known: {', '.join(known)}")
         targets = tuple(known[t] for t in dict.fromkeys(target))
     else:
         targets = recipes.default_mix(known)

@@ -12,6 +12,7 @@ from rigcheck.doctor.checks._util import join, live_gpus
 from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
 from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
+from rigcheck.units import human_duration
 
 CAT = "readiness"
 # Bytes per parameter: weights (+ fp32 master copy under amp/fp16/bf16) + grads + optimizer state.
@@ -88,9 +89,7 @@ def recipe_time(facts: Facts, ctx: Context) -> Outcome:
             rows.append(f"{r.id}: batch {getattr(pred, 'batch_size', r.batch_size)} does not fit "
                         "(see ready.recipe_fit)")
         elif sps and train_s:
-            hours = train_s / 3600
-            span = (f"{max(1, round(train_s / 60))} min" if hours < 1 else
-                    f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")
+            span = human_duration(train_s)  # one format: 11 s is "11 s", not "1 min"
             n = getattr(pred, "n_gpus", 1) or 1
             on = f" on {n} GPUs" if n > 1 else ""
             rows.append(f"{r.id}: ~{sps:,.0f} samples/s{on}, {span} for {r.epochs:g} epoch(s)")
