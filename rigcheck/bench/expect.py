@@ -217,19 +217,11 @@ def _predict(recipe: Any, gpu: Any, **kw: Any) -> Any:
 
 # ----------------------------------------------------------------------- the target table
 
-def train_memory_gb(recipe: Any, batch: int) -> float:
-    """Training memory at ``batch``: the performance model's figure (the same one ``rigcheck
-    estimate`` uses), or, without it, weights + gradients + optimizer state + activations from
-    the recipe's figures (fp32 master weights; Adam keeps two moments, momentum SGD one)."""
-    try:
-        from rigcheck.perfmodel import train_memory_gb as model_memory_gb
-        return float(model_memory_gb(recipe, batch, recipe.precision))
-    except Exception:  # noqa: BLE001 - perfmodel absent or failing: the plain sum below
-        pass
-    state = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}.get(recipe.optimizer, 8)
-    total = (recipe.params * 4 + recipe.trainable_params * (4 + state)
-             + recipe.activation_bytes_per_sample * batch)
-    return total / 1e9
+def train_memory_gb(recipe: Any, batch: int, *, gpu: bool = True) -> float:
+    """Training memory at ``batch``: the one memory model's figure (rigcheck.perfmodel.memory,
+    the same as estimate, doctor and recommend); ``gpu=False`` for a CPU run (no CUDA context)."""
+    from rigcheck.perfmodel import memory as mem
+    return mem.train_memory_gb(recipe, batch, gpu=gpu)
 
 
 def _ram_gb() -> float | None:
@@ -254,7 +246,7 @@ def target(st: State, recipe: Any) -> Target:
         t.fits = bool(pred.fits)
         t.fits_note = f"model: {pred.memory_gb:.1f} GB at batch {recipe.batch_size}"
     elif t.fits is None and st.device.type == "cpu":
-        need, ram = train_memory_gb(recipe, recipe.batch_size), _ram_gb()
+        need, ram = train_memory_gb(recipe, recipe.batch_size, gpu=False), _ram_gb()
         if ram:
             t.fits = need <= 0.8 * ram   # leave a fifth of RAM to the OS and the data loader
             t.fits_note = f"estimate {need:.1f} GB of {ram:.0f} GB RAM at batch {recipe.batch_size}"

@@ -259,7 +259,7 @@ def predict_with(
 
     samples_per_s = n_total * batch / step_s
     memory_gb = mem.train_memory_gb(recipe, batch, setup.mode)
-    fits = memory_gb <= gpu.vram_gb * mem.USABLE_FRACTION
+    fits = mem.fits(memory_gb, gpu.vram_gb)
     if not fits:
         largest = mem.max_batch_for_memory(recipe, gpu.vram_gb, setup.mode)
         notes.append(
