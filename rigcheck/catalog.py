@@ -36,7 +36,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rigcheck import parts, paths
+from rigcheck import money, parts, paths
 from rigcheck.catalog_schema import (  # CatalogError re-exported
     LANDED_FACTORS,
     PRICE_COLUMNS,
@@ -178,7 +178,10 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
         if overlay and _is_price_row(kind, cells):
             update = parse_row(kind, cells, where, today, price_only=True)
             if update["id"] not in rows:
-                raise CatalogError(f"{where}, column id: {ident!r} is not in the catalog; a "
+                from rigcheck.suggest import did_you_mean
+
+                raise CatalogError(f"{where}, column id: {ident!r} is not in the catalog"
+                                   f"{did_you_mean(str(ident), rows)}; a "
                                    "price row only updates a known part (a new part needs "
                                    "every column)")
             old = rows[update["id"]]
@@ -190,16 +193,35 @@ def _read_kind(kind: str, folder: Path, shown_folder: str, today: date, overlay:
         rows[_key_of(kind, values)] = _Row(values, where)
 
 
-def _price(row: _Row, usd_rate: parts.Rate | None) -> parts.Price:
+# catalog file -> landed.csv kind
+LANDED_KIND = {"gpus": "gpu", "cpus": "cpu", "motherboards": "motherboard", "memory": "memory",
+               "storage": "storage", "psus": "psu", "cases": "case", "systems": "server"}
+
+
+def _price(row: _Row, usd_rate: parts.Rate | None, landed: float | None = None) -> parts.Price:
+    """The row's price in INR: the INR quote when given, else USD x rate x ``landed`` (the
+    kind's landed-cost multiplier; None: no landed factors, a plain conversion)."""
     v = row.values
     inr, usd, kind = v["price_inr"], v["price_usd"], v["price_kind"]
+    origin, multiplier = "quote", 1.0
     if usd is not None and (inr is None or kind == "derived"):
         if usd_rate is None:
             raise CatalogError(f"{row.price_where or row.where}, column price_usd: deriving INR "
                                "needs a USD rate in rates.csv (or --rate USD=<INR per USD>)")
-        inr, kind = usd * usd_rate.inr_per_unit, "derived"
+        origin, multiplier = ("landed", landed) if landed is not None else ("conversion", 1.0)
+        inr, kind = usd * usd_rate.inr_per_unit * multiplier, "derived"
     return parts.Price(inr=float(inr), usd=usd, date=v["price_date"], kind=kind,
-                       source=v["source"], basis=v["price_basis"] or "")
+                       source=v["source"], basis=v["price_basis"] or "", origin=origin,
+                       landed_multiplier=multiplier)
+
+
+def landed_multipliers(factors: Sequence[parts.LandedFactor]) -> dict[str, float]:
+    """landed.csv kind -> multiplier on a converted foreign price (money.landed_multiplier)."""
+    by_kind: dict[str, dict[str, float]] = {}
+    for f in factors:
+        by_kind.setdefault(f.kind, {})[f.factor] = f.pct
+    return {kind: money.landed_multiplier(pct["bcd"], pct["sws"], pct["igst"], pct["margin"])
+            for kind, pct in by_kind.items() if all(k in pct for k in LANDED_FACTORS)}
 
 
 def _check_references(tables: dict[str, dict[str, _Row]]) -> None:
@@ -298,6 +320,9 @@ def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | Non
                                "currency other than INR")
         rate_rows[code] = parts.Rate(code, float(value), today, f"--rate {code}={value:g}")
     usd = rate_rows.get("USD")
+    landed_rows = tuple(parts.LandedFactor(**{**r.values, "note": r.values["note"] or ""})
+                        for _, r in sorted(tables["landed"].items()))
+    multipliers = landed_multipliers(landed_rows)
     built: dict[str, tuple[Any, ...]] = {}
     for kind in (*KINDS, "systems"):
         items = []
@@ -307,9 +332,13 @@ def load_catalog(overlays: Sequence[Path] = (), rates: Mapping[str, float] | Non
             fields["notes"] = fields["notes"] or ""
             if kind == "gpus":
                 fields["tensor_accumulate"] = fields["tensor_accumulate"] or ""
-            items.append(_RECORD[kind](**fields, price=_price(row, usd)))
+            items.append(_RECORD[kind](**fields, price=_price(
+                row, usd, multipliers.get(LANDED_KIND[kind]))))
         built[kind] = tuple(items)
     for kind, record in _PLAIN.items():
+        if kind == "landed":
+            built["landed"] = landed_rows
+            continue
         items = []
         for ident in sorted(tables[kind]):
             fields = dict(tables[kind][ident].values)

@@ -40,8 +40,13 @@ class Filter:
 def normalize_kind(text: str) -> str:
     kind = text.strip().lower()
     kind = _ALIASES.get(kind, kind)
+    if kind == "recipes":
+        raise UsageError("recipes are workloads, not parts: rigcheck recipes lists them")
     if kind not in KINDS:
-        raise UsageError(f"unknown catalog kind {text!r}; use one of {', '.join(KINDS)}")
+        from rigcheck.suggest import did_you_mean
+
+        raise UsageError(f"unknown catalog kind {text!r}{did_you_mean(text, KINDS)}; "
+                         f"use one of {', '.join(KINDS)}")
     return kind
 
 
@@ -126,7 +131,10 @@ def select(rows: list[dict[str, Any]], kind: str, filters: list[Filter], sort: s
     sort = normalize_sort(sort)
     for name in [f.column for f in filters] + ([sort] if sort else []):
         if rows and name not in columns:
-            raise UsageError(f"unknown column {name!r} for {kind}; columns: {', '.join(columns)}")
+            from rigcheck.suggest import did_you_mean
+
+            raise UsageError(f"unknown column {name!r} for {kind}{did_you_mean(name, columns)}; "
+                             f"columns: {', '.join(columns)}")
     chosen = [r for r in rows if all(_matches(r.get(f.column), f) for f in filters)]
     key = sort or ("currency" if kind == "rates" else "price_inr")
 

@@ -294,7 +294,9 @@ class Facts:
 # ---- serialisation -------------------------------------------------------------------------
 
 def to_dict(facts: Facts) -> dict[str, Any]:
-    return dataclasses.asdict(facts)
+    # "schema" is the key every rigcheck JSON output carries (issue 12); "schema_version" stays
+    # for readers of older files. Both hold the same number.
+    return {"schema": facts.schema_version, **dataclasses.asdict(facts)}
 
 
 def to_json(facts: Facts, indent: int | None = 2) -> str:
@@ -345,7 +347,7 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
 def from_dict(data: Any, where: str = "facts") -> Facts:
     if not isinstance(data, dict):
         raise FactsError(f"{where}: not a rigcheck facts object")
-    version = data.get("schema_version")
+    version = data.get("schema_version", data.get("schema"))
     if not isinstance(version, int):
         raise FactsError(f"{where}: no schema_version; not a rigcheck facts file")
     if version > SCHEMA_VERSION:

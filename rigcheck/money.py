@@ -41,6 +41,9 @@ _MULTIPLIERS = {
     "cr": CRORE, "crore": CRORE, "crores": CRORE,
     "m": 1_000_000, "mn": 1_000_000, "million": 1_000_000,
 }
+# "1.25 lakh" is rupees whatever --currency says: lakh and crore are Indian units.
+_INR_ONLY_MULTIPLIERS = frozenset({"l", "lakh", "lakhs", "lac", "lacs", "lk", "cr", "crore",
+                                   "crores"})
 _CUR = r"(?:₹|rs\.?|us\$|\$|€|£|[a-z]{3,7})"
 _BUDGET = re.compile(
     rf"(?P<pre>{_CUR})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*"
@@ -76,10 +79,12 @@ def _currency(word: str | None) -> str | None:
     return code
 
 
-def parse_budget(text: str, rates: Mapping[str, float]) -> Budget:
+def parse_budget(text: str, rates: Mapping[str, float], default_currency: str = "INR") -> Budget:
     """``'₹1,25,000'``, ``'1.25 lakh'``, ``'$1500'``, ``'1400 EUR'`` ... -> :class:`Budget`.
 
-    ``rates`` maps a currency code to INR per unit. A bare number is INR. Raises
+    ``rates`` maps a currency code to INR per unit. A bare number is in ``default_currency``
+    (the ``--currency`` the user gave: ``--budget 1500 --currency USD`` is $1,500); a symbol or
+    code in the text wins; lakh and crore are always rupees. Raises
     :class:`BudgetError` with a one-line message saying what is accepted.
     """
     typed = text
@@ -108,7 +113,8 @@ def parse_budget(text: str, rates: Mapping[str, float]) -> Budget:
         if not _GROUPED.fullmatch(whole):
             raise bad("has misplaced commas")
         number = number.replace(",", "")
-    currency = pre or post or "INR"
+    currency = pre or post or ("INR" if match["mult"] in _INR_ONLY_MULTIPLIERS
+                               else default_currency.strip().upper() or "INR")
     amount = float(Decimal(number) * _MULTIPLIERS.get(match["mult"] or "", 1))
     if amount <= 0:
         raise bad("must be more than zero")
@@ -174,6 +180,23 @@ def format_lakh(amount_inr: float) -> str:
         return format_inr(amount_inr)
     short = f"{whole / scale:.2f}".rstrip("0").rstrip(".")
     return f"₹{short} {unit}" if not short.startswith("-") else f"-₹{short[1:]} {unit}"
+
+
+def landed_multiplier(bcd_pct: float, sws_pct: float, igst_pct: float, margin_pct: float
+                      ) -> float:
+    """What one rupee of foreign price (converted at the rate) costs at an Indian counter.
+
+    Basic customs duty on the assessable value, the social welfare surcharge as a percentage of
+    that duty (Finance Act 2018, s. 110), the channel margin on the duty-paid cost, and IGST/GST on
+    the whole (GST is charged on the value including duties: IGST Act s. 5 with Customs Tariff Act
+    s. 3(7)). ``catalog/README.md`` ("landed.csv") gives the formula and the sources of each rate.
+    """
+    for name, pct in (("bcd", bcd_pct), ("sws", sws_pct), ("igst", igst_pct),
+                      ("margin", margin_pct)):
+        if not pct >= 0:
+            raise MoneyError(f"landed factor {name} {pct!r}: give a percentage of 0 or more")
+    duty = 1.0 + bcd_pct / 100.0 * (1.0 + sws_pct / 100.0)
+    return duty * (1.0 + margin_pct / 100.0) * (1.0 + igst_pct / 100.0)
 
 
 def convert(amount_inr: float, currency: str, rates: Mapping[str, float]) -> float:

@@ -27,6 +27,11 @@ class Price:
     # page), "seed" (the seed lecture's table), "estimate" (scaled from a similar item's quote),
     # "recalled" (unsourced placeholder), or "" (not stated, e.g. a shop's overlay price list).
     basis: str = ""
+    # How the rupee figure was obtained: "quote" (an INR price as given by the source),
+    # "landed" (a foreign price x rate x the Indian landed-cost factors of catalog/landed.csv), or
+    # "conversion" (a foreign price x rate only: no landed factors for this kind).
+    origin: str = "quote"
+    landed_multiplier: float = 1.0   # what the converted figure was multiplied by (1: none)
 
 
 @dataclass(frozen=True)

@@ -123,8 +123,11 @@ def load_recipes(directory: Path | None = None) -> dict[str, Recipe]:
 def get_recipe(recipe_id: str, directory: Path | None = None) -> Recipe:
     recipes = load_recipes(directory)
     if recipe_id not in recipes:
+        from rigcheck.suggest import did_you_mean
+
         raise RecipeError(
-            f"unknown recipe '{recipe_id}'; known: {', '.join(recipes) or '(none)'}"
+            f"unknown recipe '{recipe_id}'{did_you_mean(recipe_id, recipes)}; "
+            f"known: {', '.join(recipes) or '(none)'}"
         )
     return recipes[recipe_id]
 

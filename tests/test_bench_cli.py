@@ -48,7 +48,7 @@ def test_compare_after_two_runs_and_human_output(data_dir: Path) -> None:
     assert "Memory copy" in res.stdout
     assert "Compared with earlier runs on this machine" in res.stdout
     assert "mem-copy: " in res.stdout
-    assert (" than on " in res.stdout) or ("same as on" in res.stdout)
+    assert (" than the run of " in res.stdout) or ("same as the run of" in res.stdout)
 
 
 def test_gpu_only_figures_are_skipped_with_reason_on_cpu(data_dir: Path) -> None:

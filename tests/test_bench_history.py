@@ -59,8 +59,24 @@ def test_save_then_compare_says_slower_with_date(tmp_path: Path) -> None:
     now = make_run("2026-11-25T10:00:00+00:00", 352.0)
     changes = {c.name: c for c in history.compare(now, tmp_path)}
     assert changes["gemm-fp32"].pct == pytest.approx(-12.0)
-    assert changes["gemm-fp32"].words == "GEMM fp32: 12% slower than on 2026-11-01"
-    assert changes["mem-copy"].words.startswith("mem-copy: about the same as on 2026-11-01")
+    assert changes["gemm-fp32"].words == "GEMM fp32: 12% slower than the run of 2026-11-01 10:00 UTC"
+    assert changes["mem-copy"].words.startswith("mem-copy: about the same as the run of 2026-11-01")
+
+
+@pytest.mark.parametrize("before, now, says", [
+    ("ok", "ok", ""),
+    ("noisy: CV 97%", "ok", " (not trustworthy: the earlier run is noisy)"),
+    ("ok", "too short: 1 run", " (not trustworthy: this run is too short)"),
+    ("noisy: CV 40%", "noisy: CV 30%", " (not trustworthy: both runs are noisy)"),
+])
+def test_compare_flags_a_noisy_pair(tmp_path: Path, before: str, now: str, says: str) -> None:
+    old = make_run("2026-11-01T09:30:05+00:00", 400.0)
+    old.results[0].verdict = before
+    history.save_run(old, tmp_path)
+    new = make_run("2026-11-01T17:45:00+00:00", 200.0)
+    new.results[0].verdict = now
+    (c,) = [c for c in history.compare(new, tmp_path) if c.name == "gemm-fp32"]
+    assert c.words == "GEMM fp32: 50% slower than the run of 2026-11-01 09:30 UTC" + says
 
 
 def test_compare_uses_the_latest_earlier_run_of_the_same_machine(tmp_path: Path) -> None:
@@ -70,7 +86,7 @@ def test_compare_uses_the_latest_earlier_run_of_the_same_machine(tmp_path: Path)
     (c,) = [c for c in history.compare(make_run("2026-11-20T00:00:00+00:00", 300.0), tmp_path)
             if c.name == "gemm-fp32"]
     assert c.before == 200.0 and c.before_at.startswith("2026-11-10")
-    assert c.words == "GEMM fp32: 50% faster than on 2026-11-10"
+    assert c.words.startswith("GEMM fp32: 50% faster than the run of 2026-11-10 ")
 
 
 def test_compare_skips_a_figure_measured_at_another_size(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ Runs without torch installed: the missing or broken torch is simulated (a finder
 from __future__ import annotations
 
 import importlib.abc
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,10 @@ def test_missing_torch_is_one_line_exit_2_and_nothing_saved(no_torch: Path,
                                                             args: list[str]) -> None:
     res = CliRunner().invoke(app, ["bench", *args])
     assert res.exit_code == 2
-    assert res.stdout == ""                      # no header, no table, no JSON
+    if "--json" in args:                         # the error as JSON (ui.common.fail), nothing else
+        assert json.loads(res.stdout)["exit_code"] == 2
+    else:
+        assert res.stdout == ""                  # no header, no table
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     line = lines[0]

@@ -237,3 +237,43 @@ def test_a_misnamed_new_file_in_an_overlay_is_caught(base, tmp_path):
     with pytest.raises(CatalogError, match=r"tarif.csv: not a catalog file; did you mean "
                        r"tariff.csv"):
         load(base, overlay)
+
+
+# ----- landed prices: what a USD-only part costs in India ---------------------------------------
+
+def test_a_usd_only_part_gets_the_landed_estimate_of_its_kind(base):
+    # rtx-4060-ti-16gb is $499 with no INR quote; the fixture's rate is 88 INR per USD.
+    (base / "landed.csv").write_text(LANDED_HEAD + landed_rows("gpu", bcd="0", sws="10",
+                                                               igst="18", margin="12"))
+    gpus = {g.id: g for g in load(base).gpus}
+    price = gpus["rtx-4060-ti-16gb"].price
+    # 499 x 88 = 43,912; x 1.12 margin = 49,181.44; x 1.18 GST = 58,034.10 (no duty)
+    assert price.origin == "landed" and price.kind == "derived"
+    assert price.inr == pytest.approx(58034.0992)
+    assert price.landed_multiplier == pytest.approx(1.3216)
+    # An INR quote always wins, even where a USD figure is given too.
+    quoted = gpus["rtx-4090"].price
+    assert (quoted.origin, quoted.inr) == ("quote", 185000.0)
+
+
+def test_customs_duty_and_its_surcharge(base):
+    # BCD 10% with SWS at 10% of the duty: 11% on the value; then GST 18% on the duty-paid value.
+    (base / "landed.csv").write_text(LANDED_HEAD + landed_rows("gpu", bcd="10", sws="10",
+                                                               igst="18", margin="0"))
+    price = {g.id: g for g in load(base).gpus}["rtx-4060-ti-16gb"].price
+    assert price.inr == pytest.approx(499 * 88 * 1.11 * 1.18)
+
+
+def test_a_kind_without_landed_factors_is_a_plain_conversion(base):
+    (base / "landed.csv").write_text(LANDED_HEAD + landed_rows("cpu"))
+    price = {g.id: g for g in load(base).gpus}["rtx-4060-ti-16gb"].price
+    assert (price.origin, price.landed_multiplier) == ("conversion", 1.0)
+    assert price.inr == pytest.approx(499 * 88)
+
+
+def test_rate_override_moves_landed_estimates_but_not_quotes(base):
+    (base / "landed.csv").write_text(LANDED_HEAD + landed_rows("gpu", igst="18", margin="0"))
+    catalog = load_catalog(base=base, today=TODAY, rates={"USD": 90.0})
+    gpus = {g.id: g for g in catalog.gpus}
+    assert gpus["rtx-4060-ti-16gb"].price.inr == pytest.approx(499 * 90 * 1.18)
+    assert gpus["rtx-4090"].price.inr == 185000.0

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rigcheck import money
 from rigcheck.money import (
     MAX_BUDGET_INR,
     BudgetError,
@@ -187,3 +188,44 @@ def test_format_money_usd_round_trips(dollars):
     rates = {"USD": 88.0}
     text = format_money(dollars * 88.0, "USD", rates)
     assert parse_budget(text, rates).amount == dollars
+
+
+# A bare number takes the --currency given (issue 12): `--budget 1500 --currency USD` is $1,500.
+@pytest.mark.parametrize("text, default, currency, inr", [
+    ("1500", "USD", "USD", 1500 * 90.0),
+    ("1500", "usd", "USD", 1500 * 90.0),
+    ("1500", "INR", "INR", 1500.0),
+    ("₹1500", "USD", "INR", 1500.0),          # a symbol in the text wins
+    ("1500 EUR", "USD", "EUR", 1500 * 100.0),
+    ("1.25 lakh", "USD", "INR", 125000.0),    # lakh and crore are rupees
+    ("1.5k", "USD", "USD", 1500 * 90.0),
+])
+def test_bare_budget_number_takes_the_default_currency(text, default, currency, inr):
+    from rigcheck.money import parse_budget as pb
+
+    b = pb(text, {"USD": 90.0, "EUR": 100.0}, default_currency=default)
+    assert b.currency == currency and b.amount_inr == pytest.approx(inr)
+
+
+# ----- landed cost ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bcd, sws, igst, margin, expected", [
+    (0, 0, 0, 0, 1.0),
+    (0, 10, 18, 0, 1.18),            # no duty: the surcharge on it is nothing
+    (10, 10, 18, 0, 1.11 * 1.18),    # 10% BCD + 10% of it as SWS = 11%, then GST on top
+    (20, 10, 18, 15, 1.22 * 1.15 * 1.18),
+    (0, 0, 28, 25, 1.25 * 1.28),
+])
+def test_landed_multiplier_by_hand(bcd, sws, igst, margin, expected):
+    assert money.landed_multiplier(bcd, sws, igst, margin) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("bad", [(-1, 0, 0, 0), (0, -0.1, 0, 0), (0, 0, float("nan"), 0),
+                                 (0, 0, 0, -5)])
+def test_landed_multiplier_rejects_negative_or_nan(bad):
+    with pytest.raises(money.MoneyError, match="landed factor"):
+        money.landed_multiplier(*bad)
+
+
+def test_landed_multiplier_accepts_zero_exactly():
+    assert money.landed_multiplier(0.0, 0.0, 0.0, 0.0) == 1.0

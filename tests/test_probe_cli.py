@@ -62,18 +62,19 @@ def test_probe_writes_file_atomically(monkeypatch, tmp_path):
     facts = F.from_json(out.read_text())
     assert facts.nvml.gpu_count == 8
     assert facts.host.disks[-1].path == str(tmp_path)
-    assert "rigcheck doctor --facts" in result.stdout
+    assert "rigcheck doctor --facts" in result.stderr and result.stdout == ""  # the file is the output
     assert [p.name for p in tmp_path.iterdir()] == ["facts.json"]  # no temp file left
     assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # not mkstemp's 0600
 
 
-def test_probe_json_and_output_together(monkeypatch, tmp_path):
+def test_probe_json_and_output_writes_the_file_without_echoing_it(monkeypatch, tmp_path):
     fake_collect(monkeypatch)
     out = tmp_path / "f.json"
     result = runner.invoke(app, ["probe", "--json", "-o", str(out), "--no-redact"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == json.loads(out.read_text())
-    assert json.loads(result.stdout)["redacted"] is False
+    assert result.stdout == ""
+    assert json.loads(out.read_text())["redacted"] is False
+    assert json.loads(out.read_text())["schema"] == F.SCHEMA_VERSION
 
 
 def test_unwritable_output_is_one_line_exit_2(monkeypatch, tmp_path):
@@ -88,19 +89,59 @@ def test_unwritable_output_is_one_line_exit_2(monkeypatch, tmp_path):
     assert result.stderr.strip() == f"error: cannot write {tmp_path / 'f.json'}: Read-only file system"
 
 
-def test_output_into_missing_folder(monkeypatch, tmp_path):
+def test_output_into_missing_folder_creates_it(monkeypatch, tmp_path):
     fake_collect(monkeypatch)
     result = runner.invoke(app, ["probe", "-o", str(tmp_path / "nope" / "f.json")])
+    assert result.exit_code == 0, result.output
+    assert F.from_json((tmp_path / "nope" / "f.json").read_text()).nvml.gpu_count == 8
+
+
+def test_output_under_a_file_is_one_line_exit_2(monkeypatch, tmp_path):
+    fake_collect(monkeypatch)
+    (tmp_path / "plain").write_text("x")
+    result = runner.invoke(app, ["probe", "-o", str(tmp_path / "plain" / "f.json")])
     assert result.exit_code == 2
-    assert "cannot write" in result.stderr and "No such file or directory" in result.stderr
-    assert "Traceback" not in result.output
+    assert "cannot write" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("env, template, name", [
+    ({}, "{host}.json", "node07.json"),                       # the short name, as Slurm's %N
+    ({"SLURM_PROCID": "5"}, "r{rank}-{host}.json", "r5-node07.json"),
+    ({"RANK": "2", "SLURM_PROCID": "9"}, "{rank}.json", "2.json"),   # torchrun's RANK first
+])
+def test_output_placeholders(monkeypatch, tmp_path, env, template, name):
+    import socket
+
+    fake_collect(monkeypatch)
+    monkeypatch.setattr(socket, "gethostname", lambda: "node07.cluster.example")
+    for var in ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"):
+        monkeypatch.delenv(var, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    result = runner.invoke(app, ["probe", "-o", str(tmp_path / template)])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+@pytest.mark.parametrize("template, says", [
+    ("{rank}.json", "needs a launcher's rank variable"),
+    ("{node}.json", "unknown placeholder {node}"),
+    ("{host.json", "stray brace"),
+])
+def test_bad_placeholder_is_one_line_exit_2(monkeypatch, tmp_path, template, says):
+    fake_collect(monkeypatch)
+    for var in ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"):
+        monkeypatch.delenv(var, raising=False)
+    result = runner.invoke(app, ["probe", "-o", str(tmp_path / template)])
+    assert result.exit_code == 2 and says in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "601"])
 def test_bad_timeout(value):
     result = runner.invoke(app, ["probe", "--timeout", value])
     assert result.exit_code == 2
-    assert "--timeout must be between 0 and 600 seconds" in result.stderr
+    assert f"--timeout must be more than 0 and at most 600 seconds, got {value}" in result.stderr
 
 
 def test_summary_shows_gpus_and_problems(monkeypatch):

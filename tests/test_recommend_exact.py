@@ -83,8 +83,9 @@ def catalogs(draw):
 
 
 def brute_force(catalog, request):
-    """Every combination of every part, judged by rules.violations alone."""
-    best = None
+    """Every (total price, predicted time) of every compatible combination within the budget,
+    judged by rules.violations alone."""
+    found = set()
     for gpu in catalog.gpus:
         if rules.gpu_allowed(gpu, request.allow_used, request.allow_legacy):
             continue
@@ -93,13 +94,13 @@ def brute_force(catalog, request):
             if not all(e.fits for e in ests):
                 continue
             objective = sum(e.train_s for e in ests)
-            ram_floor = rules.ram_floor_gb(gpu, count)
+            ram_floor = max(16 * count, max(e.memory_gb for e in ests))
             needs = rules.Needs(
                 storage_gb=sum(t.dataset_gb for t in request.targets) + rules.WORKING_SPACE_GB,
                 read_mbs=max((e.samples_per_s * t.bytes_per_sample / 1e6
                               for t, e in zip(request.targets, ests) if t.dataset_gb > ram_floor),
                              default=0.0),
-                circuit_w=request.circuit_w)
+                circuit_w=request.circuit_w, ram_floor_gb=ram_floor)
             for cpu, board, kit, storage, psu, case in itertools.product(
                     catalog.cpus, catalog.motherboards, catalog.memory, catalog.storage,
                     catalog.psus, catalog.cases):
@@ -111,12 +112,15 @@ def brute_force(catalog, request):
                     total = (gpu.price.inr * count + cpu.price.inr + board.price.inr
                              + kit.price.inr * kits + storage.price.inr + psu.price.inr
                              + case.price.inr)
-                    if total > request.budget_inr:
-                        continue
-                    key = (objective, total)
-                    if best is None or key < best:
-                        best = key
-    return best
+                    if total <= request.budget_inr:
+                        found.add((total, objective))
+    return found
+
+
+def expected_frontier(points):
+    """(price, time) pairs no other pair beats on both: written out pairwise, not by a sweep."""
+    return sorted(p for p in points
+                  if not any(q[0] <= p[0] and q[1] <= p[1] and q != p for q in points))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -124,30 +128,40 @@ def brute_force(catalog, request):
        budget=st.integers(10, 200).map(lambda k: k * 10000),
        counts=st.sampled_from([(1,), (1, 2), (1, 2, 3)]),
        platform=st.sampled_from([None, "desktop", "server"]),
-       need_gb=st.sampled_from([4.0, 10.0, 14.0]),
+       need_gb=st.sampled_from([4.0, 10.0, 14.0, 20.0]),
        dataset_gb=st.sampled_from([1.0, 100.0, 2000.0]),
-       allow_used=st.booleans())
+       allow_used=st.booleans(),
+       objective=st.sampled_from(["value", "fastest"]))
 def test_recommend_matches_brute_force(catalog, budget, counts, platform, need_gb, dataset_gb,
-                                       allow_used):
+                                       allow_used, objective):
     target = pf.recipe("t", batch_size=10, activation_bytes_per_sample=need_gb * 1e8,
                        dataset_samples=1000, bytes_per_sample=int(dataset_gb * 1e6))
     request = Request(budget_inr=budget, targets=(target,), gpu_counts=counts,
-                      platform_class=platform, allow_used=allow_used, top=2)
+                      platform_class=platform, allow_used=allow_used, top=20,
+                      objective=objective)
     result = recommend(catalog, request, fake_estimator)
-    expected = brute_force(catalog, request)
-    event("feasible" if expected else "infeasible")
-    if expected is None:
+    points = brute_force(catalog, request)
+    event("feasible" if points else "infeasible")
+    if not points:
         assert result.best is None
         return
     best = result.best
-    assert best is not None, f"brute force found {expected}, search found nothing"
-    assert (best.total_train_s, best.total_inr) == expected
-    # The answer itself is compatible and within budget.
-    assert best.total_inr <= budget
+    assert best is not None, f"brute force found {sorted(points)[:3]}, search found nothing"
+    fastest_time = min(t for _, t in points)
+    if objective == "fastest":
+        expected = min((t, p) for p, t in points)
+        assert (best.total_train_s, best.total_inr) == expected
+    else:
+        # the cheapest within 5% of the fastest time, ties to the faster
+        expected = min((p, t) for p, t in points if t <= fastest_time * 1.05)
+        assert (best.total_inr, best.total_train_s) == expected
+    front = [(b.total_inr, b.total_train_s) for b in result.frontier]
+    assert front == expected_frontier(points)
     assert all(b.total_inr <= budget for b in result.builds)
-    # Alternatives come best first.
-    keys = [(b.total_train_s, b.total_inr) for b in result.builds]
-    assert keys == sorted(keys)
+    if result.upgrade is not None:
+        assert result.upgrade.total_inr > budget
+        assert result.upgrade.total_train_s * 1.03 <= best.total_train_s
+        assert result.upgrade.total_train_s < fastest_time
 
 
 def test_cheapest_is_reported_when_budget_too_small():

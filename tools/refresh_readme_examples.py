@@ -1,7 +1,8 @@
 """Re-run the README's example commands and paste their real output in place.
 
-Each ```text block that starts with `$ rigcheck ...` is re-run (100 columns) and its output
-replaced, except `rigcheck bench`, whose figures depend on the machine's load at the time (run it
+Each ```text block that starts with `$ rigcheck ...` is re-run as in a pipe (no COLUMNS: rigcheck
+never hard-wraps output that is not a terminal, so lines come out whole) and its output replaced,
+trailing blanks trimmed, except `rigcheck bench`, whose figures depend on the machine's load at the time (run it
 on a quiet machine and paste by hand).
 
     python tools/refresh_readme_examples.py
@@ -22,10 +23,11 @@ BLOCK = re.compile(r"```text\n\$ (rigcheck [^\n]*)\n.*?```", re.S)
 
 def run(command: str) -> str:
     args = shlex.split(command)
-    env = dict(os.environ, COLUMNS="100", TERM="dumb")
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TERM"] = "dumb"
     proc = subprocess.run([sys.executable, "-m", "rigcheck", *args[1:]], capture_output=True,
                           text=True, env=env, timeout=300)
-    return (proc.stdout + proc.stderr).rstrip()
+    return "\n".join(line.rstrip() for line in (proc.stdout + proc.stderr).rstrip().splitlines())
 
 
 def main() -> None:

@@ -108,13 +108,15 @@ def gpu_spec(m: Machine) -> Any:
         return None
     try:
         from rigcheck.catalog import load_catalog
-        from rigcheck.perfmodel import match_gpu
-        gpu = match_gpu(load_catalog().gpus, m.gpus[0])
-    except Exception as exc:  # noqa: BLE001 - not in the catalog, or no perfmodel: no expectation
-        m.gpu_catalog_note = (f"'{m.gpus[0]}' has no unambiguous catalog row "
+        from rigcheck.perfmodel import lookup_gpu
+        found = lookup_gpu(m.gpus[0], load_catalog().gpus)
+    except Exception as exc:  # noqa: BLE001 - unknown GPU, or no perfmodel: no expectation
+        m.gpu_catalog_note = (f"'{m.gpus[0]}' has no unambiguous catalog row or GPU spec-database row "
                               f"({type(exc).__name__}): no % expected or % of peak for it")
         return None
-    m.gpu_catalog_note = f"expected and peak figures use the catalog row '{gpu.name}'"
+    gpu = found.gpu
+    table = "catalog row" if found.in_catalog else "GPU spec database row"
+    m.gpu_catalog_note = f"expected and peak figures use the {table} '{gpu.name}'"
     return gpu
 
 

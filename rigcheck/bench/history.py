@@ -127,35 +127,59 @@ class Change:
     before: float
     before_at: str                   # started_at of the earlier run
     pct: float                       # (value - before) / before, %
+    untrusted: str = ""              # "" or why the pair cannot be trusted ("this run is noisy")
 
     @property
     def words(self) -> str:
-        when, what = self.before_at[:10], self.label or self.name
+        # Date and time: two runs on the same day are told apart (started_at is UTC ISO 8601).
+        when, what = run_time(self.before_at), self.label or self.name
         if abs(self.pct) < SAME_PCT:
-            return f"{what}: about the same as on {when} ({self.pct:+.0f}%)"
-        how = "faster" if self.pct > 0 else "slower"
-        return f"{what}: {abs(self.pct):.0f}% {how} than on {when}"
+            text = f"{what}: about the same as the run of {when} ({self.pct:+.0f}%)"
+        else:
+            how = "faster" if self.pct > 0 else "slower"
+            text = f"{what}: {abs(self.pct):.0f}% {how} than the run of {when}"
+        return text + (f" (not trustworthy: {self.untrusted})" if self.untrusted else "")
+
+
+def run_time(started_at: str) -> str:
+    """'2026-11-01T09:30:05+00:00' -> '2026-11-01 09:30 UTC' (a bare date stays a date)."""
+    if "T" not in started_at:
+        return started_at[:10]
+    day, clock = started_at.split("T", 1)
+    return f"{day} {clock[:5]} UTC"
+
+
+def _untrusted(now_verdict: str, before_verdict: str) -> str:
+    bad_now, bad_before = now_verdict != "ok", before_verdict not in ("ok", "")
+    if bad_now and bad_before:
+        return f"both runs are {now_verdict.split(':')[0]}"
+    if bad_now:
+        return f"this run is {now_verdict.split(':')[0]}"
+    if bad_before:
+        return f"the earlier run is {before_verdict.split(':')[0]}"
+    return ""
 
 
 def previous_values(fingerprint: str, before: str, base: Path | None = None,
-                    ) -> dict[tuple[str, str], tuple[float, str, str]]:
-    """(name, size key) -> (value, unit, started_at) from the latest earlier run on this machine
-    holding that figure at that size. Empty when there is no history or it cannot be read."""
+                    ) -> dict[tuple[str, str], tuple[float, str, str, str]]:
+    """(name, size key) -> (value, unit, started_at, verdict) from the latest earlier run on this
+    machine holding that figure at that size. Empty when there is no history or it cannot be
+    read."""
     db = bench_dir(base) / "history.sqlite"
     if not db.is_file():
         return {}
     try:
         with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as con:
             rows = con.execute(
-                "SELECT f.name, f.size, f.value, f.unit, r.started_at FROM figures f "
+                "SELECT f.name, f.size, f.value, f.unit, r.started_at, f.verdict FROM figures f "
                 "JOIN runs r ON r.id = f.run_id "
                 "WHERE r.fingerprint = ? AND r.started_at <= ? "
                 "ORDER BY r.started_at DESC, r.id DESC", (fingerprint, before)).fetchall()
     except sqlite3.Error:
         return {}
-    out: dict[tuple[str, str], tuple[float, str, str]] = {}
-    for name, size, value, unit, at in rows:
-        out.setdefault((name, size), (value, unit, at))
+    out: dict[tuple[str, str], tuple[float, str, str, str]] = {}
+    for name, size, value, unit, at, verdict in rows:
+        out.setdefault((name, size), (value, unit, at, verdict or ""))
     return out
 
 
@@ -169,8 +193,9 @@ def compare(run: BenchRun, base: Path | None = None) -> list[Change]:
     for f in run.results:
         key = (f.name, size_key(f))
         if key in prev:
-            value, unit, at = prev[key]
+            value, unit, at, verdict = prev[key]
             if unit == f.unit and value > 0:
                 changes.append(Change(f.name, f.label, f.unit, f.value, value, at,
-                                      100.0 * (f.value - value) / value))
+                                      100.0 * (f.value - value) / value,
+                                      _untrusted(f.verdict, verdict)))
     return changes

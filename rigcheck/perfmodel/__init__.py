@@ -6,12 +6,19 @@ and their provenance, and ``benchmarks/perfmodel_cv.py`` for the cross-validated
 
 from __future__ import annotations
 
-from .match import GpuMatchError, match_gpu
+from .gpudb import GpuSpec, load_specs
+from .match import GpuLookup, GpuMatchError, MachineGpu, lookup_gpu, machine_gpus, match_gpu
 from .memory import train_memory_gb
 from .model import Prediction, max_batch_that_fits, predict
 
 __all__ = [
+    "GpuLookup",
     "GpuMatchError",
+    "GpuSpec",
+    "MachineGpu",
+    "load_specs",
+    "lookup_gpu",
+    "machine_gpus",
     "Prediction",
     "match_gpu",
     "max_batch_that_fits",

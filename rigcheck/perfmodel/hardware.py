@@ -44,7 +44,16 @@ def compute_capability(gpu: Gpu) -> tuple[int, int]:
         return (0, 0)
 
 
+def is_nvidia(gpu: Gpu) -> bool:
+    return gpu.vendor in ("NVIDIA", "")
+
+
 def generation(gpu: Gpu) -> str:
+    """NVIDIA generation name ("Ampere"); for other vendors "<vendor> <architecture>" ("AMD RDNA
+    3.0", "Apple M2"), which no calibration row has, so their efficiency is the pooled fit's."""
+    if not is_nvidia(gpu):
+        arch = gpu.architecture.removeprefix(gpu.vendor).strip()
+        return f"{gpu.vendor} {arch}".strip()
     arch = gpu.architecture.lower()
     for name in GENERATIONS:
         if name.split()[0].lower() in arch:
@@ -63,7 +72,17 @@ def is_geforce(gpu: Gpu) -> bool:
 
 
 def has_tensor_cores(gpu: Gpu) -> bool:
+    """Tensor cores (NVIDIA cc >= 7.0), AMD matrix cores / WMMA, or Intel XMX."""
+    if not is_nvidia(gpu):
+        return bool(gpu.tensor_fp16_tflops)
     return compute_capability(gpu) >= (7, 0) and bool(gpu.tensor_fp16_tflops)
+
+
+def supports_bf16(gpu: Gpu) -> bool:
+    """bf16 math: NVIDIA from cc 8.0; other vendors where the record lists a bf16 matrix rate."""
+    if not is_nvidia(gpu):
+        return bool(gpu.tensor_bf16_tflops)
+    return compute_capability(gpu) >= (8, 0)
 
 
 def tensor16_tflops(gpu: Gpu, dtype: str = "fp16") -> float | None:
@@ -71,7 +90,7 @@ def tensor16_tflops(gpu: Gpu, dtype: str = "fp16") -> float | None:
     value = gpu.tensor_bf16_tflops if dtype == "bf16" else gpu.tensor_fp16_tflops
     if not value and dtype == "bf16":
         value = gpu.tensor_fp16_tflops
-    if not value or compute_capability(gpu) < (7, 0):
+    if not value or not has_tensor_cores(gpu):
         return None
     if gpu.tensor_accumulate == "fp16" and is_geforce(gpu):
         value /= 2.0
@@ -80,7 +99,10 @@ def tensor16_tflops(gpu: Gpu, dtype: str = "fp16") -> float | None:
 
 def tf32_tflops(gpu: Gpu) -> float | None:
     """Dense TF32 tensor rate; derived as half the fp16 (fp32-accumulate) rate when not given,
-    the ratio on GA100, GA10x, AD10x and GH100 (NVIDIA architecture whitepapers)."""
+    the ratio on GA100, GA10x, AD10x and GH100 (NVIDIA architecture whitepapers). Other vendors:
+    only a listed rate (AMD CDNA3, Intel Xe-HPC), never derived."""
+    if not is_nvidia(gpu):
+        return float(gpu.tensor_tf32_tflops) if gpu.tensor_tf32_tflops else None
     if compute_capability(gpu) < (8, 0):
         return None
     if gpu.tensor_tf32_tflops:
@@ -134,14 +156,15 @@ def resolve(recipe: Recipe, gpu: Gpu, precision: str | None) -> ComputeSetup:
     if requested not in PRECISION_CHOICES:
         raise ValueError(f"precision '{requested}' is not one of {', '.join(PRECISION_CHOICES)}")
     fam = family_key(recipe)
-    cc = compute_capability(gpu)
     notes: list[str] = []
     fp32 = float(gpu.fp32_tflops)
 
     if requested in ("fp16", "bf16", "amp"):
         dtype = "bf16" if requested == "bf16" else "fp16"
-        if dtype == "bf16" and cc < (8, 0):
-            notes.append(f"bf16 needs compute capability 8.0 (Ampere); {gpu.name} is {gpu.compute_capability}: modelled as fp16 autocast instead")
+        if dtype == "bf16" and not supports_bf16(gpu):
+            why = (f"bf16 needs compute capability 8.0 (Ampere); {gpu.name} is {gpu.compute_capability}"
+                   if is_nvidia(gpu) else f"{gpu.name} lists no bf16 matrix rate")
+            notes.append(f"{why}: modelled as fp16 autocast instead")
             dtype = "fp16"
         label = "amp (fp16)" if requested == "amp" else f"{dtype} autocast"
         if requested == "bf16" and dtype == "fp16":
@@ -157,11 +180,16 @@ def resolve(recipe: Recipe, gpu: Gpu, precision: str | None) -> ComputeSetup:
     tf32 = tf32_tflops(gpu)
     if requested == "tf32":
         if tf32 is None:
-            notes.append(f"TF32 needs compute capability 8.0 (Ampere); {gpu.name} runs true fp32")
+            why = ("TF32 needs compute capability 8.0 (Ampere)" if is_nvidia(gpu)
+                   else f"{gpu.name} lists no TF32 matrix rate")
+            notes.append(f"{why}; {gpu.name} runs true fp32")
             return ComputeSetup("fp32", "fp32", fp32, "fp32", tuple(notes))
         return ComputeSetup("tf32", "tf32", tf32, "tf32", tuple(notes))
 
-    # Plain fp32: PyTorch's defaults decide.
+    # Plain fp32: PyTorch's defaults decide. On ROCm, MIOpen and hipBLASLt stay true fp32
+    # unless HIPBLASLT_ALLOW_TF32 is set, so the cuDNN default below is NVIDIA's only.
+    if not is_nvidia(gpu):
+        return ComputeSetup("fp32", "fp32", fp32, "fp32", tuple(notes))
     if tf32 is not None and uses_cudnn(fam):
         what = "convs" if fam == "cnn" else "cuDNN RNN"
         notes.append(

@@ -93,6 +93,9 @@ class Prediction:
     bound: str                  # "compute" | "memory-bandwidth" | "communication" | "overhead"
     scaling_efficiency: float   # 1.0 for one GPU
     notes: tuple[str, ...]
+    # "calibrated", or "extrapolated: ..." when no calibration row shares the GPU's architecture
+    # generation (every AMD, Intel and Apple GPU, Kepler, ...): the pooled fit answers for it.
+    calibration: str = "calibrated"
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,10 @@ def predict_with(
     setup = resolve(recipe, gpu, precision)
     notes = list(setup.notes)
     gen = generation(gpu)
+    calibration = "calibrated"
     if gen not in params.generation_log_offset:
+        calibration = (f"extrapolated, no calibration rows for this architecture ({gen}): "
+                       "efficiency from the pooled fit of the calibrated NVIDIA generations")
         notes.append(f"no calibration rows for {gen} GPUs: efficiency from the pooled fit of all generations")
         if gen == "Ada Lovelace":
             notes.append("Ada L2 caches of 24-96 MB (RTX 4090: 72 MB; GA102: 6 MB) keeps more activations on chip than "
@@ -282,6 +288,7 @@ def predict_with(
         bound=bound,
         scaling_efficiency=efficiency,
         notes=tuple(notes),
+        calibration=calibration,
     )
 
 

@@ -30,30 +30,51 @@ Schema (stable; fields are only ever added):
 }
 ```
 INR figures are always present whatever the display currency.
+
+Added for issue 9 (schema 1 still; fields only added):
+
+- ``request.objective`` (``value`` | ``fastest``), ``request.allow_unsourced``;
+- each part: ``price_origin`` (``quote``: an Indian rupee quote; ``landed``: a foreign price x
+  rate x landed-cost factors; ``conversion``: a foreign price x rate only), ``landed_multiplier``,
+  ``price_age_days`` and ``stale`` (seen more than 12 months ago);
+- each build: ``speed_pct_of_pick`` (100 x pick time / this time: "runs at 53% of the speed"),
+  ``time_vs_pick_pct`` (100 x (this time / pick time - 1): "takes 88% longer"; negative: faster),
+  ``on_frontier``; ``slower_than_best_pct`` is the same figure as ``time_vs_pick_pct``;
+- ``frontier``: every build within budget that no other beats on both price and time, cheapest
+  first (same shape as builds);
+- ``excluded_parts``: part id -> why its price was not used (unsourced or older than 12 months).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from rigcheck.parts import Catalog
+from rigcheck.recommend import rules
 from rigcheck.recommend.search import Build, Recommendation
 
 SCHEMA = 1
 
 
-def _part(kind: str, part: Any, count: int) -> dict[str, Any]:
+def _part(kind: str, part: Any, count: int, today: date | None = None) -> dict[str, Any]:
+    age = (today - part.price.date).days if today else None
     out: dict[str, Any] = {
         "kind": kind, "id": part.id, "name": part.name, "count": count,
         "unit_price_inr": round(part.price.inr, 2),
         "price_inr": round(part.price.inr * count, 2),
         "price_usd": part.price.usd, "price_date": part.price.date.isoformat(),
         "price_kind": part.price.kind, "price_basis": part.price.basis,
+        "price_origin": part.price.origin,
+        "landed_multiplier": round(part.price.landed_multiplier, 4),
+        "price_age_days": age,
+        "stale": age is not None and age > rules.BUILD_PRICE_MAX_AGE_DAYS,
         "source": part.price.source,
     }
     if kind == "gpu":
         out.update(vram_gb=part.vram_gb, architecture=part.architecture,
+                   availability=part.availability, cooler=part.cooler,
                    tdp_w=part.tdp_w, slot_width=part.slot_width, length_mm=part.length_mm)
     elif kind == "memory":
         out.update(capacity_gb=part.capacity_gb * count, memory_type=part.memory_type)
@@ -69,11 +90,14 @@ def _part(kind: str, part: Any, count: int) -> dict[str, Any]:
         out.update(watts=part.watts, efficiency=part.efficiency)
     elif kind == "case":
         out.update(max_gpu_length_mm=part.max_gpu_length_mm,
-                   expansion_slots=part.expansion_slots)
+                   expansion_slots=part.expansion_slots, chassis_class=part.chassis_class,
+                   passive_gpu_rated=part.passive_gpu_rated)
     return out
 
 
-def build_dict(build: Build, budget_inr: float, best: Build | None = None) -> dict[str, Any]:
+def build_dict(build: Build, budget_inr: float, best: Build | None = None,
+               today: date | None = None) -> dict[str, Any]:
+    pick_s = best.total_train_s if best else build.total_train_s
     return {
         "total_inr": round(build.total_inr, 2),
         "left_inr": round(budget_inr - build.total_inr, 2),
@@ -84,14 +108,16 @@ def build_dict(build: Build, budget_inr: float, best: Build | None = None) -> di
         "inr_per_run_per_day": round(inr_per_speed(build), 2),
         "power_w": round(build.draw_w),
         "wall_w": round(build.wall_w),
-        "psu_w": build.psu.watts,
+        "psu_w": build.psu_watts,
         "psu_headroom_pct": round(build.psu_headroom_pct, 1),
         "ram_gb": build.ram_gb,
         "gpu_count": build.gpu_count,
         "gpu_slot_positions": list(build.gpu_positions),
         "total_train_s": round(build.total_train_s, 1),
         "slower_than_best_pct": (round(slower_pct(build, best), 1) if best else 0.0),
-        "parts": [_part(kind, part, count) for kind, part, count in build.parts()],
+        "time_vs_pick_pct": round(time_vs_pct(build.total_train_s, pick_s), 1),
+        "speed_pct_of_pick": round(speed_pct_of(build.total_train_s, pick_s), 1),
+        "parts": [_part(kind, part, count, today) for kind, part, count in build.parts()],
         "targets": [
             {"recipe": e.recipe_id, "fits": e.fits, "memory_gb": round(e.memory_gb, 2),
              "batch_size": e.batch_size, "samples_per_s": round(e.samples_per_s, 1),
@@ -117,21 +143,45 @@ def speedup_pct(faster: Build, base: Build) -> float:
     return (base.total_train_s / faster.total_train_s - 1.0) * 100.0
 
 
+def time_vs_pct(train_s: float, pick_s: float) -> float:
+    """How much longer (positive) or shorter (negative) than the pick, in percent of its time."""
+    return (train_s / pick_s - 1.0) * 100.0 if pick_s > 0 else 0.0
+
+
+def speed_pct_of(train_s: float, pick_s: float) -> float:
+    """Speed as a percentage of the pick's (100 x pick time / this time)."""
+    return pick_s / train_s * 100.0 if train_s > 0 else 0.0
+
+
+def compare_words(train_s: float, pick_s: float) -> str:
+    """"runs at 53% of the speed (takes 88% longer)" or "runs 12% faster"; never "N% slower"."""
+    speed = speed_pct_of(train_s, pick_s)
+    longer = time_vs_pct(train_s, pick_s)
+    if round(speed) == 100:
+        return "the same speed"
+    if speed < 100:
+        return f"runs at {speed:.0f}% of the speed (takes {longer:.0f}% longer)"
+    return f"runs {speed - 100:.0f}% faster (takes {-longer:.0f}% less time)"
+
+
 def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
             catalog_info: Mapping[str, Any], display_currency: str, circuit: str) -> dict[str, Any]:
     best = rec.best
     req = rec.request
+    today = req.today
+    frontier_ids = {id(b) for b in rec.frontier}
     builds = []
     for rank, b in enumerate(rec.builds, start=1):
-        d = build_dict(b, req.budget_inr, best)
+        d = build_dict(b, req.budget_inr, best, today)
         d["rank"] = rank
+        d["on_frontier"] = id(b) in frontier_ids
         builds.append(d)
     upgrade = None
     if best is not None and rec.upgrade is not None:
         upgrade = {
             "extra_inr": round(rec.upgrade.total_inr - best.total_inr, 2),
             "speedup_pct": round(speedup_pct(rec.upgrade, best), 1),
-            "build": build_dict(rec.upgrade, req.budget_inr),
+            "build": build_dict(rec.upgrade, req.budget_inr, best, today),
         }
     return {
         "schema": SCHEMA,
@@ -144,9 +194,12 @@ def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
             "targets": [t.id for t in req.targets], "gpu_counts": list(req.gpu_counts),
             "class": req.platform_class, "circuit": circuit, "circuit_w": req.circuit_w,
             "allow_used": req.allow_used, "allow_legacy": req.allow_legacy,
-            "nodes": req.nodes,
+            "nodes": req.nodes, "objective": req.objective,
+            "allow_unsourced": req.allow_unsourced,
         },
         "builds": builds,
+        "frontier": [build_dict(b, req.budget_inr, best, today) for b in rec.frontier],
+        "excluded_parts": dict(sorted(rec.excluded_parts.items())),
         "upgrade": upgrade,
         "cheapest_total_inr": round(rec.cheapest.total_inr, 2) if rec.cheapest else None,
         "excluded": dict(sorted(rec.excluded.items())),

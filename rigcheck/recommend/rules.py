@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
-from rigcheck.parts import Case, Cpu, Gpu, MemoryKit, Motherboard, Psu, Storage
+from rigcheck.parts import Case, Cpu, Gpu, MemoryKit, Motherboard, Price, Psu, Storage
 
 # ---- policy constants, with their sources ---------------------------------------------------
 
-# System RAM >= the VRAM of the largest GPU (Dettmers, "A Full Hardware Guide to Deep Learning",
-# 2018) and >= 16 GB per GPU (williamFalcon's build README); never below 32 GB: DataLoader workers
-# each hold a copy of the dataset index and decoded batches (planning-rules.md §2.2).
-RAM_FLOOR_GB = 32
+# System RAM follows the workload (planning-rules.md §2.2): at least what the training holds on
+# each GPU, since host RAM stages what goes to the card and holds the checkpoint copy (Dettmers,
+# "A Full Hardware Guide to Deep Learning", 2018: "at least the amount of RAM that matches your
+# biggest GPU", read for the memory the job uses, not the card's size), and 16 GB per GPU
+# (williamFalcon's build README: "RAM = 16 GB x number of GPUs"). So a LeNet build may have 16 GB
+# and a 24 GB ResNet-50 run gets 24 GB or more.
 RAM_PER_GPU_GB = 16
 
 # CPU cores: per GPU one training process plus 3 DataLoader workers for CV work, plus 2 for the OS
@@ -52,14 +55,46 @@ MIN_GPU_LANES = 8
 ADAPTER_8PIN_PER_16PIN_LOW = 3
 ADAPTER_8PIN_PER_16PIN_HIGH = 4
 
+# EPS12V (CPU 8-pin) inputs of A6000/A10/A100 PCIe-class cards: the motherboard takes one EPS
+# lead; each card input takes another, or two PCIe 8-pin leads through the dual-PCIe-to-EPS
+# adapter NVIDIA ships with these cards (RTX A6000 user guide, "Power connector"; NVIDIA A10 and
+# A100 PCIe product briefs: "8-pin CPU"). A PCIe lead is never plugged into an EPS input directly:
+# the two are keyed and wired differently (Corsair, "Can I use a PCIe cable in the 8-pin
+# motherboard plug?").
+BOARD_EPS_LEADS = 1
+PCIE_LEADS_PER_EPS_ADAPTER = 2
+
+# Chassis classes that --class server means and that can cool passive datacenter cards.
+SERVER_CHASSIS = ("server", "rack")
+
 # Storage beyond the datasets: OS, conda/pip environments, checkpoints and logs.
 WORKING_SPACE_GB = 200
+
+# A price is good enough for a build when a page cites it (price_basis quote/msrp, or a shop's
+# overlay row with no basis) and it was seen within a year (issue 9: "no older than 12 months");
+# recalled and estimated figures and older prices only with --allow-unsourced.
+BUILD_PRICE_MAX_AGE_DAYS = 365
+UNSOURCED_BASES = ("recalled", "estimate")
 
 
 # ---- single rules ---------------------------------------------------------------------------
 
-def ram_floor_gb(gpu: Gpu, count: int) -> float:
-    return max(RAM_FLOOR_GB, gpu.vram_gb, RAM_PER_GPU_GB * count)
+def ram_floor_gb(count: int, workload_gb: float) -> float:
+    """RAM a build needs: ``workload_gb`` is the most GPU memory any target uses on one card."""
+    return max(RAM_PER_GPU_GB * count, workload_gb)
+
+
+def price_unusable(price: Price, today: date, allow_unsourced: bool) -> str | None:
+    """Why a part's price may not be used in a build (None: it may)."""
+    if allow_unsourced:
+        return None
+    if price.basis in UNSOURCED_BASES:
+        return f"{price.basis} price, no cited quote (pass --allow-unsourced to use it)"
+    age = (today - price.date).days
+    if age > BUILD_PRICE_MAX_AGE_DAYS:
+        return (f"price seen {price.date.isoformat()}, {age} days ago (older than "
+                f"{BUILD_PRICE_MAX_AGE_DAYS}; pass --allow-unsourced to use it)")
+    return None
 
 
 def cores_needed(count: int) -> int:
@@ -79,13 +114,24 @@ def wall_w(gpu: Gpu, count: int, cpu: Cpu) -> float:
     return draw_w(gpu, count, cpu) / PSU_EFFICIENCY
 
 
-def psu_connectors_ok(psu: Psu, gpu: Gpu, count: int) -> bool:
+def pcie_leads_needed(psu: Psu, gpu: Gpu, count: int) -> int:
+    """PCIe 8-pin leads the cards take from this PSU: their own 8-pin inputs, 16-pin inputs the
+    PSU has no native lead for (through the card's adapter), and EPS inputs beyond the PSU's spare
+    EPS leads (through the dual-PCIe-to-EPS adapter)."""
     need_16 = gpu.power_16pin * count
     native = min(psu.connector_16pin, need_16)
     per_adapter = (ADAPTER_8PIN_PER_16PIN_HIGH if gpu.tdp_w > 450
                    else ADAPTER_8PIN_PER_16PIN_LOW)
-    need_8 = gpu.power_8pin * count + (need_16 - native) * per_adapter
-    return psu.pcie_8pin >= need_8
+    need_eps = gpu.power_eps8 * count
+    spare_eps = max(0, psu.eps8_leads - BOARD_EPS_LEADS)
+    adapted_eps = max(0, need_eps - spare_eps)
+    return (gpu.power_8pin * count + (need_16 - native) * per_adapter
+            + adapted_eps * PCIE_LEADS_PER_EPS_ADAPTER)
+
+
+def psu_connectors_ok(psu: Psu, gpu: Gpu, count: int) -> bool:
+    return (psu.eps8_leads >= BOARD_EPS_LEADS
+            and psu.pcie_8pin >= pcie_leads_needed(psu, gpu, count))
 
 
 def gpu_allowed(gpu: Gpu, allow_used: bool, allow_legacy: bool) -> str | None:
@@ -137,19 +183,29 @@ def slots_needed(positions: tuple[int, ...], gpu: Gpu) -> int:
     return max(positions) + gpu.slot_width - 1
 
 
-def platform_ok(board: Motherboard, gpu: Gpu, platform_class: str | None) -> bool:
-    if platform_class and board.platform_class != platform_class:
-        return False
-    # Passive datacenter cards have no fans: they need a server chassis' front-to-back airflow.
-    if gpu.cooler == "passive" and board.platform_class != "server":
-        return False
-    return True
+def platform_ok(board: Motherboard, platform_class: str | None) -> bool:
+    return not platform_class or board.platform_class == platform_class
 
 
-def case_ok(case: Case, board: Motherboard, gpu: Gpu, positions: tuple[int, ...]) -> bool:
+def chassis_ok(case: Case, gpu: Gpu, count: int, platform_class: str | None) -> bool:
+    """The chassis may hold these cards: passive (fanless) datacenter cards only in a server or
+    rack chassis rated for them (they rely on forced front-to-back airflow: NVIDIA's datacenter
+    cards are "passively cooled" and need a qualified server, NVIDIA A100 PCIe product brief);
+    ``--class server`` means a server or rack chassis; never more cards than it is built for."""
+    if gpu.cooler == "passive" and not (case.passive_gpu_rated
+                                        and case.chassis_class in SERVER_CHASSIS):
+        return False
+    if platform_class == "server" and case.chassis_class not in SERVER_CHASSIS:
+        return False
+    return count <= case.max_gpus
+
+
+def case_ok(case: Case, board: Motherboard, gpu: Gpu, positions: tuple[int, ...],
+            platform_class: str | None = None) -> bool:
     return (board.form_factor in case.form_factors
             and case.max_gpu_length_mm >= gpu.length_mm
-            and case.expansion_slots >= slots_needed(positions, gpu))
+            and case.expansion_slots >= slots_needed(positions, gpu)
+            and chassis_ok(case, gpu, len(positions), platform_class))
 
 
 def memory_ok(kit: MemoryKit, kits: int, board: Motherboard, floor_gb: float) -> bool:
@@ -173,6 +229,7 @@ class Needs:
     storage_gb: float
     read_mbs: float
     circuit_w: float
+    ram_floor_gb: float
 
 
 def violations(
@@ -183,14 +240,16 @@ def violations(
     out = []
     if cpu.socket != board.socket:
         out.append(f"CPU socket {cpu.socket} != board socket {board.socket}")
-    if not platform_ok(board, gpu, platform_class):
-        out.append("board class or GPU cooling does not match the platform")
+    if not platform_ok(board, platform_class):
+        out.append("board class does not match --class")
+    if not chassis_ok(case, gpu, count, platform_class):
+        out.append("chassis not rated for these cards (passive cooling, --class, GPU count)")
     positions = seat_gpus(board, gpu, count)
     if positions is None:
         out.append(f"{count} x {gpu.slot_width}-slot cards do not fit the board's x16 slots")
-    elif not case_ok(case, board, gpu, positions):
+    elif not case_ok(case, board, gpu, positions, platform_class):
         out.append("case does not take the board, the card length or the slot count")
-    if not memory_ok(kit, kits, board, ram_floor_gb(gpu, count)):
+    if not memory_ok(kit, kits, board, needs.ram_floor_gb):
         out.append("memory type, slots, board maximum or capacity floor")
     if cpu.cores < cores_needed(count):
         out.append(f"CPU has {cpu.cores} cores, {cores_needed(count)} needed")

@@ -1,14 +1,19 @@
-"""The exact build search: the fastest predicted training within the budget, ties to the cheaper.
+"""The exact build search over price and predicted training time.
 
-How it stays exact and fast. The objective (total predicted time to train the targets) depends only
-on the GPU model and count, and the compatibility rules make every other part a *constraint*
-(:mod:`rigcheck.recommend.rules`). So for each GPU option the best build is that option plus the
-cheapest compatible rest, and the answer is the best option whose cheapest build fits the budget.
-Options are visited fastest first; an option whose GPU cost plus a lower bound on the rest already
-exceeds the budget is skipped without a search, and the search stops as soon as the next option
-is slower than the K-th build found. The cheapest rest for an option is an exact minimum over
-board x CPU pairs, with memory, case, PSU and storage minimised in closed form per pair and
-memoised, since many options share the same physical demands.
+Two objectives (``Request.objective``): ``fastest``, the fastest predicted training of the target
+mix within the budget, ties to the cheaper; and ``value`` (the default), the cheapest build whose
+predicted time is within ``VALUE_TOLERANCE`` (5%) of that fastest time. Beside the pick, the
+answer is the price-speed frontier: the builds within budget that no other build beats on both
+price and time (issue 9 item 5).
+
+How it stays exact and fast. Predicted time depends only on the GPU model and count, and the
+compatibility rules make every other part a *constraint* (:mod:`rigcheck.recommend.rules`). So for
+each GPU option the cheapest build is that option plus the cheapest compatible rest, and every
+build on the frontier is such a cheapest build (a dearer build of the same option is dominated by
+it). An option whose GPU cost plus a lower bound on the rest already exceeds the budget is skipped
+without a search. The cheapest rest for an option is an exact minimum over board x CPU pairs, with
+memory, case, PSU and storage minimised in closed form per pair and memoised, since many options
+share the same physical demands.
 
 ``tests/test_recommend_exact.py`` checks the answer against brute force over every combination
 of small random catalogs (hypothesis).
@@ -19,8 +24,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from rigcheck.parts import Case, Catalog, Cpu, Gpu, MemoryKit, Motherboard, Psu, Storage
 from rigcheck.recipes import Recipe
@@ -54,6 +61,16 @@ class Request:
     top: int = 3
     nodes: int = 1                           # identical machines: the budget covers all of them,
                                              # the power rules apply to each
+    objective: str = "value"                 # "value" | "fastest"
+    allow_unsourced: bool = True             # the CLI passes False unless --allow-unsourced
+    today: date | None = None                # for price ages; None: no age rule
+
+
+# The value objective: the cheapest build within 5% of the fastest predicted time the budget
+# affords (issue 9 item 5); and no upgrade is offered for less than +3% speed.
+VALUE_TOLERANCE = 0.05
+MIN_UPGRADE_SPEEDUP = 0.03
+OBJECTIVES = ("value", "fastest")
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,10 @@ class Build:
     def ram_gb(self) -> int:
         return self.memory.capacity_gb * self.memory_kits
 
+    @property
+    def psu_watts(self) -> int:
+        return self.psu.watts
+
     def parts(self) -> list[tuple[str, object, int]]:
         """(kind, part, count) in PCPartPicker order."""
         return [
@@ -131,11 +152,15 @@ class Option:
 @dataclass
 class Recommendation:
     request: Request
-    builds: list[Build]                      # best first, one per GPU option, all within budget
-    upgrade: Build | None                    # the cheapest faster build above the budget
+    builds: list[Build]                      # the pick first, then other frontier builds
+    upgrade: Build | None                    # the cheapest build above the budget >= 3% faster
     cheapest: Build | None                   # the cheapest complete build of any option
     excluded: dict[str, str] = field(default_factory=dict)   # "gpu-id xN" -> why not considered
     options_considered: int = 0
+    frontier: list[Build] = field(default_factory=list)  # within budget, cheapest first
+    fastest: Build | None = None             # the fastest build within budget
+    excluded_parts: dict[str, str] = field(default_factory=dict)  # part id -> why its price
+                                                                  # was not used
 
     @property
     def best(self) -> Build | None:
@@ -167,7 +192,10 @@ def gpu_options(catalog: Catalog, request: Request, estimate: Estimator
                 continue
             storage_gb = sum(t.dataset_gb for t in targets) + rules.WORKING_SPACE_GB
             # Reads must keep up with training for datasets too big to stay in the page cache.
-            ram_floor = rules.ram_floor_gb(gpu, count)
+            # Whole GB: kits come in whole GB, so this changes no answer and lets options share
+            # one minimisation.
+            ram_floor = float(math.ceil(rules.ram_floor_gb(
+                count, max((e.memory_gb for e in ests), default=0.0))))
             read_mbs = max(
                 (e.samples_per_s * t.bytes_per_sample / 1e6
                  for t, e in zip(targets, ests) if t.dataset_gb > ram_floor),
@@ -177,7 +205,7 @@ def gpu_options(catalog: Catalog, request: Request, estimate: Estimator
                 gpu=gpu, count=count, estimates=ests,
                 total_train_s=sum(e.train_s for e in ests),
                 needs=rules.Needs(storage_gb=storage_gb, read_mbs=read_mbs,
-                                  circuit_w=request.circuit_w),
+                                  circuit_w=request.circuit_w, ram_floor_gb=ram_floor),
                 nodes=request.nodes,
             ))
     options.sort(key=lambda o: (o.total_train_s, o.gpu_cost_inr, o.gpu.id, o.count))
@@ -202,17 +230,21 @@ class _Index:
         for kit in by_price(catalog.memory):
             kits[kit.memory_type].append(kit)
         self.kits = dict(kits)
-        self.cases = by_price(catalog.cases)
+        self.cases = by_price(c for c in catalog.cases
+                              if platform_class != "server"
+                              or c.chassis_class in rules.SERVER_CHASSIS)
+        self.platform_class = platform_class
         self.psus = by_price(catalog.psus)
         self.storage = by_price(catalog.storage)
         # A lower bound on everything but the GPUs, to skip options that cannot fit the budget.
         cheapest = [min((p.price.inr for p in group), default=math.inf) for group in (
-            catalog.cpus, self.boards, catalog.memory, catalog.storage, catalog.psus, catalog.cases)]
+            catalog.cpus, self.boards, catalog.memory, catalog.storage, catalog.psus, self.cases)]
         self.rest_lower_bound = sum(cheapest)
         self.cheapest_memory = lru_cache(maxsize=None)(self._cheapest_memory)
         self.cheapest_case = lru_cache(maxsize=None)(self._cheapest_case)
         self.cheapest_storage = lru_cache(maxsize=None)(self._cheapest_storage)
         self.rests: dict[tuple, _Rest | None] = {}     # demand -> cheapest rest (memo)
+        self.psu_memo: dict[tuple, Psu | None] = {}
 
     def _cheapest_memory(self, board: Motherboard, floor_gb: float
                          ) -> tuple[MemoryKit, int] | None:
@@ -228,15 +260,22 @@ class _Index:
 
     def _cheapest_case(self, board: Motherboard, gpu: Gpu, positions: tuple[int, ...]
                        ) -> Case | None:
-        return next((c for c in self.cases if rules.case_ok(c, board, gpu, positions)), None)
+        return next((c for c in self.cases
+                     if rules.case_ok(c, board, gpu, positions, self.platform_class)), None)
 
     def _cheapest_storage(self, capacity_gb: float, read_mbs: float) -> Storage | None:
         return next((s for s in self.storage if rules.storage_ok(s, capacity_gb, read_mbs)), None)
 
     def cheapest_psu(self, gpu: Gpu, count: int, cpu: Cpu) -> Psu | None:
         need = rules.psu_watts_needed(gpu, count, cpu)
-        return next((p for p in self.psus
-                     if p.watts >= need and rules.psu_connectors_ok(p, gpu, count)), None)
+        # What the answer depends on: the watts needed and the cards' inputs (memoised: every
+        # CPU of the same power over every board asks again).
+        key = (need, gpu.power_8pin, gpu.power_16pin, gpu.power_eps8, gpu.tdp_w > 450, count)
+        if key not in self.psu_memo:
+            self.psu_memo[key] = next(
+                (p for p in self.psus
+                 if p.watts >= need and rules.psu_connectors_ok(p, gpu, count)), None)
+        return self.psu_memo[key]
 
 
 @dataclass(frozen=True)
@@ -259,7 +298,7 @@ def _demand(option: Option) -> tuple:
     variants of a card, or one card at several shops, costs nothing extra)."""
     g = option.gpu
     return (g.slot_width, g.cooler, g.length_mm, g.tdp_w, g.power_8pin, g.power_16pin,
-            g.vram_gb, option.count, option.needs)
+            g.power_eps8, option.count, option.needs)
 
 
 def _cheapest_rest(option: Option, index: _Index, platform_class: str | None) -> _Rest | None:
@@ -268,14 +307,14 @@ def _cheapest_rest(option: Option, index: _Index, platform_class: str | None) ->
     storage = index.cheapest_storage(option.needs.storage_gb, option.needs.read_mbs)
     if storage is None:
         return None
-    floor = rules.ram_floor_gb(gpu, count)
+    floor = option.needs.ram_floor_gb
     need_cores = rules.cores_needed(count)
     best: tuple[tuple, _Rest] | None = None
     best_cost = math.inf
     for board in index.boards:
         if storage.price.inr + board.price.inr > best_cost:
             break                                   # boards are sorted by price
-        if not rules.platform_ok(board, gpu, platform_class):
+        if not rules.platform_ok(board, platform_class):
             continue
         positions = rules.seat_gpus(board, gpu, count)
         if positions is None:
@@ -324,35 +363,86 @@ def cheapest_build(option: Option, index: _Index, platform_class: str | None,
 
 # ---- the answer ------------------------------------------------------------------------------
 
+def usable_catalog(catalog: Catalog, request: Request) -> tuple[Catalog, dict[str, str]]:
+    """The catalog without parts whose price may not be used in a build, and why each was left
+    out (:func:`rules.price_unusable`)."""
+    if request.allow_unsourced or request.today is None:
+        return catalog, {}
+    today = request.today
+    dropped: dict[str, str] = {}
+    kept: dict[str, Any] = {}
+    for kind in ("gpus", "cpus", "motherboards", "memory", "storage", "psus", "cases"):
+        keep = []
+        for part in getattr(catalog, kind):
+            why = rules.price_unusable(part.price, today, False)
+            if why:
+                dropped[part.id] = why
+            else:
+                keep.append(part)
+        kept[kind] = tuple(keep)
+    return replace(catalog, **kept), dropped
+
+
+def frontier_of(builds: Sequence[Build]) -> list[Build]:
+    """Builds no other build beats on both price and time (equal on both: the first by id),
+    cheapest first."""
+    out: list[Build] = []
+    for b in sorted(builds, key=lambda b: (b.total_inr, b.total_train_s, b.gpu.id, b.gpu_count)):
+        if not out or b.total_train_s < out[-1].total_train_s:
+            out.append(b)
+    return out
+
+
+def pick_of(builds: Sequence[Build], objective: str) -> Build | None:
+    """The fastest build (ties to the cheaper), or for ``value`` the cheapest build within
+    ``VALUE_TOLERANCE`` of the fastest time (ties to the faster)."""
+    if not builds:
+        return None
+    fastest = min(builds, key=lambda b: (b.total_train_s, b.total_inr, b.gpu.id, b.gpu_count))
+    if objective == "fastest":
+        return fastest
+    limit = fastest.total_train_s * (1.0 + VALUE_TOLERANCE)
+    return min((b for b in builds if b.total_train_s <= limit),
+               key=lambda b: (b.total_inr, b.total_train_s, b.gpu.id, b.gpu_count))
+
+
 def recommend(catalog: Catalog, request: Request, estimate: Estimator) -> Recommendation:
+    if request.objective not in OBJECTIVES:
+        raise ValueError(f"objective {request.objective!r}: use one of {', '.join(OBJECTIVES)}")
+    catalog, excluded_parts = usable_catalog(catalog, request)
     options, excluded = gpu_options(catalog, request, estimate)
     index = _Index(catalog, request.platform_class)
     budget = request.budget_inr
-    found: list[Build] = []
-    above_budget: list[Option] = []
+    within: list[Build] = []
     for option in options:
-        if len(found) >= request.top and option.total_train_s > found[request.top - 1].total_train_s:
-            break
         if (option.gpu_cost_inr + index.rest_lower_bound) * option.nodes > budget:
-            if not found:
-                above_budget.append(option)
             continue
         build = cheapest_build(option, index, request.platform_class, cap_inr=budget)
-        if build is None:
-            if not found:
-                above_budget.append(option)
-            continue
-        found.append(build)
-        found.sort(key=lambda b: (b.total_train_s, b.total_inr, b.gpu.id, b.gpu_count))
-    upgrade = _cheapest_of(above_budget, index, request.platform_class)
-    cheapest = None
-    if not found:
+        if build is not None:
+            within.append(build)
+    frontier = frontier_of(within)
+    pick = pick_of(frontier, request.objective)
+    fastest = pick_of(frontier, "fastest")
+    builds: list[Build] = []
+    if pick is not None:
+        others = sorted((b for b in frontier if b is not pick),
+                        key=lambda b: (b.total_train_s, b.total_inr))
+        builds = [pick, *others][: request.top]
+    if pick is None or fastest is None:
+        upgrade = None
         cheapest = _cheapest_of(options, index, request.platform_class)
     else:
-        cheapest = min(found, key=lambda b: b.total_inr)
+        # Above the budget: the cheapest build faster than every build within it and at least
+        # MIN_UPGRADE_SPEEDUP faster than the pick.
+        limit = min(fastest.total_train_s * (1.0 - 1e-9),
+                    pick.total_train_s / (1.0 + MIN_UPGRADE_SPEEDUP))
+        upgrade = _cheapest_of([o for o in options if o.total_train_s <= limit], index,
+                               request.platform_class)
+        cheapest = frontier[0]
     return Recommendation(
-        request=request, builds=found[: request.top], upgrade=upgrade, cheapest=cheapest,
-        excluded=excluded, options_considered=len(options),
+        request=request, builds=builds, upgrade=upgrade, cheapest=cheapest,
+        excluded=excluded, options_considered=len(options), frontier=frontier,
+        fastest=fastest, excluded_parts=excluded_parts,
     )
 
 

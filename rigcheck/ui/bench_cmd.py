@@ -121,29 +121,23 @@ class _Progress:
             self.bar.stop()
 
     def __call__(self, event: Any) -> None:
+        # One line per measured figure, none per start or skip (the report lists every skip
+        # with its reason): a log stays shorter than the report it precedes.
         if event.kind == "start":
             if self.bar is not None:
                 self.bar.update(self.task, description=f"measuring {event.label}",
                                 total=event.total, completed=event.index)
-            else:
-                self.err.print(f"bench: [{event.index + 1}/{event.total}] {event.label} ...")
             return
+        if self.bar is not None:
+            self.bar.update(self.task, completed=event.index + 1)
         if event.kind == "done" and event.figure is not None:
             f = event.figure
-            line = f"  {f.name}: {_num(f.value, f.unit)}"
-        else:
-            line = f"  {event.name}: skipped ({escape(event.reason)})"
-        if self.bar is not None:
-            self.bar.console.print(line)
-            self.bar.update(self.task, completed=event.index + 1)
-        else:
-            self.err.print(line)
+            self.err.print(f"bench [{event.index + 1}/{event.total}] {f.name}: "
+                           f"{_num(f.value, f.unit)}", soft_wrap=True)
 
 
 def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> None:
-    out = console()
-    if not out.is_terminal:
-        out.width = 120   # a file or a pipe has no width: do not wrap the tables at 80
+    out = console()   # a pipe or a file is never hard-wrapped (ui.common)
     m = run.machine
     out.print(f"[bold]rigcheck bench[/] ({run.mode}) on {m.cpu_model}"
               f"{', ' + ', '.join(m.gpus) if m.gpus else ''}; device {m.device}, "
@@ -200,10 +194,20 @@ def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> Non
         out.print(f"[dim]Saved to {saved}[/]", soft_wrap=True)
 
 
+def _untrusted(run: BenchRun) -> dict[str, str]:
+    """recipe id -> 'noisy' / 'too short' where the training figure behind it is not ok."""
+    return {f.name.removeprefix("train-"): f.verdict.split(":")[0] for f in run.results
+            if f.name.startswith("train-") and f.verdict != "ok"}
+
+
 def _render_targets(run: BenchRun, out: Any) -> None:
     shown = [t for t in run.targets if t.samples_per_s]
-    if not shown:
+    skipped = {s.name.removeprefix("train-"): s.reason for s in run.skipped
+               if s.name.startswith("train-")}
+    untimed = [t for t in run.targets if not t.samples_per_s]
+    if not shown and not untimed:
         return
+    bad = _untrusted(run)
     table = Table(title="Target recipes on this machine", show_edge=False, header_style="bold")
     for col in ("recipe", "batch", "fits", "samples/s", "from", "epoch", "to train", "disk MB/s"):
         table.add_column(col, justify="left" if col in ("recipe", "from", "fits") else "right",
@@ -212,14 +216,30 @@ def _render_targets(run: BenchRun, out: Any) -> None:
         src = t.source or "-"
         if t.source == "measured" and t.measured_batch_size not in (None, t.batch_size):
             src = f"batch {t.measured_batch_size}"
+        flag = bad.get(t.recipe) if t.source == "measured" else None
+        if flag:   # a noisy figure must not feed "to train" unflagged
+            src = f"[yellow]{src}, {flag}![/]"
         fits = "?" if t.fits is None else ("yes" if t.fits else "[bold red]NO[/]")
+        mark = "[yellow]?[/]" if flag else ""
         table.add_row(t.recipe, str(t.batch_size), fits,
-                      _short(t.samples_per_s), src, human_duration(t.epoch_s), human_duration(t.train_s),
-                      _short(t.data_mbs_needed))
+                      _short(t.samples_per_s) + mark, src, human_duration(t.epoch_s) + mark,
+                      human_duration(t.train_s) + mark, _short(t.data_mbs_needed))
+    for t in untimed:
+        table.add_row(t.recipe, str(t.batch_size), "?" if t.fits is None else
+                      ("yes" if t.fits else "[bold red]NO[/]"), "-", "[dim]not timed[/]", "-", "-",
+                      "-")
     out.print(table)
     out.print("  [dim]from: 'measured' at the recipe's batch, 'batch N' measured at a smaller "
-              "batch (per-sample rate), 'model' predicted by the performance model[/]",
-              soft_wrap=True)
+              "batch (per-sample rate), 'model' predicted by the performance model. "
+              "samples/s: training samples per second (forward, backward, optimizer step); "
+              "disk MB/s: the read rate that feeds that speed.[/]", soft_wrap=True)
+    if bad and any(t.recipe in bad and t.source == "measured" for t in shown):
+        out.print("  [yellow]? from a noisy or too-short figure: not trustworthy; re-run on an "
+                  "idle machine (rigcheck bench --compare shows the change).[/]", soft_wrap=True)
+    for t in untimed:
+        why = skipped.get(t.recipe, "not measured in this run")
+        hint = "" if "--" in why else f"; time it with: rigcheck bench --only train-{t.recipe}"
+        out.print(f"  [dim]{t.recipe} not timed:[/] {escape(why)}{hint}", soft_wrap=True)
     for t in shown:
         if t.note or t.fits_note:
             out.print(f"  [dim]{t.recipe}:[/] {escape('; '.join(x for x in (t.fits_note, t.note) if x))}",
@@ -275,7 +295,10 @@ def bench(
                  f"{', '.join(runner.all_names(recipes))}")
     for rid in target or ():
         if rid not in recipes:
-            fail(f"--target {rid}: unknown recipe; known: {', '.join(recipes) or '(none)'}")
+            from rigcheck.suggest import did_you_mean
+
+            fail(f"--target {rid}: unknown recipe{did_you_mean(rid, recipes)}; "
+                 f"known: {', '.join(recipes) or '(none)'}")
     if data_dir is not None and not data_dir.is_dir():
         fail(f"--data-dir {data_dir}: not a directory")
     if device != "auto" and device != "cpu" and not device.startswith("cuda"):

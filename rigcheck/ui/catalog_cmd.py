@@ -138,7 +138,8 @@ def _rate_text(code: str, rates: dict[str, float], rate_dates: dict[str, str]) -
 
 
 def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: dict[str, float],
-                 sort: str | None, rate_dates: dict[str, str]) -> None:
+                 sort: str | None, rate_dates: dict[str, str],
+                 filtered: tuple[str, ...] = ()) -> None:
     from rich import box  # rich is only needed when a table is drawn
     from rich.table import Table
 
@@ -147,6 +148,10 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
     sort = query.normalize_sort(sort)
     if sort and sort not in columns and sort not in ("price_inr", "id"):
         columns.append(sort)
+    # A column the user filters on is shown, and never dropped for width (issue 12).
+    for name in filtered:
+        if name not in columns and name not in ("price_inr", "id") and any(name in r for r in rows):
+            columns.append(name)
     symbol = money.SYMBOLS.get(currency, currency + " ")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     cells_of = {c: [_cell(c, row, currency, rates) for row in rows] for c in columns}
@@ -162,7 +167,7 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
         seen_cells = [_seen_text(r) for r in rows]
         fixed = max(map(len, [f"Price ({currency})", *price_cells])) + \
             max(map(len, ["Seen", *seen_cells])) + 4
-    keep = [c for c in (sort, "name", "currency") if c in columns]
+    keep = [c for c in (sort, *filtered, "name", "currency") if c in columns]
     hidden = []
     while sum(map(natural, columns)) + fixed > out.width:
         droppable = [c for c in columns if c not in keep]
@@ -174,10 +179,12 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
         numeric = any(isinstance(r.get(column), (int, float)) and not isinstance(r.get(column),
                       bool) for r in rows)
         table.add_column(headers[column], justify="right" if numeric else "left",
-                         no_wrap=column not in _WRAPS, overflow="fold")
+                         no_wrap=column not in _WRAPS, overflow="fold",
+                         # a name wraps at words, never inside one ("GeForc / e RTX")
+                         min_width=12 if column == "name" else None)
     if kind != "rates":
         table.add_column(f"Price ({currency})", justify="right", no_wrap=True)
-        table.add_column("Seen", no_wrap=True)
+        table.add_column("Seen", min_width=10)   # wraps before "derived": never cropped
     body = [[cells_of[c][i] for c in columns] for i in range(len(rows))]
     for row, cells in zip(rows, body, strict=True):
         if kind != "rates":
@@ -251,7 +258,8 @@ def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int
         console().print(f"No {kind} match the filters.")
         return
     render_table(kind, rows, code, rates, sort,
-                 {r.currency: r.date.isoformat() for r in catalog.rates})
+                 {r.currency: r.date.isoformat() for r in catalog.rates},
+                 filtered=tuple(dict.fromkeys(f.column for f in parsed)))
 
 
 def catalog_command(

@@ -110,19 +110,12 @@ def _predictions(facts: Any, targets: list[Any]) -> tuple[dict[str, Any], str | 
         catalog = load_catalog()
     except Exception as exc:
         return {}, f"performance model unavailable ({type(exc).__name__}: {exc})"
-    # NVML says "NVIDIA GeForce RTX 3060"; the catalog tells the 12 GB card from the Ti by memory.
-    queries = [name]
-    if gpus and gpus[0].memory_total_mib:
-        queries.insert(0, f"{name} {round(gpus[0].memory_total_mib / 1024)} GB")
-    gpu, why = None, None
-    for q in queries:
-        try:
-            gpu = perfmodel.match_gpu(catalog.gpus, q)
-            break
-        except Exception as exc:
-            why = str(exc).splitlines()[0].split("; did you mean")[0] if str(exc) else type(exc).__name__
-    if gpu is None:
-        return {}, f"{name} is not in the parts catalog ({why})"
+    # NVML says "NVIDIA GeForce RTX 3060"; its total memory tells the 12 GB card from the 8 GB one.
+    memory_gb = gpus[0].memory_total_mib / 1024 if gpus and gpus[0].memory_total_mib else None
+    try:
+        gpu = perfmodel.lookup_gpu(name, catalog.gpus, memory_gb).gpu
+    except perfmodel.GpuMatchError as exc:
+        return {}, f"{name} is not in the GPU spec database ({str(exc).split('; did you mean')[0]})"
     # Train on every identical GPU here, as a user with this machine would.
     same = sum(1 for g in gpus if g.name == name) or 1
     out = {}
@@ -173,7 +166,8 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
             if not verbose and not f.is_problem:
                 continue
             m, c = MARK[f.status]
-            con.print(f"    [{c}]{m}[/] {_esc(f.summary)} [dim]{f.id}[/]", soft_wrap=True)
+            # The id apart from the sentence, so a pipe (no dim) does not read "138 GB ready.x".
+            con.print(f"    [{c}]{m}[/] {_esc(f.summary)}  [dim]\\[{f.id}][/]", soft_wrap=True)
             if f.is_problem or verbose:
                 if f.detail and f.is_problem:
                     # A crash's traceback only with -v (flutter prints the stack in verbose mode).
@@ -219,6 +213,9 @@ def doctor(
     """Diagnose a deep-learning machine: driver, GPUs, CUDA/PyTorch build, system, with fixes."""
     from rigcheck.doctor import run_checks, summarize
 
+    for d in data_dir or ():   # a mistyped path must not be silently ignored (bench rejects it too)
+        if not d.expanduser().is_dir():
+            fail(f"--data-dir {d}: no such folder", EXIT_USAGE)
     if fleet or facts_dir is not None:
         # The multi-machine mode (issue 5) lives in distributed_cmd; it renders its own report.
         from rigcheck.ui.distributed_cmd import doctor_fleet

@@ -31,6 +31,7 @@ JSON (``--json``, a stable interface)::
      "bound": "memory-bandwidth",             # | "compute" | "communication" | "overhead"
      "scaling_efficiency": 1.0,
      "notes": ["..."],
+     "calibration": "calibrated",             # | "extrapolated, no calibration rows for this architecture (...)"
      "model": {"params_file": "...", "fitted_on": "calibration.csv", "rows_fitted": 114,
                "logo_cv_median_abs_error": 0.11, "logo_cv_worst_abs_error": 0.84},
      "refined": null | {                      # the model's figures scaled by bench measurements
@@ -94,7 +95,7 @@ def _specs_line(gpu: Any) -> str:
 
 def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | None):
     from rigcheck import catalog as cat
-    from rigcheck.perfmodel import GpuMatchError, match_gpu
+    from rigcheck.perfmodel import GpuMatchError, lookup_gpu
     from rigcheck.recipes import RecipeError, load_recipes
 
     try:
@@ -102,7 +103,7 @@ def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | 
     except cat.CatalogError as exc:
         fail(str(exc), EXIT_USAGE)
     try:
-        gpu = match_gpu(catalog.gpus, gpu_name)
+        gpu = lookup_gpu(gpu_name, catalog.gpus).gpu
     except GpuMatchError as exc:
         hint = "" if exc.candidates else "; see: rigcheck catalog gpus"
         fail(f"--gpu: {exc}{hint}", EXIT_USAGE)
@@ -112,7 +113,10 @@ def _load(gpu_name: str, target: str, overlays: list[Path], recipes_dir: Path | 
         fail(str(exc), EXIT_USAGE)
     if target not in recipes:
         known = ", ".join(recipes) or "(none found)"
-        fail(f"--target: unknown recipe '{target}'; known: {known}", EXIT_USAGE)
+        from rigcheck.suggest import did_you_mean
+
+        fail(f"--target: unknown recipe '{target}'{did_you_mean(target, recipes)}; known: {known}",
+             EXIT_USAGE)
     return gpu, recipes[target], catalog.gpus
 
 
@@ -239,7 +243,7 @@ def _expect(gpu: Any, recipes_dir: Path | None) -> Any:
 
 def _refine(pred: Any, gpu: Any, catalog_gpus: Any, recipes_dir: Path | None) -> Any:
     """The bench refinement of ``pred`` (a Refinement); never raises for a bad history."""
-    from rigcheck.perfmodel import GpuMatchError, match_gpu
+    from rigcheck.perfmodel import GpuMatchError, lookup_gpu
     from rigcheck.perfmodel.refine import Refinement, refine
 
     runs, read_note = _bench_runs()
@@ -248,7 +252,7 @@ def _refine(pred: Any, gpu: Any, catalog_gpus: Any, recipes_dir: Path | None) ->
     def same_gpu(name: str) -> bool:
         if name not in cache:
             try:
-                cache[name] = match_gpu(catalog_gpus, name).id == gpu.id
+                cache[name] = lookup_gpu(name, catalog_gpus).gpu.id == gpu.id
             except GpuMatchError:
                 cache[name] = False
         return cache[name]
@@ -404,7 +408,7 @@ def estimate_command(
             "epoch_s": pred.epoch_s, "train_s": pred.train_s,
             "memory_gb": pred.memory_gb, "fits": pred.fits, "max_batch_that_fits": largest,
             "bound": pred.bound, "scaling_efficiency": pred.scaling_efficiency,
-            "notes": list(pred.notes),
+            "notes": list(pred.notes), "calibration": pred.calibration,
             "model": {"params_file": str(PARAMS_PATH), **{
                 k: prov.get(k) for k in ("fitted_on", "rows_fitted", "logo_cv_median_abs_error",
                                          "logo_cv_worst_abs_error")}},

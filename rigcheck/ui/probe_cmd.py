@@ -5,6 +5,7 @@ Usage::
     rigcheck probe                      # compact summary
     rigcheck probe --json               # the facts as JSON on stdout
     rigcheck probe -o facts.json        # save them (then: rigcheck doctor --facts facts.json)
+    rigcheck probe -o 'facts/{host}.json'   # one file per node: {host} and {rank} are expanded
     rigcheck probe --data-dir /mnt/imagenet --data-dir /scratch   # also check these disks
     rigcheck probe --no-redact          # keep serials, UUIDs, host and user names
     rigcheck probe --timeout 30         # per-source limit in seconds (torch child, nvidia-smi)
@@ -16,6 +17,12 @@ incompatible change), ``rigcheck_version``, ``collected_at`` (ISO 8601 UTC), ``o
 ("probe"), ``redacted`` (bool), the sections ``nvml``, ``driver``, ``host``, ``torch``,
 ``python`` (fields as documented in ``rigcheck/facts.py``; each has ``error``: null when collected,
 else why not), and ``not_collected`` (``"section.field"`` -> why). Readers must ignore unknown keys.
+
+``-o FILE`` writes the file and prints only one line on stderr saying where (nothing on stdout,
+even with ``--json``). In FILE, ``{host}`` is this machine's short host name and ``{rank}`` the
+process rank from the launcher (``RANK``, ``SLURM_PROCID``, ``OMPI_COMM_WORLD_RANK``,
+``PMI_RANK``), so ``srun rigcheck probe -o 'facts/{host}.json'`` writes one file per node (srun
+does not expand ``%N`` in a program's arguments). Missing folders are created.
 
 Exit codes: 0 when the facts were collected (a source that could not be read is data, not a
 failure), 2 for bad options or an output file that cannot be written.
@@ -32,7 +39,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json
+from rigcheck.ui.common import EXIT_USAGE, console, fail, note, print_json
 
 if TYPE_CHECKING:
     from rigcheck.facts import Facts, HostFacts, NvmlFacts, PythonFacts, TorchFacts
@@ -45,7 +52,10 @@ def register(app: typer.Typer) -> None:
 def probe(
     as_json: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write the facts JSON to this file.")
+        str | None, typer.Option(
+            "-o", "--output", metavar="FILE",
+            help="Write the facts JSON to this file (not to stdout); {host} and {rank} in the "
+                 "name are expanded: -o 'facts/{host}.json' gives one file per node.")
     ] = None,
     data_dir: Annotated[
         list[str] | None,
@@ -70,8 +80,12 @@ def probe(
     ] = 20.0,
 ) -> None:
     """Collect facts about this machine: GPUs, driver, CUDA, PyTorch, host."""
-    if not timeout > 0 or timeout > 600:
-        fail(f"--timeout must be between 0 and 600 seconds, got {timeout:g}", EXIT_USAGE)
+    if not 0 < timeout <= 600:
+        fail(f"--timeout must be more than 0 and at most 600 seconds, got {timeout:g}", EXIT_USAGE)
+    out_path = expand_output(output) if output is not None else None
+    for d in data_dir or ():
+        if not os.path.isdir(os.path.expanduser(d)):
+            fail(f"--data-dir {d}: no such folder", EXIT_USAGE)
     torch_python = _interpreter(python) if python else None
     from rigcheck.facts import to_dict, to_json
     from rigcheck.probe.collect import collect_facts
@@ -80,14 +94,38 @@ def probe(
         data_dirs=tuple(data_dir or ()), redact=not no_redact, timeout_s=timeout,
         torch_python=torch_python,
     )
-    if output is not None:
-        _write_atomic(output, to_json(facts) + "\n")
+    if out_path is not None:
+        _write_atomic(out_path, to_json(facts) + "\n")
+        # Only where it went: the file is the output (a cluster's 20 nodes print 20 lines).
+        note(f"Facts written to {out_path}; diagnose them with: rigcheck doctor --facts {out_path}")
+        return
     if as_json:
         print_json(to_dict(facts))
         return
     render_summary(facts)
-    if output is not None:
-        console().print(f"Facts written to {output}; diagnose them with: rigcheck doctor --facts {output}")
+
+
+RANK_VARS = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
+
+
+def expand_output(template: str) -> Path:
+    """``-o`` with ``{host}`` (short host name, as Slurm's %N) and ``{rank}`` filled in."""
+    import socket
+
+    values: dict[str, str] = {"host": socket.gethostname().split(".")[0] or "host"}
+    rank = next((os.environ[v] for v in RANK_VARS if os.environ.get(v, "").isdigit()), None)
+    if rank is not None:
+        values["rank"] = rank
+    try:
+        return Path(template.format(**values)).expanduser()
+    except KeyError as exc:
+        if exc.args and exc.args[0] == "rank":
+            fail(f"-o {template}: {{rank}} needs a launcher's rank variable "
+                 f"({', '.join(RANK_VARS)}); none is set", EXIT_USAGE)
+        fail(f"-o {template}: unknown placeholder {{{exc.args[0]}}}; use {{host}} or {{rank}}",
+             EXIT_USAGE)
+    except (ValueError, IndexError):
+        fail(f"-o {template}: a stray brace; placeholders are {{host}} and {{rank}}", EXIT_USAGE)
 
 
 def _interpreter(value: str) -> str:
@@ -103,6 +141,7 @@ def _write_atomic(path: Path, text: str) -> None:
     target = path.expanduser()
     tmp_name = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent or Path("."))
         )
@@ -232,8 +271,22 @@ def _torch_lines(t: TorchFacts, own_python: str | None = None) -> list[str]:
     if t.cudnn_version or t.nccl_version:
         lines.append(f"cuDNN {_fmt(t.cudnn_version)}, NCCL {_fmt(t.nccl_version)}")
     numpy = t.numpy_error and f"[red]{t.numpy_error}[/]" or _fmt(t.numpy_version, none="not installed")
-    lines.append(f"NumPy {numpy}; {len(t.nvidia_wheels or {})} nvidia-* wheel(s)")
+    lines.append(f"NumPy {numpy}; {_cuda_wheels(t.nvidia_wheels)}")
     return lines
+
+
+# Wheels named nvidia-* that are not CUDA libraries torch loads: NVML's Python bindings are
+# rigcheck's own dependency (nvidia-ml-py), present on every machine with rigcheck.
+NOT_CUDA_WHEELS = frozenset({"nvidia-ml-py", "nvidia-ml-py3", "nvidia-smi"})
+
+
+def _cuda_wheels(wheels: dict[str, str] | None) -> str:
+    """'no CUDA library wheels (nvidia-cudnn-cu12, ...)' / '3 CUDA library wheels: ...'."""
+    names = sorted(n for n in (wheels or {}) if n.lower() not in NOT_CUDA_WHEELS)
+    if not names:
+        return "no NVIDIA CUDA library wheels (nvidia-cublas-*, nvidia-cudnn-*, ...)"
+    shown = ", ".join(names[:4]) + (f", +{len(names) - 4} more" if len(names) > 4 else "")
+    return f"{len(names)} NVIDIA CUDA library wheel(s): {shown}"
 
 
 def _python_lines(p: PythonFacts) -> list[str]:

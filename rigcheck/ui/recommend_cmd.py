@@ -19,6 +19,10 @@ from rigcheck.ui.common import EXIT_FINDINGS, console, fail, human_duration, pri
 
 # Prices that are not a cited quote for that very part (catalog/README.md, price_basis).
 DOUBTFUL_BASIS = ("recalled", "estimate")
+# An exchange rate older than this is flagged (issue 9: the rupee moved 7% in 2025).
+RATE_STALE_DAYS = 90
+# How each rupee figure was obtained, as the price column says it.
+ORIGIN_LABEL = {"quote": "quote", "landed": "landed est.", "conversion": "converted"}
 
 
 def _gpu_counts(text: str) -> tuple[int, ...]:
@@ -65,9 +69,15 @@ def recommend(
     allow_used: Annotated[bool, typer.Option("--allow-used", help="Consider used GPUs.")] = False,
     allow_legacy: Annotated[bool, typer.Option(
         "--allow-legacy", help="Consider legacy GPUs (Maxwell, Kepler).")] = False,
+    objective: Annotated[str, typer.Option(
+        "--objective", help="value: the cheapest build within 5% of the fastest the budget "
+        "affords (default); fastest: the fastest build.")] = "value",
+    allow_unsourced: Annotated[bool, typer.Option(
+        "--allow-unsourced", help="Also use recalled or estimated prices and prices seen more "
+        "than 12 months ago (marked ? and !).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Pick the complete build that trains your targets fastest within the budget."""
+    """Pick a complete build for the budget: by default the cheapest within 5% of the fastest."""
     from rigcheck import catalog as catalog_mod
     from rigcheck import money, recipes
     from rigcheck.recommend import Request, report, rules
@@ -83,6 +93,8 @@ def recommend(
         overrides[code] = value
     if platform_class not in (None, "desktop", "workstation", "server"):
         fail(f"--class '{platform_class}': use desktop, workstation or server")
+    if objective not in ("value", "fastest"):
+        fail(f"--objective '{objective}': use value or fastest")
     if circuit not in rules.CIRCUITS_W:
         fail(f"--circuit '{circuit}': use one of {', '.join(rules.CIRCUITS_W)}")
     counts = _gpu_counts(gpus)
@@ -95,7 +107,7 @@ def recommend(
     if display not in rates:
         fail(f"--currency '{currency}': no rate for it; use one of {', '.join(sorted(rates))}")
     try:
-        parsed = money.parse_budget(budget, rates)
+        parsed = money.parse_budget(budget, rates, default_currency=display)
     except money.MoneyError as exc:
         fail(str(exc))
     try:
@@ -105,17 +117,22 @@ def recommend(
     if target:
         unknown = [t for t in target if t not in known]
         if unknown:
-            fail(f"unknown target '{unknown[0]}'; known: {', '.join(known)}")
+            from rigcheck.suggest import did_you_mean
+
+            fail(f"unknown target '{unknown[0]}'{did_you_mean(unknown[0], known)}; "
+                 f"known: {', '.join(known)}")
         targets = tuple(known[t] for t in dict.fromkeys(target))
     else:
         targets = recipes.default_mix(known)
         if not targets:
             fail("no --target given and no bundled recipe is tagged default-mix")
 
+    today = date.today()
     request = Request(
         budget_inr=parsed.amount_inr, targets=targets, gpu_counts=counts,
         platform_class=platform_class, circuit_w=rules.CIRCUITS_W[circuit],
         allow_used=allow_used, allow_legacy=allow_legacy, top=top, nodes=nodes,
+        objective=objective, allow_unsourced=allow_unsourced, today=today,
     )
     estimator = perfmodel_estimator()
     result = run_search(catalog, request, estimator)
@@ -125,7 +142,6 @@ def recommend(
         alone = dataclasses.replace(request, nodes=1, gpu_counts=tuple(range(1, 9)), top=1)
         single = run_search(catalog, alone, estimator).best
 
-    today = date.today()
     age = catalog_mod.catalog_age_days(catalog, today)
     oldest, newest = catalog.oldest_price_date(), catalog.newest_price_date()
     catalog_info = {
@@ -134,12 +150,16 @@ def recommend(
         "newest_price_date": newest.isoformat() if newest else None,
         "age_days": age,
         "stale": age is not None and age > catalog_mod.STALE_AFTER_DAYS,
+        "old_rates": [{"currency": r.currency, "date": r.date.isoformat(),
+                       "age_days": (today - r.date).days}
+                      for r in catalog.rates if (today - r.date).days > RATE_STALE_DAYS],
     }
     budget_info = {"text": budget, "amount": parsed.amount, "currency": parsed.currency,
                    "inr": parsed.amount_inr}
     data = report.to_dict(result, budget=budget_info, catalog=catalog, catalog_info=catalog_info,
                           display_currency=display, circuit=circuit)
-    data["single_node"] = report.build_dict(single, parsed.amount_inr) if single else None
+    data["single_node"] = (report.build_dict(single, parsed.amount_inr, today=today)
+                           if single else None)
     if as_json:
         print_json(data)
     else:
@@ -184,9 +204,12 @@ def _build_table(b: dict[str, Any], rates: dict[str, float], display: str) -> Ta
     for p in b["parts"]:
         mark = "≈" if p["price_kind"] == "derived" else ""
         doubt = " ?" if p.get("price_basis") in DOUBTFUL_BASIS else ""
-        table.add_row(_KIND_LABEL[p["kind"]], _item(p),
+        stale = " !" if p.get("stale") else ""
+        origin = ORIGIN_LABEL.get(p.get("price_origin", ""), p["price_kind"])
+        kind = "" if p["price_kind"] == "derived" else f" {p['price_kind']}"
+        table.add_row(_KIND_LABEL.get(p["kind"], p["kind"]), _item(p),
                       mark + _money(p["price_inr"], rates, display),
-                      f"{p['price_kind']} {p['price_date']}{doubt}")
+                      f"{origin}{kind} {p['price_date']}{doubt}{stale}")
     if b["nodes"] > 1:
         table.add_row("", Text("Each machine", style="bold"),
                       Text(_money(b["node_inr"], rates, display), style="bold"), "")
@@ -206,12 +229,18 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     out.print(f"[bold]Budget[/] {_money(budget['inr'], rates, display)}"
               f"  ·  targets: {', '.join(req['targets'])}"
               f"  ·  GPUs: {'auto' if len(req['gpu_counts']) > 1 else req['gpu_counts'][0]}"
-              f"  ·  class: {req['class'] or 'any'}")
-    out.print(f"[dim]Catalog prices seen {cat['oldest_price_date']} … {cat['newest_price_date']}"
-              f" ({', '.join(cat['sources'])}); ≈ marks INR derived from USD at the dated rate.[/]")
-    if cat["stale"]:
-        warn(f"the newest catalog price is {cat['age_days']} days old; prices move fast: "
-             "overlay a current price list with --catalog DIR")
+              f"  ·  class: {req['class'] or 'any'}  ·  objective: {req['objective']}")
+    out.print(f"[dim]Catalog: {', '.join(cat['sources'])}. Rupees: quote = a rupee price as "
+              "quoted; landed est. = a foreign price × rate × customs duty, margin and GST "
+              "(catalog/landed.csv); converted = a foreign price × rate only (≈ marks both). "
+              "? = no cited quote, ! = seen over 12 months ago.[/]")
+    for r in cat.get("old_rates", ()):
+        warn(f"the {r['currency']} rate is from {r['date']} ({r['age_days']} days old): pass "
+             f"--rate {r['currency']}=<today's INR per {r['currency']}>")
+    dropped = data.get("excluded_parts") or {}
+    if dropped and not req.get("allow_unsourced"):
+        out.print(f"[dim]{len(dropped)} parts left out: recalled or estimated prices, or seen "
+                  "over 12 months ago (--allow-unsourced uses them, marked).[/]")
     builds = data["builds"]
     if not builds:
         cheapest = data["cheapest_total_inr"]
@@ -232,6 +261,14 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     if doubtful:
         out.print(f"[yellow]?[/] no cited quote for: {escape(', '.join(doubtful))} (recalled or estimated "
                   "prices; check them, or overlay real ones with --catalog DIR)")
+    stale = [f"{p['name']} ({p['price_date']})" for p in best["parts"] if p.get("stale")]
+    if stale:
+        out.print(f"[yellow]![/] price seen over 12 months ago: {escape(', '.join(stale))}; "
+                  "re-price before buying (rigcheck catalog import FILE)")
+    gpu0 = best["parts"][0]
+    if gpu0.get("availability") == "legacy":
+        out.print("[yellow]![/] legacy GPU: current CUDA and PyTorch builds no longer support "
+                  "it (compute capability below 6.0); expect to pin an old PyTorch")
     if best["nodes"] > 1:
         out.print(f"[bold]× {best['nodes']} identical machines[/]: "
                   f"{_money(best['node_inr'], rates, display)} each, "
@@ -251,13 +288,16 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
                   f"{_money(per_speed, rates, display)} per sample/s")
     out.print("  [dim]Speeds: rigcheck's calibrated performance model (`rigcheck estimate`).[/]")
     if len(builds) > 1:
+        from rigcheck.recommend.report import compare_words
         out.print()
-        out.print("[bold]Runner-up builds[/]")
+        out.print("[bold]Other builds on the price-speed frontier[/] (none is both cheaper and "
+                  "faster than another)")
         for b in builds[1:]:
             g = b["parts"][0]
             count = f"{g['count']} × " if g["count"] > 1 else ""
-            out.print(f"  {b['rank']}. {count}{escape(g['name'])}: {_money(b['total_inr'], rates, display)}"
-                      f", {b['slower_than_best_pct']:.0f}% slower")
+            words = compare_words(b["total_train_s"], best["total_train_s"])
+            out.print(f"  {b['rank']}. {count}{escape(g['name'])}: "
+                      f"{_money(b['total_inr'], rates, display)}, {words}")
     single = data.get("single_node")
     if single:
         g = single["parts"][0]

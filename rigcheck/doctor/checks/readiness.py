@@ -15,6 +15,7 @@ from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
 from rigcheck.perfmodel import memory as mem
 from rigcheck.recipes import Recipe
+from rigcheck.units import human_duration
 
 CAT = "readiness"
 
@@ -81,9 +82,7 @@ def recipe_time(facts: Facts, ctx: Context) -> Outcome:
             rows.append(f"{r.id}: batch {getattr(pred, 'batch_size', r.batch_size)} does not fit "
                         "(see ready.recipe_fit)")
         elif sps and train_s:
-            hours = train_s / 3600
-            span = (f"{max(1, round(train_s / 60))} min" if hours < 1 else
-                    f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days")
+            span = human_duration(train_s)  # one format: 11 s is "11 s", not "1 min"
             n = getattr(pred, "n_gpus", 1) or 1
             on = f" on {n} GPUs" if n > 1 else ""
             rows.append(f"{r.id}: ~{sps:,.0f} samples/s{on}, {span} for {r.epochs:g} epoch(s)")

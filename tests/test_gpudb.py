@@ -1,0 +1,290 @@
+"""The GPU spec database, its tensor-rate rules and the one GPU matcher.
+
+Expected values are typed in by hand from vendor datasheets and from names real tools printed
+(NVML / nvidia-smi -L, torch.cuda.get_device_name on ROCm, rocm-smi, macOS); never computed with
+the code under test.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from rigcheck.perfmodel import hardware
+from rigcheck.perfmodel.gpudb import as_gpu, load_specs, spec_by_key
+from rigcheck.perfmodel.match import (
+    GpuMatchError,
+    lookup_gpu,
+    machine_gpus,
+    match_gpu,
+    normalise,
+)
+from rigcheck.perfmodel.tensor_rules import dense_tflops, nvidia_rule, rule_for
+from tests import parts_factory as pf
+
+SPECS = load_specs()
+
+
+# ---- coverage --------------------------------------------------------------------------------
+
+def test_covers_at_least_1500_gpus_of_four_vendors():
+    assert len(SPECS) >= 1500
+    by_vendor = {v: sum(1 for s in SPECS if s.vendor == v) for v in ("NVIDIA", "AMD", "Intel", "Apple")}
+    assert by_vendor["NVIDIA"] >= 900 and by_vendor["AMD"] >= 600
+    assert by_vendor["Intel"] >= 100 and by_vendor["Apple"] >= 20
+    assert len({s.key for s in SPECS}) == len(SPECS)          # keys are unique
+    assert all(s.fp32_tflops > 0 for s in SPECS)
+    assert all(s.source for s in SPECS)                       # every row says where it is from
+
+
+def test_rows_carry_datasheet_facts():
+    xp = spec_by_key("titan-xp")
+    assert xp is not None
+    assert (xp.memory_gb, xp.mem_bw_gbs, xp.compute_capability, xp.tdp_w) == (12.0, 547.6, "6.1", 250.0)
+    assert xp.tensor_fp16_tflops is None                      # Pascal: no tensor cores
+    xtx = spec_by_key("radeon-rx-7900-xtx")
+    assert xtx is not None and xtx.gfx_target == "gfx1100" and xtx.vendor == "AMD"
+    mi300 = spec_by_key("radeon-instinct-mi300x")
+    assert mi300 is not None and mi300.gfx_target == "gfx942" and mi300.memory_gb == 192.0
+    m2u = spec_by_key("apple-m2-ultra")
+    assert m2u is not None and m2u.mem_bw_gbs == 800.0 and m2u.compute_units == 76
+    assert m2u.fp32_tflops == pytest.approx(27.2, rel=0.01)   # Apple: "up to 27.2 teraflops"
+
+
+# ---- architecture rules against datasheets (units, boost clock -> dense TFLOPS) --------------
+
+# (vendor, arch, cc, units, MHz, geforce, precision, datasheet dense figure, source)
+DATASHEET = [
+    ("NVIDIA", "Volta", "7.0", 80, 1530, False, "fp16", 125.0, "Tesla V100 SXM2: 125 TFLOPS"),
+    ("NVIDIA", "Turing", "7.5", 40, 1590, False, "fp16", 65.0, "Tesla T4: 65 TFLOPS FP16"),
+    ("NVIDIA", "Turing", "7.5", 68, 1545, True, "fp16", 53.8, "RTX 2080 Ti: 53.8 fp16 fp32-acc"),
+    ("NVIDIA", "Ampere", "8.0", 108, 1410, False, "fp16", 312.0, "A100: 312 TFLOPS"),
+    ("NVIDIA", "Ampere", "8.0", 108, 1410, False, "tf32", 156.0, "A100: 156 TF32"),
+    ("NVIDIA", "Ampere", "8.0", 108, 1410, False, "int8", 624.0, "A100: 624 TOPS"),
+    ("NVIDIA", "Ampere", "8.6", 82, 1695, True, "fp16", 71.0, "RTX 3090: 71 fp32-acc"),
+    ("NVIDIA", "Ampere", "8.6", 82, 1695, True, "tf32", 35.6, "RTX 3090: 35.6 TF32"),
+    ("NVIDIA", "Ampere", "8.6", 84, 1800, False, "fp16", 154.8, "RTX A6000: 309.7 sparse"),
+    ("NVIDIA", "Ampere", "8.6", 84, 1800, False, "tf32", 77.4, "RTX A6000: 154.8 sparse TF32"),
+    ("NVIDIA", "Ada", "8.9", 128, 2520, True, "fp16", 165.2, "RTX 4090: 165.2 fp32-acc"),
+    ("NVIDIA", "Ada", "8.9", 128, 2520, True, "fp8", 330.3, "RTX 4090: 330.3 fp8 fp32-acc"),
+    ("NVIDIA", "Ada", "8.9", 142, 2520, False, "fp16", 366.0, "L40S: 733 sparse"),
+    ("NVIDIA", "Hopper", "9.0", 132, 1830, False, "bf16", 989.4, "H100 SXM5: 989 TFLOPS"),
+    ("NVIDIA", "Hopper", "9.0", 132, 1830, False, "fp8", 1978.9, "H100 SXM5: 1,979 fp8"),
+    ("NVIDIA", "Blackwell", "12.0", 170, 2407, True, "fp16", 209.5, "RTX 5090: 209.5 fp32-acc"),
+    ("NVIDIA", "Blackwell", "12.0", 170, 2407, True, "tf32", 104.8, "RTX 5090: 104.8 TF32"),
+    ("AMD", "CDNA 1.0", "", 120, 1502, False, "fp16", 184.6, "MI100: 184.6 TFLOPS fp16"),
+    ("AMD", "CDNA 1.0", "", 120, 1502, False, "bf16", 92.3, "MI100: 92.3 bf16"),
+    ("AMD", "CDNA 2.0", "", 220, 1700, False, "fp16", 383.0, "MI250X: 383 TFLOPS"),
+    ("AMD", "CDNA 3.0", "", 304, 2100, False, "fp16", 1307.4, "MI300X: 1307.4 TFLOPS"),
+    ("AMD", "CDNA 3.0", "", 304, 2100, False, "tf32", 653.7, "MI300X: 653.7 TF32"),
+    ("AMD", "CDNA 3.0", "", 304, 2100, False, "fp8", 2614.9, "MI300X: 2614.9 fp8"),
+    ("AMD", "RDNA 3.0", "", 96, 2500, False, "fp16", 122.8, "RX 7900 XTX: 122.8 fp16"),
+    ("Intel", "Xe-HPG", "", 32, 2100, False, "fp16", 137.6, "Arc A770: 32 Xe-cores x 2048 x 2.1 GHz"),
+    ("Intel", "Xe2-HPG", "", 20, 2850, False, "int8", 233.0, "Arc B580: 233 TOPS int8"),
+    ("Intel", "Generation 12.5", "", 128, 1600, False, "fp16", 839.0, "Max 1550: 839 TFLOPS"),
+]
+
+
+@pytest.mark.parametrize("vendor, arch, cc, units, mhz, geforce, prec, expected, why", DATASHEET,
+                         ids=[d[-1] for d in DATASHEET])
+def test_tensor_rule_reproduces_datasheet(vendor, arch, cc, units, mhz, geforce, prec, expected, why):
+    rule = rule_for(vendor, arch, cc)
+    assert rule is not None
+    assert dense_tflops(rule, units, mhz, geforce)[prec] == pytest.approx(expected, rel=0.01)
+
+
+def test_no_rule_where_no_matrix_units():
+    assert nvidia_rule("6.1") is None            # Pascal
+    assert nvidia_rule("5.2") is None            # Maxwell
+    assert nvidia_rule("") is None
+    assert rule_for("AMD", "RDNA 2.0") is None   # RDNA2: no WMMA
+    assert rule_for("AMD", "GCN 5.1") is None    # MI50 / Radeon VII
+    assert rule_for("Intel", "Xe-LPG") is None   # Meteor Lake iGPU: no XMX
+    assert rule_for("Apple", "Apple M2") is None
+    assert rule_for("AMD", "CDNA 4.0").per_clock.get("tf32") is None   # CDNA4 dropped TF32
+
+
+def test_turing_boundary_7_2_is_volta_7_5_is_turing():
+    assert nvidia_rule("7.2").name == "NVIDIA Volta"
+    assert nvidia_rule("7.5").name == "NVIDIA Turing"
+    assert nvidia_rule("8.7").name == "NVIDIA Ampere GA10x"
+    assert nvidia_rule("8.9").name == "NVIDIA Ada"
+    assert nvidia_rule("10.0").name == "NVIDIA Blackwell (datacenter)"
+
+
+# Table rows (TechPowerUp boost clock) within 10% of the datasheet figure: NVIDIA quotes Hopper
+# and Blackwell tensor rates at a lower clock than TechPowerUp's boost (about 8% and 6%).
+@pytest.mark.parametrize("key, field, datasheet", [
+    ("tesla-v100-pcie-16-gb", "tensor_fp16_tflops", 112.0),
+    ("tesla-t4", "tensor_fp16_tflops", 65.0),
+    ("a100-sxm4-80-gb", "tensor_bf16_tflops", 312.0),
+    ("a100-sxm4-80-gb", "tensor_tf32_tflops", 156.0),
+    ("geforce-rtx-3090", "tensor_fp16_tflops", 71.0),
+    ("geforce-rtx-4090", "tensor_fp16_tflops", 165.2),
+    ("rtx-a6000", "tensor_tf32_tflops", 77.4),
+    ("l4", "tensor_fp16_tflops", 121.0),
+    ("h100-sxm5-80-gb", "tensor_bf16_tflops", 989.4),
+    ("h100-pcie-80-gb", "tensor_bf16_tflops", 756.0),
+    ("b200", "tensor_fp16_tflops", 2250.0),
+    ("titan-rtx", "tensor_fp16_tflops", 130.5),
+    ("radeon-instinct-mi300x", "tensor_fp16_tflops", 1307.4),
+    ("radeon-instinct-mi250x", "tensor_bf16_tflops", 383.0),
+    ("radeon-rx-7900-xtx", "tensor_fp16_tflops", 122.8),
+    ("data-center-gpu-max-1550", "tensor_fp16_tflops", 839.0),
+])
+def test_table_rows_near_datasheet(key, field, datasheet):
+    spec = spec_by_key(key)
+    assert spec is not None, key
+    assert getattr(spec, field) == pytest.approx(datasheet, rel=0.10)
+
+
+def test_titans_are_full_rate_geforce_halved():
+    # TU102 both: TITAN RTX runs fp16 with fp32 accumulate at full rate (130.5 TFLOPS), the
+    # GeForce RTX 2080 Ti at half (53.8 at its 1,545 MHz reference boost; Turing whitepaper).
+    assert spec_by_key("titan-rtx").tensor_fp16_tflops == pytest.approx(130.5, rel=0.02)
+    assert spec_by_key("geforce-rtx-2080-ti").tensor_fp16_tflops == pytest.approx(53.8, rel=0.02)
+
+
+# ---- the matcher on names real tools print ----------------------------------------------------
+
+REPORTED = [
+    # NVML / nvidia-smi -L / collect_env "GPU 0: ..." lines
+    ("NVIDIA GeForce RTX 2080 Ti", "geforce-rtx-2080-ti"),
+    ("Tesla P100-PCIE-16GB", "tesla-p100-pcie-16-gb"),
+    ("Tesla V100-SXM2-32GB", "tesla-v100-sxm2-32-gb"),
+    ("NVIDIA A100-SXM4-80GB", "a100-sxm4-80-gb"),
+    ("NVIDIA H100 80GB HBM3", "h100-sxm5-80-gb"),
+    ("NVIDIA TITAN Xp", "titan-xp"),
+    ("TITAN RTX", "titan-rtx"),
+    ("Quadro RTX 8000", "quadro-rtx-8000"),
+    ("NVIDIA L4", "l4"),
+    ("NVIDIA A10G", "a10g"),
+    ("NVIDIA GeForce RTX 3070 Laptop GPU", "geforce-rtx-3070-mobile"),
+    ("NVIDIA GeForce RTX 4060 Laptop GPU", "geforce-rtx-4060-mobile"),
+    ("NVIDIA GeForce RTX 2080 with Max-Q Design", "geforce-rtx-2080-max-q"),
+    ("NVIDIA GeForce GTX 1080 Ti", "geforce-gtx-1080-ti"),
+    ("NVIDIA GeForce GTX 1650", "geforce-gtx-1650"),
+    ("NVIDIA B200", "b200"),
+    # torch.cuda.get_device_name on ROCm, rocm-smi
+    ("AMD Radeon RX 7900 XTX", "radeon-rx-7900-xtx"),
+    ("Radeon RX 7900 XTX", "radeon-rx-7900-xtx"),
+    ("AMD Instinct MI300X", "radeon-instinct-mi300x"),
+    ("AMD Instinct MI250X/MI250", "radeon-instinct-mi250x"),
+    ("AMD Radeon Pro W7900", "radeon-pro-w7900"),
+    ("Navi 31 [Radeon RX 7900 XT/7900 XTX]", "radeon-rx-7900-xt"),
+    # Intel (sycl-ls / xpu-smi), macOS (sysctl machdep.cpu.brand_string / system_profiler)
+    ("Intel(R) Arc(TM) A770 Graphics", "arc-a770"),
+    ("Intel(R) Data Center GPU Max 1550", "data-center-gpu-max-1550"),
+    ("Apple M2 Ultra", "apple-m2-ultra"),
+    ("Apple M1", "apple-m1"),
+    ("Apple M3 Max", "apple-m3-max"),
+    # typed by users
+    ("GTX 1080 Ti", "geforce-gtx-1080-ti"),
+    ("Titan RTX", "titan-rtx"),
+    ("1080ti", "geforce-gtx-1080-ti"),
+    ("rx 7900 xtx", "radeon-rx-7900-xtx"),
+    ("m2 ultra", "apple-m2-ultra"),
+    ("mi300x", "radeon-instinct-mi300x"),
+]
+
+
+@pytest.mark.parametrize("reported, key", REPORTED)
+def test_spec_matcher_on_reported_names(reported, key):
+    assert match_gpu(SPECS, reported).key == key
+
+
+def test_memory_breaks_ties_between_variants():
+    with pytest.raises(GpuMatchError) as both:
+        match_gpu(SPECS, "NVIDIA GeForce RTX 3060")       # 12 GB and 8 GB cards
+    assert both.value.ambiguous
+    assert match_gpu(SPECS, "NVIDIA GeForce RTX 3060", memory_gb=12.0).key == "geforce-rtx-3060-12-gb"
+    assert match_gpu(SPECS, "NVIDIA GeForce RTX 3060", memory_gb=8.0).key == "geforce-rtx-3060-8-gb"
+    # NVML reports MiB: a "24 GB" card shows 24564 MiB = 23.99 GiB, still the 24 GB row
+    assert match_gpu(SPECS, "Tesla V100-SXM2", memory_gb=31.7).key == "tesla-v100-sxm2-32-gb"
+
+
+def test_unknown_and_empty_names():
+    with pytest.raises(GpuMatchError) as unknown:
+        match_gpu(SPECS, "GeForce RTX 9999")
+    assert not unknown.value.ambiguous
+    with pytest.raises(GpuMatchError) as none:
+        match_gpu(SPECS, "   ")
+    assert none.value.candidates == ()
+    with pytest.raises(GpuMatchError) as partial:
+        match_gpu(SPECS, "409")
+    assert any(c.key == "geforce-rtx-4090" for c in partial.value.candidates)
+
+
+def test_normalise():
+    assert normalise("Intel(R) Arc(TM) A770 Graphics").split() == ["Intel", "Arc", "A770", "Graphics"]
+    assert normalise("NVIDIA GeForce RTX 3060 Laptop GPU") == "NVIDIA GeForce RTX 3060 mobile GPU"
+    assert normalise("Card series: Navi 31 [Radeon RX 7900 XTX]") == "Radeon RX 7900 XTX"
+    assert normalise("AMD Instinct MI250X/MI250") == "AMD Instinct MI250X"
+
+
+CATALOG = (
+    pf.gpu("rtx-4090", name="GeForce RTX 4090", vram_gb=24),
+    pf.gpu("rtx-3090", name="GeForce RTX 3090 (used)", vram_gb=24, architecture="Ampere",
+           compute_capability="8.6"),
+)
+
+
+def test_lookup_prefers_the_catalog_row_then_the_spec_row():
+    hit = lookup_gpu("NVIDIA GeForce RTX 4090", CATALOG)
+    assert hit.in_catalog and hit.gpu.id == "rtx-4090" and hit.spec.key == "geforce-rtx-4090"
+    used = lookup_gpu("3090", CATALOG)
+    assert used.gpu.id == "rtx-3090" and used.spec.key == "geforce-rtx-3090"   # "(used)" dropped
+    xp = lookup_gpu("NVIDIA TITAN Xp", CATALOG)
+    assert not xp.in_catalog and xp.gpu.id == "titan-xp" and xp.gpu.vram_gb == 12.0
+    assert xp.gpu.price.kind == "none"               # a spec row is not for sale
+    with pytest.raises(GpuMatchError):
+        lookup_gpu("GeForce RTX 9999", CATALOG)
+
+
+def test_apple_takes_the_machines_unified_memory():
+    hit = lookup_gpu("Apple M2 Max", (), memory_gb=64.0)
+    assert hit.gpu.vram_gb == 64.0 and hit.gpu.mem_bw_gbs == 400.0
+    nv = lookup_gpu("NVIDIA L4", (), memory_gb=22.5)
+    assert nv.gpu.vram_gb == 24.0                    # not Apple: the table's size stays
+
+
+# ---- machine_gpus: this machine's GPUs from probe facts --------------------------------------
+
+def _facts(nvml=(), torch=(), cpu="AMD Ryzen 9 7950X", ram=64.0):
+    return SimpleNamespace(
+        nvml=SimpleNamespace(gpus=[SimpleNamespace(name=n, memory_total_mib=m, lost=False) for n, m in nvml]),
+        torch=SimpleNamespace(devices=[SimpleNamespace(name=n, total_memory_gb=m) for n, m in torch]),
+        host=SimpleNamespace(cpu_model=cpu, ram_total_gb=ram))
+
+
+def test_machine_gpus_groups_nvml_devices():
+    found = machine_gpus(_facts(nvml=[("NVIDIA TITAN Xp", 12288), ("NVIDIA TITAN Xp", 12288)]))
+    assert len(found) == 1 and found[0].count == 2 and found[0].lookup.spec.key == "titan-xp"
+
+
+def test_machine_gpus_rocm_and_apple_and_none():
+    amd = machine_gpus(_facts(torch=[("Radeon RX 7900 XTX", 23.98)]))
+    assert amd[0].lookup.spec.key == "radeon-rx-7900-xtx"
+    mac = machine_gpus(_facts(cpu="Apple M2 Ultra", ram=192.0))
+    assert mac[0].lookup.spec.key == "apple-m2-ultra" and mac[0].lookup.gpu.vram_gb == 192.0
+    assert machine_gpus(_facts()) == []
+    odd = machine_gpus(_facts(nvml=[("NVIDIA Mystery 9000", 1024)]))
+    assert odd[0].lookup is None and "no GPU matches" in odd[0].error
+
+
+# ---- the performance model on other vendors ---------------------------------------------------
+
+def test_hardware_rules_for_amd_intel_apple():
+    xtx = as_gpu(spec_by_key("radeon-rx-7900-xtx"))
+    assert hardware.has_tensor_cores(xtx) and hardware.supports_bf16(xtx)
+    assert hardware.tensor16_tflops(xtx, "bf16") == pytest.approx(122.8, rel=0.01)
+    assert hardware.tf32_tflops(xtx) is None
+    assert hardware.generation(xtx) == "AMD RDNA 3.0"
+    rdna2 = as_gpu(spec_by_key("radeon-rx-6900-xt"))
+    assert not hardware.has_tensor_cores(rdna2) and not hardware.supports_bf16(rdna2)
+    m2 = as_gpu(spec_by_key("apple-m2-ultra"))
+    assert hardware.tensor16_tflops(m2) is None and hardware.generation(m2) == "Apple M2"
+    # Pascal NVIDIA stays as before: no tensor cores, no bf16
+    xp = as_gpu(spec_by_key("titan-xp"))
+    assert not hardware.has_tensor_cores(xp) and not hardware.supports_bf16(xp)

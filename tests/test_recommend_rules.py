@@ -1,0 +1,248 @@
+"""Each rule and objective of the recommender at its boundary: a case just inside and one just
+past, with the expected answer worked out by hand in the comments (never from rules' helpers)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import parts_factory as pf
+import pytest
+
+from rigcheck.recommend import Request, TargetEstimate, recommend, rules
+from rigcheck.recommend.report import compare_words, speed_pct_of, time_vs_pct
+
+TODAY = date(2026, 12, 1)
+
+
+# ----- EPS12V inputs (A6000 / A10 / A100 PCIe class) -------------------------------------------
+
+def eps_card(**kw):
+    return pf.gpu("a6000", power_8pin=0, power_16pin=0, power_eps8=1, tdp_w=300,
+                  cooler="blower", **kw)
+
+
+@pytest.mark.parametrize("eps_leads, pcie, count, ok", [
+    (2, 0, 1, True),    # board takes 1 EPS lead, the card the 2nd
+    (1, 1, 1, False),   # no spare EPS lead: the adapter needs 2 PCIe leads, there is 1
+    (1, 2, 1, True),    # ... and with 2 PCIe leads it works
+    (2, 1, 2, False),   # 2 cards: 1 spare EPS lead + adapter (2 PCIe) for the 2nd; 1 PCIe only
+    (2, 2, 2, True),
+    (3, 0, 2, True),    # 2 spare EPS leads feed both cards
+    (0, 8, 1, False),   # no EPS lead at all: the motherboard's CPU power has nothing
+])
+def test_eps_inputs(eps_leads, pcie, count, ok):
+    psu = pf.psu(pcie_8pin=pcie, eps8_leads=eps_leads, watts=1600)
+    assert rules.psu_connectors_ok(psu, eps_card(), count) is ok
+
+
+def test_eps_and_pcie_inputs_add_up():
+    # one card with one PCIe 8-pin and one EPS input: 1 PCIe lead + (spare EPS or 2 PCIe)
+    card = pf.gpu(power_8pin=1, power_eps8=1)
+    assert rules.psu_connectors_ok(pf.psu(pcie_8pin=1, eps8_leads=2), card, 1)
+    assert not rules.psu_connectors_ok(pf.psu(pcie_8pin=2, eps8_leads=1), card, 1)
+    assert rules.psu_connectors_ok(pf.psu(pcie_8pin=3, eps8_leads=1), card, 1)
+
+
+def test_a_card_without_eps_inputs_needs_only_the_boards_lead():
+    card = pf.gpu(power_8pin=2, power_eps8=0)
+    assert rules.psu_connectors_ok(pf.psu(pcie_8pin=2, eps8_leads=1), card, 1)
+    assert not rules.psu_connectors_ok(pf.psu(pcie_8pin=1, eps8_leads=4), card, 1)
+
+
+# ----- passive cards, --class server, GPUs per chassis ------------------------------------------
+
+PASSIVE = pf.gpu("a100", cooler="passive", form="datacenter")
+OPEN_AIR = pf.gpu("rtx", cooler="open-air")
+
+
+@pytest.mark.parametrize("chassis, rated, ok", [
+    ("rack", True, True), ("server", True, True),
+    ("rack", False, False), ("server", False, False),
+    ("workstation", True, False), ("desktop", True, False), ("desktop", False, False),
+])
+def test_passive_cards_only_in_a_rated_server_chassis(chassis, rated, ok):
+    case = pf.case(chassis_class=chassis, passive_gpu_rated=rated)
+    assert rules.chassis_ok(case, PASSIVE, 1, None) is ok
+    # a card with fans does not care about the rating
+    assert rules.chassis_ok(case, OPEN_AIR, 1, None) is True
+
+
+@pytest.mark.parametrize("chassis, ok", [("rack", True), ("server", True),
+                                         ("workstation", False), ("desktop", False)])
+def test_class_server_means_a_server_or_rack_chassis(chassis, ok):
+    case = pf.case(chassis_class=chassis)
+    assert rules.chassis_ok(case, OPEN_AIR, 1, "server") is ok
+    assert rules.chassis_ok(case, OPEN_AIR, 1, None) is True
+    assert rules.chassis_ok(case, OPEN_AIR, 1, "desktop") is True
+
+
+@pytest.mark.parametrize("count, ok", [(3, True), (4, False)])
+def test_no_more_gpus_than_the_chassis_is_built_for(count, ok):
+    assert rules.chassis_ok(pf.case(max_gpus=3), OPEN_AIR, count, None) is ok
+
+
+def test_violations_name_the_chassis():
+    case = pf.case(chassis_class="desktop")
+    needs = rules.Needs(storage_gb=100, read_mbs=0, circuit_w=2944, ram_floor_gb=16)
+    broken = rules.violations(gpu=PASSIVE, count=1, cpu=pf.cpu(), board=pf.board(),
+                              kit=pf.kit(), kits=1, storage=pf.storage(), psu=pf.psu(),
+                              case=case, needs=needs, platform_class=None)
+    assert any("chassis" in v for v in broken)
+    rated = pf.case(chassis_class="rack", passive_gpu_rated=True)
+    assert rules.violations(gpu=PASSIVE, count=1, cpu=pf.cpu(), board=pf.board(), kit=pf.kit(),
+                            kits=1, storage=pf.storage(), psu=pf.psu(), case=rated,
+                            needs=needs, platform_class=None) == []
+
+
+def test_a_passive_card_in_a_tower_is_never_recommended():
+    catalog = pf.catalog(gpus=[dataclasses.replace(PASSIVE, price=pf.price(1000))],
+                         cases=[pf.case("tower"), pf.case("rack", inr=20000, chassis_class="rack",
+                                                          passive_gpu_rated=True)])
+    result = recommend(catalog, Request(budget_inr=10**7, targets=(pf.recipe(),)), estimator({}))
+    assert result.best is not None and result.best.case.id == "rack"
+    only_tower = dataclasses.replace(catalog, cases=(pf.case("tower"),))
+    result = recommend(only_tower, Request(budget_inr=10**7, targets=(pf.recipe(),)),
+                       estimator({}))
+    assert result.best is None
+
+
+# ----- RAM follows the workload ------------------------------------------------------------------
+
+@pytest.mark.parametrize("count, workload_gb, floor", [
+    (1, 1.0, 16), (1, 16.0, 16), (1, 16.5, 16.5), (2, 10.0, 32), (2, 33.0, 33), (8, 70.0, 128),
+])
+def test_ram_floor(count, workload_gb, floor):
+    assert rules.ram_floor_gb(count, workload_gb) == floor
+
+
+@pytest.mark.parametrize("floor, ok", [(16.0, True), (16.01, False)])
+def test_a_16_gb_kit_meets_a_16_gb_floor_and_no_more(floor, ok):
+    assert rules.memory_ok(pf.kit(modules=2, module_gb=8), 1, pf.board(), floor) is ok
+
+
+def test_a_small_model_build_gets_16_gb():
+    kits = [pf.kit("k16", inr=4000, modules=2, module_gb=8),
+            pf.kit("k32", inr=9000, modules=2, module_gb=16)]
+    catalog = pf.catalog(memory=kits)
+    small = pf.recipe("lenet", activation_bytes_per_sample=1e5)
+    result = recommend(catalog, Request(budget_inr=10**6, targets=(small,)),
+                       estimator({}, memory_gb=1.0))
+    assert result.best.ram_gb == 16
+    big = recommend(catalog, Request(budget_inr=10**6, targets=(small,)),
+                    estimator({}, memory_gb=20.0))
+    assert big.best.ram_gb == 32
+
+
+# ----- prices good enough for a build -----------------------------------------------------------
+
+def priced(basis="quote", age_days=0):
+    return dataclasses.replace(pf.price(1000), basis=basis, date=TODAY - timedelta(days=age_days))
+
+
+@pytest.mark.parametrize("basis, age, usable", [
+    ("quote", 365, True), ("quote", 366, False), ("msrp", 0, True), ("", 10, True),
+    ("recalled", 0, False), ("estimate", 0, False), ("seed", 366, False),
+])
+def test_price_usable_in_a_build(basis, age, usable):
+    why = rules.price_unusable(priced(basis, age), TODAY, allow_unsourced=False)
+    assert (why is None) is usable
+    assert rules.price_unusable(priced(basis, age), TODAY, allow_unsourced=True) is None
+
+
+def test_unsourced_parts_are_left_out_unless_allowed():
+    psus = [dataclasses.replace(pf.psu("cheap", inr=2000), price=dataclasses.replace(
+        pf.price(2000), basis="recalled", date=TODAY)),
+        dataclasses.replace(pf.psu("dear", inr=9000), price=dataclasses.replace(
+            pf.price(9000), basis="quote", date=TODAY))]
+    catalog = pf.catalog(psus=psus)
+    strict = Request(budget_inr=10**6, targets=(pf.recipe(),), allow_unsourced=False,
+                     today=TODAY)
+    result = recommend(catalog, strict, estimator({}))
+    assert result.best.psu.id == "dear" and "cheap" in result.excluded_parts
+    loose = dataclasses.replace(strict, allow_unsourced=True)
+    assert recommend(catalog, loose, estimator({})).best.psu.id == "cheap"
+
+
+# ----- objectives, frontier, upgrade ------------------------------------------------------------
+
+def estimator(times, memory_gb=4.0):
+    """train_s per GPU id (default 100 s); count divides the time."""
+    def estimate(recipe, gpu, count, nodes=1):
+        t = times.get(gpu.id, 100.0) / count
+        return TargetEstimate(recipe_id=recipe.id, fits=True, samples_per_s=1000.0 / t,
+                              train_s=t, memory_gb=memory_gb, batch_size=32)
+    return estimate
+
+
+# the rest of every build: 15000 + 12000 + 8000 + 6000 + 6000 + 4000 = 51,000
+REST = 51000
+
+
+def two_gpu_catalog(fast_inr, slow_inr):
+    return pf.catalog(gpus=[pf.gpu("fast", inr=fast_inr), pf.gpu("slow", inr=slow_inr)])
+
+
+@pytest.mark.parametrize("slow_time, pick", [(105.0, "slow"), (105.01, "fast")])
+def test_value_takes_the_cheapest_within_5_percent_of_the_fastest(slow_time, pick):
+    catalog = two_gpu_catalog(fast_inr=200000, slow_inr=100000)
+    request = Request(budget_inr=10**6, targets=(pf.recipe(),))
+    result = recommend(catalog, request, estimator({"fast": 100.0, "slow": slow_time}))
+    assert result.best.gpu.id == pick
+    fastest = recommend(catalog, dataclasses.replace(request, objective="fastest"),
+                        estimator({"fast": 100.0, "slow": slow_time}))
+    assert fastest.best.gpu.id == "fast"
+
+
+def test_the_budget_bounds_the_fastest_time():
+    # fast costs 200,000 + 51,000 = 251,000: one rupee less and only slow fits
+    catalog = two_gpu_catalog(fast_inr=200000, slow_inr=100000)
+    times = estimator({"fast": 100.0, "slow": 130.0})
+    at = recommend(catalog, Request(budget_inr=251000, targets=(pf.recipe(),)), times)
+    below = recommend(catalog, Request(budget_inr=250999, targets=(pf.recipe(),)), times)
+    assert at.best.gpu.id == "fast" and at.best.total_inr == 251000
+    assert below.best.gpu.id == "slow"
+
+
+def test_frontier_drops_a_build_that_is_dearer_and_slower():
+    catalog = pf.catalog(gpus=[pf.gpu("cheap", inr=50000), pf.gpu("waste", inr=90000),
+                               pf.gpu("top", inr=150000)])
+    times = estimator({"cheap": 200.0, "waste": 210.0, "top": 100.0})
+    result = recommend(catalog, Request(budget_inr=10**6, targets=(pf.recipe(),),
+                                        objective="fastest"), times)
+    assert [b.gpu.id for b in result.frontier] == ["cheap", "top"]
+    assert [b.gpu.id for b in result.builds] == ["top", "cheap"]
+
+
+@pytest.mark.parametrize("upgrade_time, offered", [(200.0, True), (200.1, False)])
+def test_no_upgrade_under_3_percent(upgrade_time, offered):
+    # pick: 206 s within budget; the dearer card at 200 s is 206/200 = +3.0% speed, at 200.1 s
+    # +2.95%
+    catalog = two_gpu_catalog(fast_inr=500000, slow_inr=100000)
+    times = estimator({"fast": upgrade_time, "slow": 206.0})
+    result = recommend(catalog, Request(budget_inr=200000, targets=(pf.recipe(),)), times)
+    assert result.best.gpu.id == "slow"
+    assert (result.upgrade is not None) is offered
+    if offered:
+        assert result.upgrade.gpu.id == "fast" and result.upgrade.total_inr == 500000 + REST
+
+
+@pytest.mark.parametrize("train_s, words", [
+    (188.0, "runs at 53% of the speed (takes 88% longer)"),
+    (100.0, "the same speed"),
+    (50.0, "runs 100% faster (takes 50% less time)"),
+])
+def test_speed_comparison_words(train_s, words):
+    assert compare_words(train_s, 100.0) == words
+
+
+def test_speed_and_time_percentages():
+    assert speed_pct_of(200.0, 100.0) == 50.0
+    assert time_vs_pct(200.0, 100.0) == 100.0
+    assert time_vs_pct(90.0, 100.0) == pytest.approx(-10.0)
+
+
+def test_unknown_objective_is_an_error():
+    with pytest.raises(ValueError, match="objective 'cheapest'"):
+        recommend(pf.catalog(), Request(budget_inr=10**6, targets=(pf.recipe(),),
+                                        objective="cheapest"), estimator({}))
