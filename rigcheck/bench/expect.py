@@ -1,71 +1,58 @@
 """What a figure should reach here: the machine, its theoretical peaks, expectations, targets.
 
-``describe_machine`` records the CPU, its clock and vector units, and the GPUs PyTorch sees.
+``describe_machine`` records the CPU, its clock and vector units and the RAM (from the probe's
+host facts, the one machine description) and the GPUs PyTorch sees.
 ``cpu_peak_gflops`` is the CPU's theoretical peak; ``gpu_spec`` finds the detected GPU's catalog
 row through the performance model's matcher. ``attach`` adds to a measured figure its expected
 value (the performance model), its theoretical peak and a next step (usually rigcheck doctor)
 where it is far off; ``target`` turns a recipe into the target table's row (fits, time per epoch
 and to train, the disk rate it needs, how many data-loader workers). Pure over the suite's state,
-except ``describe_machine`` (reads /proc and asks torch) and the RAM size.
+except ``describe_machine`` (probes the host unless given its facts, and asks torch).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rigcheck.bench.results import BenchRun, Figure, Machine, Target
+from rigcheck.facts import HostFacts
+
+GIB = 1 << 30   # the probe reports RAM in GiB
 
 if TYPE_CHECKING:
     from rigcheck.bench.runner import State
 
 
-def _cpuinfo() -> dict[str, str]:
-    """First processor block of /proc/cpuinfo (Linux); empty elsewhere."""
-    out: dict[str, str] = {}
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if not line.strip():
-                    break
-                key, _, value = line.partition(":")
-                out[key.strip()] = value.strip()
-    except OSError:
-        pass
-    return out
-
-
-def _max_mhz() -> float | None:
-    try:
-        khz = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").read_text()
-        return float(khz) / 1000.0
-    except (OSError, ValueError):
-        return None
-
-
-def describe_machine(device: Any) -> Machine:
+def describe_machine(device: Any, host: HostFacts | None = None) -> Machine:
+    """The machine a run measured: CPU and RAM from the probe's host facts (the one machine
+    description, rigcheck.probe.host; collected here when not given), GPUs and threads from
+    torch."""
     import hashlib
-    import platform
 
     import torch
-    info = _cpuinfo()
-    model = info.get("model name") or platform.processor() or platform.machine()
-    flags = set(info.get("flags", "").split())
+    if host is None:
+        from rigcheck.probe.host import collect_host
+        host = collect_host()
+    model = host.cpu_model or host.arch or ""
+    flags = {name for name, has in (host.cpu_flags or {}).items() if has}
+    if host.hypervisor:
+        flags.add("hypervisor")
     gpus = ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
             if device.type == "cuda" else [])
-    mhz, mhz_source = _max_mhz(), "cpuinfo_max_freq"
-    if mhz is None and info.get("cpu MHz"):
-        mhz, mhz_source = float(info["cpu MHz"]), "cpu MHz"
+    mhz, mhz_source = host.cpu_max_mhz, "cpuinfo_max_freq"
+    if mhz is None and host.cpu_mhz:
+        mhz, mhz_source = host.cpu_mhz, "cpu MHz"
     key = "|".join([model, *gpus])
+    ram_gb = round(host.ram_total_gb * GIB / 1e9, 2) if host.ram_total_gb else None
     return Machine(
         fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16], cpu_model=model,
-        cpu_cores=os.cpu_count(), cpu_mhz=mhz, cpu_mhz_source=mhz_source if mhz else "",
+        cpu_cores=host.threads, cpu_mhz=mhz, cpu_mhz_source=mhz_source if mhz else "",
         cpu_capability=torch.backends.cpu.get_cpu_capability(),
         cpu_flags=sorted(flags & {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
                                   "hypervisor"}),
-        gpus=gpus, device=str(device), threads=torch.get_num_threads(),
+        gpus=gpus, device=str(device), threads=torch.get_num_threads(), ram_gb=ram_gb,
         torch_version=torch.__version__, cuda_version=torch.version.cuda,
     )
 
@@ -226,13 +213,6 @@ def train_memory_gb(recipe: Any, batch: int, *, gpu: bool = True) -> float:
     return mem.train_memory_gb(recipe, batch, gpu=gpu)
 
 
-def _ram_gb() -> float | None:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def target(st: State, recipe: Any) -> Target:
     run = st.run
     t = Target(recipe=recipe.id, name=recipe.name, batch_size=recipe.batch_size)
@@ -248,7 +228,7 @@ def target(st: State, recipe: Any) -> Target:
         t.fits = bool(pred.fits)
         t.fits_note = f"model: {pred.memory_gb:.1f} GB at batch {recipe.batch_size}"
     elif t.fits is None and st.device.type == "cpu":
-        need, ram = train_memory_gb(recipe, recipe.batch_size, gpu=False), _ram_gb()
+        need, ram = train_memory_gb(recipe, recipe.batch_size, gpu=False), run.machine.ram_gb
         if ram:
             t.fits = need <= 0.8 * ram   # leave a fifth of RAM to the OS and the data loader
             t.fits_note = f"estimate {need:.1f} GB of {ram:.0f} GB RAM at batch {recipe.batch_size}"

@@ -25,7 +25,7 @@ from rigcheck.facts import DiskFacts, HostFacts
 GIB = 1024**3
 # Flags the doctor and the bench care about: AVX2 is what PyTorch's CPU kernels are built for
 # (ATen dispatches AVX2/AVX-512 variants), AMX tiles speed up bf16 on Sapphire Rapids and later.
-CPU_FLAGS = ("avx", "avx2", "avx512f", "avx512_bf16", "amx_tile", "fma", "f16c")
+CPU_FLAGS = ("avx", "avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16", "fma", "f16c")
 # cgroup v1 reports "no limit" as a huge page-aligned number (LONG_MAX rounded down).
 _CGROUP_V1_UNLIMITED = 1 << 60
 
@@ -66,6 +66,11 @@ def parse_cpuinfo(text: str) -> dict[str, Any]:
             out["vendor"] = value
         elif key in ("flags", "Features") and "flags" not in out:
             out["flags"] = set(value.split())
+        elif key == "cpu MHz" and "mhz" not in out:
+            try:
+                out["mhz"] = float(value)
+            except ValueError:
+                pass
     return out
 
 
@@ -200,6 +205,7 @@ def _cpu(facts: HostFacts, cpuinfo_text: str | None) -> set[str]:
         }
     facts.cpu_model = info.get("model")
     facts.cpu_vendor = info.get("vendor")
+    facts.cpu_mhz = info.get("mhz")
     flags = info.get("flags") or set()
     if facts.arch in ("x86_64", "AMD64", "i686"):
         facts.cpu_flags = {name: name in flags for name in CPU_FLAGS}
@@ -238,6 +244,7 @@ def collect_host(
     cpufreq = f"{sys_root}/devices/system/cpu/cpu0/cpufreq"
     facts.cpu_governor = (_read(f"{cpufreq}/scaling_governor") or "").strip() or None
     facts.cpu_freq_driver = (_read(f"{cpufreq}/scaling_driver") or "").strip() or None
+    facts.cpu_max_mhz = guard("cpu_max_mhz", lambda: _khz_to_mhz(_read(f"{cpufreq}/cpuinfo_max_freq")))
     guard("ram_total_gb", lambda: _memory(facts))
     limits = guard("cgroup_memory_limit_gb", lambda: cgroup_limits(f"{sys_root}/fs/cgroup"))
     if limits:
@@ -267,6 +274,10 @@ def collect_host(
     iommu = Path(f"{sys_root}/class/iommu")
     facts.iommu = guard("iommu", lambda: any(iommu.iterdir()) if iommu.is_dir() else None)
     return facts
+
+
+def _khz_to_mhz(text: str | None) -> float | None:
+    return float(text) / 1000.0 if text and text.strip() else None
 
 
 def _glibc() -> str | None:
