@@ -13,12 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from rigcheck.bench import expect, introspect
+from rigcheck.bench.context import BenchContext, Options
 from rigcheck.catalog import load_catalog
 from rigcheck.doctor.checks import readiness
 from rigcheck.doctor.registry import Context
 from rigcheck.perfmodel import match_gpu, predict
 from rigcheck.recipes import load_recipes
 from rigcheck.recommend.speed import perfmodel_estimator
+from rigcheck.runs.results import Machine
 from rigcheck.ui.app import app
 from tests.doctor_factories import gpu, healthy
 
@@ -56,9 +58,9 @@ def _doctor_check(recipe_id: str, vram_gb: float, predictions: dict | None = Non
 
 
 def _bench_target(recipe_id: str, card):
-    run = SimpleNamespace(figure=lambda name: None)   # no measured figure: the model's row
-    st = SimpleNamespace(run=run, gpu=card, device=SimpleNamespace(type="cuda"),
-                         recipes=RECIPES)
+    # nothing measured: the target row comes from the model, as bench prints it for a GPU
+    st = BenchContext(options=Options(), device=SimpleNamespace(type="cuda"), recipes=RECIPES,
+                      machine=Machine(device="cuda:0"), gpu=card)
     return expect.target(st, RECIPES[recipe_id])
 
 

@@ -6,7 +6,7 @@ host facts, the one machine description) and the GPUs PyTorch sees.
 row through the performance model's matcher. ``attach`` adds to a measured figure its expected
 value (the performance model), its theoretical peak and a next step (usually rigcheck doctor)
 where it is far off; ``target`` turns a recipe into the target table's row (fits, time per epoch
-and to train, the disk rate it needs, how many data-loader workers). Pure over the suite's state,
+and to train, the disk rate it needs, how many data-loader workers). Pure over the frozen :class:`~rigcheck.bench.context.BenchContext`,
 except ``describe_machine`` (probes the host unless given its facts, and asks torch).
 """
 
@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rigcheck.bench.results import BenchRun, Figure, Machine, Target
+from rigcheck.bench.context import BenchContext
 from rigcheck.facts import HostFacts
+from rigcheck.runs.results import Figure, Machine, Target
 
 GIB = 1 << 30   # the probe reports RAM in GiB
-
-if TYPE_CHECKING:
-    from rigcheck.bench.runner import State
-
 
 def describe_machine(device: Any, host: HostFacts | None = None) -> Machine:
     """The machine a run measured: CPU and RAM from the probe's host facts (the one machine
@@ -110,9 +107,9 @@ def gpu_spec(m: Machine) -> Any:
 _PCIE_GBS = {3: 15.75, 4: 31.5, 5: 63.0}   # x16, per direction, after 128b/130b encoding
 
 
-def attach(fig: Figure, st: State) -> None:
+def attach(fig: Figure, st: BenchContext) -> None:
     """Expected value, theoretical peak and a next step where the figure is far off."""
-    m, gpu = st.run.machine, st.gpu
+    m, gpu = st.machine, st.gpu
     name = fig.name
     if name.startswith("gemm-"):
         dt = name.split("-", 1)[1]
@@ -139,7 +136,7 @@ def attach(fig: Figure, st: State) -> None:
             fig.hint = ("far below the PCIe link: run rigcheck doctor; check the PCIe link "
                         "width and generation (nvidia-smi -q -d PCIE)")
         if name.endswith("pageable"):
-            pinned = st.run.figure(name.replace("pageable", "pinned"))
+            pinned = st.figure(name.replace("pageable", "pinned"))
             if pinned and fig.value < 0.6 * pinned.value:
                 fig.hint = "pageable copies are slow here: use DataLoader(pin_memory=True)"
     elif name.startswith("train-"):
@@ -159,7 +156,7 @@ def attach(fig: Figure, st: State) -> None:
                          "out of the guest's reach")
 
 
-def _precision_peak(st: State, precision: str) -> tuple[float | None, str]:
+def _precision_peak(st: BenchContext, precision: str) -> tuple[float | None, str]:
     """Peak GFLOP/s at the precision the recipe's matmuls run in."""
     gpu = st.gpu
     if gpu is not None:
@@ -173,11 +170,11 @@ def _precision_peak(st: State, precision: str) -> tuple[float | None, str]:
                        "here, so a CNN can pass 100%)")
         return (tflops * 1000, source) if tflops else (None, "")
     if st.device.type == "cpu":
-        return cpu_peak_gflops(st.run.machine, "fp32" if precision in ("fp32", "tf32") else "bf16")
+        return cpu_peak_gflops(st.machine, "fp32" if precision in ("fp32", "tf32") else "bf16")
     return None, ""
 
 
-def _attach_train(fig: Figure, st: State) -> None:
+def _attach_train(fig: Figure, st: BenchContext) -> None:
     recipe = st.recipes.get(fig.name[len("train-"):])
     if recipe is None:
         return
@@ -213,10 +210,10 @@ def train_memory_gb(recipe: Any, batch: int, *, gpu: bool = True) -> float:
     return mem.train_memory_gb(recipe, batch, gpu=gpu)
 
 
-def target(st: State, recipe: Any) -> Target:
-    run = st.run
+def target(st: BenchContext, recipe: Any) -> Target:
+    """The target table's row for ``recipe`` from what ``st`` measured (or the model's)."""
     t = Target(recipe=recipe.id, name=recipe.name, batch_size=recipe.batch_size)
-    fig = run.figure(f"train-{recipe.id}")
+    fig = st.figure(f"train-{recipe.id}")
     pred = _predict(recipe, st.gpu) if st.gpu is not None else None
     if fig is not None:
         t.samples_per_s, t.source = fig.value, "measured"
@@ -228,7 +225,7 @@ def target(st: State, recipe: Any) -> Target:
         t.fits = bool(pred.fits)
         t.fits_note = f"model: {pred.memory_gb:.1f} GB at batch {recipe.batch_size}"
     elif t.fits is None and st.device.type == "cpu":
-        need, ram = train_memory_gb(recipe, recipe.batch_size, gpu=False), run.machine.ram_gb
+        need, ram = train_memory_gb(recipe, recipe.batch_size, gpu=False), st.machine.ram_gb
         if ram:
             t.fits = need <= 0.8 * ram   # leave a fifth of RAM to the OS and the data loader
             t.fits_note = f"estimate {need:.1f} GB of {ram:.0f} GB RAM at batch {recipe.batch_size}"
@@ -238,11 +235,11 @@ def target(st: State, recipe: Any) -> Target:
         t.epoch_s = recipe.dataset_samples / t.samples_per_s
         t.train_s = t.epoch_s * recipe.epochs
         t.data_mbs_needed = t.samples_per_s * recipe.bytes_per_sample / 1e6
-        t.note = _feed_note(run, recipe, t)
+        t.note = _feed_note(st, recipe, t)
     return t
 
 
-def _feed_note(run: BenchRun, recipe: Any, t: Target) -> str:
+def _feed_note(run: BenchContext, recipe: Any, t: Target) -> str:
     notes = []
     disk = run.figure("disk-read")
     if disk is not None and t.data_mbs_needed and disk.value < t.data_mbs_needed:

@@ -25,7 +25,7 @@ from rigcheck.probe.import_collect_env import (
     pip_show_torch,
     value_or_none,
 )
-from rigcheck.probe.importers import REDACTED
+from rigcheck.probe.redact import REDACTED
 
 NOT_IN_SMI = "not in an nvidia-smi paste"
 NOT_IN_SMI_Q = "not in this nvidia-smi -q paste"

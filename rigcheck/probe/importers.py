@@ -25,7 +25,6 @@ from pathlib import Path
 
 from rigcheck.facts import Facts, FactsError, from_json
 
-REDACTED = "REDACTED"
 MAX_BYTES = 20 * 1024 * 1024     # a facts file or paste is kilobytes; refuse to slurp a disk image
 
 FORMATS = ("json", "collect_env", "nvidia-smi", "nvidia-smi-q")

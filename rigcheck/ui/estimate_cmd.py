@@ -199,8 +199,8 @@ MAX_RUNS_READ = 200
 def _bench_runs() -> tuple[list[tuple[str, Any]], str]:
     """Saved bench runs, newest first, as (JSON path, BenchRun); unreadable files are skipped.
     The note says what was missing or skipped ("" when all was read)."""
-    from rigcheck.bench.history import bench_dir
-    from rigcheck.bench.results import BenchRun
+    from rigcheck.runs.history import bench_dir
+    from rigcheck.runs.results import BenchRun
 
     try:
         folder = bench_dir() / "runs"
