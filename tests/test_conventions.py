@@ -186,3 +186,11 @@ def test_a_missing_data_dir_is_one_line_exit_2_everywhere(command, tmp_path):
     assert res.exit_code == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and str(tmp_path / "missing") in lines[0], res.stderr
+
+
+def test_recommend_explains_rupees_per_sample_per_second_once():
+    res = invoke("recommend", "--budget", "1.25L", "--allow-unsourced")
+    if res.exit_code == 1:
+        pytest.skip("no build in the catalog at this budget")   # data, not the wording
+    assert res.stdout.count("per sample/s") >= 2
+    assert res.stdout.count("per sample/s: the build's price divided by its training speed") == 1

@@ -288,3 +288,41 @@ def test_hardware_rules_for_amd_intel_apple():
     # Pascal NVIDIA stays as before: no tensor cores, no bf16
     xp = as_gpu(spec_by_key("titan-xp"))
     assert not hardware.has_tensor_cores(xp) and not hardware.supports_bf16(xp)
+
+
+def test_every_spec_row_is_estimable():
+    from rigcheck.perfmodel import predict
+    from rigcheck.recipes import load_recipes
+
+    recipe = load_recipes()["resnet50-imagenet"]
+    failed = []
+    for spec in SPECS:
+        try:
+            pred = predict(recipe, as_gpu(spec))
+        except ValueError as exc:
+            failed.append(f"{spec.key}: {exc}")
+            continue
+        assert pred.samples_per_s > 0
+    assert failed == []
+    igpu = as_gpu(spec_by_key("uhd-graphics-630"))
+    assert igpu.vram_gb == 8.0 and "shared system memory assumed" in igpu.notes
+
+
+def test_local_gpu_from_probe_facts(monkeypatch):
+    """estimate without --gpu: the machine's first GPU; one line and exit 2 when none."""
+    import typer
+
+    from rigcheck.ui import estimate_local
+
+    monkeypatch.setattr(estimate_local, "_facts",
+                        lambda with_torch: _facts(nvml=[("NVIDIA TITAN Xp", 12288)] * 2))
+    gpu, count, reported = estimate_local.local_gpu(())
+    assert (gpu.id, count, reported) == ("titan-xp", 2, "NVIDIA TITAN Xp")
+    monkeypatch.setattr(estimate_local, "_facts", lambda with_torch: _facts())
+    with pytest.raises((SystemExit, typer.Exit)) as none:
+        estimate_local.local_gpu(())
+    assert getattr(none.value, "code", getattr(none.value, "exit_code", None)) == 2
+    monkeypatch.setattr(estimate_local, "_facts",
+                        lambda with_torch: _facts(nvml=[("NVIDIA Mystery 9000", 1024)]))
+    with pytest.raises((SystemExit, typer.Exit)):
+        estimate_local.local_gpu(())

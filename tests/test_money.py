@@ -229,3 +229,10 @@ def test_landed_multiplier_rejects_negative_or_nan(bad):
 
 def test_landed_multiplier_accepts_zero_exactly():
     assert money.landed_multiplier(0.0, 0.0, 0.0, 0.0) == 1.0
+
+
+def test_a_bare_number_takes_the_default_currency():
+    rates = {"USD": 90.0}
+    assert money.parse_budget("1500", rates, default_currency="USD").amount_inr == 135000
+    assert money.parse_budget("₹1500", rates, default_currency="USD").amount_inr == 1500
+    assert money.parse_budget("1500", rates).amount_inr == 1500

@@ -181,3 +181,30 @@ def test_text_output_reads_like_a_parts_list():
                  "Why this GPU", "headroom", "Rupees: quote"):
         assert word in out
     assert "Traceback" not in out
+
+
+def test_running_cost_and_cloud_in_json():
+    data = run_json("--budget", "5lakh", "--tariff", "8")
+    best = data["builds"][0]
+    run = best["running_cost"]
+    assert run["tariff"]["price_inr_per_kwh"] == 8.0
+    assert run["per_hour_inr"] == pytest.approx(best["wall_w"] / 1000 * 8, abs=0.02)
+    assert [t["recipe"] for t in run["per_target"]] == data["request"]["targets"]
+    cloud = best["cloud"]
+    assert cloud is not None and cloud["offer"]["date"] and cloud["offer"]["source"]
+    assert cloud["match"] in ("same card", "similar speed")
+    default = run_json("--budget", "5lakh")["builds"][0]["running_cost"]["tariff"]
+    assert default["date"] and default["source"] and default["id"]
+
+
+def test_bad_tariff_is_one_line():
+    result = run("--budget", "1 lakh", "--tariff", "cheap")
+    assert result.exit_code == 2 and "--tariff 'cheap'" in result.output
+
+
+def test_value_objective_spends_less_on_a_tiny_target():
+    value = run_json("--budget", "5lakh", "--target", "lenet5-mnist")["builds"][0]
+    fastest = run_json("--budget", "5lakh", "--target", "lenet5-mnist",
+                       "--objective", "fastest")["builds"][0]
+    assert value["total_inr"] <= fastest["total_inr"]
+    assert value["total_train_s"] <= fastest["total_train_s"] * 1.05

@@ -71,6 +71,18 @@ def _unfused_adam(r: dict[str, str]) -> bool:
             and r["model_precision"] in ("fp32", "tf32"))
 
 
+def _tdp_w(spec_name: str) -> float:
+    """Board power of a calibration row's GPU from the GPU spec database (TechPowerUp), for the
+    power-limit term; 0 (no limit modelled) when the name does not resolve."""
+    from .gpudb import load_specs
+    from .match import GpuMatchError, match_gpu
+
+    try:
+        return float(match_gpu(load_specs(), spec_name).tdp_w or 0.0)
+    except GpuMatchError:
+        return 0.0
+
+
 def _gpu(r: dict[str, str]) -> Gpu:
     def num(name: str) -> float | None:
         return float(r[name]) if r[name] else None
@@ -82,7 +94,7 @@ def _gpu(r: dict[str, str]) -> Gpu:
         compute_capability=cc, vram_gb=float(r["vram_gb"]), memory_type="", mem_bw_gbs=float(r["mem_bw_gbs"]),
         cuda_cores=0, fp32_tflops=float(r["fp32_tflops"]), tensor_fp16_tflops=t16,
         tensor_bf16_tflops=t16 if float(cc) >= 8.0 else None, tensor_tf32_tflops=num("tensor_tf32_tflops"),
-        tensor_accumulate="fp32", tdp_w=0.0, slot_width=2, length_mm=0.0, power_8pin=0, power_16pin=0,
+        tensor_accumulate="fp32", tdp_w=_tdp_w(r["spec_name"]), slot_width=2, length_mm=0.0, power_8pin=0, power_16pin=0,
         pcie_gen=4 if float(cc) >= 8.0 else 3, form=r["form"], cooler="passive",
         nvlink=r["form"] == "datacenter", launch_year=0, availability="legacy",
         price=Price(inr=1.0, usd=None, date=date(2000, 1, 1), kind="msrp", source=r["spec_source"]),
@@ -158,12 +170,13 @@ def _unpack(x: Sequence[float], gens: Sequence[str]) -> EfficiencyParams:
     p = 1.0 + math.exp(float(x[i + 1]))
     return EfficiencyParams(ce, go, fc, tk, nchw_tensor_factor=nchw, combine_p=p,
                             peak_exponent=float(x[i + 2]), bw_exponent=1.0,
-                            issue_bw_per_sm_ghz=math.exp(float(x[i + 3])))
+                            issue_bw_per_sm_ghz=math.exp(float(x[i + 3])),
+                            power_exponent=math.exp(float(x[i + 4])))
 
 
 def _x0(gens: Sequence[str]) -> list[float]:
     return ([math.log(0.5)] * len(PCLASSES) + [0.0] * len(gens) + [0.0] * len(FAMILY_EFF)
-            + [math.log(8.0)] * len(FAMILY_TRAFFIC) + [0.0, 0.0, 1.0, math.log(30.0)])
+            + [math.log(8.0)] * len(FAMILY_TRAFFIC) + [0.0, 0.0, 1.0, math.log(30.0), math.log(0.5)])
 
 
 def fit(rows: Sequence[CalRow], iterations: int = 60) -> EfficiencyParams:
@@ -291,7 +304,8 @@ def fit_all(rows: Sequence[CalRow], source: Path = CALIBRATION_CSV,
     return EfficiencyParams(
         params.compute_log_eff, params.generation_log_offset, params.family_compute_log,
         params.traffic_k, params.nchw_tensor_factor, params.combine_p, sync,
-        params.peak_exponent, params.bw_exponent, params.issue_bw_per_sm_ghz, provenance,
+        params.peak_exponent, params.bw_exponent, params.issue_bw_per_sm_ghz,
+        params.power_exponent, provenance,
     )
 
 
@@ -310,7 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"SM-issue bandwidth {params.issue_bw_per_sm_ghz:.1f} GB/s per SM-GHz")
     print(f"nchw tensor factor {params.nchw_tensor_factor:.2f}, combine p {params.combine_p:.2f}, "
           f"sync loss/doubling {params.sync_loss_per_doubling:.3f}, peak exponent "
-          f"{params.peak_exponent:.2f}, bandwidth exponent {params.bw_exponent:.2f}")
+          f"{params.peak_exponent:.2f}, bandwidth exponent {params.bw_exponent:.2f}, "
+          f"power exponent {params.power_exponent:.2f}")
     print("provenance:", params.provenance)
     if not args.dry_run:
         save_params(params, args.out)

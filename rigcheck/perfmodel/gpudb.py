@@ -94,9 +94,12 @@ def spec_by_key(key: str) -> GpuSpec | None:
     return next((s for s in load_specs() if s.key == key), None)
 
 
-# System memory bandwidth assumed for an integrated GPU whose table row has none (shared DDR4/5
-# dual channel, roughly 50-100 GB/s); only so a prediction can be made, and said so.
+# An integrated GPU's row has no memory size or bandwidth (TechPowerUp: "System Shared"). So
+# that every row can be estimated: dual-channel DDR4/DDR5 bandwidth (roughly 50-100 GB/s) and
+# the 8 GB an iGPU can typically map of a 16 GB machine; the Gpu's notes say so, and a caller
+# that knows the machine's RAM passes memory_gb.
 _SHARED_BW_GBS = 60.0
+_SHARED_MEMORY_GB = 8.0
 
 
 def as_gpu(spec: GpuSpec, memory_gb: float | None = None) -> Gpu:
@@ -109,11 +112,13 @@ def as_gpu(spec: GpuSpec, memory_gb: float | None = None) -> Gpu:
             pcie = int(float(spec.bus.split("PCIe", 1)[1].split()[0]))
         except (ValueError, IndexError):
             pcie = 0
+    shared = spec.memory_gb is None or spec.mem_bw_gbs is None
     name_l = spec.name.lower()
     nvlink = spec.vendor == "NVIDIA" and any(w in name_l for w in ("sxm", "nvl", "dgx", "hgx"))
     return Gpu(
         id=spec.key, name=spec.name, vendor=spec.vendor, architecture=spec.architecture,
-        compute_capability=spec.compute_capability, vram_gb=float(memory_gb or spec.memory_gb or 0.0),
+        compute_capability=spec.compute_capability,
+        vram_gb=float(memory_gb or spec.memory_gb or _SHARED_MEMORY_GB),
         memory_type=spec.memory_type, mem_bw_gbs=float(spec.mem_bw_gbs or _SHARED_BW_GBS),
         cuda_cores=int(spec.shading_units or 0), fp32_tflops=spec.fp32_tflops,
         tensor_fp16_tflops=spec.tensor_fp16_tflops, tensor_bf16_tflops=spec.tensor_bf16_tflops,
@@ -124,5 +129,7 @@ def as_gpu(spec: GpuSpec, memory_gb: float | None = None) -> Gpu:
         availability="spec",
         price=Price(inr=0.0, usd=None, date=date(2025, 12, 1), kind="none",
                     source=f"not priced: GPU spec database row ({SNAPSHOT}; {spec.source})"),
-        notes="spec database row (not in the buying catalog)",
+        notes="spec database row (not in the buying catalog)" + (
+            f"; shared system memory assumed: {_SHARED_BW_GBS:g} GB/s, "
+            f"{memory_gb or spec.memory_gb or _SHARED_MEMORY_GB:g} GB" if shared else ""),
     )

@@ -124,6 +124,32 @@ def sm_ghz(gpu: Gpu) -> float:
     return gpu.fp32_tflops * 1000.0 / (2.0 * lanes)
 
 
+# Board power at which each generation's flagship holds its boost clock, per fp32 TFLOP (a
+# measure of SMs x clock): TDP / fp32 TFLOPS of V100 SXM2 (300 W, 15.7), TITAN RTX (280 W, 16.3),
+# A100 SXM4 (400 W, 19.5), RTX 3090 Ti (450 W, 40.0), RTX 4090 (450 W, 82.6), H100 SXM5 (700 W,
+# 66.9), B200 (1000 W, 74.5), RTX 5090 (575 W, 104.8); NVIDIA datasheets / TechPowerUp. A card
+# with less power per SM-clock than its generation's flagship cannot hold boost under a
+# tensor-core load: the RTX 6000 Ada (300 W, blower) has 1.1x an RTX 4090's SMs x clock on
+# two-thirds of its power, and Lambda measures it slower than the 4090 on BERT (79 vs 93
+# seq/s) where the nominal rates say 2.2x faster. Keyed by compute capability (GA100 and GA10x
+# differ).
+_FLAGSHIP_W_PER_FP32_TFLOP = {
+    (7, 0): 250 / 15.7, (7, 2): 250 / 15.7, (7, 5): 280 / 16.3, (8, 0): 400 / 19.5,
+    (8, 6): 450 / 40.0, (8, 7): 450 / 40.0, (8, 9): 450 / 82.6, (9, 0): 700 / 66.9,
+    (10, 0): 1000 / 74.5, (12, 0): 575 / 104.8,
+}
+
+
+def power_headroom(gpu: Gpu) -> float | None:
+    """Board power over the power the generation's flagship would draw at this chip's SMs x
+    clock (``_FLAGSHIP_W_PER_FP32_TFLOP``): 1 or more means no power limit under tensor load;
+    None when the TDP or the generation's reference is unknown (other vendors, pre-Volta)."""
+    ref = _FLAGSHIP_W_PER_FP32_TFLOP.get(compute_capability(gpu)) if is_nvidia(gpu) else None
+    if ref is None or not gpu.tdp_w or not gpu.fp32_tflops:
+        return None
+    return float(gpu.tdp_w) / (float(gpu.fp32_tflops) * ref)
+
+
 def family_key(recipe: Recipe) -> str:
     """Which calibrated family's efficiency and traffic factors a recipe uses."""
     fam = recipe.family.lower()
@@ -151,7 +177,12 @@ class ComputeSetup:
     notes: tuple[str, ...]
 
 
-def resolve(recipe: Recipe, gpu: Gpu, precision: str | None) -> ComputeSetup:
+def resolve(recipe: Recipe, gpu: Gpu, precision: str | None,
+            tf32_matmul: bool | None = None) -> ComputeSetup:
+    """What the step runs. ``tf32_matmul`` is the user's ``torch.backends.cuda.matmul.allow_tf32``
+    as their container sets it: None or False is PyTorch's default (off since 1.12); True is
+    what NVIDIA's NGC PyTorch containers set (TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1), so fp32
+    matmuls run on TF32 tensor cores too."""
     requested = (precision or recipe.precision).lower()
     if requested not in PRECISION_CHOICES:
         raise ValueError(f"precision '{requested}' is not one of {', '.join(PRECISION_CHOICES)}")
@@ -190,6 +221,10 @@ def resolve(recipe: Recipe, gpu: Gpu, precision: str | None) -> ComputeSetup:
     # unless HIPBLASLT_ALLOW_TF32 is set, so the cuDNN default below is NVIDIA's only.
     if not is_nvidia(gpu):
         return ComputeSetup("fp32", "fp32", fp32, "fp32", tuple(notes))
+    if tf32 is not None and tf32_matmul and not uses_cudnn(fam):
+        notes.append("fp32 matmuls run as TF32: allow_tf32 is on (the NGC container default, "
+                     "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1); --tf32 off models PyTorch's default")
+        return ComputeSetup("tf32", "fp32 (TF32 matmuls)", tf32, "tf32", tuple(notes))
     if tf32 is not None and uses_cudnn(fam):
         what = "convs" if fam == "cnn" else "cuDNN RNN"
         notes.append(
@@ -200,6 +235,6 @@ def resolve(recipe: Recipe, gpu: Gpu, precision: str | None) -> ComputeSetup:
     if tf32 is not None:
         notes.append(
             "fp32 matmuls do not use TF32 by default since PyTorch 1.12; "
-            "torch.set_float32_matmul_precision('high') (or --precision tf32) enables it"
+            "torch.set_float32_matmul_precision('high') (or --tf32 on, as in NGC containers) enables it"
         )
     return ComputeSetup("fp32", "fp32", fp32, "fp32", tuple(notes))

@@ -23,7 +23,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from rigcheck.parts import Gpu
@@ -107,7 +107,8 @@ def _spec_index() -> tuple[tuple[GpuSpec, frozenset[str], frozenset[str]], ...]:
 
 
 def _index(records: Sequence[Any]) -> Sequence[tuple[Any, frozenset[str], frozenset[str]]]:
-    if records is load_specs():
+    # (a catalog list never touches the spec table: the isinstance test short-circuits)
+    if records and isinstance(records[0], GpuSpec) and records is load_specs():
         return _spec_index()
     return [(r, _words(r), _variant_words(r)) for r in records]
 
@@ -154,15 +155,28 @@ def match_gpu(gpus: Sequence[Any], name: str, memory_gb: float | None = None) ->
 @dataclass(frozen=True)
 class GpuLookup:
     """What a GPU name resolved to: ``gpu`` is what the performance model uses (the priced
-    catalog row when the card is in the buying catalog, else the spec row as a :class:`Gpu`)."""
+    catalog row when the card is in the buying catalog, else the spec row as a :class:`Gpu`).
+    ``spec`` is the spec-database row; for a catalog card it is looked up only when asked, so an
+    estimate on a catalog card never reads the spec table."""
 
     gpu: Gpu
-    spec: GpuSpec | None
     catalog: Gpu | None
+    found_spec: GpuSpec | None = None
 
     @property
     def in_catalog(self) -> bool:
         return self.catalog is not None
+
+    @cached_property
+    def spec(self) -> GpuSpec | None:
+        if self.found_spec is not None or self.catalog is None:
+            return self.found_spec
+        try:
+            # "GeForce RTX 3090 (used)", "GeForce GTX Titan X (Maxwell)": the model name only
+            return match_gpu(load_specs(), re.sub(r"\(.*?\)", " ", self.catalog.name),
+                             self.catalog.vram_gb)
+        except GpuMatchError:
+            return None
 
 
 def lookup_gpu(name: str, catalog_gpus: Sequence[Gpu] = (), memory_gb: float | None = None) -> GpuLookup:
@@ -175,12 +189,7 @@ def lookup_gpu(name: str, catalog_gpus: Sequence[Gpu] = (), memory_gb: float | N
         except GpuMatchError as exc:
             catalog_error = exc
         else:
-            try:
-                # "GeForce RTX 3090 (used)", "GeForce GTX Titan X (Maxwell)": the model name only
-                spec = match_gpu(load_specs(), re.sub(r"\(.*?\)", " ", row.name), row.vram_gb)
-            except GpuMatchError:
-                spec = None
-            return GpuLookup(row, spec, row)
+            return GpuLookup(row, row)
         if catalog_error.ambiguous:
             raise catalog_error
     try:
@@ -190,7 +199,7 @@ def lookup_gpu(name: str, catalog_gpus: Sequence[Gpu] = (), memory_gb: float | N
             raise catalog_error from None
         raise
     vendor_memory = memory_gb if spec.vendor == "Apple" else None
-    return GpuLookup(as_gpu(spec, vendor_memory), spec, None)
+    return GpuLookup(as_gpu(spec, vendor_memory), None, spec)
 
 
 @dataclass(frozen=True)

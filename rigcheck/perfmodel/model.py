@@ -32,7 +32,7 @@ from rigcheck.recipes import Recipe
 
 from . import memory as mem
 from . import scaling
-from .hardware import ComputeSetup, family_key, generation, resolve, sm_ghz
+from .hardware import ComputeSetup, family_key, generation, power_headroom, resolve, sm_ghz
 from .params import EfficiencyParams, load_params
 
 # A PyTorch eager training step of even a tiny model dispatches tens of kernels (forward, backward,
@@ -132,6 +132,18 @@ def compute_efficiency(params: EfficiencyParams, setup: ComputeSetup, gen: str, 
     return math.exp(log_eff)
 
 
+def power_factor(params: EfficiencyParams, gpu: Gpu, setup: ComputeSetup) -> float:
+    """Share of the nominal tensor-core rate a power-limited card sustains: headroom ** the
+    fitted ``power_exponent`` where ``hardware.power_headroom`` is below 1, else 1. CUDA-core
+    fp32 work draws far less power per clock than dense tensor-core math; it is left alone."""
+    if setup.pclass not in ("tc16", "tf32") or params.power_exponent <= 0:
+        return 1.0
+    headroom = power_headroom(gpu)
+    if headroom is None or headroom >= 1.0:
+        return 1.0
+    return headroom ** params.power_exponent
+
+
 def achieved_bandwidth(params: EfficiencyParams, gpu: Gpu) -> float:
     """Bytes/s at which a step's activation traffic (elementwise, normalisation, layout kernels)
     streams: the DRAM rate, capped softly by the rate at which the SMs can issue that traffic.
@@ -171,7 +183,8 @@ def step_breakdown(
     optimizer's traffic (OPTIMIZER_TRAFFIC_BYTES), for a run known to use another implementation."""
     fam = family_key(recipe)
     eff = compute_efficiency(params, setup, generation(gpu), fam)
-    achieved_tflops = REF_TFLOPS * (setup.peak_tflops / REF_TFLOPS) ** params.peak_exponent * eff
+    achieved_tflops = (REF_TFLOPS * (setup.peak_tflops / REF_TFLOPS) ** params.peak_exponent * eff
+                       * power_factor(params, gpu, setup))
     t_c = recipe.train_flops_per_sample / (achieved_tflops * 1e12)
     bw = gpu.mem_bw_gbs * 1e9
     achieved_bw = achieved_bandwidth(params, gpu)
@@ -215,6 +228,7 @@ def predict_with(
     n_gpus: int = 1,
     nodes: int = 1,
     interconnect: str | None = None,
+    tf32_matmul: bool | None = None,
 ) -> Prediction:
     """:func:`predict` with explicit parameters (calibration and cross-validation use this)."""
     if n_gpus < 1 or nodes < 1:
@@ -225,8 +239,14 @@ def predict_with(
     batch = int(batch_size if batch_size is not None else recipe.batch_size)
     if batch < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch}")
-    setup = resolve(recipe, gpu, precision)
+    setup = resolve(recipe, gpu, precision, tf32_matmul)
     notes = list(setup.notes)
+    power = power_factor(params, gpu, setup)
+    if power < 0.97:
+        notes.append(
+            f"power-limited: {gpu.tdp_w:g} W is {power_headroom(gpu):.0%} of what this chip's SMs x "
+            f"clock draw at full tensor-core load on its generation's flagship; tensor rate "
+            f"x{power:.2f} ({gpu.cooler or 'unknown'} cooler)")
     gen = generation(gpu)
     calibration = "calibrated"
     if gen not in params.generation_log_offset:
@@ -301,14 +321,16 @@ def predict(
     n_gpus: int = 1,
     nodes: int = 1,
     interconnect: str | None = None,
+    tf32_matmul: bool | None = None,
 ) -> Prediction:
     """Predicted training speed and memory of ``recipe`` on ``gpu`` with the committed parameters.
 
     ``precision`` defaults to the recipe's; ``batch_size`` is per GPU (default: the recipe's);
-    ``n_gpus`` is GPUs per node; ``interconnect`` see :func:`scaling.parse_links`.
+    ``n_gpus`` is GPUs per node; ``interconnect`` see :func:`scaling.parse_links`;
+    ``tf32_matmul`` the container's TF32 setting for fp32 matmuls (:func:`hardware.resolve`).
     Raises ValueError on a precision, batch or GPU count that makes no sense.
     """
     return predict_with(
         load_params(), recipe, gpu, precision=precision, batch_size=batch_size,
-        n_gpus=n_gpus, nodes=nodes, interconnect=interconnect,
+        n_gpus=n_gpus, nodes=nodes, interconnect=interconnect, tf32_matmul=tf32_matmul,
     )

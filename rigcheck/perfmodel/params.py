@@ -25,6 +25,9 @@ handful of numbers, not a table of per-GPU results:
   (SM count x boost clock, ``hardware.sm_ghz``); 0 = no such limit. See
   ``model.achieved_bandwidth``. With it, ``bw_exponent`` is held at 1 (DRAM time is linear in
   bandwidth; the saturation on bandwidth-rich chips is this limit's job, not a bent exponent);
+- ``power_exponent``: a card with less board power per SM-clock than its generation's flagship
+  (``hardware.power_headroom`` < 1: passive/blower 300 W parts, low-profile cards) runs its
+  tensor cores at headroom**power_exponent of the nominal rate;
 - ``sync_loss_per_doubling``: data-parallel efficiency lost per doubling of GPUs beyond the
   all-reduce time (stragglers, synchronisation, input pipeline).
 
@@ -54,6 +57,9 @@ class EfficiencyParams:
     peak_exponent: float = 1.0
     bw_exponent: float = 1.0
     issue_bw_per_sm_ghz: float = 0.0
+    # Tensor-core rate lost to a power limit: x headroom**power_exponent where
+    # hardware.power_headroom < 1 (0 = ignore power).
+    power_exponent: float = 0.0
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +74,7 @@ class EfficiencyParams:
             "peak_exponent": self.peak_exponent,
             "bw_exponent": self.bw_exponent,
             "issue_bw_per_sm_ghz": self.issue_bw_per_sm_ghz,
+            "power_exponent": self.power_exponent,
             "provenance": self.provenance,
         }
 
@@ -84,6 +91,7 @@ class EfficiencyParams:
             peak_exponent=float(data.get("peak_exponent", 1.0)),
             bw_exponent=float(data.get("bw_exponent", 1.0)),
             issue_bw_per_sm_ghz=float(data.get("issue_bw_per_sm_ghz", 0.0)),
+            power_exponent=float(data.get("power_exponent", 0.0)),
             provenance=dict(data.get("provenance", {})),
         )
 

@@ -42,12 +42,21 @@ Added for issue 9 (schema 1 still; fields only added):
   ``on_frontier``; ``slower_than_best_pct`` is the same figure as ``time_vs_pick_pct``;
 - ``frontier``: every build within budget that no other beats on both price and time, cheapest
   first (same shape as builds);
-- ``excluded_parts``: part id -> why its price was not used (unsourced or older than 12 months).
+- ``excluded_parts``: part id -> why its price was not used (unsourced or older than 12 months);
+- ``old_prices``: true when no build exists with prices seen in the last 12 months and the
+  builds use older cited prices (each such part has ``stale`` true);
+- each build (and frontier build and upgrade): ``running_cost`` (``tariff`` {price_inr_per_kwh,
+  label, id, date, source}, ``wall_w``, ``per_target`` [{recipe, kwh, inr}], ``mix_kwh``,
+  ``mix_inr``, ``per_hour_inr``) or null without a tariff, and ``cloud`` ({``offer`` {id,
+  provider, gpu_name, gpu_id, price_per_gpu_hour, currency, billing, region, date, source, note},
+  ``match`` ("same card" | "similar speed"), ``gpus``, ``inr_per_hour``, ``mix_hours``,
+  ``mix_inr``, ``break_even_hours``, ``break_even_runs``} or null when no offer compares);
+  see :mod:`rigcheck.recommend.costs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -165,14 +174,19 @@ def compare_words(train_s: float, pick_s: float) -> str:
 
 
 def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
-            catalog_info: Mapping[str, Any], display_currency: str, circuit: str) -> dict[str, Any]:
+            catalog_info: Mapping[str, Any], display_currency: str, circuit: str,
+            extras: Callable[[Build], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``extras(build)`` adds keys to each build's dict (the CLI adds ``running_cost`` and
+    ``cloud``, :mod:`rigcheck.recommend.costs`)."""
     best = rec.best
     req = rec.request
     today = req.today
     frontier_ids = {id(b) for b in rec.frontier}
+    more = extras or (lambda b: {})
     builds = []
     for rank, b in enumerate(rec.builds, start=1):
         d = build_dict(b, req.budget_inr, best, today)
+        d.update(more(b))
         d["rank"] = rank
         d["on_frontier"] = id(b) in frontier_ids
         builds.append(d)
@@ -181,7 +195,8 @@ def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
         upgrade = {
             "extra_inr": round(rec.upgrade.total_inr - best.total_inr, 2),
             "speedup_pct": round(speedup_pct(rec.upgrade, best), 1),
-            "build": build_dict(rec.upgrade, req.budget_inr, best, today),
+            "build": {**build_dict(rec.upgrade, req.budget_inr, best, today),
+                      **more(rec.upgrade)},
         }
     return {
         "schema": SCHEMA,
@@ -198,8 +213,10 @@ def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
             "allow_unsourced": req.allow_unsourced,
         },
         "builds": builds,
-        "frontier": [build_dict(b, req.budget_inr, best, today) for b in rec.frontier],
+        "frontier": [{**build_dict(b, req.budget_inr, best, today), **more(b)}
+                     for b in rec.frontier],
         "excluded_parts": dict(sorted(rec.excluded_parts.items())),
+        "old_prices": rec.old_prices,
         "upgrade": upgrade,
         "cheapest_total_inr": round(rec.cheapest.total_inr, 2) if rec.cheapest else None,
         "excluded": dict(sorted(rec.excluded.items())),

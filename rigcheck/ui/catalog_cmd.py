@@ -218,8 +218,9 @@ def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int
         overrides = dict(money.parse_rate(r) for r in rate_texts)
     except (query.UsageError, money.MoneyError) as exc:
         fail(str(exc), EXIT_USAGE)
+    from rigcheck.catalog_import import user_overlays
     try:
-        catalog = cat.load_catalog(overlays=overlays, rates=overrides)
+        catalog = cat.load_catalog(overlays=[*user_overlays(), *overlays], rates=overrides)
     except cat.CatalogError as exc:
         fail(str(exc), EXIT_USAGE)
     rates = cat.rate_table(catalog)
@@ -262,9 +263,66 @@ def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int
                  filtered=tuple(dict.fromkeys(f.column for f in parsed)))
 
 
+def _import(file: Path | None, remove: bool, seen: str | None, as_json: bool) -> None:
+    """`rigcheck catalog import FILE` / `--remove`: the user's overlay of shop prices."""
+    from rigcheck import catalog_import as imp
+
+    folder = imp.overlay_dir()
+    if remove:
+        import shutil
+        existed = folder.is_dir()
+        shutil.rmtree(folder, ignore_errors=True)
+        if as_json:
+            print_json({"removed": existed, "overlay": str(folder)})
+        else:
+            console().print(f"Removed the imported prices ({folder})." if existed
+                            else "No imported prices to remove.")
+        return
+    if file is None:
+        fail("catalog import: give the price list, e.g. rigcheck catalog import prices.csv "
+             "(or --remove)", EXIT_USAGE)
+    try:
+        day = date.fromisoformat(seen) if seen else date.today()
+    except ValueError:
+        fail(f"--date {seen!r}: give the day the prices were seen as YYYY-MM-DD", EXIT_USAGE)
+    try:
+        lines = imp.parse_file(file)
+        catalog = cat.load_catalog()
+        matches = imp.match_all(lines, catalog)
+        rows = imp.overlay_rows(matches, day, file.name)
+        if not rows:
+            raise imp.ImportError_(f"{file}: none of its {len(lines)} priced line(s) matched a "
+                                   "catalog part; nothing imported")
+        written = imp.write_overlay(rows)
+    except (imp.ImportError_, cat.CatalogError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        fail(f"cannot write the overlay in {folder}: {exc.strerror or exc}", EXIT_USAGE)
+    report = imp.summary(matches)
+    if as_json:
+        print_json({"overlay": str(written), **report})
+        return
+    out = console()
+    out.print(f"Imported {len(report['matched'])} of {len(lines)} priced line(s) into "
+              f"{written}; recommend and catalog use them until "
+              "`rigcheck catalog import --remove`.")
+    for m in report["ambiguous"]:
+        out.print(f"  line {m['line']}: {m['name']!r} is ambiguous: "
+                  f"{', '.join(m['candidates'])} (give the id in an id column)")
+    for m in report["unmatched"]:
+        out.print(f"  line {m['line']}: {m['name']!r} not imported: {m['why']}")
+
+
 def catalog_command(
     kind: Annotated[str, typer.Argument(
-        help="gpus, cpus, motherboards, memory, storage, psus, cases or rates.")],
+        help="gpus, cpus, motherboards, memory, storage, psus, cases or rates; or import "
+        "FILE (a shop's CSV or a PCPartPicker export) to overlay its prices.")],
+    file: Annotated[Path | None, typer.Argument(
+        help="With import: the price list.", show_default=False)] = None,
+    remove: Annotated[bool, typer.Option(
+        "--remove", help="With import: drop the imported prices.")] = False,
+    seen: Annotated[str | None, typer.Option(
+        "--date", help="With import: the day the prices were seen (default today).")] = None,
     filters: Annotated[list[str] | None, typer.Option(
         "--filter", "-f", help="COLUMN OP VALUE, e.g. vram_gb>=16, form=consumer, name~4090 "
         "(repeatable; OP: >= <= > < = != ~).")] = None,
@@ -286,6 +344,12 @@ def catalog_command(
 
     Example: rigcheck catalog gpus -f vram_gb>=16 --sort inr_per_tensor_tflop --limit 5
     """
+    if kind.strip().lower() == "import":
+        _import(file, remove, seen, as_json)
+        return
+    if file is not None:
+        fail(f"catalog {kind}: unexpected argument {str(file)!r} (only import takes a file)",
+             EXIT_USAGE)
     _run(kind, filters or [], sort, desc, limit, overlays or [], rates or [], currency, as_json)
 
 

@@ -163,9 +163,10 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
             counts = f"all {len(items)} skipped; e.g. {why}"
         con.print(f"[{color}][{mark}][/] {title} [dim]({_esc(counts)})[/]", soft_wrap=True)
         for f in items:
-            if not verbose and not f.is_problem:
+            info = f.summary.startswith(INFO_PREFIX)
+            if not verbose and not f.is_problem and not info:
                 continue
-            m, c = MARK[f.status]
+            m, c = ("i", "blue") if info else MARK[f.status]
             # The id apart from the sentence, so a pipe (no dim) does not read "138 GB ready.x".
             con.print(f"    [{c}]{m}[/] {_esc(f.summary)}  [dim]\\[{f.id}][/]", soft_wrap=True)
             if f.is_problem or verbose:
@@ -175,6 +176,8 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
                     con.print(f"      [dim]{_esc(detail)}[/]", soft_wrap=True)
                 if f.fix:
                     con.print(f"      fix: [bold]{_esc(f.fix)}[/]", soft_wrap=True)
+            elif info and f.fix:
+                con.print(f"      if you train it: {_esc(f.fix)}", soft_wrap=True)
                 if verbose and f.source:
                     con.print(f"      [dim]see {_esc(f.source)}[/]", soft_wrap=True)
     n = summary["categories_with_issues"]
@@ -183,6 +186,21 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
         con.print(f"[yellow]![/] Doctor found issues in {n} categor{'y' if n == 1 else 'ies'}.")
     else:
         con.print("[green]•[/] No issues found!")
+
+
+INFO_PREFIX = "for information (default targets; none named with --target): "
+
+
+def _informational(f: Any) -> Any:
+    """Readiness for recipes nobody named is information, not a fault: a GTX 1050 owner must not
+    fail over ResNet-50. Kept visible (rendered "i"), never a warning or a failure."""
+    import dataclasses
+
+    from rigcheck.doctor.findings import Status
+
+    if f.category != "readiness" or f.status not in (Status.WARN, Status.FAIL):
+        return f
+    return dataclasses.replace(f, status=Status.OK, summary=INFO_PREFIX + f.summary)
 
 
 def _esc(text: str) -> str:
@@ -228,6 +246,8 @@ def doctor(
     facts = _load_facts(facts_file, list(data_dir or []))
     predictions, note = _predictions(facts, targets)
     findings = run_checks(facts, targets, predictions=predictions, prediction_note=note)
+    if not target:
+        findings = [_informational(f) for f in findings]
     if deep:
         from rigcheck.doctor.deep_findings import deep_findings
 

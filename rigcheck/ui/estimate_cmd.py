@@ -32,6 +32,7 @@ JSON (``--json``, a stable interface)::
      "scaling_efficiency": 1.0,
      "notes": ["..."],
      "calibration": "calibrated",             # | "extrapolated, no calibration rows for this architecture (...)"
+     "tf32_matmul": null,                     # --tf32: true (on) | false (off) | null (PyTorch default)
      "model": {"params_file": "...", "fitted_on": "calibration.csv", "rows_fitted": 114,
                "logo_cv_median_abs_error": 0.11, "logo_cv_worst_abs_error": 0.84},
      "refined": null | {                      # the model's figures scaled by bench measurements
@@ -334,6 +335,9 @@ def estimate_command(
         "--verbose", "-v", help="Say why no bench refinement was used, and which figures were "
         "left out of it.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    tf32: Annotated[str | None, typer.Option(
+        "--tf32", help="fp32 matmuls on TF32 tensor cores: 'on' (NVIDIA NGC containers' default) "
+        "or 'off' (PyTorch's default, used when not given).")] = None,
 ) -> None:
     """Predict training speed, time per epoch, time to train and memory of a recipe on a GPU.
 
@@ -345,6 +349,9 @@ def estimate_command(
         fail(f"--batch {batch}: must be at least 1", EXIT_USAGE)
     if gpus < 1 or nodes < 1:
         fail(f"--gpus {gpus} --nodes {nodes}: both must be at least 1", EXIT_USAGE)
+    if tf32 is not None and tf32.lower() not in ("on", "off"):
+        fail(f"--tf32 '{tf32}': use on or off", EXIT_USAGE)
+    tf32_matmul = None if tf32 is None else tf32.lower() == "on"
     if gpus * nodes > 100_000:
         fail(f"--gpus {gpus} --nodes {nodes}: {gpus * nodes:,} GPUs is more than any cluster holds",
              EXIT_USAGE)
@@ -384,7 +391,7 @@ def estimate_command(
     prec = precision.lower() if precision else None
     try:
         pred = predict(recipe, gpu, precision=prec, batch_size=batch, n_gpus=gpus, nodes=nodes,
-                       interconnect=interconnect)
+                       interconnect=interconnect, tf32_matmul=tf32_matmul)
     except InterconnectError as exc:
         fail(f"--interconnect: {exc}", EXIT_USAGE)
     except ValueError as exc:
@@ -408,7 +415,7 @@ def estimate_command(
             "epoch_s": pred.epoch_s, "train_s": pred.train_s,
             "memory_gb": pred.memory_gb, "fits": pred.fits, "max_batch_that_fits": largest,
             "bound": pred.bound, "scaling_efficiency": pred.scaling_efficiency,
-            "notes": list(pred.notes), "calibration": pred.calibration,
+            "notes": list(pred.notes), "calibration": pred.calibration, "tf32_matmul": tf32_matmul,
             "model": {"params_file": str(PARAMS_PATH), **{
                 k: prov.get(k) for k in ("fitted_on", "rows_fitted", "logo_cv_median_abs_error",
                                          "logo_cv_worst_abs_error")}},

@@ -75,12 +75,15 @@ def recommend(
     allow_unsourced: Annotated[bool, typer.Option(
         "--allow-unsourced", help="Also use recalled or estimated prices and prices seen more "
         "than 12 months ago (marked ? and !).")] = False,
+    tariff: Annotated[str | None, typer.Option(
+        "--tariff", help="Electricity in ₹/kWh (e.g. 8.5) or a tariff id from catalog/tariff.csv "
+        "(default: the median residential tariff there).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Pick a complete build for the budget: by default the cheapest within 5% of the fastest."""
     from rigcheck import catalog as catalog_mod
     from rigcheck import money, recipes
-    from rigcheck.recommend import Request, report, rules
+    from rigcheck.recommend import Request, costs, report, rules
     from rigcheck.recommend import recommend as run_search
     from rigcheck.recommend.speed import perfmodel_estimator
 
@@ -99,7 +102,9 @@ def recommend(
         fail(f"--circuit '{circuit}': use one of {', '.join(rules.CIRCUITS_W)}")
     counts = _gpu_counts(gpus)
     try:
-        catalog = catalog_mod.load_catalog(overlays=tuple(catalog_dirs or ()), rates=overrides)
+        from rigcheck.catalog_import import user_overlays
+        catalog = catalog_mod.load_catalog(overlays=(*user_overlays(), *(catalog_dirs or ())),
+                                           rates=overrides)
     except (catalog_mod.CatalogError, FileNotFoundError) as exc:
         fail(str(exc))
     rates = catalog_mod.rate_table(catalog)
@@ -127,6 +132,10 @@ def recommend(
         if not targets:
             fail("no --target given and no bundled recipe is tagged default-mix")
 
+    try:
+        tariff_choice = costs.choose_tariff(catalog.tariffs, tariff)
+    except ValueError as exc:
+        fail(str(exc))
     today = date.today()
     request = Request(
         budget_inr=parsed.amount_inr, targets=targets, gpu_counts=counts,
@@ -156,10 +165,20 @@ def recommend(
     }
     budget_info = {"text": budget, "amount": parsed.amount, "currency": parsed.currency,
                    "inr": parsed.amount_inr}
+    def extras(build: Any) -> dict[str, Any]:
+        running = costs.running_cost(build, tariff_choice) if tariff_choice else None
+        cloud = costs.cloud_compare(build, catalog, targets, estimator, rates, running)
+        return {"running_cost": running, "cloud": cloud}
+
     data = report.to_dict(result, budget=budget_info, catalog=catalog, catalog_info=catalog_info,
-                          display_currency=display, circuit=circuit)
+                          display_currency=display, circuit=circuit, extras=extras)
     data["single_node"] = (report.build_dict(single, parsed.amount_inr, today=today)
                            if single else None)
+    data["limits"] = []
+    if result.best is None:
+        from rigcheck.recommend.limits import binding_limits
+        data["limits"] = [dataclasses.asdict(lim)
+                          for lim in binding_limits(catalog, request, estimator)]
     if as_json:
         print_json(data)
     else:
@@ -244,16 +263,23 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     builds = data["builds"]
     if not builds:
         cheapest = data["cheapest_total_inr"]
-        if cheapest is None:
-            out.print("[red]No compatible build exists in the catalog for these targets.[/]")
-            for gpu, why in list(data["excluded"].items())[:8]:
-                out.print(f"  [dim]{gpu}: {why}[/]")
-        else:
+        if cheapest is not None:
             out.print(f"[red]No complete build fits {_money(budget['inr'], rates, display)}.[/] "
                       f"The cheapest complete build for these targets costs "
                       f"{_money(cheapest, rates, display)}.")
+        else:
+            out.print("[red]No compatible build exists in the catalog for this request.[/]")
+        for lim in data.get("limits", ()):
+            out.print(f"  {escape(lim['option'])}: [bold]{lim['limit']}[/]: "
+                      f"{escape(lim['detail'])}; to lift it: {escape(lim['lift'])}")
+        if cheapest is None and not data.get("limits"):
+            for gpu, why in list(data["excluded"].items())[:8]:
+                out.print(f"  [dim]{gpu}: {why}[/]")
         return
     best = builds[0]
+    if data.get("old_prices"):
+        warn("no build exists with prices seen in the last 12 months; these builds use older "
+             "cited prices (marked !): re-price them (rigcheck catalog import FILE)")
     out.print()
     out.print(_build_table(best, rates, display))
     out.print(f"Left of budget: {_money(best['left_inr'], rates, display)}")
@@ -277,6 +303,7 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
               f"~{best['power_w']} W sustained, ~{best['wall_w']} W at the wall; "
               f"{best['psu_w']} W PSU ({best['psu_headroom_pct']:.0f}% headroom); "
               f"circuit {req['circuit']} ({req['circuit_w']:,.0f} W)")
+    _render_costs(best, rates, display)
     gpu = best["parts"][0]
     out.print()
     out.print(f"[bold]Why this GPU[/] ({escape(gpu['name'])}):")
@@ -286,7 +313,9 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
                   f"{t['batch_size']}), ~{t['samples_per_s']:,.0f} samples/s, "
                   f"{human_duration(t['train_s'])} to train; "
                   f"{_money(per_speed, rates, display)} per sample/s")
-    out.print("  [dim]Speeds: rigcheck's calibrated performance model (`rigcheck estimate`).[/]")
+    out.print("  [dim]Speeds: rigcheck's calibrated performance model (`rigcheck estimate`). "
+              "₹ per sample/s: the build's price divided by its training speed on that recipe "
+              "(lower is better).[/]")
     if len(builds) > 1:
         from rigcheck.recommend.report import compare_words
         out.print()
@@ -316,3 +345,38 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
         out.print()
         out.print(f"[bold]For {_money(upgrade['extra_inr'], rates, display)} more[/]: "
                   f"{count}{escape(g['name'])} build, +{upgrade['speedup_pct']:.0f}% speed")
+
+
+def _small_money(inr: float, rates: dict[str, float], display: str) -> str:
+    """Paise matter below ₹10 (a LeNet run costs ₹0.02, not ₹0)."""
+    if display == "INR" and abs(inr) < 10:
+        return f"₹{inr:.2f}"
+    return _money(inr, rates, display)
+
+
+def _render_costs(b: dict[str, Any], rates: dict[str, float], display: str) -> None:
+    out = console()
+    run = b.get("running_cost")
+    if run:
+        parts = ", ".join(f"{t['recipe']} {_small_money(t['inr'], rates, display)}"
+                          for t in run["per_target"])
+        out.print(f"Running cost: {_small_money(run['per_hour_inr'], rates, display)} per hour of "
+                  f"training at ₹{run['tariff']['price_inr_per_kwh']:g}/kWh "
+                  f"({escape(run['tariff']['label'])}); one run of each target: "
+                  f"{escape(parts)} ({run['mix_kwh']:.1f} kWh for the whole mix)")
+    cloud = b.get("cloud")
+    if cloud:
+        o = cloud["offer"]
+        price = (f"₹{o['price_per_gpu_hour']:g}" if o["currency"] == "INR"
+                 else f"{o['currency']} {o['price_per_gpu_hour']:g}")
+        pays = (f"owning pays off after ~{cloud['break_even_hours']:,.0f} hours of training "
+                f"(~{cloud['break_even_runs']:,.0f} runs of the mix)"
+                if cloud["break_even_hours"] is not None
+                else "renting costs less per hour than the electricity: owning never pays off")
+        out.print(f"Renting instead ({cloud['match']}): {escape(o['provider'])} "
+                  f"{escape(o['gpu_name'])}, {price}/GPU-hour {o['billing']} ({o['date']}), "
+                  f"{cloud['gpus']} GPU(s): the mix in {cloud['mix_hours']:,.1f} h for "
+                  f"{_money(cloud['mix_inr'], rates, display)}; {pays}")
+    elif run:
+        out.print("[dim]Renting: no offer in catalog/cloud.csv for a card rigcheck can "
+                  "compare.[/]")

@@ -105,7 +105,12 @@ def dataset_disk(facts: Facts, ctx: Context) -> Outcome:
     short = [f"{r.id}: {r.dataset} {r.dataset_gb:.0f} GB" for r in ctx.targets
              if r.dataset_gb > free_gb]
     if short:
+        need_gb = max(r.dataset_gb for r in ctx.targets if r.dataset_gb > free_gb)
+        # A fix that fixes: free the space or use a disk that has it (re-running the check with
+        # --data-dir only tells whether another disk would do).
         return warn(f"{best.label} {best.path} has {best.free_gb:.0f} GB free; too small for " + join(short),
                     "The dataset as stored does not fit; extraction needs more.",
-                    "rigcheck doctor --data-dir /path/to/bigger/disk")
+                    f"free at least {need_gb - free_gb:.0f} GB on {best.path}'s disk, or keep the "
+                    f"dataset on a disk with {need_gb:.0f} GB or more free (rigcheck doctor "
+                    "--data-dir DIR then checks that disk)")
     return ok(f"datasets fit on {best.path} ({best.free_gb:.0f} GB free)")

@@ -1,0 +1,115 @@
+"""Why no build exists, named by its binding limit and what would lift it (issue 9 item 7). Pure.
+
+Checked per GPU option in the order a builder meets them: prices the rules may not use, the wall
+circuit, the PSU size, PSU connectors, the board's x16 slots, the chassis (slots, length, GPUs it
+is built for, passive cooling), then the budget. Each check asks whether *any* catalog part could
+meet it on its own, so the first failing check is a limit no choice of the other parts lifts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from rigcheck.parts import Catalog
+from rigcheck.recommend import rules
+from rigcheck.recommend.search import (
+    Estimator,
+    Option,
+    Request,
+    _Index,
+    cheapest_build,
+    gpu_options,
+    recommend,
+    usable_catalog,
+)
+
+
+@dataclass(frozen=True)
+class Limit:
+    option: str          # "8 × GeForce RTX 5090"
+    limit: str           # "prices" | "wall circuit" | "PSU size" | "PSU connectors" |
+                         # "board slots" | "chassis" | "budget"
+    detail: str
+    lift: str
+
+
+def option_limits(option: Option, catalog: Catalog, request: Request) -> list[Limit]:
+    """Every limit this option cannot get past with any part of ``catalog`` (empty: each check
+    passes on its own)."""
+    gpu, n = option.gpu, option.count
+    name = f"{n} × {gpu.name}"
+    out: list[Limit] = []
+    cores = rules.cores_needed(n)
+    cpus = [c for c in catalog.cpus if c.cores >= cores]
+    if not cpus:
+        out.append(Limit(name, "CPU cores", f"{cores} cores needed (data loading), the "
+                         f"largest CPU has {max((c.cores for c in catalog.cpus), default=0)}",
+                         "fewer GPUs per machine, or a CPU with more cores in the catalog"))
+    cpu = min(cpus or catalog.cpus, key=lambda c: c.tdp_w)
+    wall = rules.wall_w(gpu, n, cpu)
+    if wall > request.circuit_w:
+        out.append(Limit(name, "wall circuit", f"~{wall:,.0f} W at the wall; one circuit gives "
+                     f"{request.circuit_w:,.0f} W",
+                     "fewer GPUs per machine or --nodes 2 (one circuit each), or a dedicated "
+                     "higher-rated supply for a server (--circuit)"))
+    need = rules.psu_watts_needed(gpu, n, cpu)
+    biggest = max((p.watts for p in catalog.psus), default=0)
+    if need > biggest:
+        out.append(Limit(name, "PSU size", f"{need:,.0f} W needed with 20% headroom; the largest "
+                     f"PSU in the catalog gives {biggest:,} W",
+                     "fewer GPUs per machine, or a complete server with redundant supplies "
+                     "(catalog/systems.csv)"))
+    elif not any(p.watts >= need and rules.psu_connectors_ok(p, gpu, n) for p in catalog.psus):
+        out.append(Limit(name, "PSU connectors", "no PSU big enough has the power leads "
+                         f"{n} cards need", "a PSU with more PCIe/EPS leads, or fewer GPUs"))
+    boards = [b for b in catalog.motherboards if rules.platform_ok(b, request.platform_class)]
+    seated = [(b, pos) for b in boards if (pos := rules.seat_gpus(b, gpu, n)) is not None]
+    if not seated:
+        out.append(Limit(name, "board slots", f"no {request.platform_class or ''} board in the "
+                     f"catalog seats {n} {gpu.slot_width}-slot cards at x{rules.MIN_GPU_LANES} "
+                     "or more".replace("  ", " "),
+                     "fewer GPUs, narrower (blower) cards, or a board with more x16 slots"))
+    elif not any(rules.case_ok(c, b, gpu, pos, request.platform_class)
+                 for b, pos in seated for c in catalog.cases):
+        passive = gpu.cooler == "passive"
+        why = ("no chassis rated for passive cards (they need a GPU server's forced airflow)"
+               if passive else "no chassis takes the board with these cards (slots, length, "
+               f"GPUs it is built for: at most {max((c.max_gpus for c in catalog.cases), default=0)})")
+        out.append(Limit(name, "chassis", why,
+                         "a GPU server chassis or complete system (catalog/systems.csv)"
+                         if passive else "fewer GPUs, or a bigger chassis in the catalog"))
+    return out
+
+
+def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
+                   most: int = 4) -> list[Limit]:
+    """When ``recommend`` finds nothing within budget: prices the rules left out, if a build
+    exists with them; else nothing more when some build exists above the budget (the budget is
+    the limit, and the caller names it); else the limits of the fastest GPU options (every limit
+    of the fastest, then new kinds of limit of the next ones), at most ``most``."""
+    usable, dropped = usable_catalog(catalog, request)
+    if dropped:
+        loose = dataclasses.replace(request, allow_unsourced=True, top=1)
+        found = recommend(catalog, loose, estimate).best
+        if found is not None:
+            unsourced = [p.name for _, p, _ in found.parts() if p.id in dropped]
+            return [Limit(f"{found.gpu_count} × {found.gpu.name}", "prices",
+                          f"a build exists only with prices the rules leave out: "
+                          f"{', '.join(unsourced)} (recalled, estimated or over 12 months old)",
+                          "--allow-unsourced (the prices are marked), or import a shop's "
+                          "price list: rigcheck catalog import FILE")]
+    options, _ = gpu_options(usable, request, estimate)
+    index = _Index(usable, request.platform_class)
+    if any(cheapest_build(o, index, request.platform_class) is not None for o in options):
+        return []
+    out: list[Limit] = []
+    for option in options:
+        for limit in option_limits(option, usable, request):
+            if not out or all(limit.limit != seen.limit for seen in out):
+                if out and limit.option != out[0].option and len(out) >= most:
+                    break
+                out.append(limit)
+        if len(out) >= most:
+            break
+    return out
