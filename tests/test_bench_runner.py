@@ -204,24 +204,28 @@ def test_only_patterns_and_known_names() -> None:
     assert runner.matches("anything", ())
 
 
-def test_gpu_training_figure_gets_expected_from_the_performance_model(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    rec = recipe(precision="amp", train_flops_per_sample=1e9)
-    gpu = SimpleNamespace(name="RTX X", pcie_gen=4, fp32_tflops=10.0, tensor_fp16_tflops=100.0,
-                          tensor_bf16_tflops=100.0, tensor_tf32_tflops=50.0, mem_bw_gbs=900.0)
-    monkeypatch.setattr(expect, "_predict",
-                        lambda r, g, **kw: SimpleNamespace(samples_per_s=2000.0, fits=True,
-                                                           memory_gb=3.0))
+def test_gpu_training_figure_gets_expected_from_the_performance_model() -> None:
+    # No stub: the real model on a real catalog row and a bundled recipe, at the batch the
+    # figure was measured at; the expectation must be what `rigcheck estimate` says for it.
+    from rigcheck.catalog import load_catalog
+    from rigcheck.perfmodel import match_gpu, predict
+    from rigcheck.recipes import load_recipes
+    rec = load_recipes()["resnet50-imagenet"]                 # amp, 24.3 GFLOP per sample
+    gpu = match_gpu(load_catalog().gpus, "RTX 4090")
+    want = predict(rec, gpu, batch_size=64).samples_per_s
     st = runner.BenchContext(machine=Machine(device="cuda:0"), options=opts(),
                              device=torch.device("cpu"), recipes={rec.id: rec}, gpu=gpu)
-    fig = Figure(f"train-{rec.id}", 1000.0, "samples/s", params={"batch_size": 8})
-    expect.attach(fig, st)
-    assert fig.pct_expected == 50.0
-    assert "performance model" in fig.expected_source
-    assert "rigcheck doctor" in (fig.hint or "")
-    # amp -> the fp16 tensor peak: 100 TFLOP/s / 1 GFLOP per sample = 100,000 samples/s
-    assert fig.peak == pytest.approx(100_000.0)
-    assert fig.pct_peak == 1.0
+    slow = Figure(f"train-{rec.id}", want / 2, "samples/s", params={"batch_size": 64})
+    expect.attach(slow, st)
+    assert slow.expected == pytest.approx(want)
+    assert slow.pct_expected == pytest.approx(50.0, abs=0.1)
+    assert "performance model" in slow.expected_source
+    assert "rigcheck doctor" in (slow.hint or "")            # under 60% of the model: a hint
+    near = Figure(f"train-{rec.id}", want * 0.61, "samples/s", params={"batch_size": 64})
+    expect.attach(near, st)
+    assert near.hint is None                                  # 61%: no hint
+    # amp -> the fp16 tensor peak, as a rate of samples: peak / FLOPs per sample
+    assert slow.peak == pytest.approx(gpu.tensor_fp16_tflops * 1e12 / rec.train_flops_per_sample)
 
 
 def test_unknown_gpu_name_means_no_expectation_and_says_why() -> None:
