@@ -357,7 +357,8 @@ def from_dict(data: Any, where: str = "facts") -> Facts:
             f"{where}: schema_version {version} is newer than this rigcheck reads "
             f"({SCHEMA_VERSION}); upgrade rigcheck"
         )
-    return _build(Facts, data, where)
+    facts: Facts = _build(Facts, data, where)
+    return facts
 
 
 def from_json(text: str, where: str = "facts") -> Facts:

@@ -241,7 +241,8 @@ def disk_read(directory: Path, size_bytes: int, budget: Budget) -> Figure:
         files = [temp]
         how = f"wrote, fsynced and read back a {size_bytes / 2**20:.0f} MiB test file"
     try:
-        samples, nbytes, dropped_all = [], 0, True
+        samples: list[float] = []
+        nbytes, dropped_all = 0, True
         start = time.perf_counter()
         while len(samples) < budget.max_runs:
             nbytes, secs, dropped = _read_all(files)

@@ -112,26 +112,32 @@ def _plan(st: BenchContext) -> list[Task]:
 
     n = 8192 if cuda else 2048
     tasks: list[Task] = []
+
+    def gemm(dt: str) -> Callable[[BenchContext], Figure]:
+        return lambda c: micro.gemm(dt, c.device, n, budget(1.5 if quick else 4.0))
+
+    def copy(direction: str, pinned: bool) -> Callable[[BenchContext], Figure]:
+        return lambda c: micro.host_device_copy(direction, pinned, c.device, 256 << 20,
+                                                budget(0.5 if quick else 2.0))
+
+    def trained(rid: str) -> Callable[[BenchContext], Figure]:
+        return lambda c: train.train_figure(c, rid, quick)
+
     for dt in ("fp32", "tf32", "fp16", "bf16"):
-        tasks.append(Task(f"gemm-{dt}", f"GEMM {dt}",
-                          lambda c, dt=dt: micro.gemm(dt, c.device, n,
-                                                   budget(1.5 if quick else 4.0))))
+        tasks.append(Task(f"gemm-{dt}", f"GEMM {dt}", gemm(dt)))
     size = (1 << 30) if cuda else (256 << 20)
     tasks.append(Task("mem-copy", "Memory copy",
                       lambda c: micro.memory_copy(c.device, size, budget(1.0 if quick else 3.0))))
     for direction in ("h2d", "d2h"):
         for pinned in (True, False):
             kind = "pinned" if pinned else "pageable"
-            tasks.append(Task(
-                f"{direction}-{kind}", f"Copy {direction} {kind}",
-                lambda c, d=direction, p=pinned: micro.host_device_copy(
-                    d, p, c.device, 256 << 20, budget(0.5 if quick else 2.0))))
+            tasks.append(Task(f"{direction}-{kind}", f"Copy {direction} {kind}",
+                              copy(direction, pinned)))
     tasks.append(Task("disk-read", "Dataset disk read", lambda c: _disk(c, budget)))
     tasks.append(Task("image-pipeline", "Image pipeline per core",
                       lambda c: micro.image_pipeline(budget(1.5 if quick else 4.0))))
     for rid in _train_order(st):
-        tasks.append(Task(f"train-{rid}", f"Train {rid}",
-                          lambda c, rid=rid: train.train_figure(c, rid, quick), group="train"))
+        tasks.append(Task(f"train-{rid}", f"Train {rid}", trained(rid), group="train"))
     return [t for t in tasks if matches(t.name, st.options.only)]
 
 

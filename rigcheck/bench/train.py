@@ -168,7 +168,7 @@ def autocast_plan(precision: str, device: torch.device) -> tuple[torch.dtype | N
     return None, False, ""
 
 
-def train_step_timing(workload: object, *, device: torch.device, batch_size: int,
+def train_step_timing(workload: Any, *, device: torch.device, batch_size: int,
                       precision: str, optimizer: str, channels_last: bool,
                       budget: Budget) -> tuple[Timing, str]:
     """Time one full training step: zero_grad, forward, loss, backward, optimizer step.
@@ -191,7 +191,7 @@ def train_step_timing(workload: object, *, device: torch.device, batch_size: int
     ac_dtype, use_scaler, how = autocast_plan(precision, device)
     scaler = torch.amp.GradScaler(device.type) if use_scaler else None
     notes = [how] if how else []
-    cm_tf32 = contextlib.nullcontext()
+    cm_tf32: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True   # autotune convolutions, as the references do
         # "fp32" keeps PyTorch's defaults (TF32 convolutions on Ampere+, fp32 matmuls);

@@ -12,6 +12,7 @@ Each part is guarded: a failure sets that field to ``None`` and records why in `
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import platform
 import shutil
@@ -253,7 +254,7 @@ def collect_host(
         facts.cgroup_cpu_limit = round(cpu, 2) if cpu is not None else None
     mounts = guard("disks", lambda: parse_mounts(_read(f"{proc_root}/mounts") or "")) or []
     for label, path in _disk_paths(data_dirs, environ):
-        facts.disks.append(guard(f"disk:{label}", lambda p=path, lb=label: disk(lb, p, mounts))
+        facts.disks.append(guard(f"disk:{label}", functools.partial(disk, label, path, mounts))
                            or DiskFacts(label=label, path=path, error="could not collect"))
     if os.path.isdir("/dev/shm"):  # PyTorch DataLoader workers pass batches through it
         shm = guard("shm_total_gb", lambda: shutil.disk_usage("/dev/shm"))

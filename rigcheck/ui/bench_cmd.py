@@ -284,7 +284,7 @@ def bench(
     if distributed:
         from rigcheck.ui.distributed_cmd import bench_distributed
         raise typer.Exit(bench_distributed(mode="full" if full else "quick",
-                                           recipe=(target or [None])[0],
+                                           recipe=target[0] if target else None,
                                            timeout_s=dist_timeout_s, as_json=as_json))
     from rigcheck.runs import history
 
