@@ -19,13 +19,13 @@ from collections.abc import Callable
 
 from rigcheck.facts import Facts, GpuFacts, GpuProcess
 from rigcheck.probe.import_collect_env import (
+    REDACTED,
     cuda_from_wheel_tag,
     mark_not_collected,
     parse_bool,
     pip_show_torch,
     value_or_none,
 )
-from rigcheck.probe.redact import REDACTED
 
 NOT_IN_SMI = "not in an nvidia-smi paste"
 NOT_IN_SMI_Q = "not in this nvidia-smi -q paste"
@@ -133,7 +133,7 @@ def _gpu_row1(cells: list[str]) -> GpuFacts | None:
     g.persistence_mode = parse_bool(m.group(3))   # WDDM/TCC (Windows driver model) -> None
     if m.group(3) in ("WDDM", "TCC"):
         g.field_errors["persistence_mode"] = f"Windows driver model {m.group(3)}; no persistence mode"
-    if (g.name or "").endswith("..."):
+    if g.name.endswith("..."):
         g.field_errors["name"] = "cut short by nvidia-smi's table"
     m = re.match(r"^(\S+)\s+(On|Off)$", cells[1])
     if m:
@@ -214,10 +214,10 @@ def parse_nvidia_smi(text: str) -> Facts:
                         g.processes = (g.processes or []) + [proc]
             continue
         cells = _cells(s)
-        first = _gpu_row1(cells)
-        if first is not None:
-            gpus.append(first)
-            current, row = first, 1
+        g = _gpu_row1(cells)
+        if g is not None:
+            gpus.append(g)
+            current, row = g, 1
             continue
         if current is not None and len(cells) == 3:
             row += 1

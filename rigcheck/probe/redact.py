@@ -24,10 +24,6 @@ from typing import Any
 
 from rigcheck.facts import Facts
 
-# What an importer writes for a field a paste showed but we do not keep (serials, UUIDs). Here,
-# not in importers.py, so the importers that use it need not import the module that imports them.
-REDACTED = "REDACTED"
-
 _GPU_UUID = re.compile(
     r"\b(GPU|MIG)-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
 )

@@ -150,10 +150,11 @@ def cpu_per_gpu(facts: Facts, ctx: Context) -> Outcome:
     if not n:
         return skip("no GPUs")
     threads = facts.host.threads
-    limit = facts.host.cgroup_cpu_limit
-    # inf / nan (a pasted or hand-edited facts file) or <= 0 is no usable quota: ignore it
-    if limit is not None and math.isfinite(limit) and limit > 0:
-        threads = min(threads or 10**6, max(1, int(limit)))
+    quota = facts.host.cgroup_cpu_limit
+    # A quota of inf/nan (a garbled facts file; cgroup v2 writes "max" for none) is no limit:
+    # int(inf) raised OverflowError here (issue 8, the flaky fuzz test).
+    if quota and math.isfinite(quota) and quota > 0:
+        threads = min(threads or 10**6, max(1, int(quota)))
     if not threads:
         return skip(not_collected(facts, "threads", "host") or "CPU threads not collected")
     per = threads / n
