@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rigcheck.bench.results import Figure
 from rigcheck.bench.timing import measure
+from rigcheck.runs.results import Figure
 
 GPU_MODEL = "llama-3.2-1b"
 CPU_MODEL = "qwen2.5-0.5b"
