@@ -246,3 +246,29 @@ def test_unknown_objective_is_an_error():
     with pytest.raises(ValueError, match="objective 'cheapest'"):
         recommend(pf.catalog(), Request(budget_inr=10**6, targets=(pf.recipe(),),
                                         objective="cheapest"), estimator({}))
+
+
+def aged(catalog, days):
+    price = dataclasses.replace(pf.price(0), basis="quote", date=TODAY - timedelta(days=days))
+    return dataclasses.replace(catalog, **{
+        kind: tuple(dataclasses.replace(p, price=dataclasses.replace(price, inr=p.price.inr))
+                    for p in getattr(catalog, kind))
+        for kind in ("gpus", "cpus", "motherboards", "memory", "storage", "psus", "cases")})
+
+
+@pytest.mark.parametrize("days, old", [(365, False), (366, True)])
+def test_old_cited_prices_only_when_no_fresh_build_exists(days, old):
+    request = Request(budget_inr=10**6, targets=(pf.recipe(),), allow_unsourced=False,
+                      today=TODAY)
+    result = recommend(aged(pf.catalog(), days), request, estimator({}))
+    assert result.best is not None and result.old_prices is old
+
+
+def test_recalled_prices_never_come_back_through_the_old_price_fallback():
+    catalog = aged(pf.catalog(), 400)
+    case = catalog.cases[0]
+    catalog = dataclasses.replace(catalog, cases=(dataclasses.replace(
+        case, price=dataclasses.replace(case.price, basis="recalled")),))
+    request = Request(budget_inr=10**6, targets=(pf.recipe(),), allow_unsourced=False,
+                      today=TODAY)
+    assert recommend(catalog, request, estimator({})).best is None

@@ -43,6 +43,8 @@ Added for issue 9 (schema 1 still; fields only added):
 - ``frontier``: every build within budget that no other beats on both price and time, cheapest
   first (same shape as builds);
 - ``excluded_parts``: part id -> why its price was not used (unsourced or older than 12 months);
+- ``old_prices``: true when no build exists with prices seen in the last 12 months and the
+  builds use older cited prices (each such part has ``stale`` true);
 - each build (and frontier build and upgrade): ``running_cost`` (``tariff`` {price_inr_per_kwh,
   label, id, date, source}, ``wall_w``, ``per_target`` [{recipe, kwh, inr}], ``mix_kwh``,
   ``mix_inr``, ``per_hour_inr``) or null without a tariff, and ``cloud`` ({``offer`` {id,
@@ -214,6 +216,7 @@ def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
         "frontier": [{**build_dict(b, req.budget_inr, best, today), **more(b)}
                      for b in rec.frontier],
         "excluded_parts": dict(sorted(rec.excluded_parts.items())),
+        "old_prices": rec.old_prices,
         "upgrade": upgrade,
         "cheapest_total_inr": round(rec.cheapest.total_inr, 2) if rec.cheapest else None,
         "excluded": dict(sorted(rec.excluded.items())),

@@ -84,14 +84,15 @@ def ram_floor_gb(count: int, workload_gb: float) -> float:
     return max(RAM_PER_GPU_GB * count, workload_gb)
 
 
-def price_unusable(price: Price, today: date, allow_unsourced: bool) -> str | None:
+def price_unusable(price: Price, today: date, allow_unsourced: bool,
+                   max_age_days: float = BUILD_PRICE_MAX_AGE_DAYS) -> str | None:
     """Why a part's price may not be used in a build (None: it may)."""
     if allow_unsourced:
         return None
     if price.basis in UNSOURCED_BASES:
         return f"{price.basis} price, no cited quote (pass --allow-unsourced to use it)"
     age = (today - price.date).days
-    if age > BUILD_PRICE_MAX_AGE_DAYS:
+    if age > max_age_days:
         return (f"price seen {price.date.isoformat()}, {age} days ago (older than "
                 f"{BUILD_PRICE_MAX_AGE_DAYS}; pass --allow-unsourced to use it)")
     return None

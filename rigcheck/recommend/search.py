@@ -161,6 +161,8 @@ class Recommendation:
     fastest: Build | None = None             # the fastest build within budget
     excluded_parts: dict[str, str] = field(default_factory=dict)  # part id -> why its price
                                                                   # was not used
+    old_prices: bool = False                 # no build with prices of the last 12 months: these
+                                             # use older cited prices (marked stale)
 
     @property
     def best(self) -> Build | None:
@@ -363,7 +365,9 @@ def cheapest_build(option: Option, index: _Index, platform_class: str | None,
 
 # ---- the answer ------------------------------------------------------------------------------
 
-def usable_catalog(catalog: Catalog, request: Request) -> tuple[Catalog, dict[str, str]]:
+def usable_catalog(catalog: Catalog, request: Request,
+                   max_age_days: float = rules.BUILD_PRICE_MAX_AGE_DAYS
+                   ) -> tuple[Catalog, dict[str, str]]:
     """The catalog without parts whose price may not be used in a build, and why each was left
     out (:func:`rules.price_unusable`)."""
     if request.allow_unsourced or request.today is None:
@@ -374,7 +378,7 @@ def usable_catalog(catalog: Catalog, request: Request) -> tuple[Catalog, dict[st
     for kind in ("gpus", "cpus", "motherboards", "memory", "storage", "psus", "cases"):
         keep = []
         for part in getattr(catalog, kind):
-            why = rules.price_unusable(part.price, today, False)
+            why = rules.price_unusable(part.price, today, False, max_age_days)
             if why:
                 dropped[part.id] = why
             else:
@@ -409,7 +413,20 @@ def pick_of(builds: Sequence[Build], objective: str) -> Build | None:
 def recommend(catalog: Catalog, request: Request, estimate: Estimator) -> Recommendation:
     if request.objective not in OBJECTIVES:
         raise ValueError(f"objective {request.objective!r}: use one of {', '.join(OBJECTIVES)}")
-    catalog, excluded_parts = usable_catalog(catalog, request)
+    result = _recommend(catalog, request, estimate, rules.BUILD_PRICE_MAX_AGE_DAYS)
+    if result.best is None and not request.allow_unsourced and request.today is not None:
+        # No build with prices seen in the last year: older cited prices (quote or MSRP, never
+        # recalled or estimated) rather than nothing; the caller marks them stale.
+        older = _recommend(catalog, request, estimate, math.inf)
+        if older.best is not None:
+            older.old_prices = True
+            return older
+    return result
+
+
+def _recommend(catalog: Catalog, request: Request, estimate: Estimator, max_age_days: float
+               ) -> Recommendation:
+    catalog, excluded_parts = usable_catalog(catalog, request, max_age_days)
     options, excluded = gpu_options(catalog, request, estimate)
     index = _Index(catalog, request.platform_class)
     budget = request.budget_inr

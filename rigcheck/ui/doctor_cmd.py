@@ -182,10 +182,21 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
                     con.print(f"      [dim]see {_esc(f.source)}[/]", soft_wrap=True)
     n = summary["categories_with_issues"]
     con.print("")
+    skipped, total = summary["counts"]["skip"], summary["checks"]
     if n:
         con.print(f"[yellow]![/] Doctor found issues in {n} categor{'y' if n == 1 else 'ies'}.")
+    elif summary["mostly_skipped"]:
+        con.print(f"[yellow]-[/] No issues in the {total - skipped} check(s) that could run, but "
+                  f"{skipped} of {total} were skipped: this is not a clean bill of health.")
     else:
         con.print("[green]•[/] No issues found!")
+    if summary["mostly_skipped"] and summary["not_judged"]:
+        con.print("  Not judged: " + "; ".join(
+            f"{CATEGORIES[c]} ({_esc(why)})" for c, why in summary["not_judged"].items()),
+            soft_wrap=True)
+        if source is not None:
+            con.print("  [dim]For more, paste `rigcheck probe --json` from that machine, or "
+                      "`python -m torch.utils.collect_env` plus `nvidia-smi -q`.[/]")
 
 
 INFO_PREFIX = "for information (default targets; none named with --target): "

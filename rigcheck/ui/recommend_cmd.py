@@ -277,6 +277,9 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
                 out.print(f"  [dim]{gpu}: {why}[/]")
         return
     best = builds[0]
+    if data.get("old_prices"):
+        warn("no build exists with prices seen in the last 12 months; these builds use older "
+             "cited prices (marked !): re-price them (rigcheck catalog import FILE)")
     out.print()
     out.print(_build_table(best, rates, display))
     out.print(f"Left of budget: {_money(best['left_inr'], rates, display)}")

@@ -1,0 +1,135 @@
+"""The issue-9 sweep: budgets from ₹60,000 to ₹2 crore x classes x GPU counts x --allow-used on
+the bundled catalog. Every build offered (pick, frontier, upgrade) is judged by rules written
+here, independently of rigcheck.recommend.rules: never a passive card outside a rated server
+chassis, never a broken compatibility, power or budget rule."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from datetime import date
+
+import pytest
+
+from rigcheck import catalog as catalog_mod
+from rigcheck import recipes
+from rigcheck.recommend import Request, recommend
+from rigcheck.recommend.speed import perfmodel_estimator
+
+BUDGETS = (60_000, 1_25_000, 5_00_000, 20_00_000, 2_00_00_000)
+CLASSES = (None, "desktop", "workstation", "server")
+COUNTS = ((1,), (2,), (4,), (8,), tuple(range(1, 9)))
+CIRCUIT_W = 2944.0          # India 16 A socket at 230 V, 80% continuous
+
+
+def problems(build, request):
+    """Every rule this build breaks, written from the sources, not from rules.py."""
+    g, n, cpu, board, case, psu = (build.gpu, build.gpu_count, build.cpu, build.motherboard,
+                                   build.case, build.psu)
+    out = []
+    if g.cooler == "passive" and not (case.chassis_class in ("server", "rack")
+                                      and case.passive_gpu_rated):
+        out.append("passive card outside a rated server chassis")
+    if request.platform_class == "server" and case.chassis_class not in ("server", "rack"):
+        out.append("--class server in a non-server chassis")
+    if request.platform_class and board.platform_class != request.platform_class:
+        out.append("board class")
+    if g.availability == "legacy" or (g.availability == "used" and not request.allow_used):
+        out.append("availability")
+    if cpu.socket != board.socket:
+        out.append("socket")
+    if build.memory.memory_type != board.memory_type:
+        out.append("memory type")
+    modules = build.memory.modules * build.memory_kits
+    ram = build.memory.modules * build.memory.module_gb * build.memory_kits
+    if modules > board.memory_slots or ram > board.max_memory_gb:
+        out.append("memory slots or board maximum")
+    if ram < 16 * n or ram < max(e.memory_gb for e in build.estimates):
+        out.append("RAM below the workload")
+    if any(not e.fits or e.memory_gb > g.vram_gb for e in build.estimates):
+        out.append("target does not fit the card")
+    if board.form_factor not in case.form_factors or g.length_mm > case.max_gpu_length_mm:
+        out.append("case fit")
+    if n > case.max_gpus:
+        out.append("more GPUs than the chassis is built for")
+    pos = build.gpu_positions
+    lanes = dict(zip(board.x16_slot_positions, board.x16_slot_lanes))
+    gap = 1 if g.cooler == "open-air" else 0
+    if len(pos) != n or any(p not in lanes for p in pos):
+        out.append("slot positions")
+    elif n > 1 and (any(lanes[p] < 8 for p in pos)
+                    or any(b - a < g.slot_width + gap for a, b in zip(pos, pos[1:]))):
+        out.append("slot lanes or spacing")
+    elif max(pos) + g.slot_width - 1 > case.expansion_slots:
+        out.append("case slots")
+    if cpu.cores < 4 * n + 2:
+        out.append("CPU cores")
+    draw = n * g.tdp_w + cpu.tdp_w + 75
+    if psu.watts < 1.2 * draw:
+        out.append("PSU size")
+    if draw / 0.9 > request.circuit_w:
+        out.append("wall circuit")
+    # leads: PCIe 8-pin inputs; 16-pin inputs beyond native leads take 3 (<= 450 W) or 4 leads;
+    # EPS inputs beyond the spare EPS leads (the board keeps one) take 2 PCIe leads
+    need_16 = n * g.power_16pin
+    pcie = n * g.power_8pin + max(0, need_16 - psu.connector_16pin) * (4 if g.tdp_w > 450 else 3)
+    pcie += 2 * max(0, n * g.power_eps8 - max(0, psu.eps8_leads - 1))
+    if psu.eps8_leads < 1 or pcie > psu.pcie_8pin:
+        out.append("power leads")
+    return out
+
+
+def with_gpu_server(catalog):
+    """The bundled catalog plus one made-up rated GPU server chassis (so passive cards, 4-8 GPU
+    server builds and --class server are reached whatever the bundled cases are)."""
+    rm44 = next(c for c in catalog.cases if c.chassis_class == "rack")
+    server = dataclasses.replace(rm44, id="test-gpu-server", name="TEST 4U GPU server",
+                                 form_factors=("SSI-EEB", "EEB", "E-ATX", "ATX"),
+                                 max_gpu_length_mm=340, expansion_slots=11,
+                                 passive_gpu_rated=True, max_gpus=8)
+    return dataclasses.replace(catalog, cases=(*catalog.cases, server))
+
+
+@pytest.fixture(scope="module", params=["bundled", "with-gpu-server"])
+def setting(request):
+    catalog = catalog_mod.load_catalog()
+    if request.param != "bundled":
+        catalog = with_gpu_server(catalog)
+    targets = recipes.default_mix(recipes.load_recipes())
+    estimate = functools.lru_cache(maxsize=None)(perfmodel_estimator())
+    return catalog, targets, estimate
+
+
+@pytest.mark.parametrize("allow_used", [False, True])
+@pytest.mark.parametrize("platform", CLASSES)
+def test_sweep_never_breaks_a_rule(setting, platform, allow_used):
+    catalog, targets, estimate = setting
+    checked = 0
+    for budget, counts in itertools.product(BUDGETS, COUNTS):
+        request = Request(budget_inr=budget, targets=targets, gpu_counts=counts,
+                          platform_class=platform, allow_used=allow_used, circuit_w=CIRCUIT_W,
+                          top=3, allow_unsourced=True, today=date(2026, 12, 2))
+        result = recommend(catalog, request, estimate)
+        offered = [*result.builds, *result.frontier]
+        for build in offered:
+            assert build.total_inr <= budget
+        if result.upgrade is not None:
+            offered.append(result.upgrade)
+        for build in offered:
+            assert problems(build, request) == [], (budget, counts, build.gpu.id, build.case.id)
+            assert build.gpu_count in counts
+            checked += 1
+    assert checked > 0
+
+
+def test_sweep_reaches_big_and_passive_cases():
+    """Guard: the sweep must meet multi-GPU builds and passive cards (else it tests little)."""
+    catalog = with_gpu_server(catalog_mod.load_catalog())
+    targets = recipes.default_mix(recipes.load_recipes())
+    result = recommend(catalog, Request(budget_inr=2_00_00_000, targets=targets,
+                                        gpu_counts=tuple(range(1, 9)), allow_used=True,
+                                        allow_unsourced=True), perfmodel_estimator())
+    assert result.best is not None
+    assert max(b.gpu_count for b in result.frontier) >= 2
+    assert any(b.gpu.cooler == "passive" for b in result.frontier)
