@@ -138,7 +138,8 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
     else:
         kind = {"probe": "facts file", "collect_env": "collect_env paste",
                 "nvidia-smi": "nvidia-smi paste", "nvidia-smi-q": "nvidia-smi -q paste"}
-        what = f"{source.name} ({kind.get(facts.origin, facts.origin)})"
+        name = "stdin" if str(source) == "-" else source.name
+        what = f"{name} ({kind.get(facts.origin, facts.origin)})"
     con.print(f"Doctor summary for {_esc(what)}"
               + ("" if verbose else " (to see every check, run rigcheck doctor -v):"))
     summary = summarize(findings)
@@ -222,7 +223,7 @@ def _esc(text: str) -> str:
 
 def doctor(
     facts_file: Annotated[Path | None, typer.Option(
-        "--facts", help="Check a facts file, a collect_env paste or nvidia-smi output instead of this machine.")] = None,
+        "--facts", help="Check a facts file or any pasted text (an error, a log, collect_env, nvidia-smi, pip list, ...) instead of this machine; - reads standard input.")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show every check, skipped ones too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (see the module docs).")] = False,
     deep: Annotated[bool, typer.Option("--deep", help="Also run active GPU tests (matmul, gradcheck, bandwidth, P2P; < 30 s).")] = False,

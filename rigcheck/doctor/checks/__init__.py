@@ -15,3 +15,4 @@ from rigcheck.doctor.checks import (  # noqa: F401  (imported for their registra
     readiness,
     system,
 )
+from rigcheck.doctor.signatures import _finder  # noqa: F401  (registers the "signatures" finder)
