@@ -409,3 +409,15 @@ def test_storage_needs_the_datasets_plus_working_space():
                                   pf.storage("s210", inr=2000, capacity_gb=210)])
     result = recommend(catalog, Request(budget_inr=10**6, targets=(recipe,)), estimator({}))
     assert result.best.storage.id == "s210"
+
+
+def test_one_card_takes_the_slot_with_the_most_lanes_not_the_first():
+    assert rules.seat_gpus(board((1, 4), (8, 16)), pf.gpu(), 1) == (4,)
+
+
+@pytest.mark.parametrize("circuit_w, ok", [(400.0, True), (399.9, False)])
+def test_wall_draw_may_equal_the_circuit(circuit_w, ok):
+    # 220 W card + 65 W CPU + 75 W = 360 W; / 0.9 = 400 W at the wall
+    needs = rules.Needs(storage_gb=1000, read_mbs=0, circuit_w=circuit_w, ram_floor_gb=32)
+    got = broken(gpu=pf.gpu(tdp_w=220), psu=pf.psu(watts=432), needs=needs)
+    assert (got == []) is ok
