@@ -437,9 +437,16 @@ def _recommend(catalog: Catalog, request: Request, estimate: Estimator, max_age_
     index = _Index(catalog, request.platform_class)
     budget = request.budget_inr
     within: list[Build] = []
+    seen: set[tuple] = set()
     for option in options:
         if (option.gpu_cost_inr + index.rest_lower_bound) * option.nodes > budget:
             continue
+        # Options come by time, then GPU cost: a later option with the same physical demand and
+        # the same time (the same card at another shop) costs at least as much: dominated.
+        same = (_demand(option), option.total_train_s)
+        if same in seen:
+            continue
+        seen.add(same)
         build = cheapest_build(option, index, request.platform_class, cap_inr=budget)
         if build is not None:
             within.append(build)
