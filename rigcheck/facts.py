@@ -270,6 +270,16 @@ class PythonFacts:
 
 
 @dataclass
+class PasteFacts:
+    """What a pasted text held beyond the fields above (rigcheck.probe.import_text)."""
+
+    kinds: list[str] = field(default_factory=list)   # "collect_env", "pip list", "dmesg", "traceback"
+    # Facts with no field elsewhere yet: "gfx_target", "rocm_version", "apple_chip", "macos".
+    hints: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False          # the text was longer than what was read
+
+
+@dataclass
 class Facts:
     schema_version: int = SCHEMA_VERSION
     rigcheck_version: str | None = None
@@ -286,6 +296,7 @@ class Facts:
     # A paste's unparsed lines (capped by the importer), matched against the signature registry
     # (rigcheck.doctor.signatures) by the doctor; empty for a probe.
     paste_lines: list[PasteLine] = field(default_factory=list)
+    paste: PasteFacts = field(default_factory=PasteFacts)
     # Sections the origin cannot tell us at all (e.g. a collect_env paste has no ECC counters):
     # section or field name -> why. The doctor turns these into "skip" findings.
     not_collected: dict[str, str] = field(default_factory=dict)

@@ -81,7 +81,7 @@ def healthy(n_gpus: int = 2) -> Facts:
             nvidia_wheels={"nvidia-cudnn-cu12": "9.1.0.70", "nvidia-cublas-cu12": "12.4.5.8"},
             loaded_libs=["/venv/lib/python3.11/site-packages/nvidia/cudnn/lib/libcudnn.so.9",
                          "/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12"],
-            num_threads=48, mkldnn=True,
+            num_threads=48, mkldnn=True, stack={},
         ),
         python=PythonFacts(version="3.11.9", executable="/venv/bin/python", env={}),
     )

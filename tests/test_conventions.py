@@ -194,3 +194,13 @@ def test_recommend_explains_rupees_per_sample_per_second_once():
         pytest.skip("no build in the catalog at this budget")   # data, not the wording
     assert res.stdout.count("per sample/s") >= 2
     assert res.stdout.count("per sample/s: the build's price divided by its training speed") == 1
+
+
+def test_shell_completion_completes_commands():
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS",)}
+    env.update(COMP_WORDS="rigcheck rec", COMP_CWORD="1", _RIGCHECK_COMPLETE="complete_bash")
+    script = Path(sys.executable).with_name("rigcheck")     # the installed entry point
+    assert script.exists(), f"no rigcheck script beside {sys.executable}"
+    proc = subprocess.run([str(script)], capture_output=True, text=True, timeout=60, env=env,
+                          cwd=ROOT)
+    assert set(proc.stdout.split()) == {"recommend", "recipes"}

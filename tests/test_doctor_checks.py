@@ -23,6 +23,26 @@ def _env(f, **kw):
     f.python.env.update(kw)
 
 
+def _amd(f, gfx="gfx1100"):  # an RX 7900 XTX box with the ROCm 6.2 wheel
+    from rigcheck.facts import AmdFacts, AmdGpu, DeviceNode
+
+    f.amd = AmdFacts(available=True, gpus=[AmdGpu(0, "AMD Radeon RX 7900 XTX", gfx)],
+                     kfd_present=True, kfd_accessible=True,
+                     render_nodes=[DeviceNode("/dev/dri/renderD128", "crw-rw----", True, True)])
+    f.torch.hip_build, f.torch.cuda_build, f.torch.version = "6.2.41133", None, "2.5.1+rocm6.2"
+    f.torch.arch_list = ["gfx90a", "gfx942", "gfx1030", "gfx1100"]
+    f.host.user_groups = ["u", "render"]
+
+
+def _mac(f):
+    f.host.os, f.host.macos_version, f.host.arch, f.host.rosetta = "Darwin 23.4.0", "14.4", "arm64", False
+    f.torch.mps_built, f.torch.mps_available = True, True
+
+
+def _xpu(f):
+    f.torch.xpu_available, f.torch.xpu_device_count, f.torch.xpu_devices = True, 1, ["Intel Arc A770"]
+
+
 def _recipe(**kw) -> Recipe:
     base = dict(
         id="big-lm", name="Big LM", model="gpt", family="transformer", input_shape=(1024,),
@@ -203,6 +223,35 @@ TRIGGERS = [
     ("torch.python_version", lambda f: (setattr(f.python, "version", "3.8.10"), setattr(f.torch, "version", None),
                                         setattr(f.torch, "installed", False)), "warn", "Python 3.8.10"),
     ("perf.cpu_threads", lambda f: setattr(f.torch, "num_threads", 1), "warn", "1 CPU thread"),
+    # LLM stack (expectations from the libraries' changelogs; see tests/test_doctor_llm_stack.py)
+    ("stack.versions", lambda f: setattr(f.torch, "stack", {"peft": "0.13.0"}), "ok", "peft 0.13.0"),
+    # AMD ROCm, Apple MPS, Intel XPU (see tests/test_doctor_platform.py)
+    ("rocm.torch_build", lambda f: (_amd(f), setattr(f.torch, "hip_build", None),
+                                    setattr(f.torch, "cuda_build", "12.4")), "fail", "CUDA 12.4 build"),
+    ("rocm.gfx_target", lambda f: _amd(f, "gfx1031"), "fail", "gfx1031"),
+    ("rocm.hsa_override", lambda f: (_amd(f), _env(f, HSA_OVERRIDE_GFX_VERSION="10.3.0")), "fail",
+     "forces gfx1030 kernels"),
+    ("rocm.kfd", lambda f: (_amd(f), setattr(f.amd, "kfd_accessible", False)), "fail", "/dev/kfd"),
+    ("mps.available", lambda f: (_mac(f), setattr(f.torch, "mps_available", False),
+                                 setattr(f.host, "macos_version", "12.0")), "fail", "macOS 12.0"),
+    ("xpu.available", _xpu, "ok", "Intel Arc A770"),
+    ("perf.tf32_container", lambda f: (_env(f, NVIDIA_PYTORCH_VERSION="24.05"),
+                                       setattr(f.torch, "tf32_matmul", None)), "ok",
+     "NGC PyTorch container 24.05: fp32 matmuls use TF32 (NGC container default); rigcheck estimate --tf32 on"),
+    ("stack.torch_pin", lambda f: setattr(f.torch, "stack", {"xformers": "0.0.30"}), "fail",
+     "needs torch 2.7.0"),
+    ("stack.triton", lambda f: setattr(f.torch, "stack", {"triton": "3.2.0"}), "fail",
+     "requires triton 3.1.x"),
+    ("stack.gpu_arch", lambda f: (setattr(f.torch, "stack", {"flash-attn": "2.6.3"}),
+                                  [setattr(g, "compute_capability", "7.5") for g in f.nvml.gpus]),
+     "fail", "flash-attn 2.6.3 needs compute capability >= 8.0"),
+    ("stack.os", lambda f: (setattr(f.torch, "stack", {"bitsandbytes": "0.42.0"}),
+                            setattr(f.host, "os", "Microsoft Windows 11 Pro")), "fail", "bitsandbytes 0.42.0 on windows"),
+    ("stack.gpu_build", lambda f: (setattr(f.torch, "stack", {"vllm": "0.8.5"}),
+                                   setattr(f.torch, "cuda_build", None)), "warn", "CPU-only build"),
+    ("stack.deepspeed_nvcc", lambda f: (setattr(f.torch, "stack", {"deepspeed": "0.15.4"}),
+                                        setattr(f.python, "nvcc_version", "11.8")), "fail",
+     "nvcc 11.8 but torch is built for CUDA 12.4"),
 ]
 
 # (check id, mutation that makes the check applicable while healthy; the result must be "ok")
@@ -212,6 +261,8 @@ def _hgx(f):  # 8 SXM H100s behind NVSwitch
 
 
 CLEARS = {
+    "rocm.torch_build": _amd, "rocm.gfx_target": _amd, "rocm.kfd": _amd,
+    "mps.available": _mac, "xpu.available": _xpu,
     "driver.fabric_manager": _hgx,
     "wsl.lib_path": _wsl,
     "wsl.linux_driver": _wsl,
@@ -416,3 +467,28 @@ def test_readiness_dataset_disk():
 
 def test_gpu_index_helper_is_used():
     assert gpu(3).index == 3
+
+
+@pytest.mark.parametrize("env,measured,words", [
+    ({}, None, "full fp32 (PyTorch's default since 1.12); rigcheck estimate --tf32 off"),
+    ({"TORCH_ALLOW_TF32_CUBLAS_OVERRIDE": "1"}, None, "use TF32 (TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1)"),
+    ({"NVIDIA_PYTORCH_VERSION": "24.05", "NVIDIA_TF32_OVERRIDE": "0"}, True, "--tf32 off"),
+    ({"NVIDIA_PYTORCH_VERSION": "24.05"}, False, "full fp32 (measured"),
+])
+def test_tf32_container(env, measured, words):
+    f = healthy()
+    _env(f, **env)
+    f.torch.tf32_matmul = measured
+    got = _run(f)["perf.tf32_container"]
+    assert got.status == "ok" and words in got.summary, got.summary
+
+
+@pytest.mark.parametrize("quota,words", [
+    (float("inf"), "96 CPU threads"), (float("nan"), "96 CPU threads"), (-2.0, "96 CPU threads"),
+    (16.0, "16 CPU threads"), (0.5, "1 CPU thread"),   # half a CPU still runs one thread
+])
+def test_cpu_per_gpu_with_odd_cgroup_quotas(quota, words):
+    f = healthy()
+    f.host.cgroup_cpu_limit = quota
+    got = _run(f)["sys.cpu_per_gpu"]
+    assert got.status != "crash" and words in got.summary, got.summary

@@ -146,3 +146,32 @@ def test_new_fact_sections_round_trip():
     back = from_json(to_json(f))
     assert back.amd.gpus[0].gfx_target == "gfx1100" and back.paste_lines[0].line == 3
     assert back.torch.stack == {"bitsandbytes": "0.43.1"} and back.host.macos_version == "14.4"
+
+
+def test_mostly_skipped_names_what_was_not_judged():
+    fs = [Finding("a", "driver", "skip", "skipped: not in a collect_env paste"),
+          Finding("b", "driver", "skip", "skipped: not in a collect_env paste"),
+          Finding("c", "gpu_health", "skip", "skipped: no GPU facts"),
+          Finding("d", "platform", "skip", "skipped: no AMD GPU"),
+          Finding("e", "system", "ok", "fine")]
+    s = summarize(fs)
+    assert s["mostly_skipped"] is True
+    assert s["not_judged"] == {"driver": "not in a collect_env paste", "gpu_health": "no GPU facts"}
+    # just past the boundary: half skipped is not "most"
+    assert summarize(fs[2:4] + [fs[4], fs[4]])["mostly_skipped"] is False
+
+
+def test_text_summary_is_not_a_clean_bill_when_most_was_skipped(tmp_path):
+    from typer.testing import CliRunner
+
+    from rigcheck.facts import Facts, to_json
+    from rigcheck.ui.app import app
+
+    facts = Facts()
+    facts.not_collected = {k: "not in this paste" for k in
+                           ("nvml", "driver", "host", "torch", "python", "env", "amd")}
+    path = tmp_path / "f.json"
+    path.write_text(to_json(facts))
+    out = CliRunner().invoke(app, ["doctor", "--facts", str(path)]).output
+    assert "No issues found!" not in out and "not a clean bill of health" in out
+    assert "Not judged: NVIDIA driver (not in this paste)" in out

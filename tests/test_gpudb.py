@@ -326,3 +326,122 @@ def test_local_gpu_from_probe_facts(monkeypatch):
                         lambda with_torch: _facts(nvml=[("NVIDIA Mystery 9000", 1024)]))
     with pytest.raises((SystemExit, typer.Exit)):
         estimate_local.local_gpu(())
+
+
+# ---- matcher boundaries (each pins a rule the mutation run showed unpinned) -------------------
+
+def _rec(name, id, vram, memory_type=""):
+    return SimpleNamespace(name=name, id=id, vram_gb=vram, memory_type=memory_type)
+
+
+def test_tokens_drop_empty_and_lone_dots():
+    from rigcheck.perfmodel.match import tokens
+
+    assert tokens("GeForce  RTX-4090 . ") == ("geforce", "rtx", "4090")
+    assert tokens("cc 8.9") == ("cc", "8.9")
+
+
+def test_error_messages_with_and_without_suggestions():
+    rows = [_rec("Foo X1", "foo-x1", 8), _rec("Foo X2", "foo-x2", 16)]
+    with pytest.raises(GpuMatchError) as near:
+        match_gpu(rows, "Foo X3")
+    assert "did you mean" in str(near.value) and not near.value.ambiguous
+    with pytest.raises(GpuMatchError) as none:
+        match_gpu(rows, "qqqq")
+    assert none.value.candidates == () and "has a similar name" in str(none.value)
+    with pytest.raises(GpuMatchError) as empty:
+        match_gpu(rows, "  ")
+    assert not empty.value.ambiguous and empty.value.candidates == ()
+    with pytest.raises(GpuMatchError) as noise:          # only vendor noise: not "every GPU"
+        match_gpu(rows, "NVIDIA Graphics")
+    assert not noise.value.ambiguous
+
+
+def test_a_query_naming_every_word_of_a_row_still_matches_it():
+    # name, memory size and type all given: the query's words equal the row's words
+    assert match_gpu(SPECS, "GeForce RTX 4090 24 GB GDDR6X").key == "geforce-rtx-4090"
+
+
+def test_memory_decides_between_exactly_two_variants():
+    assert match_gpu(SPECS, "NVIDIA A100-SXM4", memory_gb=79.2).key == "a100-sxm4-80-gb"
+    assert match_gpu(SPECS, "NVIDIA A100-SXM4", memory_gb=39.4).key == "a100-sxm4-40-gb"
+    # a row whose memory is not known never wins on memory
+    rows = [_rec("Foo X", "foo-x", 0), _rec("Foo X Pro", "foo-x-pro", 16)]
+    assert match_gpu(rows, "Foo", memory_gb=2.0).id == "foo-x-pro"
+    with pytest.raises(GpuMatchError):                   # no memory given: both stay
+        match_gpu(rows, "Foo")
+
+
+def test_ambiguity_lists_the_plain_variants_only():
+    with pytest.raises(GpuMatchError) as both:
+        match_gpu(SPECS, "NVIDIA GeForce RTX 3060")
+    assert {c.key for c in both.value.candidates} == {"geforce-rtx-3060-12-gb", "geforce-rtx-3060-8-gb"}
+    with pytest.raises(GpuMatchError) as many:
+        match_gpu(SPECS, "Radeon")
+    assert many.value.ambiguous and len(many.value.candidates) == 12
+
+
+def test_catalog_ambiguity_is_reported_with_catalog_rows():
+    rows = (pf.gpu("rtx-4060-ti-8gb", name="GeForce RTX 4060 Ti 8 GB", vram_gb=8),
+            pf.gpu("rtx-4060-ti-16gb", name="GeForce RTX 4060 Ti 16 GB", vram_gb=16))
+    with pytest.raises(GpuMatchError) as amb:
+        lookup_gpu("4060 Ti", rows)
+    assert {c.id for c in amb.value.candidates} == {"rtx-4060-ti-8gb", "rtx-4060-ti-16gb"}
+    assert lookup_gpu("4060 Ti", rows, memory_gb=16.0).gpu.id == "rtx-4060-ti-16gb"
+    # not in the catalog at all: the spec database answers
+    assert lookup_gpu("GTX 1080 Ti", rows).spec.key == "geforce-gtx-1080-ti"
+
+
+def test_machine_gpus_reads_facts_carefully():
+    def nv(*gpus):
+        return SimpleNamespace(gpus=[SimpleNamespace(name=n, memory_total_mib=m, lost=lost)
+                                     for n, m, lost in gpus])
+    base = _facts()
+    # NVML memory in MiB decides the 3060 variant (12288 MiB = 12 GiB, 8192 = 8)
+    f12 = SimpleNamespace(nvml=nv(("NVIDIA GeForce RTX 3060", 12288, False)), torch=base.torch, host=base.host)
+    assert machine_gpus(f12)[0].lookup.spec.key == "geforce-rtx-3060-12-gb"
+    assert machine_gpus(f12)[0].memory_gb == 12.0
+    f8 = SimpleNamespace(nvml=nv(("NVIDIA GeForce RTX 3060", 8192, False)), torch=base.torch, host=base.host)
+    assert machine_gpus(f8)[0].lookup.spec.key == "geforce-rtx-3060-8-gb"
+    # a lost GPU and a nameless one are not counted; the torch list is not read when NVML saw GPUs
+    mixed = SimpleNamespace(
+        nvml=nv(("NVIDIA TITAN Xp", 12288, False), ("NVIDIA TITAN Xp", 12288, True), (None, 1024, False)),
+        torch=SimpleNamespace(devices=[SimpleNamespace(name="Radeon RX 7900 XTX", total_memory_gb=24.0)]),
+        host=SimpleNamespace(cpu_model="Apple M2 Ultra", ram_total_gb=192.0))
+    found = machine_gpus(mixed)
+    assert [(g.lookup.spec.key, g.count) for g in found] == [("titan-xp", 1)]
+    # no memory reported: grouped without it, still resolved
+    nomem = SimpleNamespace(nvml=nv(("NVIDIA L4", None, False)), torch=base.torch, host=base.host)
+    assert machine_gpus(nomem)[0].memory_gb is None and machine_gpus(nomem)[0].lookup.spec.key == "l4"
+    # torch devices without a name are skipped; a non-Apple CPU adds nothing
+    tnone = SimpleNamespace(nvml=nv(), torch=SimpleNamespace(devices=[SimpleNamespace(name=None, total_memory_gb=8.0)]),
+                            host=SimpleNamespace(cpu_model="Intel(R) Core(TM) i9", ram_total_gb=64.0))
+    assert machine_gpus(tnone) == []
+    # two memory sizes of one name are two groups
+    two = SimpleNamespace(nvml=nv(("NVIDIA GeForce RTX 3060", 12288, False), ("NVIDIA GeForce RTX 3060", 8192, False)),
+                          torch=base.torch, host=base.host)
+    assert sorted(g.lookup.spec.key for g in machine_gpus(two)) == ["geforce-rtx-3060-12-gb", "geforce-rtx-3060-8-gb"]
+
+
+def test_suggestions_partial_words_then_look_alikes():
+    with pytest.raises(GpuMatchError) as part:          # "307" is part of many names: five shown
+        match_gpu(SPECS, "307")
+    assert len(part.value.candidates) == 5 and all("307" in c.name for c in part.value.candidates)
+    with pytest.raises(GpuMatchError) as alike:         # no word of it is in a name: look-alikes
+        match_gpu(SPECS, "Tytan Ksp")
+    assert len(alike.value.candidates) == 5 and alike.value.candidates[0].key == "titan-xp"
+    with pytest.raises(GpuMatchError) as short:         # words of 2 characters are not "partial"
+        match_gpu(SPECS, "qq 40")
+    assert all(c.name.startswith("Quadro") for c in short.value.candidates)
+
+
+def test_records_without_memory_type_and_facts_with_missing_lists():
+    rows = [_rec("Foo X1", "foo-x1", 8, None), _rec("Foo X2", "foo-x2", 16, None)]
+    assert match_gpu(rows, "Foo X2 16GB").id == "foo-x2"
+    none_lists = SimpleNamespace(nvml=SimpleNamespace(gpus=None), torch=SimpleNamespace(devices=None),
+                                 host=SimpleNamespace(cpu_model=None, ram_total_gb=None))
+    assert machine_gpus(none_lists) == []
+    # NVML MiB -> GiB, kept to 0.1 GB: 10599 MiB = 10.35 GiB -> 10.4
+    odd = SimpleNamespace(nvml=SimpleNamespace(gpus=[SimpleNamespace(name="NVIDIA L4", memory_total_mib=10599, lost=False)]),
+                          torch=SimpleNamespace(devices=[]), host=SimpleNamespace(cpu_model="", ram_total_gb=None))
+    assert machine_gpus(odd)[0].memory_gb == 10.4

@@ -50,6 +50,34 @@ def _cases():
                                    id=f"{entry['file']}::{fid}:{field.removeprefix('expect_')}")
 
 
+@cache
+def findings_of(file: str) -> dict[str, object]:
+    facts = load_facts_file(PASTES / file)
+    return {f.id: f for f in doctor.run_checks(facts)}
+
+
+def _cause_cases():
+    for entry in INDEX:
+        for fid, text in entry.get("expect_cause", {}).items():
+            yield pytest.param(entry["file"], fid, text, id=f"{entry['file']}::{fid}:cause")
+
+
+@pytest.mark.parametrize(("file", "finding_id", "text"), list(_cause_cases()))
+def test_paste_reaches_thread_cause(file: str, finding_id: str, text: str) -> None:
+    """The refined cause or fix names what the thread's maintainers said (e.g. '--ipc=host')."""
+    f = findings_of(file)[finding_id]
+    said = f"{f.summary} {f.detail} {f.fix}"
+    assert text.lower() in said.lower(), f"{file}: {finding_id} says {said!r}; want {text!r}"
+
+
+@pytest.mark.parametrize("file", [e["file"] for e in INDEX if e.get("expect_clean")])
+def test_negative_controls_stay_clean(file: str) -> None:
+    """Healthy outputs and harmless warnings: nothing fails, and no signature warns or fails."""
+    bad = [(f.id, f.status, f.summary) for f in findings_of(file).values()
+           if f.status in ("fail", "crash") or (f.id.startswith("sig.") and f.is_problem)]
+    assert not bad, f"{file}: {bad}"
+
+
 @pytest.mark.parametrize(("file", "finding_id", "allowed"), list(_cases()))
 def test_paste_reaches_thread_diagnosis(file: str, finding_id: str, allowed: frozenset[str]) -> None:
     got = statuses(file)
@@ -60,7 +88,8 @@ def test_paste_reaches_thread_diagnosis(file: str, finding_id: str, allowed: fro
 
 def test_every_fixture_has_an_expectation() -> None:
     for entry in INDEX:
-        assert any(entry.get(k) for k in WANT), f"{entry['file']} names no expected finding"
+        assert any(entry.get(k) for k in WANT) or entry.get("expect_clean"), (
+            f"{entry['file']} names no expected finding")
 
 
 def test_no_check_crashes_on_any_paste() -> None:
@@ -135,4 +164,20 @@ def test_index_lists_every_fixture_once_with_a_thread_url() -> None:
     assert set(files) == {p.name for p in PASTES.glob("*.txt")}
     for e in INDEX:
         assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/(issues|pull)/\d+", e["source_url"]), e
-        assert e["kind"] in ("collect_env", "nvidia-smi", "nvidia-smi-q") and e["concluded"] and e["what"]
+        assert e["kind"] in KINDS and e["concluded"] and e["what"], e
+
+
+# What a fixture's text is (INDEX.toml ``kind``).
+KINDS = {"collect_env", "nvidia-smi", "nvidia-smi-q", "traceback", "error", "warning", "nccl log",
+         "dmesg", "container error", "tool report", "mixed", "build log"}
+def test_fixtures_cover_every_family() -> None:
+    """Issue 11's families each have real pastes that reach a signature."""
+    from rigcheck.doctor.signatures import load_registry
+
+    family = {f"sig.{s.id}": s.family for s in load_registry()}
+    reached: dict[str, int] = {}
+    for e in INDEX:
+        for fid in {*e.get("expect_fail", []), *e.get("expect_warn", []), *e.get("expect_ok", [])}:
+            if fid in family:
+                reached[family[fid]] = reached.get(family[fid], 0) + 1
+    assert set(family.values()) <= set(reached), sorted(set(family.values()) - set(reached))

@@ -9,6 +9,7 @@ import pytest
 
 from rigcheck import facts as F
 from rigcheck.facts import (
+    AmdFacts,
     DriverFacts,
     HostFacts,
     NvmlFacts,
@@ -25,6 +26,7 @@ FAST = {
     "host": lambda: HostFacts(os="Ubuntu 22.04.4 LTS", threads=16),
     "torch": lambda: (TorchFacts(installed=True, version="2.4.1+cu121"), {"nccl_version": "x"}),
     "python": lambda: PythonFacts(version="3.11.7"),
+    "amd": lambda: AmdFacts(),
 }
 
 

@@ -126,3 +126,15 @@ def test_markdown_tables_escape_pipes_and_keep_sections():
     assert "## Bench: what this machine really measured" in md
     assert "RT\\|X" in md
     assert "| part | item | price | price seen | kind |" in md
+
+
+def test_doctor_information_is_shown_as_info_not_hidden_nor_a_problem():
+    doc = {"findings": [
+        {"id": "ready.dataset_disk", "status": "ok",
+         "summary": "for information (default targets; none named with --target): too small",
+         "fix": "free 60 GB"},
+        {"id": "a.skip", "status": "skip", "summary": "skipped: no GPU"}],
+        "summary": {"counts": {"ok": 1, "skip": 1}}}
+    sec = doctor_section(doc)
+    assert [s for s, _ in sec.items] == ["ok", "info"]
+    assert "1 could not run here" in sec.items[0][1]

@@ -44,6 +44,10 @@ class Budget:
 def sync_for(device: torch.device):
     if device.type == "cuda":
         return lambda: torch.cuda.synchronize(device)
+    if device.type == "mps":      # Apple GPU: queued like CUDA, so time to a synchronize too
+        return lambda: torch.mps.synchronize()
+    if device.type == "xpu":      # Intel GPU
+        return lambda: torch.xpu.synchronize(device)
     return None
 
 

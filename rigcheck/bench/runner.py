@@ -176,8 +176,23 @@ def detect_device(wanted: str) -> Any:
         dev = torch.device(wanted)
     except RuntimeError:
         raise ValueError(f"--device '{wanted}': not a device; use auto, cpu, cuda or cuda:N") from None
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"--device '{wanted}': rigcheck bench measures cpu and cuda devices only")
+    if dev.type not in ("cpu", "cuda", "mps", "xpu"):
+        raise ValueError(f"--device '{wanted}': rigcheck bench measures cpu, cuda, mps (Apple) "
+                         "and xpu (Intel) devices only")
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            built = bool(mps is not None and mps.is_built())
+            raise ValueError(f"--device mps: Apple MPS is not available to torch {torch.__version__} "
+                             f"({'built with MPS, but' if built else 'not built with MPS;'} it needs "
+                             "macOS 12.3+ and an arm64 Python; rigcheck doctor says why)")
+    if dev.type == "xpu":
+        xpu = getattr(torch, "xpu", None)
+        if xpu is None or not xpu.is_available():
+            raise ValueError(f"--device '{wanted}': no Intel XPU is visible to torch {torch.__version__}")
+        if dev.index is not None and dev.index >= xpu.device_count():
+            raise ValueError(f"--device '{wanted}': PyTorch sees {xpu.device_count()} XPU(s), "
+                             "numbered from 0")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"--device '{wanted}': no CUDA GPU is visible to PyTorch "
                          f"(torch {torch.__version__}, CUDA build: {torch.version.cuda})")

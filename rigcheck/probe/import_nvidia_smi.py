@@ -19,13 +19,13 @@ from collections.abc import Callable
 
 from rigcheck.facts import Facts, GpuFacts, GpuProcess
 from rigcheck.probe.import_collect_env import (
+    REDACTED,
     cuda_from_wheel_tag,
     mark_not_collected,
     parse_bool,
     pip_show_torch,
     value_or_none,
 )
-from rigcheck.probe.importers import REDACTED
 
 NOT_IN_SMI = "not in an nvidia-smi paste"
 NOT_IN_SMI_Q = "not in this nvidia-smi -q paste"

@@ -1,34 +1,53 @@
-"""Read a facts file for ``rigcheck doctor --facts FILE``: rigcheck JSON, or text people paste.
+"""Read a facts file for ``rigcheck doctor --facts FILE|-``: rigcheck JSON, or any pasted text.
 
-``load_facts_file(path)`` accepts, by content (not by file name):
+``load_facts_file(path)`` (``-`` is standard input) accepts, by content (not by file name):
 
 * a rigcheck facts file (JSON with ``schema_version``) -> :func:`rigcheck.facts.from_json`;
 * the text ``python -m torch.utils.collect_env`` prints (what PyTorch's issue template asks
   for) -> :func:`rigcheck.probe.import_collect_env.parse_collect_env`;
 * ``nvidia-smi`` output (the table) -> :func:`rigcheck.probe.import_nvidia_smi.parse_nvidia_smi`;
-* ``nvidia-smi -q`` output -> :func:`rigcheck.probe.import_nvidia_smi.parse_nvidia_smi_q`.
+* ``nvidia-smi -q`` output -> :func:`rigcheck.probe.import_nvidia_smi.parse_nvidia_smi_q`;
+* anything else people paste (an error, a traceback, an NCCL log, dmesg, pip list, another tool's
+  env report, or a mix): :func:`rigcheck.probe.import_text.enrich` reads what it can and keeps the
+  lines the signature registry knows. It runs after the parsers above too, so an error pasted
+  next to collect_env is read.
 
 Pasted text is cleaned first, because it arrives from issue threads: markdown code fences,
 ``> `` quoting, ``<details>`` tags, CRLF line ends, UTF-16 from PowerShell's ``>`` redirection,
 full-width colons from CJK locales, and prose before and after. What a paste cannot tell is
 listed in ``Facts.not_collected`` so the doctor can say what it could not check; ``origin`` says
-which kind of text it was. Serial numbers and UUIDs met in a paste are redacted.
+which kind of text it was ("paste" for free text). Serial numbers and UUIDs met in a paste are
+redacted.
 
-Unreadable, empty, binary or truncated input raises :class:`rigcheck.facts.FactsError` with one
-line naming the file and what is wrong.
+Reads are bounded (READ_HEAD_BYTES from the start and READ_TAIL_BYTES from the end of a longer
+file; a .gz bug report is inflated up to the same bound), so a 50 MB log or a disk image is
+answered in seconds. Unreadable, empty, binary or unrecognisable input raises
+:class:`rigcheck.facts.FactsError` with one line naming the file, what is wrong and what to
+paste instead.
 """
 
 from __future__ import annotations
 
+import gzip
 import re
+import sys
+import zlib
 from pathlib import Path
 
 from rigcheck.facts import Facts, FactsError, from_json
+from rigcheck.probe.import_collect_env import REDACTED
 
-REDACTED = "REDACTED"
-MAX_BYTES = 20 * 1024 * 1024     # a facts file or paste is kilobytes; refuse to slurp a disk image
+__all__ = ["REDACTED", "FORMATS", "clean_paste", "detect_format", "load_facts_file", "parse_text"]
 
-FORMATS = ("json", "collect_env", "nvidia-smi", "nvidia-smi-q")
+READ_HEAD_BYTES = 2 * 1024 * 1024    # a paste is kilobytes; a full dmesg or bug report a few MB
+READ_TAIL_BYTES = 1024 * 1024        # the end of a long log is where the error usually is
+MAX_BYTES = READ_HEAD_BYTES          # kept for callers of the old name
+
+WHAT_TO_PASTE = (
+    "paste the full error message with the lines around it, or the output of "
+    "`python -m torch.utils.collect_env`, `nvidia-smi`, `pip list`, or `sudo dmesg | grep -iE 'nvrm|xid'`"
+)
+FORMATS = ("json", "collect_env", "nvidia-smi", "nvidia-smi-q", "paste")
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HTML = re.compile(r"^\s*</?(details|summary)\b[^>]*>.*$", re.IGNORECASE)
@@ -81,6 +100,17 @@ def detect_format(text: str) -> str | None:
     return None
 
 
+def _is_binary(data: bytes) -> bool:
+    """NUL bytes, or mostly bytes that are neither text nor UTF-8 (a disk image, a zip)."""
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return True
+    if not sample:
+        return False
+    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    return control > len(sample) // 20
+
+
 def _decode(data: bytes, where: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # PowerShell 5's `>` writes UTF-16 with a BOM: a common way a Windows paste arrives.
@@ -88,8 +118,8 @@ def _decode(data: bytes, where: str) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise FactsError(f"{where}: UTF-16 text that does not decode ({exc.reason})") from None
-    if b"\x00" in data[:4096]:
-        raise FactsError(f"{where}: binary data (NUL bytes), not a facts file or pasted text")
+    if _is_binary(data):
+        raise FactsError(f"{where}: binary data, nothing rigcheck recognises; {WHAT_TO_PASTE}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -103,28 +133,52 @@ def parse_text(text: str, where: str = "paste") -> Facts:
         raise FactsError(f"{where}: empty; nothing to read")
     if text.lstrip().startswith("{"):
         return from_json(text, where)
+    from rigcheck.probe.import_collect_env import mark_not_collected
+    from rigcheck.probe.import_text import enrich, recognised
+
     cleaned = clean_paste(text)
-    kind = detect_format(cleaned)
-    if kind is None:
-        raise FactsError(
-            f"{where}: not a rigcheck facts file, `python -m torch.utils.collect_env` output, or "
-            "`nvidia-smi` / `nvidia-smi -q` output (found no 'PyTorch version:', 'NVIDIA-SMI' "
-            "or 'NVSMI LOG' lines)"
-        )
+    # The structured reports are recognised by their first lines: on a long log look at its
+    # head only (the markers' regexes are unanchored and many).
+    kind = detect_format(cleaned if len(cleaned) <= 256 * 1024 else cleaned[: 256 * 1024])
     if kind == "json":
         return from_json(cleaned, where)
-    from rigcheck.probe.import_collect_env import parse_collect_env
-    from rigcheck.probe.import_nvidia_smi import parse_nvidia_smi, parse_nvidia_smi_q
+    if kind is None:
+        facts = Facts(origin="paste", redacted=True)
+    else:
+        from rigcheck.probe.import_collect_env import parse_collect_env
+        from rigcheck.probe.import_nvidia_smi import parse_nvidia_smi, parse_nvidia_smi_q
 
-    parser = {"collect_env": parse_collect_env, "nvidia-smi": parse_nvidia_smi,
-              "nvidia-smi-q": parse_nvidia_smi_q}[kind]
+        parser = {"collect_env": parse_collect_env, "nvidia-smi": parse_nvidia_smi,
+                  "nvidia-smi-q": parse_nvidia_smi_q}[kind]
+        try:
+            facts = parser(cleaned)
+        except Exception as exc:  # a parser bug on odd input must end as one line, not a traceback
+            raise FactsError(f"{where}: looks like {kind} output but could not be read "
+                             f"({type(exc).__name__}: {exc})") from None
+        if kind == "collect_env" and _SMI_HEADER.search(cleaned):
+            _merge_smi(facts, parse_nvidia_smi(cleaned))
+        facts.paste.kinds.append(kind)
     try:
-        facts = parser(cleaned)
-    except Exception as exc:  # a parser bug on odd input must end as one line, not a traceback
-        raise FactsError(f"{where}: looks like {kind} output but could not be read "
-                         f"({type(exc).__name__}: {exc})") from None
-    if kind == "collect_env" and _SMI_HEADER.search(cleaned):
-        _merge_smi(facts, parse_nvidia_smi(cleaned))
+        enrich(facts, cleaned)
+    except Exception as exc:  # same rule: a reader bug is one line, never a traceback
+        raise FactsError(f"{where}: could not be read ({type(exc).__name__}: {exc})") from None
+    if kind is None:
+        if not recognised(facts):
+            raise FactsError(
+                f"{where}: nothing rigcheck recognises (not a rigcheck facts file, no known error "
+                f"message, version or tool report); {WHAT_TO_PASTE}")
+        facts.not_collected.update({s: "not in this paste" for s in ("driver", "env", "python.env",
+                                                                       "p2p")})
+        # Whole sections the text said nothing about: the checks skip with this reason rather
+        # than read an empty section as "torch not installed" or "no GPU".
+        if not facts.torch.version and facts.torch.installed is None:
+            facts.not_collected["torch"] = "not in this paste"
+        if not facts.nvml.gpus and not facts.nvml.driver_version:
+            facts.not_collected["nvml"] = facts.not_collected["gpus"] = "not in this paste"
+        if not (facts.host.os or facts.host.kernel or facts.host.glibc):
+            facts.not_collected["host"] = "not in this paste"
+        mark_not_collected(facts, "not in this paste",
+                           keep={"devices", "device_count"} if facts.torch.cuda_available is False else set())
     facts.origin_note = where
     return facts
 
@@ -156,16 +210,41 @@ def _merge_smi(facts: Facts, smi: Facts) -> None:
             del facts.not_collected[key]
 
 
-def load_facts_file(path: Path) -> Facts:
-    """Read ``path`` and return its facts; FactsError (one clear line) when it cannot."""
-    where = str(path)
+def _read_bounded(path: Path, where: str) -> tuple[bytes, bool]:
+    """The head (and tail) of a file or of standard input; True when something was left out."""
+    if str(path) == "-":
+        stream = sys.stdin.buffer
+        data = stream.read(READ_HEAD_BYTES + 1)
+        return data[:READ_HEAD_BYTES], len(data) > READ_HEAD_BYTES
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        if size <= READ_HEAD_BYTES + READ_TAIL_BYTES:
+            return fh.read(READ_HEAD_BYTES + READ_TAIL_BYTES), False
+        head = fh.read(READ_HEAD_BYTES)
+        fh.seek(size - READ_TAIL_BYTES)
+        tail = fh.read(READ_TAIL_BYTES)
+    # Cut at line ends so no half line is read as a whole one.
+    head = head[: head.rfind(b"\n") + 1] or head
+    tail = tail[tail.find(b"\n") + 1:] or tail
+    return head + b"\n" + tail, True
+
+
+def _gunzip(data: bytes, where: str) -> tuple[bytes, bool]:
+    """nvidia-bug-report.sh writes nvidia-bug-report.log.gz: inflate up to the read bound."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise FactsError(f"{where}: {size / 1e6:.0f} MB is too large for a facts file or paste")
-        data = path.read_bytes()
-    except FactsError:
-        raise
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = d.decompress(data, READ_HEAD_BYTES)
+        return out, bool(d.unconsumed_tail)
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        raise FactsError(f"{where}: a gzip file that does not inflate ({exc})") from None
+
+
+def load_facts_file(path: Path) -> Facts:
+    """Read ``path`` (``-``: standard input) and return its facts; FactsError (one clear line)
+    when it cannot."""
+    where = "stdin" if str(path) == "-" else str(path)
+    try:
+        data, truncated = _read_bounded(path, where)
     except IsADirectoryError:
         raise FactsError(f"{where}: is a directory, not a file") from None
     except FileNotFoundError:
@@ -174,9 +253,16 @@ def load_facts_file(path: Path) -> Facts:
         raise FactsError(f"{where}: permission denied") from None
     except OSError as exc:
         raise FactsError(f"{where}: cannot read ({exc.strerror or exc})") from None
+    if data.startswith(b"\x1f\x8b"):
+        data, more = _gunzip(data, where)
+        truncated = truncated or more
     if not data.strip():
-        raise FactsError(f"{where}: the file is empty")
-    facts = parse_text(_decode(data, where), where)
+        raise FactsError(f"{where}: the file is empty" if where != "stdin" else "stdin: nothing was piped in")
+    text = _decode(data, where)
+    if truncated and text.lstrip().startswith("{"):
+        raise FactsError(f"{where}: larger than {READ_HEAD_BYTES // 2**20} MB; not a facts file")
+    facts = parse_text(text, where)
+    facts.paste.truncated = truncated
     if facts.origin != "probe":
-        facts.origin_note = path.name     # not the full path: it can carry a user name
+        facts.origin_note = path.name if where != "stdin" else "stdin"
     return facts

@@ -32,16 +32,24 @@ class Inputs:
     recommend: dict[str, Any] | None = None
     missing: dict[str, str] = field(default_factory=dict)
     bench_path: str | None = None
+    steps: list[tuple[str, float]] = field(default_factory=list)   # (command, seconds), for -v
+
+
+STEPS: list[tuple[str, float]] = []   # filled by run_json, read (and cleared) by collect()
 
 
 def run_json(args: Sequence[str], ok_codes: tuple[int, ...] = (0,),
              timeout_s: float = STEP_TIMEOUT_S) -> tuple[dict[str, Any] | None, str]:
     """``rigcheck ARGS --json -q`` in a child interpreter: (its JSON, '') or (None, why not)."""
+    import time
+
     cmd = [sys.executable, "-m", "rigcheck", *args, "--json", "-q"]
     shown = "rigcheck " + " ".join(args)
+    start = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
                               check=False)
+        STEPS.append((shown, time.monotonic() - start))
     except subprocess.TimeoutExpired:
         return None, f"`{shown}` did not finish in {timeout_s:.0f} s"
     except OSError as exc:
@@ -90,6 +98,7 @@ def collect(*, budget: str | None, targets: Sequence[str] = (), data_dirs: Seque
             bench_run: Path | None = None, redact: bool = True,
             catalog_dirs: Sequence[str] = (), recommend_flags: Sequence[str] = ()) -> Inputs:
     inputs = Inputs()
+    STEPS.clear()
     target_args = [a for t in targets for a in ("--target", t)]
     dir_args = [a for d in data_dirs for a in ("--data-dir", d)]
     with tempfile.TemporaryDirectory(prefix="rigcheck-report-") as tmp, \
@@ -126,6 +135,7 @@ def collect(*, budget: str | None, targets: Sequence[str] = (), data_dirs: Seque
             inputs.recommend, why = rec_job.result()
             if inputs.recommend is None:
                 inputs.missing["build"] = why
+    inputs.steps = list(STEPS)
     if redact:
         from rigcheck.probe.redact import Redactor
 

@@ -32,8 +32,9 @@ def _section(s: Section) -> list[str]:
     if s.items:
         out.append("")
     for i, t in enumerate(s.tables):
-        body = _table(t)
-        if t.folded or (len(t.rows) > 12 and i > 0):
+        folded = t.folded or (len(t.rows) > 12 and i > 0)
+        body = _table(Table(t.columns, t.rows, "", t.numeric) if folded else t)   # summary says it
+        if folded:
             out += ["<details><summary>" + (t.caption or "table") + "</summary>", ""] + body + ["</details>", ""]
         else:
             out += body

@@ -127,6 +127,8 @@ def doctor_section(doctor: Mapping[str, Any] | None, why: str = "") -> Section:
     items = []
     for f in sorted(findings, key=lambda f: _ORDER.get(f.get("status", ""), 9)):
         status = f.get("status", "")
+        if status == "ok" and str(f.get("summary", "")).startswith("for information"):
+            status = "info"    # readiness for targets nobody named (the doctor's own wording)
         if status in ("ok", "skip"):
             continue
         text = f.get("summary", "").rstrip()
@@ -134,8 +136,11 @@ def doctor_section(doctor: Mapping[str, Any] | None, why: str = "") -> Section:
             text += ("" if text.endswith((".", "!", "?")) else ".") + f" Fix: {f['fix']}"
         text += f" [{f.get('id', '')}]"
         items.append((status, text))
-    if not items:
-        items.append(("ok", "No problems found."))
+    if not any(s in ("fail", "crash", "warn") for s, _ in items):
+        skipped = counts.get("skip", 0)
+        items.insert(0, ("ok", "No problems in the checks that could run"
+                         + (f" ({skipped} could not run here: no GPU, or nothing to check)."
+                            if skipped else ".")))
     return Section("doctor", title, True, lead=lead, items=tuple(items),
                    notes=("Each problem: what was found, the fix, and the check's id "
                           "(rigcheck doctor -v shows every check with its source).",))
@@ -317,8 +322,8 @@ def build_section(rec: Mapping[str, Any] | None, why: str = "") -> Section:
                     bars=breakdown)]
     points = frontier_points(rec)
     if points:
-        charts.append(Chart("scatter", "frontier", "Price against speed: each build the "
-                            "recommender ranked (red: the recommendation)", points=points,
+        charts.append(Chart("scatter", "frontier", "Price against speed: the builds the "
+                            "recommender ranked, and its upgrade (red: the recommendation)", points=points,
                             x_label="price of the build (INR)",
                             y_label="target mix trainings per day", x_money=True))
     targets = tuple((t.get("recipe", ""), "yes" if t.get("fits") else "no",

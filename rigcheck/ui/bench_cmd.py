@@ -255,7 +255,7 @@ def bench(
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", metavar="DIR", help="Your dataset directory: measure its disk's sequential read.")] = None,
     device: Annotated[str, typer.Option(metavar="DEVICE",
-                                        help="auto, cpu, cuda or cuda:N.")] = "auto",
+                                        help="auto, cpu, cuda, cuda:N, mps or xpu[:N].")] = "auto",
     target: Annotated[list[str] | None, typer.Option(
         "--target", metavar="RECIPE", help="Recipe id for the target table (repeatable; default: all).")] = None,
     compare: Annotated[bool, typer.Option(
@@ -301,8 +301,8 @@ def bench(
                  f"known: {', '.join(recipes) or '(none)'}")
     if data_dir is not None and not data_dir.is_dir():
         fail(f"--data-dir {data_dir}: not a directory")
-    if device != "auto" and device != "cpu" and not device.startswith("cuda"):
-        fail(f"--device '{device}': use auto, cpu, cuda or cuda:N")
+    if device not in ("auto", "cpu", "mps") and not device.startswith(("cuda", "xpu")):
+        fail(f"--device '{device}': use auto, cpu, cuda, cuda:N, mps (Apple) or xpu[:N] (Intel)")
     options = runner.Options(mode="full" if full else "quick", only=tuple(only or ()),
                              data_dir=data_dir, device=device, targets=tuple(target or ()),
                              recipes=recipes, time_scale=time_scale)

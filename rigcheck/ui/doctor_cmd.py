@@ -138,7 +138,8 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
     else:
         kind = {"probe": "facts file", "collect_env": "collect_env paste",
                 "nvidia-smi": "nvidia-smi paste", "nvidia-smi-q": "nvidia-smi -q paste"}
-        what = f"{source.name} ({kind.get(facts.origin, facts.origin)})"
+        name = "stdin" if str(source) == "-" else source.name
+        what = f"{name} ({kind.get(facts.origin, facts.origin)})"
     con.print(f"Doctor summary for {_esc(what)}"
               + ("" if verbose else " (to see every check, run rigcheck doctor -v):"))
     summary = summarize(findings)
@@ -182,10 +183,21 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
                     con.print(f"      [dim]see {_esc(f.source)}[/]", soft_wrap=True)
     n = summary["categories_with_issues"]
     con.print("")
+    skipped, total = summary["counts"]["skip"], summary["checks"]
     if n:
         con.print(f"[yellow]![/] Doctor found issues in {n} categor{'y' if n == 1 else 'ies'}.")
+    elif summary["mostly_skipped"]:
+        con.print(f"[yellow]-[/] No issues in the {total - skipped} check(s) that could run, but "
+                  f"{skipped} of {total} were skipped: this is not a clean bill of health.")
     else:
         con.print("[green]•[/] No issues found!")
+    if summary["mostly_skipped"] and summary["not_judged"]:
+        con.print("  Not judged: " + "; ".join(
+            f"{CATEGORIES[c]} ({_esc(why)})" for c, why in summary["not_judged"].items()),
+            soft_wrap=True)
+        if source is not None:
+            con.print("  [dim]For more, paste `rigcheck probe --json` from that machine, or "
+                      "`python -m torch.utils.collect_env` plus `nvidia-smi -q`.[/]")
 
 
 INFO_PREFIX = "for information (default targets; none named with --target): "
@@ -211,7 +223,7 @@ def _esc(text: str) -> str:
 
 def doctor(
     facts_file: Annotated[Path | None, typer.Option(
-        "--facts", help="Check a facts file, a collect_env paste or nvidia-smi output instead of this machine.")] = None,
+        "--facts", help="Check a facts file or any pasted text (an error, a log, collect_env, nvidia-smi, pip list, ...) instead of this machine; - reads standard input.")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show every check, skipped ones too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (see the module docs).")] = False,
     deep: Annotated[bool, typer.Option("--deep", help="Also run active GPU tests (matmul, gradcheck, bandwidth, P2P; < 30 s).")] = False,

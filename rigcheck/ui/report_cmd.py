@@ -29,7 +29,7 @@ from typing import Annotated
 
 import typer
 
-from rigcheck.ui.common import EXIT_USAGE, console, fail, note, print_json
+from rigcheck.ui.common import EXIT_USAGE, console, fail, note, print_json, verbose
 
 
 def report(
@@ -105,6 +105,11 @@ def report(
                         soft_wrap=True, markup=False)
         for key, why in inputs.missing.items():
             note(f"  {key}: {why}")
+    if verbose():
+        for step, seconds in inputs.steps:
+            note(f"  {seconds:5.1f} s  {step}")
+        if inputs.bench_path:
+            note(f"  bench run: {inputs.bench_path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,11 @@ from rigcheck.doctor.checks import (  # noqa: F401  (imported for their registra
     driver,
     gpu_health,
     libraries,
+    llm_stack,
     pcie_topology,
     performance,
+    platform,
     readiness,
     system,
 )
+from rigcheck.doctor.signatures import _finder  # noqa: F401  (registers the "signatures" finder)

@@ -115,3 +115,30 @@ def nccl_env(facts: Facts, ctx: Context) -> Outcome:
                     "slow every all-reduce.",
                     "unset " + " ".join(k for k, _ in set_) + "   # then re-test with nccl-tests")
     return ok(f"{text} (no effect with fewer than two GPUs)")
+
+
+@check("perf.tf32_container", CAT, "TF32 default of this container (information)",
+       source="https://pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-and-later-devices")
+def tf32_container(facts: Facts, ctx: Context) -> Outcome:
+    """What `rigcheck estimate --tf32` matches this machine (gpudb's request, issue 10 item 6).
+
+    NGC PyTorch containers set TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1 (allow_tf32 True at import);
+    NVIDIA_TF32_OVERRIDE=0 disables TF32 in cuBLAS/cuDNN whatever the framework asks. The
+    measured torch.backends.cuda.matmul.allow_tf32 (probed in torch's child) beats both.
+    """
+    if not env_known(facts):
+        return skip(not_collected(facts, "env", "python.env") or "environment not captured")
+    ngc = env(facts, "NVIDIA_PYTORCH_VERSION")
+    override = env(facts, "NVIDIA_TF32_OVERRIDE")
+    cublas = env(facts, "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE")
+    where = f"NGC PyTorch container {ngc}" if ngc else "this environment"
+    if override == "0":
+        return ok(f"{where}: NVIDIA_TF32_OVERRIDE=0 disables TF32 in cuBLAS/cuDNN; "
+                  "rigcheck estimate --tf32 off matches this machine")
+    measured = facts.torch.tf32_matmul
+    on = measured if measured is not None else (cublas == "1" or bool(ngc))
+    why = ("measured: torch.backends.cuda.matmul.allow_tf32=" + str(measured) if measured is not None
+           else "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1" if cublas == "1"
+           else "NGC container default" if ngc else "PyTorch's default since 1.12")
+    return ok(f"{where}: fp32 matmuls {'use TF32' if on else 'are full fp32'} ({why}); "
+              f"rigcheck estimate --tf32 {'on' if on else 'off'} matches this machine")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rigcheck.doctor.checks._util import gpu_count, join, not_collected, total_gpu_memory_gb
 from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
 from rigcheck.doctor.registry import Context, check
@@ -148,8 +150,11 @@ def cpu_per_gpu(facts: Facts, ctx: Context) -> Outcome:
     if not n:
         return skip("no GPUs")
     threads = facts.host.threads
-    if facts.host.cgroup_cpu_limit:
-        threads = min(threads or 10**6, int(facts.host.cgroup_cpu_limit))
+    quota = facts.host.cgroup_cpu_limit
+    # A quota of inf/nan (a garbled facts file; cgroup v2 writes "max" for none) is no limit:
+    # int(inf) raised OverflowError here (issue 8, the flaky fuzz test).
+    if quota and math.isfinite(quota) and quota > 0:
+        threads = min(threads or 10**6, max(1, int(quota)))
     if not threads:
         return skip(not_collected(facts, "threads", "host") or "CPU threads not collected")
     per = threads / n
