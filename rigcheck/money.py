@@ -153,7 +153,7 @@ def group_indian(whole: int) -> str:
     """``12345678`` -> ``'1,23,45,678'``."""
     digits = str(abs(whole))
     head, tail = digits[:-3], digits[-3:]
-    pairs = []
+    pairs: list[str] = []
     while head:
         pairs.insert(0, head[-2:])
         head = head[:-2]

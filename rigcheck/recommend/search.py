@@ -24,15 +24,25 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from rigcheck.parts import Case, Catalog, Cpu, Gpu, MemoryKit, Motherboard, Psu, Storage
+from rigcheck.parts import Case, Catalog, Cpu, Gpu, MemoryKit, Motherboard, Price, Psu, Storage
 from rigcheck.recipes import Recipe
 from rigcheck.recommend import rules
+
+
+class _Priced(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def price(self) -> Price: ...
+
+
+_P = TypeVar("_P", bound=_Priced)
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,7 @@ class Build:
     def psu_watts(self) -> int:
         return self.psu.watts
 
-    def parts(self) -> list[tuple[str, object, int]]:
+    def parts(self) -> list[tuple[str, Any, int]]:
         """(kind, part, count) in PCPartPicker order."""
         return [
             ("gpu", self.gpu, self.gpu_count),
@@ -225,7 +235,7 @@ class _Index:
     """The catalog sorted and grouped for the per-option minimisation."""
 
     def __init__(self, catalog: Catalog, platform_class: str | None):
-        def by_price(items):
+        def by_price(items: Iterable[_P]) -> list[_P]:
             return sorted(items, key=lambda p: (p.price.inr, p.id))
         self.boards = by_price(b for b in catalog.motherboards
                                if platform_class is None or b.platform_class == platform_class)
@@ -250,8 +260,8 @@ class _Index:
         self.cheapest_memory = lru_cache(maxsize=None)(self._cheapest_memory)
         self.cheapest_case = lru_cache(maxsize=None)(self._cheapest_case)
         self.cheapest_storage = lru_cache(maxsize=None)(self._cheapest_storage)
-        self.rests: dict[tuple, _Rest | None] = {}     # demand -> cheapest rest (memo)
-        self.psu_memo: dict[tuple, Psu | None] = {}
+        self.rests: dict[tuple[Any, ...], _Rest | None] = {}     # demand -> cheapest rest (memo)
+        self.psu_memo: dict[tuple[Any, ...], Psu | None] = {}
 
     def _cheapest_memory(self, board: Motherboard, floor_gb: float
                          ) -> tuple[MemoryKit, int] | None:
@@ -299,7 +309,7 @@ class _Rest:
     case: Case
 
 
-def _demand(option: Option) -> tuple:
+def _demand(option: Option) -> tuple[Any, ...]:
     """What the rest of a build depends on: the GPU's physical and electrical figures, never its
     name or price. Options with equal demands share one minimisation (a price list with many
     variants of a card, or one card at several shops, costs nothing extra)."""
@@ -316,7 +326,7 @@ def _cheapest_rest(option: Option, index: _Index, platform_class: str | None) ->
         return None
     floor = option.needs.ram_floor_gb
     need_cores = rules.cores_needed(count)
-    best: tuple[tuple, _Rest] | None = None
+    best: tuple[tuple[Any, ...], _Rest] | None = None
     best_cost = math.inf
     for board in index.boards:
         if storage.price.inr + board.price.inr > best_cost:
