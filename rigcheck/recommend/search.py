@@ -447,7 +447,7 @@ def _recommend(catalog: Catalog, request: Request, estimate: Estimator, max_age_
     index = _Index(catalog, request.platform_class)
     budget = request.budget_inr
     within: list[Build] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[Any, ...]] = set()
     for option in options:
         if (option.gpu_cost_inr + index.rest_lower_bound) * option.nodes > budget:
             continue
