@@ -41,8 +41,12 @@ run: $(VENV)/.installed
 test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python -m pytest -q
 
+# make lint    ruff (style + the architecture: bans per layer, lazy torch; tests/test_layers.py) and
+#              mypy (zero errors over rigcheck/, strict on the pure layers; [tool.mypy] in pyproject
+#              lists the modules still exempt: doctor.signatures.*, doctor.stack)
 lint: $(TEST_VENV)/.installed
-	$(TEST_VENV)/bin/ruff check rigcheck tests benchmarks
+	$(TEST_VENV)/bin/ruff check rigcheck tests benchmarks tools
+	$(TEST_VENV)/bin/mypy
 
 MUTATE_ARGS ?=
 mutate: $(TEST_VENV)/.installed

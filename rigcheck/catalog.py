@@ -363,7 +363,7 @@ def all_parts(catalog: parts.Catalog) -> tuple[Any, ...]:
 
 
 def price_age_days(part: Any, today: date) -> int:
-    return (today - part.price.date).days
+    return int((today - part.price.date).days)
 
 
 def catalog_age_days(catalog: parts.Catalog, today: date) -> int | None:

@@ -120,8 +120,8 @@ def _matches(value: Any, f: Filter) -> bool:
         left, target = str(value).lower(), f.value.lower()
         if f.op == "~":
             return target in left
-    return {"=": left == target, "!=": left != target, ">": left > target, "<": left < target,
-            ">=": left >= target, "<=": left <= target}[f.op]
+    return bool({"=": left == target, "!=": left != target, ">": left > target,
+                 "<": left < target, ">=": left >= target, "<=": left <= target}[f.op])
 
 
 def select(rows: list[dict[str, Any]], kind: str, filters: list[Filter], sort: str | None,

@@ -189,6 +189,8 @@ class HostFacts:
     cpu_flags: dict[str, bool] | None = None  # {"avx": .., "avx2": .., "avx512f": .., "amx_tile": ..}
     cpu_governor: str | None = None          # "performance" | "powersave" | "schedutil"
     cpu_freq_driver: str | None = None       # "intel_pstate" | "acpi-cpufreq" | "amd-pstate-epp"
+    cpu_max_mhz: float | None = None         # cpufreq cpuinfo_max_freq (max turbo), Linux
+    cpu_mhz: float | None = None             # /proc/cpuinfo "cpu MHz" (current; a VM's base)
     ram_total_gb: float | None = None
     ram_available_gb: float | None = None
     swap_total_gb: float | None = None
@@ -366,7 +368,8 @@ def from_dict(data: Any, where: str = "facts") -> Facts:
             f"{where}: schema_version {version} is newer than this rigcheck reads "
             f"({SCHEMA_VERSION}); upgrade rigcheck"
         )
-    return _build(Facts, data, where)
+    facts: Facts = _build(Facts, data, where)
+    return facts
 
 
 def from_json(text: str, where: str = "facts") -> Facts:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,7 +66,7 @@ class Recipe:
 
 
 
-def _coerce(path: Path, raw: dict) -> Recipe:
+def _coerce(path: Path, raw: dict[str, Any]) -> Recipe:
     known = {f.name: f for f in fields(Recipe)}
     unknown = sorted(set(raw) - set(known))
     if unknown:

@@ -99,7 +99,7 @@ def test_disk_read_of_a_named_data_dir(tmp_path: Path, data_dir: Path) -> None:
 def test_interrupted_run_prints_what_was_measured_and_exits_130(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rigcheck.bench import runner
-    from rigcheck.bench.results import BenchRun, Figure, Machine, Skipped
+    from rigcheck.runs.results import BenchRun, Figure, Machine, Skipped
 
     def fake_suite(options, progress=None):
         run = BenchRun(machine=Machine(fingerprint="fp", cpu_model="Fake CPU", threads=2),

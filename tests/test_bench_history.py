@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rigcheck.bench import history
-from rigcheck.bench.results import SCHEMA_VERSION, BenchRun, Figure, Machine, Skipped, Target
+from rigcheck.runs import history
+from rigcheck.runs.results import SCHEMA_VERSION, BenchRun, Figure, Machine, Skipped, Target
 
 
 def make_run(at: str, gemm: float, fp: str = "abc123", n: int = 2048, **kw) -> BenchRun:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rigcheck.bench.results import BenchRun
+from rigcheck.runs.results import BenchRun
 from rigcheck.ui import bench_cmd
 
 RUN = BenchRun.from_dict(json.loads(
@@ -43,7 +43,7 @@ def test_every_target_the_run_skipped_is_listed_with_reason_and_flag(capsys):
 def test_progress_is_one_line_per_measured_figure(capsys):
     from types import SimpleNamespace as E
 
-    from rigcheck.bench.results import Figure
+    from rigcheck.runs.results import Figure
 
     p = bench_cmd._Progress(live=False)
     p(E(kind="start", index=0, total=3, label="GEMM fp32", name="gemm-fp32"))

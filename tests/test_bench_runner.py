@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 import types
@@ -12,8 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rigcheck.bench import expect, micro, runner, train  # noqa: E402
-from rigcheck.bench.results import Figure, Machine  # noqa: E402
 from rigcheck.recipes import Recipe  # noqa: E402
+from rigcheck.runs.results import Figure, Machine  # noqa: E402
 
 
 def recipe(rid: str = "tiny-cnn", **kw) -> Recipe:
@@ -149,10 +150,9 @@ def test_quick_stops_a_slow_step_at_the_deadline(monkeypatch: pytest.MonkeyPatch
 
 
 def test_cpu_batch_is_the_same_on_every_run() -> None:
-    from rigcheck.bench.results import BenchRun
     m = Machine(cpu_mhz=2000.0, threads=2, cpu_flags=["avx512f"])   # peak 256 GFLOP/s
-    st = runner.State(run=BenchRun(machine=m), options=opts(mode="quick", time_scale=1.0),
-                       device=torch.device("cpu"), recipes={}, gpu=None)
+    st = runner.BenchContext(machine=m, options=opts(mode="quick", time_scale=1.0),
+                             device=torch.device("cpu"), recipes={}, gpu=None)
     budget = micro.Budget()
     # 4 GFLOP per sample at 25% of 256 GFLOP/s = 62.5 ms per sample: 0.25 s allows 4
     alex = recipe("alex", train_flops_per_sample=4e9, batch_size=128)
@@ -181,13 +181,14 @@ def test_cpu_peak_from_cores_clock_and_vector_width() -> None:
 
 
 def test_pageable_copy_much_slower_than_pinned_gets_a_hint() -> None:
-    from rigcheck.bench.results import BenchRun
+    from rigcheck.runs.results import BenchRun
     gpu = SimpleNamespace(name="RTX X", pcie_gen=4, fp32_tflops=10.0, mem_bw_gbs=900.0)
     run = BenchRun(machine=Machine(device="cuda:0"))
-    st = runner.State(run=run, options=opts(), device=torch.device("cpu"), recipes={}, gpu=gpu)
+    st = runner.BenchContext(machine=run.machine, options=opts(), device=torch.device("cpu"),
+                             recipes={}, gpu=gpu)
     pinned = Figure("h2d-pinned", 5.0, "GB/s")
     expect.attach(pinned, st)
-    run.results.append(pinned)
+    st = dataclasses.replace(st, measured=(pinned,))
     assert pinned.pct_peak == pytest.approx(100 * 5.0 / 31.5, abs=0.1)
     assert "PCIe link width" in (pinned.hint or "")
     pageable = Figure("h2d-pageable", 2.0, "GB/s")
@@ -203,25 +204,28 @@ def test_only_patterns_and_known_names() -> None:
     assert runner.matches("anything", ())
 
 
-def test_gpu_training_figure_gets_expected_from_the_performance_model(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from rigcheck.bench.results import BenchRun
-    rec = recipe(precision="amp", train_flops_per_sample=1e9)
-    gpu = SimpleNamespace(name="RTX X", pcie_gen=4, fp32_tflops=10.0, tensor_fp16_tflops=100.0,
-                          tensor_bf16_tflops=100.0, tensor_tf32_tflops=50.0, mem_bw_gbs=900.0)
-    monkeypatch.setattr(expect, "_predict",
-                        lambda r, g, **kw: SimpleNamespace(samples_per_s=2000.0, fits=True,
-                                                           memory_gb=3.0))
-    st = runner.State(run=BenchRun(machine=Machine(device="cuda:0")), options=opts(),
-                       device=torch.device("cpu"), recipes={rec.id: rec}, gpu=gpu)
-    fig = Figure(f"train-{rec.id}", 1000.0, "samples/s", params={"batch_size": 8})
-    expect.attach(fig, st)
-    assert fig.pct_expected == 50.0
-    assert "performance model" in fig.expected_source
-    assert "rigcheck doctor" in (fig.hint or "")
-    # amp -> the fp16 tensor peak: 100 TFLOP/s / 1 GFLOP per sample = 100,000 samples/s
-    assert fig.peak == pytest.approx(100_000.0)
-    assert fig.pct_peak == 1.0
+def test_gpu_training_figure_gets_expected_from_the_performance_model() -> None:
+    # No stub: the real model on a real catalog row and a bundled recipe, at the batch the
+    # figure was measured at; the expectation must be what `rigcheck estimate` says for it.
+    from rigcheck.catalog import load_catalog
+    from rigcheck.perfmodel import match_gpu, predict
+    from rigcheck.recipes import load_recipes
+    rec = load_recipes()["resnet50-imagenet"]                 # amp, 24.3 GFLOP per sample
+    gpu = match_gpu(load_catalog().gpus, "RTX 4090")
+    want = predict(rec, gpu, batch_size=64).samples_per_s
+    st = runner.BenchContext(machine=Machine(device="cuda:0"), options=opts(),
+                             device=torch.device("cpu"), recipes={rec.id: rec}, gpu=gpu)
+    slow = Figure(f"train-{rec.id}", want / 2, "samples/s", params={"batch_size": 64})
+    expect.attach(slow, st)
+    assert slow.expected == pytest.approx(want)
+    assert slow.pct_expected == pytest.approx(50.0, abs=0.1)
+    assert "performance model" in slow.expected_source
+    assert "rigcheck doctor" in (slow.hint or "")            # under 60% of the model: a hint
+    near = Figure(f"train-{rec.id}", want * 0.61, "samples/s", params={"batch_size": 64})
+    expect.attach(near, st)
+    assert near.hint is None                                  # 61%: no hint
+    # amp -> the fp16 tensor peak, as a rate of samples: peak / FLOPs per sample
+    assert slow.peak == pytest.approx(gpu.tensor_fp16_tflops * 1e12 / rec.train_flops_per_sample)
 
 
 def test_unknown_gpu_name_means_no_expectation_and_says_why() -> None:
@@ -231,17 +235,15 @@ def test_unknown_gpu_name_means_no_expectation_and_says_why() -> None:
 
 
 def test_disk_figure_says_how_many_samples_it_feeds_and_targets_warn() -> None:
-    from rigcheck.bench.results import BenchRun
     rec = recipe(dataset="ImageNet-1k (ILSVRC2012 train)", bytes_per_sample=100_000)
-    run = BenchRun(machine=Machine())
-    st = runner.State(run=run, options=opts(), device=torch.device("cpu"),
-                       recipes={rec.id: rec}, gpu=None)
+    st = runner.BenchContext(machine=Machine(), options=opts(), device=torch.device("cpu"),
+                             recipes={rec.id: rec}, gpu=None)
     disk = Figure("disk-read", 500.0, "MB/s")       # the seed: ~500 MB/s for ~2,400 images/s
     expect.attach(disk, st)
     assert disk.params["feeds_samples_per_s"] == {"ImageNet-1k (ILSVRC2012 train)": 5000}
     assert "feeds 5,000 samples/s of ImageNet-1k (100 kB each)" in disk.note
-    run.results.append(disk)
-    run.results.append(Figure(f"train-{rec.id}", 8000.0, "samples/s", params={"batch_size": 8}))
+    st = dataclasses.replace(st, measured=(
+        disk, Figure(f"train-{rec.id}", 8000.0, "samples/s", params={"batch_size": 8})))
     t = expect.target(st, rec)
     assert t.data_mbs_needed == pytest.approx(800.0)
     assert "reads 500 MB/s but this rate needs 800 MB/s" in t.note

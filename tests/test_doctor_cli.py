@@ -169,7 +169,6 @@ def test_without_torch_installed(tmp_path):
 
 
 def test_targets_with_the_performance_model():
-    pytest.importorskip("rigcheck.perfmodel")
     r = runner.invoke(app, ["doctor", "--json", "--facts", str(FIX / "facts" / "rtx3060_consumer.json"),
                             "--target", "resnet50-imagenet", "--target", "lenet5-mnist"])
     by = {f["id"]: f for f in json.loads(r.stdout)["findings"]}

@@ -321,3 +321,10 @@ def test_deepspeed_on_cpu_torch_skips():
     f.torch.cuda_build = None
     assert run(f, "stack.deepspeed_nvcc").summary == "skipped: torch is not a CUDA build"
     assert run(box({}), "stack.deepspeed_nvcc").summary == "DeepSpeed not installed"
+
+
+def test_a_pasted_pip_list_counts(monkeypatch):
+    f = box({})
+    f.torch.stack = None
+    object.__setattr__(f.python, "packages", {"xformers": "0.0.28.post2"})
+    assert run(f, "stack.torch_pin").status == "fail"

@@ -341,3 +341,33 @@ def test_xpu_edges():
     assert one(f, "xpu.available").summary == "2 Intel XPU(s): A, B"
     f.torch.xpu_devices = None
     assert one(f, "xpu.available").summary == "0 Intel XPU(s): ?"
+
+
+def test_skip_reasons_come_from_the_paste():
+    facts = load_facts_file(FIX / "rocm_mi250x_gfx90a.json")
+    facts.amd.kfd_present = None
+    facts.not_collected["kfd"] = "not in a rocm-smi paste"
+    assert one(facts, "rocm.kfd").summary == "skipped: not in a rocm-smi paste"
+    m = mac(torch__mps_built=None, torch__mps_available=None)
+    m.not_collected["mps"] = "not in this paste"
+    assert one(m, "mps.available").summary == "skipped: not in this paste"
+    m = mac(torch__mps_built=True, torch__mps_available=None, host__macos_version="14.4")
+    assert one(m, "mps.available").status == "warn"        # built, availability unknown: not a skip
+    f = healthy(1)
+    f.torch.xpu_available = None
+    f.not_collected["xpu"] = "not in a collect_env paste"
+    assert one(f, "xpu.available").summary == "skipped: not in a collect_env paste"
+    f = healthy(1)
+    f.python.error = "env probe failed"
+    assert one(f, "rocm.hsa_override").summary == "skipped: environment not captured"
+
+
+def test_a_readable_but_not_writable_render_node_and_the_node_list_cap():
+    facts = load_facts_file(FIX / "rocm_mi250x_gfx90a.json")
+    facts.amd.render_nodes = [DeviceNode(f"/dev/dri/renderD{128 + i}", "crw-rw----", False, True)
+                              for i in range(5)]
+    out = one(facts, "rocm.kfd")
+    assert out.summary.startswith("no read-write access to /dev/dri/renderD128, "
+                                  "/dev/dri/renderD129, /dev/dri/renderD130 (groups")
+    facts.amd.render_nodes = None
+    assert one(facts, "rocm.kfd").status == "ok"

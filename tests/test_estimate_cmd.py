@@ -165,7 +165,7 @@ def test_catalog_overlay_adds_a_gpu(recipes, tmp_path):
 # --- refinement by saved bench runs -------------------------------------------------------------
 
 def _train(name: str, value: float, expected: float, verdict: str = "ok", batch: int = 224):
-    from rigcheck.bench.results import Figure
+    from rigcheck.runs.results import Figure
     return Figure(name=name, value=value, unit="samples/s", expected=expected, verdict=verdict,
                   params={"batch_size": batch, "recipe_batch_size": 224, "precision": "fp32"})
 
@@ -173,8 +173,8 @@ def _train(name: str, value: float, expected: float, verdict: str = "ok", batch:
 def _save(data_dir: Path, figures, gpus=("NVIDIA GeForce RTX 4090",), device="cuda:0",
           at="2026-11-20T10:01:02+00:00") -> Path:
     """A run saved the way rigcheck bench saves it (JSON + SQLite under the data folder)."""
-    from rigcheck.bench.history import save_run
-    from rigcheck.bench.results import BenchRun, Machine
+    from rigcheck.runs.history import save_run
+    from rigcheck.runs.results import BenchRun, Machine
     run_ = BenchRun(machine=Machine(fingerprint="abc123", gpus=list(gpus), device=device),
                     mode="full", started_at=at, results=list(figures))
     path, problem = save_run(run_, base=data_dir)

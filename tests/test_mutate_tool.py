@@ -85,3 +85,9 @@ def test_every_configured_module_exists_with_existing_tests() -> None:
         assert (root / module).is_file(), module
         for t in tests:
             assert (root / t).is_file(), (module, t)
+
+
+def test_sampling_is_even_and_stable() -> None:
+    ms = [mutate.Mutant(i, i, "x") for i in range(10)]
+    assert [m.index for m in mutate.sample_evenly(ms, 4)] == [0, 2, 5, 7]
+    assert mutate.sample_evenly(ms, 20) == ms and mutate.sample_evenly(ms, None) == ms

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import subprocess
 import sys
 from datetime import date
@@ -398,9 +397,18 @@ def test_lambda_bert_fp32_rows_step_an_unfused_adam():
     assert unfused.step_s > fused.step_s
 
 
-def test_committed_cross_validation_meets_the_median_goal():
-    # The leave-one-GPU-out run itself (benchmarks/perfmodel_cv.py) takes ~30 s; calibrate
-    # records its result in the provenance, checked here.
-    prov = load_params().provenance
-    assert prov["logo_cv_median_abs_error"] <= 0.20
-    assert math.isfinite(prov["logo_cv_worst_abs_error"])
+def test_the_committed_model_meets_its_goal_on_the_published_rows():
+    # Recomputed here from the published throughputs (calibration.csv: cited measurements, not
+    # model output), not read from what calibrate wrote: the committed parameters applied to
+    # every fitted row. Goal (issue 8/10): median error within 20%; no fitted row off by 2x.
+    # The leave-one-GPU-out figure takes ~30 s: python benchmarks/perfmodel_cv.py prints it.
+    from rigcheck.perfmodel.calibrate import load_rows, row_prediction
+    params = load_params()
+    rows = [r for r in load_rows() if r.status == "fit"]
+    assert len(rows) >= 100
+    errors = sorted(abs(row_prediction(params, r) / r.published_sps - 1.0) for r in rows)
+    median = errors[len(errors) // 2]
+    assert median <= 0.20
+    assert errors[-1] < 1.0
+    # params.json is not stale: what it says about itself is what it does
+    assert params.provenance["in_sample_median_abs_error"] == pytest.approx(median, abs=1e-3)

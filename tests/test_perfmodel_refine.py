@@ -7,7 +7,6 @@ import dataclasses
 
 import pytest
 
-from rigcheck.bench.results import BenchRun, Figure, Machine
 from rigcheck.perfmodel import Prediction
 from rigcheck.perfmodel.refine import (
     MAX_FACTOR,
@@ -19,6 +18,7 @@ from rigcheck.perfmodel.refine import (
     refine,
     usable_figures,
 )
+from rigcheck.runs.results import BenchRun, Figure, Machine
 
 
 def fig(name: str, value: float, expected: float | None, verdict: str = "ok",

@@ -87,8 +87,8 @@ def test_default_mix_fits_a_12_gb_card() -> None:
         figures = introspect.ModelFigures(
             r.model, r.input_shape, r.precision, r.batch_size, r.params, r.trainable_params,
             r.fwd_flops_per_sample, r.train_flops_per_sample, r.activation_bytes_per_sample)
-        # Leave ~2 GB of a 12 GB card for the CUDA context, cuDNN workspaces and fragmentation.
-        assert figures.train_memory_bytes(r.optimizer) < 10e9, r.id
+        # The one memory model's allowance (CUDA context, workspaces, 95% usable) included.
+        assert figures.train_memory_bytes(r.optimizer, gpu=True) <= 0.95 * 12e9, r.id
 
 
 def test_dle_batch_256_needs_a_16_gb_card() -> None:

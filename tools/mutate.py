@@ -14,6 +14,7 @@ Usage (from the checkout root, with the test venv):
     python tools/mutate.py rigcheck/money.py --list             # show the mutants, run nothing
     python tools/mutate.py --all                                # every module in tools/mutate.toml
     python tools/mutate.py --all --only recommend               # modules whose path contains it
+    python tools/mutate.py --all --sample 20 -j 2               # 20 mutants a module: an estimate
 
 Without ``--tests`` the test files come from tools/mutate.toml (module -> test files). Add your
 module and its narrowest relevant tests there; fast tests first (pytest stops at the first
@@ -387,11 +388,19 @@ def _run_once(copy_root: Path, tests: list[str], k: str | None,
     return _outcome(status), time.monotonic() - start
 
 
+def sample_evenly(mutants: list[Mutant], n: int | None) -> list[Mutant]:
+    """``n`` mutants spread evenly over the module (the same ones every run), or all."""
+    if not n or len(mutants) <= n:
+        return mutants
+    return [mutants[i * len(mutants) // n] for i in range(n)]
+
+
 def run_module(module: str, tests: list[str], *, k: str | None, jobs: int,
-               lines: tuple[int, int] | None, verbose: bool, run_all: bool = False) -> tuple[list[Result], float] | None:
+               lines: tuple[int, int] | None, verbose: bool, run_all: bool = False,
+               sample: int | None = None) -> tuple[list[Result], float] | None:
     source = (ROOT / module).read_text()
-    mutants = [m for m in list_mutants(source)
-               if lines is None or lines[0] <= m.line <= lines[1]]
+    mutants = sample_evenly([m for m in list_mutants(source)
+                             if lines is None or lines[0] <= m.line <= lines[1]], sample)
     if not mutants:
         return [], 0.0
     t0 = time.monotonic()
@@ -465,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lines", help="only mutants on lines A-B")
     p.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     p.add_argument("--fail-under", type=float, default=0.0, help="exit 1 below this %% caught")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="at most N mutants per module, spread evenly (a quick estimate)")
     p.add_argument("--run-all", action="store_true",
                    help="also run mutants on lines the tests never execute in-process")
     p.add_argument("-v", "--verbose", action="store_true", help="print each mutant's outcome")
@@ -508,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mutating {mod} ({len(list_mutants((ROOT / mod).read_text()))} mutants) "
               f"against {' '.join(tests)}", file=sys.stderr, flush=True)
         out = run_module(mod, tests, k=a.k, jobs=a.jobs, lines=lines, verbose=a.verbose,
-                         run_all=a.run_all)
+                         run_all=a.run_all, sample=a.sample)
         if out is None:
             broken.append(mod)
             continue

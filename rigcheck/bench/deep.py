@@ -160,7 +160,7 @@ def check_h2d(torch: Any, dev: str, link: tuple[int | None, int | None] | None) 
     p_gbs = _copy_gbs(torch, pinned, dev, 5)
     q_gbs = _copy_gbs(torch, pageable, dev, 3)
     status, tail = "ok", ""
-    if expected:
+    if expected and link is not None:
         frac = p_gbs / expected
         tail = f" = {frac:.0%} of the Gen{link[0]} x{link[1]} link ({expected:.1f} GB/s)"
         if frac < PINNED_FAIL_FRACTION:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from rigcheck.bench import distributed
-from rigcheck.bench.results import BenchRun, Figure, Skipped
+from rigcheck.runs.results import BenchRun, Figure, Skipped
 
 DEFAULT_RECIPE = "lenet5-mnist"
 

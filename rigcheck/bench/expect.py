@@ -1,71 +1,55 @@
 """What a figure should reach here: the machine, its theoretical peaks, expectations, targets.
 
-``describe_machine`` records the CPU, its clock and vector units, and the GPUs PyTorch sees.
+``describe_machine`` records the CPU, its clock and vector units and the RAM (from the probe's
+host facts, the one machine description) and the GPUs PyTorch sees.
 ``cpu_peak_gflops`` is the CPU's theoretical peak; ``gpu_spec`` finds the detected GPU's catalog
 row through the performance model's matcher. ``attach`` adds to a measured figure its expected
 value (the performance model), its theoretical peak and a next step (usually rigcheck doctor)
 where it is far off; ``target`` turns a recipe into the target table's row (fits, time per epoch
-and to train, the disk rate it needs, how many data-loader workers). Pure over the suite's state,
-except ``describe_machine`` (reads /proc and asks torch) and the RAM size.
+and to train, the disk rate it needs, how many data-loader workers). Pure over the frozen :class:`~rigcheck.bench.context.BenchContext`,
+except ``describe_machine`` (probes the host unless given its facts, and asks torch).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rigcheck.bench.results import BenchRun, Figure, Machine, Target
+from rigcheck.bench.context import BenchContext
+from rigcheck.facts import HostFacts
+from rigcheck.runs.results import Figure, Machine, Target
 
-if TYPE_CHECKING:
-    from rigcheck.bench.runner import State
+GIB = 1 << 30   # the probe reports RAM in GiB
 
-
-def _cpuinfo() -> dict[str, str]:
-    """First processor block of /proc/cpuinfo (Linux); empty elsewhere."""
-    out: dict[str, str] = {}
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if not line.strip():
-                    break
-                key, _, value = line.partition(":")
-                out[key.strip()] = value.strip()
-    except OSError:
-        pass
-    return out
-
-
-def _max_mhz() -> float | None:
-    try:
-        khz = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").read_text()
-        return float(khz) / 1000.0
-    except (OSError, ValueError):
-        return None
-
-
-def describe_machine(device: Any) -> Machine:
+def describe_machine(device: Any, host: HostFacts | None = None) -> Machine:
+    """The machine a run measured: CPU and RAM from the probe's host facts (the one machine
+    description, rigcheck.probe.host; collected here when not given), GPUs and threads from
+    torch."""
     import hashlib
-    import platform
 
     import torch
-    info = _cpuinfo()
-    model = info.get("model name") or platform.processor() or platform.machine()
-    flags = set(info.get("flags", "").split())
+    if host is None:
+        from rigcheck.probe.host import collect_host
+        host = collect_host()
+    model = host.cpu_model or host.arch or ""
+    flags = {name for name, has in (host.cpu_flags or {}).items() if has}
+    if host.hypervisor:
+        flags.add("hypervisor")
     gpus = ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
             if device.type == "cuda" else [])
-    mhz, mhz_source = _max_mhz(), "cpuinfo_max_freq"
-    if mhz is None and info.get("cpu MHz"):
-        mhz, mhz_source = float(info["cpu MHz"]), "cpu MHz"
+    mhz, mhz_source = host.cpu_max_mhz, "cpuinfo_max_freq"
+    if mhz is None and host.cpu_mhz:
+        mhz, mhz_source = host.cpu_mhz, "cpu MHz"
     key = "|".join([model, *gpus])
+    ram_gb = round(host.ram_total_gb * GIB / 1e9, 2) if host.ram_total_gb else None
     return Machine(
         fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16], cpu_model=model,
-        cpu_cores=os.cpu_count(), cpu_mhz=mhz, cpu_mhz_source=mhz_source if mhz else "",
+        cpu_cores=host.threads, cpu_mhz=mhz, cpu_mhz_source=mhz_source if mhz else "",
         cpu_capability=torch.backends.cpu.get_cpu_capability(),
         cpu_flags=sorted(flags & {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
                                   "hypervisor"}),
-        gpus=gpus, device=str(device), threads=torch.get_num_threads(),
+        gpus=gpus, device=str(device), threads=torch.get_num_threads(), ram_gb=ram_gb,
         torch_version=torch.__version__, cuda_version=torch.version.cuda,
     )
 
@@ -123,9 +107,9 @@ def gpu_spec(m: Machine) -> Any:
 _PCIE_GBS = {3: 15.75, 4: 31.5, 5: 63.0}   # x16, per direction, after 128b/130b encoding
 
 
-def attach(fig: Figure, st: State) -> None:
+def attach(fig: Figure, st: BenchContext) -> None:
     """Expected value, theoretical peak and a next step where the figure is far off."""
-    m, gpu = st.run.machine, st.gpu
+    m, gpu = st.machine, st.gpu
     name = fig.name
     if name.startswith("gemm-"):
         dt = name.split("-", 1)[1]
@@ -152,7 +136,7 @@ def attach(fig: Figure, st: State) -> None:
             fig.hint = ("far below the PCIe link: run rigcheck doctor; check the PCIe link "
                         "width and generation (nvidia-smi -q -d PCIE)")
         if name.endswith("pageable"):
-            pinned = st.run.figure(name.replace("pageable", "pinned"))
+            pinned = st.figure(name.replace("pageable", "pinned"))
             if pinned and fig.value < 0.6 * pinned.value:
                 fig.hint = "pageable copies are slow here: use DataLoader(pin_memory=True)"
     elif name.startswith("train-"):
@@ -172,7 +156,7 @@ def attach(fig: Figure, st: State) -> None:
                          "out of the guest's reach")
 
 
-def _precision_peak(st: State, precision: str) -> tuple[float | None, str]:
+def _precision_peak(st: BenchContext, precision: str) -> tuple[float | None, str]:
     """Peak GFLOP/s at the precision the recipe's matmuls run in."""
     gpu = st.gpu
     if gpu is not None:
@@ -186,11 +170,11 @@ def _precision_peak(st: State, precision: str) -> tuple[float | None, str]:
                        "here, so a CNN can pass 100%)")
         return (tflops * 1000, source) if tflops else (None, "")
     if st.device.type == "cpu":
-        return cpu_peak_gflops(st.run.machine, "fp32" if precision in ("fp32", "tf32") else "bf16")
+        return cpu_peak_gflops(st.machine, "fp32" if precision in ("fp32", "tf32") else "bf16")
     return None, ""
 
 
-def _attach_train(fig: Figure, st: State) -> None:
+def _attach_train(fig: Figure, st: BenchContext) -> None:
     recipe = st.recipes.get(fig.name[len("train-"):])
     if recipe is None:
         return
@@ -219,32 +203,17 @@ def _predict(recipe: Any, gpu: Any, **kw: Any) -> Any:
 
 # ----------------------------------------------------------------------- the target table
 
-def train_memory_gb(recipe: Any, batch: int) -> float:
-    """Training memory at ``batch``: the performance model's figure (the same one ``rigcheck
-    estimate`` uses), or, without it, weights + gradients + optimizer state + activations from
-    the recipe's figures (fp32 master weights; Adam keeps two moments, momentum SGD one)."""
-    try:
-        from rigcheck.perfmodel import train_memory_gb as model_memory_gb
-        return float(model_memory_gb(recipe, batch, recipe.precision))
-    except Exception:  # noqa: BLE001 - perfmodel absent or failing: the plain sum below
-        pass
-    state = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}.get(recipe.optimizer, 8)
-    total = (recipe.params * 4 + recipe.trainable_params * (4 + state)
-             + recipe.activation_bytes_per_sample * batch)
-    return total / 1e9
+def train_memory_gb(recipe: Any, batch: int, *, gpu: bool = True) -> float:
+    """Training memory at ``batch``: the one memory model's figure (rigcheck.perfmodel.memory,
+    the same as estimate, doctor and recommend); ``gpu=False`` for a CPU run (no CUDA context)."""
+    from rigcheck.perfmodel import memory as mem
+    return mem.train_memory_gb(recipe, batch, gpu=gpu)
 
 
-def _ram_gb() -> float | None:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def target(st: State, recipe: Any) -> Target:
-    run = st.run
+def target(st: BenchContext, recipe: Any) -> Target:
+    """The target table's row for ``recipe`` from what ``st`` measured (or the model's)."""
     t = Target(recipe=recipe.id, name=recipe.name, batch_size=recipe.batch_size)
-    fig = run.figure(f"train-{recipe.id}")
+    fig = st.figure(f"train-{recipe.id}")
     pred = _predict(recipe, st.gpu) if st.gpu is not None else None
     if fig is not None:
         t.samples_per_s, t.source = fig.value, "measured"
@@ -256,7 +225,7 @@ def target(st: State, recipe: Any) -> Target:
         t.fits = bool(pred.fits)
         t.fits_note = f"model: {pred.memory_gb:.1f} GB at batch {recipe.batch_size}"
     elif t.fits is None and st.device.type == "cpu":
-        need, ram = train_memory_gb(recipe, recipe.batch_size), _ram_gb()
+        need, ram = train_memory_gb(recipe, recipe.batch_size, gpu=False), st.machine.ram_gb
         if ram:
             t.fits = need <= 0.8 * ram   # leave a fifth of RAM to the OS and the data loader
             t.fits_note = f"estimate {need:.1f} GB of {ram:.0f} GB RAM at batch {recipe.batch_size}"
@@ -266,11 +235,11 @@ def target(st: State, recipe: Any) -> Target:
         t.epoch_s = recipe.dataset_samples / t.samples_per_s
         t.train_s = t.epoch_s * recipe.epochs
         t.data_mbs_needed = t.samples_per_s * recipe.bytes_per_sample / 1e6
-        t.note = _feed_note(run, recipe, t)
+        t.note = _feed_note(st, recipe, t)
     return t
 
 
-def _feed_note(run: BenchRun, recipe: Any, t: Target) -> str:
+def _feed_note(run: BenchContext, recipe: Any, t: Target) -> str:
     notes = []
     disk = run.figure("disk-read")
     if disk is not None and t.data_mbs_needed and disk.value < t.data_mbs_needed:

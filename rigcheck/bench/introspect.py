@@ -37,6 +37,7 @@ from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import FlopCounterMode
 
 from rigcheck.bench.models import INPUT_SHAPES, MODELS, STORAGE_DTYPES, Workload, make_workload
+from rigcheck.perfmodel import memory as mem
 from rigcheck.recipes import Recipe, load_recipes
 
 # Autocast's op lists (torch/csrc/autograd/autocast_mode.cpp, CUDA "lower_precision_fp" and
@@ -78,9 +79,6 @@ def _rnn_input_as_float(module, args):
     # and let the emulation cast input and weights together at the lstm call, as autocast does.
     return (args[0].float(), *args[1:])
 
-# Bytes per parameter the optimizer keeps (fp32 state): momentum buffer, Adam's two moments.
-OPTIMIZER_STATE_BYTES = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}
-
 # Models whose cost is exactly affine in the input's last dimension (line width): every layer is
 # per-column (convolutions, a per-timestep LSTM), so figures measured at two narrow widths
 # extrapolate exactly to the recipe's width. Why: the LSTM's per-timestep meta kernels run in
@@ -110,21 +108,12 @@ class ModelFigures:
         """Saved-for-backward activations of one batch."""
         return self.activation_bytes_per_sample * self.batch_size
 
-    def train_memory_bytes(self, optimizer: str) -> float:
-        """Device memory for one training step at ``batch_size``, before allocator overhead.
-
-        fp32 weights (all params) + fp32 gradients and optimizer state (trainable params) + a
-        16-bit working copy of the weights under AMP + the batch's activations. The CUDA context
-        (~0.3-0.5 GB) and cuDNN workspaces come on top; callers add their own headroom.
-        """
-        weights = 4 * self.params
-        if self.precision in ("fp16", "bf16"):
-            weights = 2 * self.params
-        elif self.precision == "amp":
-            weights += 2 * self.params
-        grads = (2 if self.precision in ("fp16", "bf16") else 4) * self.trainable_params
-        state = OPTIMIZER_STATE_BYTES[optimizer] * self.trainable_params
-        return weights + grads + state + self.activation_bytes
+    def train_memory_bytes(self, optimizer: str, *, gpu: bool = False) -> float:
+        """Memory for one training step at ``batch_size``: the one memory model
+        (rigcheck.perfmodel.memory) over these figures; ``gpu=True`` adds its CUDA allowance."""
+        size = mem.ModelSize(self.params, self.trainable_params, self.activation_bytes_per_sample,
+                             self.precision, optimizer)
+        return mem.train_memory_gb(size, self.batch_size, gpu=gpu) * mem.GB
 
 
 def _saved_bytes_and_flops(model_name: str, input_shape: tuple[int, ...], precision: str,

@@ -1,6 +1,6 @@
 """Micro-benchmarks: GEMM, memory copy, host<->device copies, dataset-disk reads, image pipeline.
 
-Each function measures one thing and returns a :class:`~rigcheck.bench.results.Figure` whose
+Each function measures one thing and returns a :class:`~rigcheck.runs.results.Figure` whose
 ``note`` says exactly what was measured, or raises :class:`Skip` with the reason. Rates are
 decimal (1 GB/s = 1e9 bytes/s, as CUDA's bandwidthTest and nvbandwidth count). Nothing here decides
 what is good or bad; :mod:`rigcheck.bench.expect` attaches expectations. The training-step
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from rigcheck.bench.results import Figure
 from rigcheck.bench.timing import Timing, measure
+from rigcheck.runs.results import Figure
 
 
 class Skip(Exception):
@@ -245,7 +245,8 @@ def disk_read(directory: Path, size_bytes: int, budget: Budget) -> Figure:
         files = [temp]
         how = f"wrote, fsynced and read back a {size_bytes / 2**20:.0f} MiB test file"
     try:
-        samples, nbytes, dropped_all = [], 0, True
+        samples: list[float] = []
+        nbytes, dropped_all = 0, True
         start = time.perf_counter()
         while len(samples) < budget.max_runs:
             nbytes, secs, dropped = _read_all(files)

@@ -12,30 +12,23 @@ small batch on the CPU (stated per figure). ``--full`` measures every recipe wit
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 import os
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
+from rigcheck.bench.context import BenchContext, Options
 from rigcheck.bench.expect import attach, describe_machine, gpu_spec, target
-from rigcheck.bench.results import BenchRun, Figure, Skipped
+from rigcheck.runs.results import BenchRun, Figure, Skipped
 
-
-@dataclass
-class Options:
-    mode: str = "quick"                       # "quick" | "full"
-    only: tuple[str, ...] = ()                # names or globs ("gemm-*"); empty: everything
-    data_dir: Path | None = None              # dataset directory for the disk read test
-    device: str = "auto"                      # "auto" | "cpu" | "cuda" | "cuda:1"
-    targets: tuple[str, ...] = ()             # recipe ids for the target table; empty: all
-    time_scale: float = 1.0                   # multiplies every budget (tests use < 1)
-    recipes: dict[str, Any] | None = None     # id -> Recipe; None: the bundled ones
+__all__ = ["BenchContext", "Event", "Options", "Task", "TorchUnavailable", "all_names",
+           "detect_device", "load_recipes_safely", "matches", "run_suite", "torch_problem",
+           "why_no_gpu"]
 
 
 @dataclass
@@ -76,25 +69,16 @@ def torch_problem() -> str | None:
     return None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Task:
+    """One figure to measure: ``run`` takes the frozen context (with what was measured before
+    it) and returns the figure or why it was skipped; it may raise ``micro.Skip`` instead, and
+    any other error becomes a Skipped too (see :func:`_run_one`)."""
+
     name: str
     label: str
-    run: Callable[[], Figure | None]         # None: a skip was recorded inside
+    run: Callable[[BenchContext], Figure | Skipped]
     group: str = "micro"
-
-
-@dataclass
-class State:
-    run: BenchRun
-    options: Options
-    device: Any
-    recipes: dict[str, Any]
-    gpu: Any = None                           # parts.Gpu of the detected GPU, if in the catalog
-    started: float = field(default_factory=time.perf_counter)
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
 
 
 def matches(name: str, only: tuple[str, ...]) -> bool:
@@ -116,7 +100,7 @@ def load_recipes_safely() -> tuple[dict[str, Any], str]:
         return {}, f"recipes could not be loaded: {exc}"
 
 
-def _plan(st: State) -> list[Task]:
+def _plan(st: BenchContext) -> list[Task]:
     from rigcheck.bench import micro, train  # both import torch
 
     quick = st.options.mode == "quick"
@@ -128,30 +112,36 @@ def _plan(st: State) -> list[Task]:
 
     n = 8192 if cuda else 2048
     tasks: list[Task] = []
+
+    def gemm(dt: str) -> Callable[[BenchContext], Figure]:
+        return lambda c: micro.gemm(dt, c.device, n, budget(1.5 if quick else 4.0))
+
+    def copy(direction: str, pinned: bool) -> Callable[[BenchContext], Figure]:
+        return lambda c: micro.host_device_copy(direction, pinned, c.device, 256 << 20,
+                                                budget(0.5 if quick else 2.0))
+
+    def trained(rid: str) -> Callable[[BenchContext], Figure]:
+        return lambda c: train.train_figure(c, rid, quick)
+
     for dt in ("fp32", "tf32", "fp16", "bf16"):
-        tasks.append(Task(f"gemm-{dt}", f"GEMM {dt}",
-                          lambda dt=dt: micro.gemm(dt, st.device, n,
-                                                   budget(1.5 if quick else 4.0))))
+        tasks.append(Task(f"gemm-{dt}", f"GEMM {dt}", gemm(dt)))
     size = (1 << 30) if cuda else (256 << 20)
     tasks.append(Task("mem-copy", "Memory copy",
-                      lambda: micro.memory_copy(st.device, size, budget(1.0 if quick else 3.0))))
+                      lambda c: micro.memory_copy(c.device, size, budget(1.0 if quick else 3.0))))
     for direction in ("h2d", "d2h"):
         for pinned in (True, False):
             kind = "pinned" if pinned else "pageable"
-            tasks.append(Task(
-                f"{direction}-{kind}", f"Copy {direction} {kind}",
-                lambda d=direction, p=pinned: micro.host_device_copy(
-                    d, p, st.device, 256 << 20, budget(0.5 if quick else 2.0))))
-    tasks.append(Task("disk-read", "Dataset disk read", lambda: _disk(st, budget)))
+            tasks.append(Task(f"{direction}-{kind}", f"Copy {direction} {kind}",
+                              copy(direction, pinned)))
+    tasks.append(Task("disk-read", "Dataset disk read", lambda c: _disk(c, budget)))
     tasks.append(Task("image-pipeline", "Image pipeline per core",
-                      lambda: micro.image_pipeline(budget(1.5 if quick else 4.0))))
+                      lambda c: micro.image_pipeline(budget(1.5 if quick else 4.0))))
     for rid in _train_order(st):
-        tasks.append(Task(f"train-{rid}", f"Train {rid}",
-                          lambda rid=rid: train.train_figure(st, rid, quick), group="train"))
+        tasks.append(Task(f"train-{rid}", f"Train {rid}", trained(rid), group="train"))
     return [t for t in tasks if matches(t.name, st.options.only)]
 
 
-def _disk(st: State, budget: Callable[..., Any]) -> Figure:
+def _disk(st: BenchContext, budget: Callable[..., Any]) -> Figure:
     from rigcheck.bench import micro
     if st.options.data_dir is None:
         raise micro.Skip("no --data-dir given: name your dataset directory to measure its disk")
@@ -160,7 +150,7 @@ def _disk(st: State, budget: Callable[..., Any]) -> Figure:
                            budget(1.5 if st.options.mode == "quick" else 6.0))
 
 
-def _train_order(st: State) -> list[str]:
+def _train_order(st: BenchContext) -> list[str]:
     """Cheapest recipes first, so --quick measures as many as its time allows."""
     def cost(rid: str) -> tuple[float, str]:
         flops = st.recipes[rid].train_flops_per_sample
@@ -219,26 +209,29 @@ def run_suite(options: Options, progress: Progress | None = None) -> BenchRun:
         recipes, why = load_recipes_safely()
         if why:
             run.skipped.append(Skipped("train-*", why))
-    st = State(run=run, options=options, device=device, recipes=recipes,
-                gpu=gpu_spec(run.machine))
-    tasks = _plan(st)
+    base = BenchContext(options=options, device=device, recipes=dict(recipes),
+                        machine=run.machine, gpu=gpu_spec(run.machine))
+    tasks = _plan(base)
     emit = progress or (lambda e: None)
     try:
         for i, task in enumerate(tasks):
             emit(Event("start", task.name, i, len(tasks), label=task.label))
-            fig = _run_one(st, task)
-            if fig is not None:
-                attach(fig, st)
-                run.results.append(fig)
-                emit(Event("done", task.name, i, len(tasks), label=task.label, figure=fig))
+            ctx = dataclasses.replace(base, measured=tuple(run.results))
+            out = _run_one(ctx, task)
+            if isinstance(out, Figure):
+                attach(out, ctx)
+                run.results.append(out)
+                emit(Event("done", task.name, i, len(tasks), label=task.label, figure=out))
             else:
-                reason = next((s.reason for s in run.skipped if s.name == task.name), "")
-                emit(Event("skip", task.name, i, len(tasks), label=task.label, reason=reason))
+                run.skipped.append(out)
+                emit(Event("skip", task.name, i, len(tasks), label=task.label,
+                           reason=out.reason))
     except KeyboardInterrupt:
         run.interrupted = True
-    run.duration_s = round(st.elapsed(), 2)
+    run.duration_s = round(base.elapsed(), 2)
+    done = dataclasses.replace(base, measured=tuple(run.results))
     targets = options.targets or tuple(recipes)
-    run.targets = [target(st, recipes[r]) for r in targets if r in recipes]
+    run.targets = [target(done, recipes[r]) for r in targets if r in recipes]
     return run
 
 
@@ -262,17 +255,16 @@ def _load_avg() -> float | None:
         return None
 
 
-def _run_one(st: State, task: Task) -> Figure | None:
+def _run_one(ctx: BenchContext, task: Task) -> Figure | Skipped:
     from rigcheck.bench import micro
     try:
-        return task.run()
+        return task.run(ctx)
     except micro.Skip as exc:
         reason = str(exc)
         if reason.startswith("no CUDA GPU"):
             reason += f"; {why_no_gpu()}"
-        st.run.skipped.append(Skipped(task.name, reason))
+        return Skipped(task.name, reason)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - one broken figure must not lose the others
-        st.run.skipped.append(Skipped(task.name, f"failed: {type(exc).__name__}: {exc}"))
-    return None
+        return Skipped(task.name, f"failed: {type(exc).__name__}: {exc}")

@@ -21,11 +21,11 @@ import torch
 from rigcheck.bench import micro
 from rigcheck.bench.expect import cpu_peak_gflops
 from rigcheck.bench.micro import Budget, sync_for, tf32_matmuls
-from rigcheck.bench.results import Figure
 from rigcheck.bench.timing import MIN_RUNS, OutOfTime, Timing, measure, verdict
+from rigcheck.runs.results import Figure
 
 if TYPE_CHECKING:
-    from rigcheck.bench.runner import State
+    from rigcheck.bench.context import BenchContext
 
 QUICK_TOTAL_S = 35.0         # leaves room in the 60 s goal for start-up (torch import), a last step
 QUICK_TRAIN_STEP_S = 0.25    # the CPU training step --quick aims for (a smaller batch beyond it)
@@ -42,7 +42,7 @@ def quick_batch(per_sample_s: float, recipe_batch: int, max_step_s: float) -> in
     return max(1, b)
 
 
-def cpu_batch(st: State, recipe: Any, budget: Any, quick: bool, named: bool
+def cpu_batch(st: BenchContext, recipe: Any, budget: Any, quick: bool, named: bool
               ) -> tuple[int, bool]:
     """The batch to time on this CPU, and whether a step is long even at batch 1.
 
@@ -51,9 +51,9 @@ def cpu_batch(st: State, recipe: Any, budget: Any, quick: bool, named: bool
     even when the machine is busy. The step is assumed to run at SIZING_EFFICIENCY of peak; that
     only picks the batch, the figure itself is measured. A model that cannot fit --quick even
     at batch 1 (BERT-large: minutes per step on 2 cores) is skipped without being built."""
-    peak = cpu_peak_gflops(st.run.machine, "fp32")[0]
+    peak = cpu_peak_gflops(st.machine, "fp32")[0]
     if not peak:
-        gemm = st.run.figure("gemm-fp32")
+        gemm = st.figure("gemm-fp32")
         peak = gemm.value if gemm else 100.0
     per_sample_s = recipe.train_flops_per_sample / (SIZING_EFFICIENCY * peak * 1e9)
     limit_s = QUICK_TRAIN_STEP_S if quick else FULL_TRAIN_STEP_S
@@ -70,7 +70,7 @@ def cpu_batch(st: State, recipe: Any, budget: Any, quick: bool, named: bool
     return batch, per_sample_s * batch > 2 * limit_s
 
 
-def train_figure(st: State, rid: str, quick: bool) -> Figure:
+def train_figure(st: BenchContext, rid: str, quick: bool) -> Figure:
     recipe = st.recipes[rid]
     try:
         from rigcheck.bench.models import build_workload
@@ -168,7 +168,7 @@ def autocast_plan(precision: str, device: torch.device) -> tuple[torch.dtype | N
     return None, False, ""
 
 
-def train_step_timing(workload: object, *, device: torch.device, batch_size: int,
+def train_step_timing(workload: Any, *, device: torch.device, batch_size: int,
                       precision: str, optimizer: str, channels_last: bool,
                       budget: Budget) -> tuple[Timing, str]:
     """Time one full training step: zero_grad, forward, loss, backward, optimizer step.
@@ -191,7 +191,7 @@ def train_step_timing(workload: object, *, device: torch.device, batch_size: int
     ac_dtype, use_scaler, how = autocast_plan(precision, device)
     scaler = torch.amp.GradScaler(device.type) if use_scaler else None
     notes = [how] if how else []
-    cm_tf32 = contextlib.nullcontext()
+    cm_tf32: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True   # autotune convolutions, as the references do
         # "fp32" keeps PyTorch's defaults (TF32 convolutions on Ampere+, fp32 matmuls);

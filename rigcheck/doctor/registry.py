@@ -89,15 +89,14 @@ def finder(id: str, category: str, title: str) -> Callable[[FinderFn], FinderFn]
 
 
 def all_finders() -> list[Finder]:
-    from rigcheck.doctor import checks  # noqa: F401  (importing registers the check modules)
-
+    # The check modules register themselves when rigcheck.doctor is imported (its __init__
+    # imports rigcheck.doctor.checks, which any import of rigcheck.doctor.* runs first); the
+    # registry does not import them, so it and they are not an import cycle.
     return list(_FINDERS.values())
 
 
 def all_checks() -> list[Check]:
     """Every registered check, in category order, then registration order."""
-    from rigcheck.doctor import checks  # noqa: F401  (importing registers the check modules)
-
     order = list(CATEGORIES)
     return sorted(_REGISTRY.values(), key=lambda c: order.index(c.category))
 

@@ -23,6 +23,10 @@ import csv
 import hashlib
 import math
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -148,7 +152,7 @@ def _generations(rows: Sequence[CalRow]) -> list[str]:
     return sorted({generation(r.gpu) for r in rows})
 
 
-def _unpack(x: Sequence[float], gens: Sequence[str]) -> EfficiencyParams:
+def _unpack(x: Sequence[float] | np.ndarray, gens: Sequence[str]) -> EfficiencyParams:
     i = 0
     ce = {}
     for name in PCLASSES:
@@ -230,7 +234,8 @@ def single_gpu_row(rows: Sequence[CalRow], multi: CalRow) -> CalRow | None:
     lambda_v1 = "Lambda v1" in multi.notes
     best = [s for s in same if ("Lambda v1" in s.notes) == lambda_v1 and
             ("lambdal" in s.source_url) == ("lambdal" in multi.source_url)]
-    return (best or same or [None])[0]
+    found = best or same
+    return found[0] if found else None
 
 
 def fit_sync_loss(params: EfficiencyParams, rows: Sequence[CalRow]) -> float:
@@ -240,7 +245,7 @@ def fit_sync_loss(params: EfficiencyParams, rows: Sequence[CalRow]) -> float:
         if r.status != "scaling" or r.n_gpus < 2:
             continue
         single = single_gpu_row(rows, r)
-        if single is None:
+        if single is None or r.recipe is None:
             continue
         published_eff = r.published_sps / (r.n_gpus * single.published_sps)
         setup = resolve(r.recipe, r.gpu, r.precision)
@@ -256,7 +261,7 @@ def fit_sync_loss(params: EfficiencyParams, rows: Sequence[CalRow]) -> float:
     if not losses:
         return 0.0
     mid = len(losses) // 2
-    return losses[mid] if len(losses) % 2 else (losses[mid - 1] + losses[mid]) / 2
+    return float(losses[mid] if len(losses) % 2 else (losses[mid - 1] + losses[mid]) / 2)
 
 
 def cross_validate(

@@ -247,7 +247,8 @@ def parse_config(raw: Any, where: str, *, id: str = "", name: str = "", source: 
     """A ModelConfig from a parsed config.json ``raw``; ``where`` names it in errors."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: not a JSON object")
-    meta = raw.get("_rigcheck") if isinstance(raw.get("_rigcheck"), dict) else {}
+    meta_raw = raw.get("_rigcheck")
+    meta: dict[str, Any] = meta_raw if isinstance(meta_raw, dict) else {}
     vision = 0
     if isinstance(raw.get("text_config"), dict):   # multimodal wrapper (Gemma 3, Llava)
         if isinstance(raw.get("vision_config"), dict):

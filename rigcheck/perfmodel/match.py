@@ -173,8 +173,9 @@ class GpuLookup:
             return self.found_spec
         try:
             # "GeForce RTX 3090 (used)", "GeForce GTX Titan X (Maxwell)": the model name only
-            return match_gpu(load_specs(), re.sub(r"\(.*?\)", " ", self.catalog.name),
-                             self.catalog.vram_gb)
+            found: GpuSpec | None = match_gpu(load_specs(), re.sub(r"\(.*?\)", " ", self.catalog.name),
+                                              self.catalog.vram_gb)
+            return found
         except GpuMatchError:
             return None
 

@@ -141,7 +141,7 @@ def power_factor(params: EfficiencyParams, gpu: Gpu, setup: ComputeSetup) -> flo
     headroom = power_headroom(gpu)
     if headroom is None or headroom >= 1.0:
         return 1.0
-    return headroom ** params.power_exponent
+    return float(headroom ** params.power_exponent)
 
 
 def achieved_bandwidth(params: EfficiencyParams, gpu: Gpu) -> float:
@@ -160,12 +160,12 @@ def achieved_bandwidth(params: EfficiencyParams, gpu: Gpu) -> float:
     near either limit is slowed by both. ``issue_bw_per_sm_ghz`` (GB/s per SM-GHz) is fitted; 0
     disables the limit.
     """
-    dram = REF_BW_GBS * 1e9 * (gpu.mem_bw_gbs / REF_BW_GBS) ** params.bw_exponent
+    dram = float(REF_BW_GBS * 1e9 * (gpu.mem_bw_gbs / REF_BW_GBS) ** params.bw_exponent)
     if params.issue_bw_per_sm_ghz <= 0:
         return dram
     issue = params.issue_bw_per_sm_ghz * 1e9 * sm_ghz(gpu)
     q = ISSUE_COMBINE_Q
-    return (dram ** -q + issue ** -q) ** (-1.0 / q)
+    return float((dram ** -q + issue ** -q) ** (-1.0 / q))
 
 
 def step_breakdown(
@@ -285,7 +285,7 @@ def predict_with(
 
     samples_per_s = n_total * batch / step_s
     memory_gb = mem.train_memory_gb(recipe, batch, setup.mode)
-    fits = memory_gb <= gpu.vram_gb * mem.USABLE_FRACTION
+    fits = mem.fits(memory_gb, gpu.vram_gb)
     if not fits:
         largest = mem.max_batch_for_memory(recipe, gpu.vram_gb, setup.mode)
         notes.append(

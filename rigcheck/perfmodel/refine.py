@@ -40,8 +40,8 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rigcheck.bench.results import BenchRun, Figure
 from rigcheck.parts import Gpu
+from rigcheck.runs.results import BenchRun, Figure
 
 from .model import Prediction
 

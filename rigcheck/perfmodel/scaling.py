@@ -102,4 +102,4 @@ def exposed_comm_s(t_allreduce: float, backward_s: float, grad_bytes: float) -> 
 def sync_factor(n_total: int, loss_per_doubling: float) -> float:
     if n_total <= 1:
         return 1.0
-    return (1.0 - loss_per_doubling) ** math.log2(n_total)
+    return float((1.0 - loss_per_doubling) ** math.log2(n_total))

@@ -12,6 +12,7 @@ Each part is guarded: a failure sets that field to ``None`` and records why in `
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import platform
 import shutil
@@ -25,7 +26,7 @@ from rigcheck.facts import DiskFacts, HostFacts
 GIB = 1024**3
 # Flags the doctor and the bench care about: AVX2 is what PyTorch's CPU kernels are built for
 # (ATen dispatches AVX2/AVX-512 variants), AMX tiles speed up bf16 on Sapphire Rapids and later.
-CPU_FLAGS = ("avx", "avx2", "avx512f", "avx512_bf16", "amx_tile", "fma", "f16c")
+CPU_FLAGS = ("avx", "avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16", "fma", "f16c")
 # cgroup v1 reports "no limit" as a huge page-aligned number (LONG_MAX rounded down).
 _CGROUP_V1_UNLIMITED = 1 << 60
 
@@ -66,6 +67,11 @@ def parse_cpuinfo(text: str) -> dict[str, Any]:
             out["vendor"] = value
         elif key in ("flags", "Features") and "flags" not in out:
             out["flags"] = set(value.split())
+        elif key == "cpu MHz" and "mhz" not in out:
+            try:
+                out["mhz"] = float(value)
+            except ValueError:
+                pass
     return out
 
 
@@ -200,6 +206,7 @@ def _cpu(facts: HostFacts, cpuinfo_text: str | None) -> set[str]:
         }
     facts.cpu_model = info.get("model")
     facts.cpu_vendor = info.get("vendor")
+    facts.cpu_mhz = info.get("mhz")
     flags = info.get("flags") or set()
     if facts.arch in ("x86_64", "AMD64", "i686"):
         facts.cpu_flags = {name: name in flags for name in CPU_FLAGS}
@@ -243,6 +250,7 @@ def collect_host(
     cpufreq = f"{sys_root}/devices/system/cpu/cpu0/cpufreq"
     facts.cpu_governor = (_read(f"{cpufreq}/scaling_governor") or "").strip() or None
     facts.cpu_freq_driver = (_read(f"{cpufreq}/scaling_driver") or "").strip() or None
+    facts.cpu_max_mhz = guard("cpu_max_mhz", lambda: _khz_to_mhz(_read(f"{cpufreq}/cpuinfo_max_freq")))
     guard("ram_total_gb", lambda: _memory(facts))
     limits = guard("cgroup_memory_limit_gb", lambda: cgroup_limits(f"{sys_root}/fs/cgroup"))
     if limits:
@@ -251,7 +259,7 @@ def collect_host(
         facts.cgroup_cpu_limit = round(cpu, 2) if cpu is not None else None
     mounts = guard("disks", lambda: parse_mounts(_read(f"{proc_root}/mounts") or "")) or []
     for label, path in _disk_paths(data_dirs, environ):
-        facts.disks.append(guard(f"disk:{label}", lambda p=path, lb=label: disk(lb, p, mounts))
+        facts.disks.append(guard(f"disk:{label}", functools.partial(disk, label, path, mounts))
                            or DiskFacts(label=label, path=path, error="could not collect"))
     if os.path.isdir("/dev/shm"):  # PyTorch DataLoader workers pass batches through it
         shm = guard("shm_total_gb", lambda: shutil.disk_usage("/dev/shm"))
@@ -272,6 +280,10 @@ def collect_host(
     iommu = Path(f"{sys_root}/class/iommu")
     facts.iommu = guard("iommu", lambda: any(iommu.iterdir()) if iommu.is_dir() else None)
     return facts
+
+
+def _khz_to_mhz(text: str | None) -> float | None:
+    return float(text) / 1000.0 if text and text.strip() else None
 
 
 def _glibc() -> str | None:

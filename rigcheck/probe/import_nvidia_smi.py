@@ -133,7 +133,7 @@ def _gpu_row1(cells: list[str]) -> GpuFacts | None:
     g.persistence_mode = parse_bool(m.group(3))   # WDDM/TCC (Windows driver model) -> None
     if m.group(3) in ("WDDM", "TCC"):
         g.field_errors["persistence_mode"] = f"Windows driver model {m.group(3)}; no persistence mode"
-    if g.name.endswith("..."):
+    if (g.name or "").endswith("..."):
         g.field_errors["name"] = "cut short by nvidia-smi's table"
     m = re.match(r"^(\S+)\s+(On|Off)$", cells[1])
     if m:
@@ -214,10 +214,10 @@ def parse_nvidia_smi(text: str) -> Facts:
                         g.processes = (g.processes or []) + [proc]
             continue
         cells = _cells(s)
-        g = _gpu_row1(cells)
-        if g is not None:
-            gpus.append(g)
-            current, row = g, 1
+        first = _gpu_row1(cells)
+        if first is not None:
+            gpus.append(first)
+            current, row = first, 1
             continue
         if current is not None and len(cells) == 3:
             row += 1

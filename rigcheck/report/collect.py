@@ -69,7 +69,7 @@ def run_json(args: Sequence[str], ok_codes: tuple[int, ...] = (0,),
 def latest_bench_run(path: Path | None = None) -> tuple[dict[str, Any] | None, str, str | None]:
     """The newest saved bench run (file names start with the UTC start time), or a given file."""
     if path is None:
-        from rigcheck.bench.history import bench_dir
+        from rigcheck.runs.history import bench_dir
 
         folder = bench_dir() / "runs"
         files = sorted(folder.glob("*.json")) if folder.is_dir() else []

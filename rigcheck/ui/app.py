@@ -82,7 +82,7 @@ def _apply_conventions(typer_app: typer.Typer) -> None:
 
 
 class RigcheckGroup(TyperGroup):
-    def main(self, args: Any = None, prog_name: str | None = None,
+    def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)

@@ -6,7 +6,7 @@ A live progress display runs on a terminal and becomes plain lines on stderr oth
 Ctrl-C stops the suite, prints what was measured and exits 130.
 
 ``--json`` prints ``BenchRun.to_dict()`` (every field is documented in
-:mod:`rigcheck.bench.results`), plus ``saved`` and, with ``--compare``, ``compare``::
+:mod:`rigcheck.runs.results`), plus ``saved`` and, with ``--compare``, ``compare``::
 
     {"schema": 1, "started_at": "2026-11-25T20:01:02+00:00", "mode": "quick" | "full",
      "interrupted": false, "duration_s": 41.2, "load_avg_1m": 0.3, "data_dir": null,
@@ -63,7 +63,7 @@ from rigcheck.ui.common import (
 )
 
 if TYPE_CHECKING:
-    from rigcheck.bench.results import BenchRun
+    from rigcheck.runs.results import BenchRun
 
 EXIT_INTERRUPTED = 130   # the shell's code for SIGINT; we print what was measured first
 
@@ -284,9 +284,9 @@ def bench(
     if distributed:
         from rigcheck.ui.distributed_cmd import bench_distributed
         raise typer.Exit(bench_distributed(mode="full" if full else "quick",
-                                           recipe=(target or [None])[0],
+                                           recipe=target[0] if target else None,
                                            timeout_s=dist_timeout_s, as_json=as_json))
-    from rigcheck.bench import history
+    from rigcheck.runs import history
 
     recipes, why = runner.load_recipes_safely()
     for pattern in only or ():

@@ -168,7 +168,7 @@ def render_table(kind: str, rows: list[dict[str, Any]], currency: str, rates: di
         fixed = max(map(len, [f"Price ({currency})", *price_cells])) + \
             max(map(len, ["Seen", *seen_cells])) + 4
     keep = [c for c in (sort, *filtered, "name", "currency") if c in columns]
-    hidden = []
+    hidden: list[str] = []
     while sum(map(natural, columns)) + fixed > out.width:
         droppable = [c for c in columns if c not in keep]
         if not droppable:

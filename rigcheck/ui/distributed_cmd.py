@@ -55,9 +55,9 @@ def doctor_fleet(*, facts_dir: Path | None, timeout_s: float, as_json: bool, ver
 
 
 def bench_distributed(*, mode: str, recipe: str | None, timeout_s: float, as_json: bool) -> int:
-    from rigcheck.bench import history
     from rigcheck.bench.dist_suite import DEFAULT_RECIPE, run_distributed
     from rigcheck.bench.distributed import DistError
+    from rigcheck.runs import history
 
     def progress(line: str) -> None:
         if not as_json:

@@ -200,8 +200,8 @@ MAX_RUNS_READ = 200
 def _bench_runs() -> tuple[list[tuple[str, Any]], str]:
     """Saved bench runs, newest first, as (JSON path, BenchRun); unreadable files are skipped.
     The note says what was missing or skipped ("" when all was read)."""
-    from rigcheck.bench.history import bench_dir
-    from rigcheck.bench.results import BenchRun
+    from rigcheck.runs.history import bench_dir
+    from rigcheck.runs.results import BenchRun
 
     try:
         folder = bench_dir() / "runs"
@@ -363,7 +363,8 @@ def estimate_command(
     if model is not None or llm_recipe is not None:
         if model is not None and target is not None:
             fail("--model and --target: give one of them", EXIT_USAGE)
-        cfg = llm_ui.resolve_model(model if model is not None else llm_recipe.model)
+        cfg = llm_ui.resolve_model(model if model is not None
+                                   else llm_recipe.model)  # type: ignore[union-attr]  # one is set
         run = _llm_run(llm_recipe, method, weights, seq, batch, grad_accum, checkpointing,
                        optimizer, lora_rank, lora_targets, gpus * nodes, parallel, cpu_offload,
                        eager_attention, context)
@@ -448,7 +449,7 @@ def estimate_command(
                                 f"epoch {human_duration(r.epoch_s)}, to train "
                                 f"{human_duration(r.train_s)}"))
         rows.append(("", escape(ref.note)))
-        if verbose:
+        if verbose and ref.correction is not None:
             rows += [("", f"[dim]from {escape(ref.correction.source)}[/]")]
             rows += [("", f"[dim]{escape(u.name)}: {u.measured:,.0f} samples/s measured at batch "
                           f"{u.batch_size or '?'}, {u.expected:,.0f} by the model "

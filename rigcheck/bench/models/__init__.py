@@ -156,7 +156,7 @@ def make_workload(name: str, input_shape: tuple[int, ...] | None = None, precisi
         model = build_model(name)
     model = model.to(dtype=STORAGE_DTYPES[precision])
     if channels_last and len(INPUT_SHAPES[name]) == 3:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # nn.Module.to accepts it; torch's stub omits it
     model.train()
     return Workload(
         model=model,

@@ -37,5 +37,5 @@ def alexnet_owt(num_classes: int = 1000) -> nn.Module:
         nn.Linear(4096, num_classes),
     )
     model = nn.Sequential(features, classifier)
-    model.num_classes = num_classes
+    model.num_classes = num_classes  # type: ignore[assignment]  # a plain attribute, not a submodule
     return model

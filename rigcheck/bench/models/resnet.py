@@ -43,6 +43,7 @@ class Bottleneck(nn.Module):
 
 
 class ResNet(nn.Module):
+    feature_dim: int   # width of the pooled features the head reads
     def __init__(self, blocks: tuple[int, ...] = (3, 4, 6, 3), num_classes: int = 1000) -> None:
         super().__init__()
         self.num_classes = num_classes
@@ -76,7 +77,7 @@ class ResNet(nn.Module):
         return self.fc(self.features(x))
 
 
-def resnet50(num_classes: int = 1000) -> nn.Module:
+def resnet50(num_classes: int = 1000) -> ResNet:
     return ResNet((3, 4, 6, 3), num_classes)
 
 
@@ -93,5 +94,5 @@ def resnet50_transfer(num_classes: int = 102) -> nn.Module:
     for p in model.parameters():
         p.requires_grad_(False)
     model.fc = nn.Linear(model.feature_dim, num_classes)
-    model.num_classes = num_classes
+    model.num_classes = num_classes  # type: ignore[assignment]  # a plain attribute, not a submodule
     return model

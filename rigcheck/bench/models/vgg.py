@@ -31,5 +31,5 @@ def vgg_a(num_classes: int = 1000) -> nn.Module:
         nn.Linear(4096, num_classes),
     )
     model = nn.Sequential(nn.Sequential(*layers), classifier)
-    model.num_classes = num_classes
+    model.num_classes = num_classes  # type: ignore[assignment]  # a plain attribute, not a submodule
     return model

@@ -24,7 +24,9 @@ def installed(facts: Facts) -> dict[str, str] | None:
     """The stack's installed versions by normalised name, or None when nobody looked."""
     found: dict[str, str] = {}
     seen = False
-    for source in (facts.python.conda_packages, facts.torch.nvidia_wheels, facts.torch.stack):
+    # python.packages: every pip/conda package a paste listed (paste's importers add the field).
+    pasted = getattr(facts.python, "packages", None)
+    for source in (facts.python.conda_packages, pasted, facts.torch.nvidia_wheels, facts.torch.stack):
         if source is None:
             continue
         seen = True

@@ -2,8 +2,9 @@
 and does its dataset fit on the data disk.
 
 Predictions come in through ``ctx.predictions`` (the CLI asks :mod:`rigcheck.perfmodel` where it is
-available). Without them the memory check uses the recipe's own figures: weights, gradients and
-optimizer state from the parameter counts plus activations per sample times the batch.
+available). Without them the memory check asks the one memory model,
+:mod:`rigcheck.perfmodel.memory`, directly: the same figure and fit rule as estimate, bench and
+recommend.
 """
 
 from __future__ import annotations
@@ -12,24 +13,16 @@ from rigcheck.doctor.checks._util import join, live_gpus
 from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
 from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
+from rigcheck.perfmodel import memory as mem
+from rigcheck.recipes import Recipe
 from rigcheck.units import human_duration
 
 CAT = "readiness"
-# Bytes per parameter: weights (+ fp32 master copy under amp/fp16/bf16) + grads + optimizer state.
-# Adam keeps two fp32 moments (8 B), SGD with momentum one (4 B), plain SGD none (PyTorch docs
-# for torch.optim; mixed-precision layout per Micikevicius et al., "Mixed Precision Training", 2018).
-_OPT_BYTES = {"sgd": 0, "sgd-momentum": 4, "adam": 8, "adamw": 8}
-CUDA_CONTEXT_GB = 0.5       # CUDA context + cuDNN/cuBLAS workspaces; typical, our estimate
 
 
-def memory_need_gb(recipe) -> float:
-    """Training memory from the recipe's own figures (no perf model)."""
-    half = recipe.precision in ("fp16", "bf16", "amp")
-    weights = recipe.params * (4 + (2 if half else 0))
-    grads = recipe.trainable_params * 4
-    opt = recipe.trainable_params * _OPT_BYTES.get(recipe.optimizer, 8)
-    acts = recipe.activation_bytes_per_sample * recipe.batch_size
-    return (weights + grads + opt + acts) / 1e9 + CUDA_CONTEXT_GB
+def memory_need_gb(recipe: Recipe) -> float:
+    """Training memory at the recipe's batch and precision, from the one memory model."""
+    return mem.train_memory_gb(recipe, recipe.batch_size)
 
 
 def _gpu_free_gb(facts: Facts) -> tuple[str, float] | None:
@@ -59,7 +52,7 @@ def recipe_fit(facts: Facts, ctx: Context) -> Outcome:
         need = getattr(pred, "memory_gb", None) or memory_need_gb(r)
         text = f"{r.id} needs ~{need:.1f} GB (batch {r.batch_size}, {r.precision})"
         fits = getattr(pred, "fits", None)
-        if fits is False or (fits is None and need > vram):
+        if fits is False or (fits is None and not mem.fits(need, vram)):
             too_big.append(text)
         elif need > 0.9 * vram:
             tight.append(text)

@@ -22,8 +22,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigcheck.bench.results import BenchRun, Figure
 from rigcheck.paths import user_data_dir
+from rigcheck.runs.results import BenchRun, Figure
 
 # A change smaller than this is within run-to-run noise (the 5% CV goal), shown as "same".
 SAME_PCT = 5.0

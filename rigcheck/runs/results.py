@@ -102,6 +102,7 @@ class Machine:
     gpu_catalog_note: str = ""         # which catalog row gave expectations, or why none did
     device: str = "cpu"
     threads: int | None = None
+    ram_gb: float | None = None        # total RAM, GB (1e9 bytes), from the probe's host facts
     torch_version: str = ""
     cuda_version: str | None = None
 
