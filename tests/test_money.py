@@ -236,3 +236,50 @@ def test_a_bare_number_takes_the_default_currency():
     assert money.parse_budget("1500", rates, default_currency="USD").amount_inr == 135000
     assert money.parse_budget("₹1500", rates, default_currency="USD").amount_inr == 1500
     assert money.parse_budget("1500", rates).amount_inr == 1500
+
+
+# ----- boundaries the mutation run found unpinned -------------------------------------------------
+
+@pytest.mark.parametrize("text, inr", [("1 crore", 10_000_000), ("1.5k", 1_500),
+                                       ("2 thousand", 2_000), ("2m", 2_000_000),
+                                       ("2mn", 2_000_000), ("2 million", 2_000_000),
+                                       ("$500 USD", 45_000)])
+def test_multipliers_exactly(text, inr):
+    assert money.parse_budget(text, {"USD": 90.0}).amount_inr == inr
+
+
+@pytest.mark.parametrize("text, why", [("-500", "must be more than zero"),
+                                       ("₹-500", "must be more than zero"),
+                                       ("0", "must be more than zero"),
+                                       ("abc 500", "is not an amount"),
+                                       ("$500 EUR", "names two currencies")])
+def test_budget_errors_exactly(text, why):
+    with pytest.raises(money.BudgetError, match=why):
+        money.parse_budget(text, {"USD": 90.0, "EUR": 100.0})
+
+
+def test_an_empty_default_currency_is_inr():
+    assert money.parse_budget("500", {}, default_currency="").amount_inr == 500
+
+
+def test_budget_is_frozen():
+    b = money.parse_budget("500", {})
+    with pytest.raises(AttributeError):
+        b.amount_inr = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("text, ok", [("USD=0.5", True), ("USD=100000", True),
+                                      ("USD=100000.5", False), ("USD=0", False)])
+def test_rate_bounds(text, ok):
+    if ok:
+        assert money.parse_rate(text)[1] == float(text.split("=")[1])
+    else:
+        with pytest.raises(money.MoneyError, match="above 0 and at most 100000"):
+            money.parse_rate(text)
+
+
+def test_negative_and_zero_amounts_print_right():
+    assert money.group_indian(-1234567) == "-12,34,567"
+    assert money.format_amount(-1500, "USD") == "-$1,500"
+    assert money.format_amount(0, "USD") == "$0"
+    assert money.format_amount(0.4, "EUR") == "€0"

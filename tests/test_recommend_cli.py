@@ -207,4 +207,7 @@ def test_value_objective_spends_less_on_a_tiny_target():
     fastest = run_json("--budget", "5lakh", "--target", "lenet5-mnist",
                        "--objective", "fastest")["builds"][0]
     assert value["total_inr"] <= fastest["total_inr"]
-    assert value["total_train_s"] <= fastest["total_train_s"] * 1.05
+    # within 5% of the fastest, or within a minute when that is more (a 10-second LeNet run)
+    limit = max(fastest["total_train_s"] * 1.05, fastest["total_train_s"] + 60)
+    assert value["total_train_s"] <= limit
+    assert value["total_inr"] < fastest["total_inr"] / 2

@@ -145,3 +145,55 @@ def test_usd_offers_are_converted():
     build, catalog = build_and_catalog([offer("u", "mine", 2.0, currency="USD")])
     cloud = costs.cloud_compare(build, catalog, (pf.recipe(),), estimate, {"USD": 90.0}, None)
     assert cloud["inr_per_hour"] == 180.0
+
+
+def two_gpu_build(offers, tariff_rows=()):
+    """2 cards, 500 s for the mix on the pair; a 66 W CPU: draw 2 x 200 + 66 + 75 = 541 W,
+    wall 541 / 0.9 = 601.11 W."""
+    def est(recipe, gpu, count, nodes=1):
+        return TargetEstimate(recipe_id=recipe.id, fits=True, samples_per_s=1.0,
+                              train_s=1000.0 / count, memory_gb=4.0, batch_size=8)
+    catalog = pf.catalog(gpus=[pf.gpu("mine")], cpus=[pf.cpu(tdp_w=66, cores=12)],
+                         motherboards=[pf.board(positions=(1, 4), lanes=(16, 16))])
+    catalog = dataclasses.replace(catalog, cloud=tuple(offers), tariffs=tuple(tariff_rows))
+    build = recommend(catalog, Request(budget_inr=10**6, targets=(pf.recipe(),),
+                                       gpu_counts=(2,)), est).best
+    assert build.gpu_count == 2
+    return build, catalog, est
+
+
+def test_running_cost_rounding_and_gpu_count():
+    build, _, _ = two_gpu_build([])
+    run = costs.running_cost(build, costs.TariffChoice(7.777, "test", None))
+    # kWh = 601.11 W x 500 s / 3.6e6 = 0.083488; x 7.777 = ₹0.6493; per hour 0.60111 x 7.777
+    assert run["wall_w"] == 601
+    assert run["mix_kwh"] == 0.0835 and run["per_target"][0]["kwh"] == 0.0835
+    assert run["mix_inr"] == 0.65 and run["per_target"][0]["inr"] == 0.65
+    assert run["per_hour_inr"] == 4.67
+
+
+def test_cloud_figures_for_two_gpus():
+    build, catalog, est = two_gpu_build([offer("b", "mine", 33.333)])
+    cloud = costs.cloud_compare(build, catalog, (pf.recipe(),), est, {}, None)
+    # 2 GPUs x ₹33.333 = ₹66.666/h; the mix 500 s = 0.1389 h, ₹9.2592
+    assert cloud["gpus"] == 2 and cloud["inr_per_hour"] == 66.67
+    assert cloud["mix_hours"] == 0.139 and cloud["mix_inr"] == 9.26
+
+
+def test_tariff_from_a_row_is_dated_and_sourced():
+    build, _, _ = two_gpu_build([])
+    choice = costs.choose_tariff([tariff("tn", 6.45)], None)
+    run = costs.running_cost(build, choice)
+    assert run["tariff"] == {"price_inr_per_kwh": 6.45, "label": "tn residential (tn, 2026-06-01)",
+                             "id": "tn", "date": "2026-06-01", "source": "test"}
+    assert costs.choose_tariff([tariff("shop", 2.0, consumer="commercial")], None) is None
+
+
+def test_unknown_tariff_id_without_any_tariff():
+    with pytest.raises(ValueError, match="none in tariff.csv"):
+        costs.choose_tariff([], "ka")
+
+
+def test_tariff_choice_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        costs.TariffChoice(1.0, "x", None).label = "y"  # type: ignore[misc]

@@ -153,7 +153,8 @@ def test_recommend_matches_brute_force(catalog, budget, counts, platform, need_g
         assert (best.total_train_s, best.total_inr) == expected
     else:
         # the cheapest within 5% of the fastest time, ties to the faster
-        expected = min((p, t) for p, t in points if t <= fastest_time * 1.05)
+        expected = min((p, t) for p, t in points
+                       if t <= max(fastest_time * 1.05, fastest_time + 60))
         assert (best.total_inr, best.total_train_s) == expected
     front = [(b.total_inr, b.total_train_s) for b in result.frontier]
     assert front == expected_frontier(points)

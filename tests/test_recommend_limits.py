@@ -9,7 +9,8 @@ import parts_factory as pf
 import pytest
 
 from rigcheck.recommend import Request, TargetEstimate
-from rigcheck.recommend.limits import binding_limits
+from rigcheck.recommend.limits import binding_limits, option_limits
+from rigcheck.recommend.search import gpu_options
 
 
 def estimate(recipe, gpu, count, nodes=1):
@@ -18,8 +19,14 @@ def estimate(recipe, gpu, count, nodes=1):
 
 
 def limits(catalog, **kw):
+    """Every limit of the one GPU option, checked directly (binding_limits stops early when a
+    build exists) and through binding_limits, which must agree when none does."""
     request = Request(budget_inr=10**8, targets=(pf.recipe(),), **kw)
-    return [(lim.limit, lim.option) for lim in binding_limits(catalog, request, estimate)]
+    (option,), _ = gpu_options(catalog, request, estimate)
+    direct = [(lim.limit, lim.option) for lim in option_limits(option, catalog, request)]
+    found = [(lim.limit, lim.option) for lim in binding_limits(catalog, request, estimate)]
+    assert found == (direct[:4] if direct else []) or not direct
+    return direct
 
 
 # Four 300 W blower cards, a 32-core 200 W CPU: draw 4 x 300 + 200 + 75 = 1,475 W;
@@ -105,3 +112,42 @@ def test_unsourced_prices_are_named_when_they_are_all_that_is_missing():
     got = binding_limits(catalog, request, estimate)
     assert got[0].limit == "prices" and "TOWER" in got[0].detail
     assert "--allow-unsourced" in got[0].lift
+
+
+def test_limits_of_several_options_each_kind_once():
+    # fast: 4 x 600 + 200 + 75 = 2,675 W draw: 2,972 W at the wall (> 2,944) and a 3,210 W PSU
+    # (> 2,000); twin: the same limits again (not repeated); slow: 3-slot cards do not seat
+    fast = pf.gpu("fast", tdp_w=600, cooler="blower", power_8pin=0, fp32_tflops=40.0)
+    slow = pf.gpu("slow", tdp_w=300, cooler="blower", slot_width=3, fp32_tflops=10.0)
+    twin = pf.gpu("twin", tdp_w=600, cooler="blower", power_8pin=0, fp32_tflops=30.0)
+    catalog = pf.catalog(gpus=[fast, slow, twin], **BIG)
+
+    def speed(recipe, gpu, count, nodes=1):
+        return TargetEstimate(recipe_id=recipe.id, fits=True, samples_per_s=1.0,
+                              train_s=1000.0 / gpu.fp32_tflops, memory_gb=4.0, batch_size=8)
+
+    request = Request(budget_inr=10**8, targets=(pf.recipe(),), gpu_counts=(4,))
+    got = [(lim.limit, lim.option) for lim in binding_limits(catalog, request, speed)]
+    assert got == [("wall circuit", "4 × FAST"), ("PSU size", "4 × FAST"),
+                   ("board slots", "4 × SLOW")]
+    one = binding_limits(catalog, request, speed, most=1)
+    assert [(lim.limit, lim.option) for lim in one] == [("wall circuit", "4 × FAST")]
+
+
+def test_passive_and_open_air_chassis_messages_differ():
+    open_air = pf.catalog(gpus=[CARD], **{**BIG, "cases": [pf.case(expansion_slots=10,
+                                                                   max_gpus=3)]})
+    request = Request(budget_inr=10**8, targets=(pf.recipe(),), gpu_counts=(4,))
+    lim = binding_limits(open_air, request, estimate)[0]
+    assert lim.limit == "chassis" and "at most 3" in lim.detail and "bigger chassis" in lim.lift
+    passive = pf.catalog(gpus=[dataclasses.replace(CARD, cooler="passive")], **BIG)
+    lim = binding_limits(passive, request, estimate)[0]
+    assert "passive" in lim.detail and "systems.csv" in lim.lift
+
+
+def test_limit_is_frozen():
+    lim = binding_limits(big(psus=[pf.psu(watts=1000, pcie_8pin=8)]),
+                         Request(budget_inr=10**8, targets=(pf.recipe(),), gpu_counts=(4,)),
+                         estimate)[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lim.limit = "x"  # type: ignore[misc]

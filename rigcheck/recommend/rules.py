@@ -7,7 +7,6 @@ definition both the search and the brute-force tests agree with.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -216,10 +215,6 @@ def memory_ok(kit: MemoryKit, kits: int, board: Motherboard, floor_gb: float) ->
             and kits * kit.capacity_gb >= floor_gb)
 
 
-def max_kits(kit: MemoryKit, board: Motherboard) -> int:
-    return board.memory_slots // kit.modules if kit.memory_type == board.memory_type else 0
-
-
 def storage_ok(storage: Storage, capacity_gb: float, read_mbs: float) -> bool:
     return storage.capacity_gb >= capacity_gb and storage.seq_read_mbs >= read_mbs
 
@@ -264,6 +259,3 @@ def violations(
         out.append("storage too small or too slow")
     return out
 
-
-def round_up(x: float, step: float) -> float:
-    return math.ceil(x / step) * step

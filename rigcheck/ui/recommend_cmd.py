@@ -375,8 +375,9 @@ def _render_costs(b: dict[str, Any], rates: dict[str, float], display: str) -> N
                 else "renting costs less per hour than the electricity: owning never pays off")
         out.print(f"Renting instead ({cloud['match']}): {escape(o['provider'])} "
                   f"{escape(o['gpu_name'])}, {price}/GPU-hour {o['billing']} ({o['date']}), "
-                  f"{cloud['gpus']} GPU(s): the mix in {cloud['mix_hours']:,.1f} h for "
-                  f"{_money(cloud['mix_inr'], rates, display)}; {pays}")
+                  f"{cloud['gpus']} GPU(s): the mix in "
+                  f"{human_duration(cloud['mix_hours'] * 3600)} for "
+                  f"{_small_money(cloud['mix_inr'], rates, display)}; {pays}")
     elif run:
         out.print("[dim]Renting: no offer in catalog/cloud.csv for a card rigcheck can "
                   "compare.[/]")
