@@ -75,8 +75,8 @@ class Block(nn.Module):
     def __init__(self, cfg: Any, dtype: torch.dtype, device: torch.device):
         super().__init__()
         h, hd = cfg.hidden_size, cfg.head_dim
-        kw = {"bias": False, "dtype": dtype, "device": device}
-        qkv = dict(kw, bias=bool(cfg.qkv_bias))   # Qwen2: biases on q/k/v
+        kw: dict[str, Any] = {"bias": False, "dtype": dtype, "device": device}
+        qkv: dict[str, Any] = dict(kw, bias=bool(cfg.qkv_bias))   # Qwen2: biases on q/k/v
         self.nh, self.nkv, self.hd = cfg.num_heads, cfg.num_kv_heads, hd
         self.q_proj = nn.Linear(h, cfg.num_heads * hd, **qkv)
         self.k_proj = nn.Linear(h, cfg.num_kv_heads * hd, **qkv)

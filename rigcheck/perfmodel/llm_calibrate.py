@@ -61,7 +61,7 @@ MODEL_ALIASES = {"llama-7b": "llama-2-7b"}
 # MLC's q4f16_1: 4-bit weights in groups of 32 with an fp16 scale = 4.5 bits, Q4_0's layout.
 WEIGHT_ALIASES = {"q4f16_1": "q4_0", "gptq": "gptq-4bit"}
 # What the sources' own configs say about runs the table rows leave implicit.
-SOURCE_RUNS = {
+SOURCE_RUNS: dict[str, dict[str, Any]] = {
     # torchtune recipes/configs/llama3_1/*_lora/qlora_single_device.yaml: rank 8 on q, v,
     # output_proj and the MLP; activation checkpointing on in every config
     "pytorch/torchtune": {"lora_rank": 8, "grad_checkpointing": True,
@@ -104,7 +104,7 @@ def _gpudb_rows(path: Path) -> list[Row]:
             n = int(r["notes"].split("n_gpus=")[1].split(";")[0].split()[0]) if "n_gpus=" in r["notes"] else 1
             model = MODEL_ALIASES.get(r["model"].lower(), r["model"])
             seq = int(r["seq"] or 512)
-            extra = dict(SOURCE_RUNS.get(repo, {}))
+            extra: dict[str, Any] = dict(SOURCE_RUNS.get(repo, {}))
             ck = r["notes"].lower().split("activation checkpointing ")
             if len(ck) > 1 and ck[1][:4] in ("true", "fals"):
                 extra["grad_checkpointing"] = ck[1].startswith("true")
@@ -127,13 +127,15 @@ def load_rows(path: Path = CALIBRATION_PATH, extra: Path | None = EXTRA_PATH) ->
     with extra.open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
             ck = r["grad_checkpointing"].strip().lower()
+            lora_targets: dict[str, Any] = (
+                {"lora_targets": tuple(r["lora_targets"].split(";"))} if r["lora_targets"] else {})
             run = LlmRun(
                 method=r["method"], weights=r["weights"], seq_len=int(r["seq_len"]),
                 micro_batch=int(r["micro_batch"] or 1), n_gpus=int(r["n_gpus"] or 1),
                 grad_checkpointing=(ck == "true") if ck else None,
                 context=int(r["context"]) if r["context"] else 0,
                 lora_rank=int(r["lora_rank"]) if r["lora_rank"] else 16,
-                **({"lora_targets": tuple(r["lora_targets"].split(";"))} if r["lora_targets"] else {}),
+                **lora_targets,
                 parallel="fsdp" if int(r["n_gpus"] or 1) > 1 and r["method"] != "infer" else "",
             )
             rows.append(Row(r["id"], r["source"], r["gpu"], run.n_gpus, r["model"], run,
