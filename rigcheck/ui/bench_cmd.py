@@ -59,6 +59,7 @@ from rigcheck.ui.common import (
     fail,
     human_duration,
     print_json,
+    verbose,
     warn,
 )
 
@@ -175,6 +176,11 @@ def _render(run: BenchRun, saved: Path | None, changes: list[Any] | None) -> Non
                       soft_wrap=True)
         if f.verdict != "ok":
             out.print(f"    [yellow]{escape(f.verdict)}[/]", soft_wrap=True)
+        if verbose():
+            iqr = f"{_dur(f.iqr_s)}" if f.iqr_s is not None else "-"
+            params = ", ".join(f"{k}={v}" for k, v in sorted(f.params.items()))
+            out.print(f"    [dim]{f.runs} timed runs, median {_dur(f.median_s)}, IQR {iqr}"
+                      f"{'; ' + escape(params) if params else ''}[/]", soft_wrap=True)
         if f.hint:
             out.print(f"    [bold yellow]->[/] {escape(f.hint)}", soft_wrap=True)
     if run.skipped:

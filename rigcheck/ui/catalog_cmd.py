@@ -51,11 +51,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from rigcheck import catalog as cat
 from rigcheck import catalog_query as query
 from rigcheck import money
-from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json, warn
+from rigcheck.ui.common import EXIT_USAGE, console, fail, print_json, verbose, warn
 
 # Columns shown in the table, per kind, most important first: on a narrow terminal columns are
 # dropped from the end (the name, price and date always stay). Every column is in --json.
@@ -261,6 +262,13 @@ def _run(kind: str, filters: list[str], sort: str | None, desc: bool, limit: int
     render_table(kind, rows, code, rates, sort,
                  {r.currency: r.date.isoformat() for r in catalog.rates},
                  filtered=tuple(dict.fromkeys(f.column for f in parsed)))
+    if verbose():
+        out = console()
+        out.print("[bold]Sources[/]")
+        for row in rows:
+            label = row.get("id") or row.get("currency") or "?"
+            out.print(f"  {escape(str(label))}: {escape(str(row.get('source') or 'no source given'))}",
+                      soft_wrap=True)
 
 
 def _import(file: Path | None, remove: bool, seen: str | None, as_json: bool) -> None:

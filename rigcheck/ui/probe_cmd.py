@@ -34,12 +34,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from rigcheck.ui.common import EXIT_USAGE, console, fail, note, print_json
+from rigcheck.ui.common import EXIT_USAGE, console, fail, note, print_json, verbose
 
 if TYPE_CHECKING:
     from rigcheck.facts import Facts, HostFacts, NvmlFacts, PythonFacts, TorchFacts
@@ -193,7 +194,23 @@ def render_summary(facts: Facts) -> None:
             f"{k} ({v})" for k, v in sorted(facts.not_collected.items())))
     note = ("serials, UUIDs, host and user names redacted; --no-redact keeps them"
             if facts.redacted else "not redacted: contains serials, UUIDs, host and user names")
+    if verbose():
+        _render_details(facts, out)
     out.print(f"[dim]{note}. Diagnose with: rigcheck doctor[/]")
+
+
+def _render_details(facts: Facts, out: Any) -> None:
+    """-v: the facts the summary does not show (when and by what they were collected, the
+    interpreter and nvcc paths, the LLM-stack library versions found)."""
+    py = facts.python
+    out.print(f"[bold]Collected[/] {facts.collected_at or '?'} by rigcheck "
+              f"{facts.rigcheck_version or '?'} ({facts.origin})")
+    out.print(f"[bold]Interpreter[/] {escape(py.executable or '?')}; nvcc "
+              f"{escape(py.nvcc_path or 'not found')}", soft_wrap=True)
+    stack = facts.torch.stack if facts.torch else None
+    out.print("[bold]LLM-stack libraries[/]" + ("" if stack else ": none found"))
+    for name, version in sorted((stack or {}).items()):
+        out.print(f"  {escape(name)} {escape(version)}", soft_wrap=True)
 
 
 def _sections(f: Facts) -> list[tuple[str, list[str]]]:

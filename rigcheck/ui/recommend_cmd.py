@@ -15,7 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rigcheck.ui.common import EXIT_FINDINGS, console, fail, human_duration, print_json, warn
+from rigcheck.ui.common import (
+    EXIT_FINDINGS,
+    console,
+    fail,
+    human_duration,
+    print_json,
+    verbose,
+    warn,
+)
 
 # Prices that are not a cited quote for that very part (catalog/README.md, price_basis).
 DOUBTFUL_BASIS = ("recalled", "estimate")
@@ -259,7 +267,11 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     dropped = data.get("excluded_parts") or {}
     if dropped and not req.get("allow_unsourced"):
         out.print(f"[dim]{len(dropped)} parts left out: recalled or estimated prices, or seen "
-                  "over 12 months ago (--allow-unsourced uses them, marked).[/]")
+                  "over 12 months ago (--allow-unsourced uses them, marked)"
+                  f"{'' if verbose() else '; -v lists them'}.[/]")
+        if verbose():
+            for part_id, why in sorted(dropped.items()):
+                out.print(f"  [dim]{escape(part_id)}: {escape(why)}[/]", soft_wrap=True)
     builds = data["builds"]
     if not builds:
         cheapest = data["cheapest_total_inr"]
