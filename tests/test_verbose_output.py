@@ -71,3 +71,14 @@ def test_bench_verbose_shows_the_timing_behind_each_figure(capsys, monkeypatch):
     loud = capsys.readouterr().out
     assert "17 timed runs" in loud and "n=2048" in loud
     assert "17 timed runs" not in plain
+
+
+def test_doctor_verbose_says_what_each_source_is():
+    from rigcheck.ui.doctor_cmd import source_label
+    assert source_label("https://github.com/janhq/jan/issues/183") == "a real report of this problem:"
+    assert source_label("https://github.com/pytorch/pytorch/pull/141063") == "a real report of this problem:"
+    assert source_label("https://github.com/NVIDIA/DCGM/blob/master/nvvs/src/Software.cpp") == \
+        "how a reference tool checks it:"
+    assert source_label("https://pytorch.org/docs/stable/notes/cuda.html") == "documented at:"
+    res = invoke("doctor", "--facts", str(FIXTURES / "rtx4090_pcie_x4_load.json"), "-v")
+    assert "a real report of this problem: https://github.com/" in res.stdout.replace("\n", " ")

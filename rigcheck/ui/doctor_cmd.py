@@ -129,6 +129,17 @@ def _predictions(facts: Any, targets: list[Any]) -> tuple[dict[str, Any], str | 
     return out, None if out else f"the performance model could not predict on {gpu.name}"
 
 
+def source_label(url: str) -> str:
+    """What a finding's source is, said with it: most checks cite the public thread in which the
+    problem was reported and diagnosed, often in a project other than the library at fault (a
+    PCIe downshift seen in an LLM app's tracker), which reads as unrelated unless it is named."""
+    if "github.com/" in url and any(f"/{kind}/" in url for kind in ("issues", "pull", "discussions")):
+        return "a real report of this problem:"
+    if "github.com/" in url and "/blob/" in url:
+        return "how a reference tool checks it:"
+    return "documented at:"
+
+
 def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None) -> None:
     from rigcheck.doctor import CATEGORIES, summarize
 
@@ -179,8 +190,9 @@ def _render(findings: list[Any], facts: Any, verbose: bool, source: Path | None)
                     con.print(f"      fix: [bold]{_esc(f.fix)}[/]", soft_wrap=True)
             elif info and f.fix:
                 con.print(f"      if you train it: {_esc(f.fix)}", soft_wrap=True)
-                if verbose and f.source:
-                    con.print(f"      [dim]see {_esc(f.source)}[/]", soft_wrap=True)
+            if verbose and f.source:
+                con.print(f"      [dim]{source_label(f.source)} {_esc(f.source)}[/]",
+                          soft_wrap=True)
     n = summary["categories_with_issues"]
     con.print("")
     skipped, total = summary["counts"]["skip"], summary["checks"]
