@@ -14,17 +14,12 @@ reads its own format, e.g. a GGUF file) plus ``dataset_gb``.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from rigcheck.perfmodel.llm_configs import ConfigError, find_model
 from rigcheck.perfmodel.llm_memory import WEIGHT_BITS, LlmRun, LlmRunError, validate
+from rigcheck.recipes import read_toml
 
 REQUIRED = ("name", "model", "method", "description", "source")
 OPTIONAL = {"weights": str, "seq_len": int, "micro_batch": int, "grad_accum": int,
@@ -77,12 +72,7 @@ def llm_recipes_dir() -> Path:
 
 
 def load_llm_recipe(path: Path) -> LlmRecipe:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LlmRecipeError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LlmRecipeError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, LlmRecipeError)
     for k in REQUIRED:
         if not isinstance(raw.get(k), str):
             raise LlmRecipeError(f"{path}: field '{k}' is missing or not text")

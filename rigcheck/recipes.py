@@ -118,14 +118,18 @@ def _coerce(path: Path, raw: dict[str, Any]) -> Recipe:
     return recipe
 
 
-def load_recipe(path: Path) -> Recipe:
+def read_toml(path: Path, error: type[ValueError] = RecipeError) -> dict[str, Any]:
+    """A recipe file's table; unreadable or invalid TOML raises ``error`` in one line naming it."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read: {exc}") from None
+        raise error(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RecipeError(f"{path}: not valid TOML: {exc}") from None
-    return _coerce(path, raw)
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_recipe(path: Path) -> Recipe:
+    return _coerce(path, read_toml(path))
 
 
 def load_recipes(directory: Path | None = None) -> dict[str, Recipe]:

@@ -128,9 +128,6 @@ def _list(recipes: dict[str, Any]) -> None:
 def _show(r: Any) -> None:
     from rigcheck.recipes import DEFAULT_MIX_TAG
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
     rows = [
         ("model", f"{r.model} ({r.family})"),
         ("input", " x ".join(str(x) for x in r.input_shape) + " per sample"),
@@ -143,16 +140,12 @@ def _show(r: Any) -> None:
         ("compute", f"{_sig(r.train_flops_per_sample / 1e9)} GFLOP per sample per training step "
                     "(forward + backward)"),
         ("activations", f"{_sig(r.activation_bytes_per_sample / 1e6)} MB per sample kept for backward"),
+        ("recommend may", "a smaller batch with gradient accumulation" if r.adapt
+         else "change nothing"),
         ("default mix", "yes" if DEFAULT_MIX_TAG in r.tags else "no"),
         ("source", r.source or "-"),
     ]
-    con = console()
-    con.print(f"[bold]{escape(r.name)}[/] ({escape(r.id)})", soft_wrap=True)
-    if r.description:
-        con.print(escape(r.description), soft_wrap=True)
-    for k, v in rows:
-        grid.add_row(k, escape(v))
-    con.print(grid)
+    _print_card(r, rows)
 
 
 def _work(r: Any) -> str:
@@ -196,6 +189,11 @@ def _show_llm(r: Any) -> None:
         rows.insert(4, ("optimizer", f"{run.optimizer}"
                         + (f", LoRA r={run.lora_rank}" if run.method in ("lora", "qlora") else "")
                         + (", gradient checkpointing" if run.checkpointing else "")))
+    _print_card(r, rows)
+
+
+def _print_card(r: Any, rows: list[tuple[str, str]]) -> None:
+    """A recipe's title, description and field: value rows."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
