@@ -178,6 +178,9 @@ def test_loaded_library_not_found_with_a_sign_fails_with_install_fix():
 
 
 def test_loaded_any_not_found_error_with_a_sign_is_a_missing_library():
+    # Pins today's rule: any *NOT_FOUND init error reads as "no driver library". NVML's
+    # ERROR_NOT_FOUND (6) and ERROR_FUNCTION_NOT_FOUND (13) mean something else (see the note
+    # docs/notes/2026-12-03/driver.md); change this test with the rule if it is narrowed.
     f = _bare()
     f.nvml.error = "NVML_ERROR_NOT_FOUND"
     f.torch.device_count = 1
