@@ -63,7 +63,7 @@ RTX_3060_12 = ("NVIDIA GeForce RTX 3060", 12288.0)
 
 def test_no_llm_target_is_skipped():
     f = llm_fit(facts_with(card(*RTX_3060_12)))
-    assert f.status == Status.SKIP
+    assert f.status == Status.SKIP and "no LLM recipe given" in f.summary
 
 
 def test_a_card_just_big_enough_after_the_recipe_s_change():
@@ -129,7 +129,8 @@ def test_a_gpu_not_in_the_spec_database_is_said():
 def test_no_gpu_facts_is_skipped():
     f = facts_with()
     f.torch = dataclasses.replace(f.torch, devices=[])
-    assert llm_fit(f, Q4).status == Status.SKIP
+    got = llm_fit(f, Q4)
+    assert got.status == Status.SKIP and "no GPU facts" in got.summary
 
 
 def test_a_lost_gpu_is_not_judged():

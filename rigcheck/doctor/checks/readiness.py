@@ -179,8 +179,6 @@ def llm_rows(facts: Facts, recipes: Sequence[LlmRecipe]) -> tuple[list[str], lis
 def llm_fit(facts: Facts, ctx: Context) -> Outcome:
     if not ctx.llm_targets:
         return skip("no LLM recipe given (e.g. rigcheck doctor --target llama-3.1-8b-qlora)")
-    if not any(g.name for g in live_gpus(facts)) and not any(d.name for d in facts.torch.devices):
-        return skip("no GPU facts")
     rows, too_big, short = llm_rows(facts, ctx.llm_targets)
     if not rows:
         return skip("no GPU facts")
