@@ -199,3 +199,27 @@ def compare(run: BenchRun, base: Path | None = None) -> list[Change]:
                                       100.0 * (f.value - value) / value,
                                       _untrusted(f.verdict, verdict)))
     return changes
+
+
+# The newest saved runs read when looking for one on the estimated GPU; the file names start with
+# the run's start time, so sorting them by name sorts them by time.
+MAX_RUNS_READ = 200
+
+
+def saved_runs(base: Path | None = None) -> tuple[list[tuple[str, BenchRun]], str]:
+    """Saved bench runs, newest first, as (JSON path, BenchRun); unreadable files are skipped.
+    The note says what was missing or skipped ("" when all was read)."""
+    try:
+        folder = bench_dir(base) / "runs"
+        paths = sorted(folder.glob("*.json"), reverse=True)[:MAX_RUNS_READ] if folder.is_dir() else []
+    except OSError as exc:
+        return [], f"bench history unreadable ({exc})"
+    if not paths:
+        return [], f"no saved rigcheck bench runs under {folder}"
+    runs, bad = [], 0
+    for path in paths:
+        try:
+            runs.append((str(path), BenchRun.from_dict(json.loads(path.read_text(encoding="utf-8")))))
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+            bad += 1   # half-written by hand, another schema, not a run: not this command's problem
+    return runs, (f"{bad} unreadable bench run file(s) under {folder} skipped" if bad else "")
