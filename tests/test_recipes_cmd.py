@@ -31,6 +31,13 @@ def test_an_llm_recipe_is_shown_with_its_work_and_disk():
     assert "generate 1 M tokens" in invoke("llama-3.1-8b-infer-q4")
 
 
+def test_an_llm_recipe_says_in_words_what_recommend_may_change():
+    out = invoke("qwen2.5-7b-lora")                  # adapt = micro_batch, checkpointing, qlora
+    assert "smaller micro-batch" in out and "gradient checkpointing" in out and "QLoRA" in out
+    assert "4-bit weights" not in out
+    assert "serve 4-bit weights" in invoke("llama-3.1-8b-infer-bf16")   # adapt = micro_batch, quantize
+
+
 def test_the_list_has_both_tables_and_marks_the_default_mixes():
     out = invoke()
     assert "lenet5-mnist *" in out and "llama-3.1-8b-qlora *" in out

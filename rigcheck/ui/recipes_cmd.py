@@ -181,7 +181,7 @@ def _show_llm(r: Any) -> None:
                   if run.training else f"{run.micro_batch} concurrent stream(s)"),
         ("work", _work(r) + (f" ({r.dataset})" if r.dataset else "")),
         ("disk", f"{_sig(r.disk_gb)} GB (model files as downloaded + data)"),
-        ("recommend may", ", ".join(r.adapt) or "change nothing"),
+        ("recommend may", "; ".join(_ADAPT_WORDS.get(a, a) for a in r.adapt) or "change nothing"),
         ("default mix", f"yes (priority {r.priority})" if "default-mix" in r.tags else "no"),
         ("source", r.source or "-"),
     ]
@@ -190,6 +190,13 @@ def _show_llm(r: Any) -> None:
                         + (f", LoRA r={run.lora_rank}" if run.method in ("lora", "qlora") else "")
                         + (", gradient checkpointing" if run.checkpointing else "")))
     _print_card(r, rows)
+
+
+# What each adaptation an LLM recipe allows does, in the user's words (llm_recipes.ADAPTATIONS).
+_ADAPT_WORDS = {"micro_batch": "use a smaller micro-batch (more accumulation, or fewer streams)",
+                "checkpointing": "turn on gradient checkpointing",
+                "qlora": "switch LoRA to QLoRA (4-bit NF4 base)",
+                "quantize": "serve 4-bit weights"}
 
 
 def _print_card(r: Any, rows: list[tuple[str, str]]) -> None:

@@ -336,7 +336,7 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     out.print("  [dim]Speeds: rigcheck's calibrated performance models (`rigcheck estimate`). "
               "₹ per sample/s: the build's price divided by its training speed on that recipe "
               "(lower is better). LLM times: the recipe's tokens to train or generate "
-              "(`rigcheck recipes show ID`) over the predicted tokens/s.[/]")
+              "(`rigcheck recipes ID`) over the predicted tokens/s.[/]")
     for d in data.get("dropped", ()):
         c = d["cheapest"]
         if c:
