@@ -31,6 +31,11 @@ import typer
 from rigcheck.ui.common import EXIT_FINDINGS, EXIT_USAGE, console, fail, human_duration, print_json
 
 
+# Memory terms whose key alone would not tell the user what they are (see perfmodel.llm_memory).
+_TERM_WORDS = {"workspace_gb": "logits and workspace", "context_gb": "CUDA context",
+               "lora_gb": "LoRA adapters + their optimizer"}
+
+
 def resolve_model(model: str) -> Any:
     from rigcheck.perfmodel.llm_configs import ConfigError, find_model
     try:
@@ -100,7 +105,8 @@ def render(est: Any, largest: int, title: str) -> None:
     where = gpu.name if run.n_gpus == 1 else f"{run.n_gpus} x {gpu.name} ({run.strategy})"
     out.print(f"[bold]{title}[/] on [bold]{where}[/] ({gpu.id})", soft_wrap=True)
     fit = "[green]fits[/]" if est.fits else "[red]does not fit[/]"
-    parts = ", ".join(f"{k[:-3].replace('_', ' ')} {v:.1f}" for k, v in m.as_dict().items() if v >= 0.05)
+    parts = ", ".join(f"{_TERM_WORDS.get(k, k[:-3].replace('_', ' '))} {v:.1f}"
+                      for k, v in m.as_dict().items() if v >= 0.05)
     what = (f"{run.method}, {run.weight_format} weights, seq {run.seq_len:,}, micro-batch "
             f"{run.micro_batch}" + (f" x {run.grad_accum} accumulation" if run.grad_accum > 1 else "")
             + (", gradient checkpointing" if run.training and run.checkpointing else "")
