@@ -36,14 +36,16 @@ def main() -> int:
     gpus = cat.load_catalog().gpus
     rows = []
     for r in load_rows():
-        why = excluded(r)
+        try:
+            gpu = lookup_gpu(r.gpu, gpus).gpu
+        except LookupError as exc:
+            print(f"left out {r.id}: GPU '{r.gpu}': {exc}")
+            continue
+        why = excluded(r, gpu)
         if why:
             print(f"left out {r.id} ({r.gpu}, {r.metric} {r.value:g}): {why}")
             continue
-        try:
-            rows.append((r, lookup_gpu(r.gpu, gpus).gpu))
-        except LookupError as exc:
-            print(f"left out {r.id}: GPU '{r.gpu}': {exc}")
+        rows.append((r, gpu))
     full = fit(rows)
     if "--fit-only" in sys.argv:   # just the all-rows fit (with --write: refresh llm_params.json)
         loso = logo = {r.id: Held(r, predict_row(r, g, full)) for r, g in rows}

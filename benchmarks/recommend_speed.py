@@ -18,6 +18,8 @@ import time
 
 from rigcheck import catalog as catalog_mod
 from rigcheck import recipes
+from rigcheck.llm_recipes import default_mix as llm_default_mix
+from rigcheck.llm_recipes import load_llm_recipes
 from rigcheck.recommend import Request, recommend
 from rigcheck.recommend.speed import perfmodel_estimator
 
@@ -63,9 +65,14 @@ def main() -> None:
     base = catalog_mod.load_catalog()
     print(f"catalog load (CSV, validation): {(time.perf_counter() - t0) * 1000:.0f} ms")
     targets = recipes.default_mix(recipes.load_recipes())
+    wanted = llm_default_mix(load_llm_recipes())
     estimate = perfmodel_estimator()
     requests = {
         "125000INR desktop x1": Request(budget_inr=125_000, targets=targets),
+        # The CLI's default: the LLM mix wanted, so up to 1 + 1 + 3 searches (all; the classic
+        # mix alone; each LLM target in turn) when the budget cannot run them all.
+        "125000INR +LLM wanted": Request(budget_inr=125_000, targets=targets, wanted=wanted),
+        "3 lakh +LLM wanted": Request(budget_inr=300_000, targets=targets, wanted=wanted),
         "5 lakh server auto": Request(budget_inr=500_000, targets=targets,
                                       gpu_counts=tuple(range(1, 9)), platform_class="server"),
         "50 lakh any auto": Request(budget_inr=5_000_000, targets=targets,

@@ -25,6 +25,7 @@ PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp")
 # mix that fits a 12-16 GB card (recipes/README.md says why these).
 DEFAULT_MIX_TAG = "default-mix"
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw")
+ADAPTATIONS = ("micro_batch",)
 
 
 class RecipeError(ValueError):
@@ -54,10 +55,18 @@ class Recipe:
     description: str = ""
     source: str = ""                 # where the recipe's settings come from
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Changes recommend may make so the recipe fits a card: "micro_batch" = a smaller batch per
+    # step with gradient accumulation up to the recipe's batch. The same update only where no
+    # layer mixes samples (LayerNorm transformers; not batch-norm CNNs), so recipes opt in.
+    adapt: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def dataset_gb(self) -> float:
         return self.dataset_samples * self.bytes_per_sample / 1e9
+
+    @property
+    def disk_gb(self) -> float:
+        return self.dataset_gb
 
     @property
     def steps_per_epoch(self) -> float:
@@ -83,6 +92,7 @@ def _coerce(path: Path, raw: dict[str, Any]) -> Recipe:
     try:
         values["input_shape"] = tuple(int(x) for x in values["input_shape"])
         values["tags"] = tuple(str(x) for x in values.get("tags", ()))
+        values["adapt"] = tuple(str(x) for x in values.get("adapt", ()))
         for name in ("batch_size", "dataset_samples", "bytes_per_sample", "params",
                      "trainable_params"):
             values[name] = int(values[name])
@@ -100,19 +110,26 @@ def _coerce(path: Path, raw: dict[str, Any]) -> Recipe:
                  "train_flops_per_sample", "epochs"):
         if getattr(recipe, name) <= 0:
             raise RecipeError(f"{path}: {name} must be > 0")
+    bad = [a for a in recipe.adapt if a not in ADAPTATIONS]
+    if bad:
+        raise RecipeError(f"{path}: adapt '{bad[0]}' is not one of {', '.join(ADAPTATIONS)}")
     if recipe.trainable_params > recipe.params:
         raise RecipeError(f"{path}: trainable_params exceeds params")
     return recipe
 
 
-def load_recipe(path: Path) -> Recipe:
+def read_toml(path: Path, error: type[ValueError] = RecipeError) -> dict[str, Any]:
+    """A recipe file's table; unreadable or invalid TOML raises ``error`` in one line naming it."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read: {exc}") from None
+        raise error(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RecipeError(f"{path}: not valid TOML: {exc}") from None
-    return _coerce(path, raw)
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_recipe(path: Path) -> Recipe:
+    return _coerce(path, read_toml(path))
 
 
 def load_recipes(directory: Path | None = None) -> dict[str, Recipe]:

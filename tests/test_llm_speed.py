@@ -119,3 +119,22 @@ def test_fit_recovers_a_planted_efficiency(gpus):
         rows.append((replace(row, value=predict_row(row, g, planted)), g))
     got = fit(rows, sweeps=2, steps=30)
     assert got["bw_eff"] == pytest.approx(0.55, rel=0.05)
+
+
+def test_rows_whose_weights_do_not_fit_are_left_out(gpus):
+    """Llama 2 7B in fp16 is 13.5 GB; the row's Mac has 16 GB, of which Metal keeps about two
+    thirds (10.7 GiB) resident: a swapping figure. The same weights on a 24 GB 4090 stay."""
+    rows = {r.id: r for r in load_rows()}
+    m3 = rows["GPU-Benchmarks-on-LLM-Inference-67"]
+    assert "swapping" in excluded(m3, lookup_gpu(m3.gpu, gpus).gpu)
+    rtx = rows["llc-4090-f16-pp"]
+    assert excluded(rtx, lookup_gpu(rtx.gpu, gpus).gpu) == ""
+
+
+def test_fold_without_lora_rows_uses_full_utilisation(gpus):
+    """With no LoRA row to fit, LoRA takes full fine-tuning's utilisation (same matmuls over the
+    frozen base), not the generic prior."""
+    full = [(r, lookup_gpu(r.gpu, gpus).gpu) for r in load_rows()
+            if r.metric == "train_tokens_per_s" and r.run.method in ("full", "pretrain")][:3]
+    got = fit(full, sweeps=1, steps=8)
+    assert got["mfu"]["lora"] == got["mfu"]["full"] and got["mfu"]["qlora"] == got["mfu"]["full"]

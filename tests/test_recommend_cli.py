@@ -45,11 +45,13 @@ def parts_of(build, catalog):
 
 
 def assert_compatible(data, catalog):
-    targets = [recipes.get_recipe(t) for t in data["request"]["targets"]]
+    from rigcheck.llm_recipes import load_llm_recipes
+    known = {**recipes.load_recipes(), **load_llm_recipes()}
+    targets = [known[t] for t in data["request"]["targets"]]
     for build in data["builds"]:
         p = parts_of(build, catalog)
         ram_floor = max(16 * build["gpu_count"], max(t["memory_gb"] for t in build["targets"]))
-        needs = rules.Needs(storage_gb=sum(t.dataset_gb for t in targets) + rules.WORKING_SPACE_GB,
+        needs = rules.Needs(storage_gb=sum(t.disk_gb for t in targets) + rules.WORKING_SPACE_GB,
                             read_mbs=0.0, circuit_w=data["request"]["circuit_w"],
                             ram_floor_gb=ram_floor)
         assert rules.violations(**p, needs=needs, platform_class=data["request"]["class"]) == []

@@ -141,6 +141,16 @@ def attach(fig: Figure, st: BenchContext) -> None:
                 fig.hint = "pageable copies are slow here: use DataLoader(pin_memory=True)"
     elif name.startswith("train-"):
         _attach_train(fig, st)
+    elif name.startswith("llm-") and gpu is not None:
+        try:
+            want = llm_expected_tokens_per_s(fig, gpu)
+        except Exception:  # noqa: BLE001 - the model is optional here: no expectation, no crash
+            want = None
+        fig.set_expected(want, "rigcheck LLM performance model (rigcheck estimate --model "
+                               f"{fig.params.get('model', '')}) for the same shapes")
+        if fig.pct_expected is not None and fig.pct_expected < 60:
+            fig.hint = ("well below the model's prediction for this GPU: run rigcheck doctor "
+                        "(clocks, power limit, other processes on the GPU)")
     elif name == "disk-read":
         # What this disk feeds, for the recipes' largest samples (samples/s = MB/s / size).
         # The seed lecture's reference point: ~2,400 images/s needed ~500 MB/s.
@@ -154,6 +164,33 @@ def attach(fig: Figure, st: BenchContext) -> None:
         if "hypervisor" in m.cpu_flags:
             fig.note += ("; this is a virtual machine: its host may still cache the file, "
                          "out of the guest's reach")
+
+
+LLM_FIGURES = ("llm-prefill", "llm-decode", "llm-lora-step")
+
+
+def llm_expected_tokens_per_s(fig: Figure, gpu: Any) -> float | None:
+    """The LLM performance model's tokens/s for an LLM bench figure's shapes (its model, layers,
+    vocabulary, sequence or context; :mod:`rigcheck.bench.llm`) on ``gpu`` (a spec record);
+    None for another figure. Torch-free: refinement calls it on saved runs."""
+    from dataclasses import replace
+
+    from rigcheck.perfmodel.llm_configs import find_model
+    from rigcheck.perfmodel.llm_memory import LlmRun
+    from rigcheck.perfmodel.llm_speed import infer_speed, train_speed
+    if fig.name not in LLM_FIGURES:
+        return None
+    p = fig.params
+    base = find_model(p["model"])
+    cfg = replace(base, num_layers=int(p["layers"]),
+                  vocab_size=int(p.get("vocab_size") or base.vocab_size))
+    if fig.name == "llm-prefill":
+        return infer_speed(cfg, LlmRun("infer", seq_len=int(p["seq_len"])), gpu).prefill_tokens_per_s
+    if fig.name == "llm-decode":
+        return infer_speed(cfg, LlmRun("infer", seq_len=int(p["context"])),
+                           gpu).decode_tokens_per_s_batch1
+    return train_speed(cfg, LlmRun("lora", seq_len=int(p["seq_len"]), grad_checkpointing=False),
+                       gpu).tokens_per_s
 
 
 def _precision_peak(st: BenchContext, precision: str) -> tuple[float | None, str]:

@@ -279,18 +279,7 @@ def predicted_lora_memory_gb(cfg: Any, seq: int, batch: int, rank: int, dtype: t
 
 
 def expected_tokens_per_s(fig: Figure, gpu: Any) -> float | None:
-    """The performance model's figure for the same shapes on ``gpu`` (a spec record)."""
-    from rigcheck.perfmodel.llm_configs import find_model
-    from rigcheck.perfmodel.llm_memory import LlmRun
-    from rigcheck.perfmodel.llm_speed import infer_speed, train_speed
-    p = fig.params
-    cfg = replace(find_model(p["model"]), num_layers=int(p["layers"]),
-                  vocab_size=int(p.get("vocab_size") or find_model(p["model"]).vocab_size))
-    if fig.name == "llm-prefill":
-        return infer_speed(cfg, LlmRun("infer", seq_len=p["seq_len"]), gpu).prefill_tokens_per_s
-    if fig.name == "llm-decode":
-        return infer_speed(cfg, LlmRun("infer", seq_len=p["context"]), gpu).decode_tokens_per_s_batch1
-    if fig.name == "llm-lora-step":
-        return train_speed(cfg, LlmRun("lora", seq_len=p["seq_len"], grad_checkpointing=False), gpu).tokens_per_s
-    return None
-
+    """The performance model's figure for the same shapes on ``gpu`` (a spec record); the one
+    definition is torch-free, in :func:`rigcheck.bench.expect.llm_expected_tokens_per_s`."""
+    from rigcheck.bench.expect import llm_expected_tokens_per_s
+    return llm_expected_tokens_per_s(fig, gpu)

@@ -21,6 +21,7 @@ from rigcheck.doctor.findings import CATEGORIES, Finding, Outcome, Status
 
 if TYPE_CHECKING:
     from rigcheck.facts import Facts
+    from rigcheck.llm_recipes import LlmRecipe
     from rigcheck.recipes import Recipe
 
 
@@ -33,6 +34,8 @@ class Context:
     # samples_per_s | None, train_s | None, source), or absent when no model was available.
     predictions: dict[str, object] = field(default_factory=dict)
     prediction_note: str | None = None   # why there are no predictions, when there are none
+    # LLM recipes (rigcheck.llm_recipes.LlmRecipe) to judge on this machine's GPUs.
+    llm_targets: tuple[LlmRecipe, ...] = ()
 
 
 CheckFn = Callable[["Facts", Context], Outcome]
@@ -143,6 +146,7 @@ def run_checks(
     *,
     predictions: dict[str, object] | None = None,
     prediction_note: str | None = None,
+    llm_targets: Sequence[LlmRecipe] | None = None,
     only: Iterable[str] | None = None,
     checks: Sequence[Check] | None = None,
     finders: Sequence[Finder] | None = None,
@@ -150,7 +154,7 @@ def run_checks(
     """Run every check, then every finder (or those whose id is in ``only``) over ``facts``;
     never raises. ``checks``/``finders`` replace the registered ones (tests)."""
     ctx = Context(targets=tuple(targets or ()), predictions=dict(predictions or {}),
-                  prediction_note=prediction_note)
+                  prediction_note=prediction_note, llm_targets=tuple(llm_targets or ()))
     selected = list(checks) if checks is not None else all_checks()
     found = list(finders) if finders is not None else all_finders()
     if only is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import csv
 import math
+import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -24,7 +25,7 @@ from typing import Any
 from rigcheck.parts import Gpu
 
 from .llm_configs import find_model
-from .llm_memory import LlmRun, llm_memory
+from .llm_memory import LlmRun, llm_memory, weight_bytes
 from .llm_speed import DEFAULTS, infer_speed, train_speed
 
 CALIBRATION_PATH = Path(__file__).with_name("llm_calibration.csv")
@@ -71,10 +72,35 @@ SOURCE_RUNS: dict[str, dict[str, Any]] = {
 }
 
 
-def excluded(row: Row) -> str:
+# Metal lets one process keep about two thirds of a Mac's unified memory resident
+# (MTLDevice.recommendedMaxWorkingSetSize, which llama.cpp's Metal back-end logs at start-up:
+# 10922.67 MB on a 16 GB Mac); past it the weights page, and a "rate" measures swapping.
+APPLE_WORKING_SET_FRACTION = 2 / 3
+_QUOTED_MEMORY = re.compile(r"(\d+)\s?GB\s*\|")
+
+
+def row_memory_bytes(row: Row, gpu: Gpu) -> float:
+    """The memory the row's weights must fit in: for an Apple GPU the working set of the Mac the
+    row names ("M3 10-Core GPU 16GB": the catalog's Apple M3 is a 24 GB configuration), for a
+    discrete card its VRAM (vram_gb is in GiB, as vendors count it)."""
+    if gpu.vendor == "Apple":
+        m = _QUOTED_MEMORY.search(row.raw.get("quote", ""))
+        ram_gb = float(m.group(1)) if m else gpu.vram_gb
+        return ram_gb * 2**30 * APPLE_WORKING_SET_FRACTION
+    return gpu.vram_gb * 2**30
+
+
+def excluded(row: Row, gpu: Gpu | None = None) -> str:
     """Why a row is left out of the fit and the error table ("" when it is used). Each reason
-    is a configuration the model does not describe, not a bad fit."""
+    is a configuration the model does not describe, not a bad fit. With ``gpu`` (the row's
+    card) a speed row whose weights do not fit that card's memory is left out too."""
     fw = row.raw.get("framework", "").lower()
+    if gpu is not None and row.metric in SPEED_METRICS and row.run.method == "infer":
+        need = weight_bytes(find_model(row.model), row.run.weight_format)
+        have = row_memory_bytes(row, gpu)
+        if need > have:
+            return (f"the model's {need / 1e9:.1f} GB of {row.run.weight_format} weights do not "
+                    f"fit that {row.gpu}'s {have / 1e9:.1f} GB: swapping, not a rate")
     if row.metric == "peak_memory_gb" and row.source.startswith("pytorch/torchtune"):
         return ("torchtune trains in pure bf16 with the optimizer step fused into backward, "
                 "8-bit paged AdamW and a chunked linear-cross-entropy loss; the memory model "
@@ -196,6 +222,15 @@ def fit(rows: Sequence[tuple[Row, Gpu]], sweeps: int = 2, steps: int = 16) -> di
                 if loss < best_l - 1e-12:
                     best_v, best_l = v, loss
             _set(params, path, best_v)
+    # A fold with no LoRA (QLoRA) speed row has nothing to fit that method's utilisation on:
+    # LoRA runs the same bf16 matmuls over the frozen base as full fine-tuning does (plus
+    # rank-r ones too small to count), so it takes full fine-tuning's fitted utilisation rather
+    # than the generic prior.
+    seen = {r.run.method for r, _ in speed if r.metric == "train_tokens_per_s"}
+    if seen & {"full", "pretrain"}:
+        for method in ("lora", "qlora"):
+            if method not in seen:
+                params["mfu"][method] = params["mfu"]["full"]
     return params
 
 

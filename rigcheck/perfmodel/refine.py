@@ -210,3 +210,70 @@ def refine(pred: Prediction, gpu: Gpu, runs: Sequence[tuple[str, BenchRun]],
     if corr is None:
         return Refinement(None, None, why)
     return Refinement(apply(pred, corr.factor), corr, corr.explain())
+
+
+# ------------------------------------------------------------------------------ LLM figures
+#
+# ``rigcheck bench`` also times an LLM on the GPU (rigcheck.bench.llm: llm-prefill, llm-decode,
+# llm-lora-step, tokens/s), each with the LLM model's tokens/s for the same shapes. Their
+# measured / expected ratios give a per-machine LLM correction by the same rules as above: the
+# median of the usable figures (ok verdict, a positive value and model figure) of the most
+# recent run that timed the estimated GPU (never a CPU run), bounded to [0.2, 5], one GPU only.
+# ``expect`` is today's LLM model for a figure (rigcheck.bench.expect.llm_expected_tokens_per_s
+# on the estimated GPU); the figure the run recorded is used only where it cannot say.
+
+LLM_PREFIX = "llm-"
+
+
+def usable_llm_figures(run: BenchRun, expect: Expect | None = None,
+                       ) -> tuple[list[UsedFigure], list[str]]:
+    """LLM figures of ``run`` that can say how fast it runs against the LLM model, and why the
+    other LLM figures were left out."""
+    used: list[UsedFigure] = []
+    ignored: list[str] = []
+    for f in run.results:
+        if not str(f.name).startswith(LLM_PREFIX) or f.unit != "tokens/s":
+            continue
+        verdict = str(f.verdict or "")
+        if not verdict.startswith("ok"):
+            ignored.append(f"{f.name}: {verdict}")
+            continue
+        measured = _num(f.value)
+        expected, source = _expected(f, expect) if measured is not None else (None, "")
+        if measured is None or expected is None:
+            ignored.append(f"{f.name}: no model figure to compare with")
+            continue
+        used.append(UsedFigure(f.name, measured, expected, None, source))
+    return used, ignored
+
+
+def llm_correction(runs: Sequence[tuple[str, BenchRun]], gpu: Gpu,
+                   same_gpu: Callable[[str], bool], expect: Expect | None = None,
+                   ) -> tuple[Correction | None, str]:
+    """The LLM correction from the most recent run that timed ``gpu`` and has a usable LLM
+    figure; else (None, why)."""
+    on_gpu = [(src, r) for src, r in runs if (name := measured_gpu(r)) and same_gpu(name)]
+    if not on_gpu:
+        return None, f"no saved rigcheck bench run timed a {gpu.name}"
+    on_gpu.sort(key=lambda sr: str(sr[1].started_at or ""), reverse=True)
+    for src, run in on_gpu:
+        used, ignored = usable_llm_figures(run, expect)
+        if not used:
+            continue
+        median = statistics.median(u.ratio for u in used)
+        return Correction(
+            factor=min(MAX_FACTOR, max(MIN_FACTOR, median)), median_ratio=median,
+            figures=tuple(used), ignored=tuple(ignored), measured_at=str(run.started_at or ""),
+            gpu_name=measured_gpu(run) or "", source=src), ""
+    return None, (f"{len(on_gpu)} saved bench run(s) timed a {gpu.name}, but none has a usable "
+                  "LLM figure (llm-prefill, llm-decode, llm-lora-step with an ok verdict and a "
+                  "model expectation)")
+
+
+def llm_refine_note(corr: Correction) -> str:
+    """``refined by your bench run of 2026-12-01: x0.83`` (with the bound, when it was hit)."""
+    clamp = (f" (measured/model {corr.median_ratio:.2f}, bounded to {MIN_FACTOR:g}-"
+             f"{MAX_FACTOR:g}: run rigcheck doctor)") if corr.bounded else ""
+    names = ", ".join(u.name for u in corr.figures)
+    return (f"refined by your bench run of {corr.measured_at[:10] or 'an unknown date'}: "
+            f"x{corr.factor:.2f} ({names} on your {corr.gpu_name}){clamp}")

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rigcheck.parts import Catalog, CloudOffer, Tariff
-from rigcheck.recipes import Recipe
-from rigcheck.recommend.search import Build, Estimator
+from rigcheck.recommend.search import Build, Estimator, Target
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -98,7 +97,7 @@ def offer_inr_per_gpu_hour(offer: CloudOffer, rates: Mapping[str, float]) -> flo
     return offer.price_per_gpu_hour * rate if rate else None
 
 
-def nearest_offer(build: Build, catalog: Catalog, targets: Sequence[Recipe],
+def nearest_offer(build: Build, catalog: Catalog, targets: Sequence[Target],
                   estimate: Estimator, rates: Mapping[str, float]
                   ) -> tuple[CloudOffer, str, float] | None:
     """(offer, "same card" | "similar speed", predicted seconds of the mix on it) or None.
@@ -128,7 +127,7 @@ def nearest_offer(build: Build, catalog: Catalog, targets: Sequence[Recipe],
     return offer, match, seconds
 
 
-def cloud_compare(build: Build, catalog: Catalog, targets: Sequence[Recipe], estimate: Estimator,
+def cloud_compare(build: Build, catalog: Catalog, targets: Sequence[Target], estimate: Estimator,
                   rates: Mapping[str, float], running: Mapping[str, Any] | None
                   ) -> dict[str, Any] | None:
     found = nearest_offer(build, catalog, targets, estimate, rates)

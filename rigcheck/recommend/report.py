@@ -130,7 +130,7 @@ def build_dict(build: Build, budget_inr: float, best: Build | None = None,
         "targets": [
             {"recipe": e.recipe_id, "fits": e.fits, "memory_gb": round(e.memory_gb, 2),
              "batch_size": e.batch_size, "samples_per_s": round(e.samples_per_s, 1),
-             "train_s": round(e.train_s, 1)}
+             "unit": e.unit, "changes": list(e.changes), "train_s": round(e.train_s, 1)}
             for e in build.estimates
         ],
     }
@@ -220,4 +220,11 @@ def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
         "upgrade": upgrade,
         "cheapest_total_inr": round(rec.cheapest.total_inr, 2) if rec.cheapest else None,
         "excluded": dict(sorted(rec.excluded.items())),
+        # Default-mix LLM targets no build within budget runs: why, and the cheapest that does.
+        "dropped": [{"recipe": d.recipe_id, "reason": d.reason,
+                     "cheapest": ({**build_dict(d.cheapest, req.budget_inr, best, today),
+                                   "extra_inr": round(d.cheapest.total_inr - best.total_inr, 2)
+                                   if best else None}
+                                  if d.cheapest else None)}
+                    for d in rec.dropped],
     }

@@ -31,7 +31,6 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from rigcheck.parts import Case, Catalog, Cpu, Gpu, MemoryKit, Motherboard, Price, Psu, Storage
-from rigcheck.recipes import Recipe
 from rigcheck.recommend import rules
 
 
@@ -45,25 +44,40 @@ class _Priced(Protocol):
 _P = TypeVar("_P", bound=_Priced)
 
 
+class Target(Protocol):
+    """What the search needs of a workload: a classic :class:`~rigcheck.recipes.Recipe` or an
+    :class:`~rigcheck.llm_recipes.LlmRecipe` (the estimator tells them apart)."""
+    @property
+    def id(self) -> str: ...
+    @property
+    def disk_gb(self) -> float: ...           # dataset (and model files) kept on the build's disk
+    @property
+    def dataset_gb(self) -> float: ...        # what a training run streams from disk
+    @property
+    def bytes_per_sample(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class TargetEstimate:
     """What the performance model says of one target on one GPU option."""
     recipe_id: str
     fits: bool
-    samples_per_s: float
-    train_s: float
+    samples_per_s: float          # in ``unit``
+    train_s: float                # the whole run: training, or generating the recipe's tokens
     memory_gb: float
-    batch_size: int
+    batch_size: int               # per GPU (LLM: the micro-batch or concurrent streams)
+    unit: str = "samples/s"       # "samples/s" | "training tokens/s" | "decode tokens/s"
+    changes: tuple[str, ...] = ()  # what recommend changed so it fits ("micro-batch 1 with ...")
 
 
-# (recipe, gpu, gpus_per_node, nodes) -> estimate; the CLI passes the calibrated performance model.
-Estimator = Callable[[Recipe, Gpu, int, int], TargetEstimate]
+# (target, gpu, gpus_per_node, nodes) -> estimate; the CLI passes the calibrated performance model.
+Estimator = Callable[[Any, Gpu, int, int], TargetEstimate]
 
 
 @dataclass(frozen=True)
 class Request:
     budget_inr: float
-    targets: tuple[Recipe, ...]
+    targets: tuple[Target, ...]
     gpu_counts: tuple[int, ...] = (1,)
     platform_class: str | None = None        # "desktop" | "workstation" | "server" | None (any)
     circuit_w: float = rules.CIRCUITS_W[rules.DEFAULT_CIRCUIT]
@@ -75,6 +89,10 @@ class Request:
     objective: str = "value"                 # "value" | "fastest"
     allow_unsourced: bool = True             # the CLI passes False unless --allow-unsourced
     today: date | None = None                # for price ages; None: no age rule
+    # Targets a build should also run when the budget allows (the default mix's LLM work), in
+    # priority order: when no build within budget runs them all, the last is dropped, and so on
+    # (see :func:`recommend`); ``targets`` are always required.
+    wanted: tuple[Target, ...] = ()
 
 
 # The value objective: the cheapest build within 5% of the fastest predicted time the budget
@@ -164,6 +182,15 @@ class Option:
         return self.gpu.price.inr * self.count
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """A wanted target the budget could not add: why, and the cheapest build that runs it with
+    the rest of the mix (None: no build in the catalog does)."""
+    recipe_id: str
+    reason: str
+    cheapest: Build | None
+
+
 @dataclass
 class Recommendation:
     request: Request
@@ -178,6 +205,7 @@ class Recommendation:
                                                                   # was not used
     old_prices: bool = False                 # no build with prices of the last 12 months: these
                                              # use older cited prices (marked stale)
+    dropped: list[Dropped] = field(default_factory=list)  # wanted targets no build could add
 
     @property
     def best(self) -> Build | None:
@@ -207,7 +235,7 @@ def gpu_options(catalog: Catalog, request: Request, estimate: Estimator
                     f"the card has {gpu.vram_gb:g} GB"
                 )
                 continue
-            storage_gb = sum(t.dataset_gb for t in targets) + rules.WORKING_SPACE_GB
+            storage_gb = sum(t.disk_gb for t in targets) + rules.WORKING_SPACE_GB
             # Reads must keep up with training for datasets too big to stay in the page cache.
             # Whole GB: kits come in whole GB, so this changes no answer and lets options share
             # one minimisation.
@@ -427,8 +455,54 @@ def pick_of(builds: Sequence[Build], objective: str) -> Build | None:
 
 
 def recommend(catalog: Catalog, request: Request, estimate: Estimator) -> Recommendation:
+    """The pick and its frontier for ``request.targets`` plus those of ``request.wanted`` a build
+    within budget can also run. All of them when one build can; else, in priority order, each
+    wanted target is kept when a build within budget still runs it with the required targets and
+    those kept so far, and dropped otherwise. Each step is the exact search. The answer's request
+    names the targets judged; ``dropped`` says, for each wanted target left out, why and the
+    cheapest build that runs it with the rest. When the required targets alone have no build
+    within budget, the wanted ones are not judged (the budget is the problem, not them)."""
     if request.objective not in OBJECTIVES:
         raise ValueError(f"objective {request.objective!r}: use one of {', '.join(OBJECTIVES)}")
+    wanted = request.wanted
+    base = replace(request, wanted=())
+    if not wanted:
+        return _recommend_aged(catalog, base, estimate)
+    everything = _recommend_aged(
+        catalog, replace(base, targets=(*request.targets, *wanted)), estimate)
+    if everything.best is not None:
+        return everything
+    kept: list[Target] = []
+    dropped: list[Dropped] = []
+    result = _recommend_aged(catalog, base, estimate)
+    if result.best is None:
+        return result
+    for target in wanted:
+        trial = _recommend_aged(
+            catalog, replace(base, targets=(*request.targets, *kept, target)), estimate)
+        if trial.best is not None:
+            kept.append(target)
+            result = trial
+        else:
+            dropped.append(_dropped(target, trial))
+    result.dropped = dropped
+    return result
+
+
+def _dropped(target: Target, trial: Recommendation) -> Dropped:
+    """Why ``target`` is not in the answer: ``trial`` is the search that tried to add it."""
+    cheapest = trial.cheapest
+    if cheapest is not None:
+        reason = "every build that runs it costs more than the budget"
+    elif trial.options_considered == 0:
+        reason = "no GPU in the catalog runs it (too little memory, even after the changes " \
+                 "the recipe allows)"
+    else:
+        reason = "no complete, compatible build in the catalog runs it"
+    return Dropped(target.id, reason, cheapest)
+
+
+def _recommend_aged(catalog: Catalog, request: Request, estimate: Estimator) -> Recommendation:
     result = _recommend(catalog, request, estimate, rules.BUILD_PRICE_MAX_AGE_DAYS)
     if result.best is None and not request.allow_unsourced and request.today is not None:
         # No build with prices seen in the last year: older cited prices (quote or MSRP, never

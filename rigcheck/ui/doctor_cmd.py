@@ -70,6 +70,19 @@ def _load_facts(path: Path | None, data_dirs: list[Path]) -> Any:
         return collect_facts()
 
 
+def _llm_targets(ids: list[str]) -> tuple[list[Any], list[str]]:
+    """(the named LLM recipes, the other ids), or the LLM default mix when none is named."""
+    from rigcheck.llm_recipes import LlmRecipeError, default_mix, load_llm_recipes
+
+    try:
+        recipes = load_llm_recipes()
+    except LlmRecipeError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if not ids:
+        return list(default_mix(recipes)), []
+    return [recipes[i] for i in ids if i in recipes], [i for i in ids if i not in recipes]
+
+
 def _targets(ids: list[str]) -> list[Any]:
     """The named recipes, or the default mix (as `rigcheck recommend` uses) when none is named."""
     from rigcheck.recipes import RecipeError, default_mix, get_recipe, load_recipes
@@ -266,10 +279,12 @@ def doctor(
                                       as_json=as_json, verbose=verbose,
                                       data_dirs=tuple(str(d) for d in data_dir or ())))
 
-    targets = _targets(list(target or []))
+    llm_targets, classic_ids = _llm_targets(list(target or []))
+    targets = _targets(classic_ids) if classic_ids or not target else []
     facts = _load_facts(facts_file, list(data_dir or []))
     predictions, note = _predictions(facts, targets)
-    findings = run_checks(facts, targets, predictions=predictions, prediction_note=note)
+    findings = run_checks(facts, targets, predictions=predictions, prediction_note=note,
+                          llm_targets=llm_targets)
     if not target:
         findings = [_informational(f) for f in findings]
     if deep:
@@ -297,7 +312,7 @@ def doctor(
             "summary": summary,
             "facts_origin": {"origin": facts.origin, "note": facts.origin_note,
                              "collected_at": facts.collected_at},
-            "targets": [t.id for t in targets],
+            "targets": [t.id for t in targets] + [t.id for t in llm_targets],
         })
     else:
         _render(findings, facts, verbose, facts_file)

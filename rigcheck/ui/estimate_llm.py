@@ -137,6 +137,54 @@ def render(est: Any, largest: int, title: str) -> None:
               "'rigcheck bench' measures this machine.[/]", soft_wrap=True)
 
 
+def llm_refinement(gpu: Any, run: Any) -> tuple[Any, str]:
+    """(the LLM correction from the latest saved bench run on ``gpu``, or None; why not).
+    Never raises for a bad history: a strange saved run must not sink the estimate."""
+    if run.n_gpus > 1:
+        return None, "not refined: rigcheck bench times one GPU"
+    try:
+        from rigcheck.bench.expect import llm_expected_tokens_per_s
+        from rigcheck.catalog import load_catalog
+        from rigcheck.perfmodel import GpuMatchError, lookup_gpu
+        from rigcheck.perfmodel.refine import llm_correction, llm_refine_note
+        from rigcheck.ui.estimate_cmd import _bench_runs
+
+        runs, read_note = _bench_runs()
+        if not runs:
+            return None, read_note
+        catalog_gpus = load_catalog().gpus
+        cache: dict[str, bool] = {}
+
+        def same_gpu(name: str) -> bool:
+            if name not in cache:
+                try:
+                    cache[name] = lookup_gpu(name, catalog_gpus).gpu.id == gpu.id
+                except GpuMatchError:
+                    cache[name] = False
+            return cache[name]
+
+        corr, why = llm_correction(runs, gpu, same_gpu,
+                                   lambda f: llm_expected_tokens_per_s(f, gpu))
+    except Exception as exc:  # noqa: BLE001
+        return None, f"bench history not used ({type(exc).__name__}: {exc})"
+    return (corr, llm_refine_note(corr)) if corr is not None else (None, why)
+
+
+def _apply_refinement(d: dict[str, Any], corr: Any, note: str) -> None:
+    """The speed keys of a result dict scaled by the correction, under "refined" (never memory)."""
+    if corr is None:
+        d["refined"], d["refine_note"] = None, note
+        return
+    keys = ("tokens_per_s", "samples_per_s", "prefill_tokens_per_s", "decode_tokens_per_s",
+            "decode_tokens_per_s_batch1")
+    r = {k: round(d[k] * corr.factor, 2) for k in keys if k in d}
+    if "step_s" in d:
+        r["step_s"] = round(d["step_s"] / corr.factor, 3)
+    r.update(factor=round(corr.factor, 3), note=note, measured_at=corr.measured_at,
+             source=corr.source, figures=[u.name for u in corr.figures])
+    d["refined"], d["refine_note"] = r, ""
+
+
 def run_llm_estimate(gpu: Any, gpu_dict: dict[str, Any], cfg: Any, run: Any, title: str,
                      as_json: bool, nvlink: bool = False) -> None:
     from rigcheck.perfmodel.llm_estimate import estimate, largest_micro_batch
@@ -147,10 +195,19 @@ def run_llm_estimate(gpu: Any, gpu_dict: dict[str, Any], cfg: Any, run: Any, tit
         largest = largest_micro_batch(cfg, run, gpu.vram_gb)
     except LlmRunError as exc:
         fail(str(exc), EXIT_USAGE)
+    corr, note = llm_refinement(gpu, run)
+    d = result_dict(est, gpu_dict, largest)
+    _apply_refinement(d, corr, note)
     if as_json:
-        print_json(result_dict(est, gpu_dict, largest))
+        print_json(d)
     else:
         render(est, largest, title)
+        r = d["refined"]
+        if r is not None:
+            speed = (f"{r['tokens_per_s']:,.0f} tokens/s" if "tokens_per_s" in r else
+                     f"prefill {r['prefill_tokens_per_s']:,.0f}, decode "
+                     f"{r['decode_tokens_per_s_batch1']:,.1f} tokens/s for one stream")
+            console().print(f"  {'refined':<11} {speed}: {r['note']}", soft_wrap=True)
     if not est.fits:
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -8,6 +8,10 @@ Usage::
     rigcheck recipes --json              # {"schema": 1, "recipes": [{...every field...}]}
     rigcheck recipes ID --json           # {"schema": 1, "recipe": {...}}
     rigcheck recipes --recipes DIR       # your own recipe folder (one TOML file per recipe)
+    rigcheck recipes llama-3.1-8b-qlora  # an LLM recipe (recipes/llm/): model, method, work
+
+LLM recipes (``recipes/llm/*.toml``, :mod:`rigcheck.llm_recipes`) are listed in a table of their
+own and under ``llm_recipes`` in JSON (with ``disk_gb`` and ``default_mix``).
 
 The ids are what ``--target`` takes in ``recommend``, ``estimate``, ``doctor`` and ``bench``.
 JSON fields are the recipe file's fields (``recipes/README.md``) plus ``id``, ``dataset_gb`` and
@@ -40,6 +44,15 @@ def _as_dict(recipe: Any) -> dict[str, Any]:
     return data
 
 
+def _llm_dict(recipe: Any) -> dict[str, Any]:
+    data = dataclasses.asdict(recipe)
+    data["run"] = {k: v for k, v in data["run"].items() if k != "notes"}
+    data["run"]["weights"] = recipe.run.weight_format
+    data["disk_gb"] = round(recipe.disk_gb, 3)
+    data["default_mix"] = "default-mix" in recipe.tags
+    return data
+
+
 def recipes_command(
     recipe_id: Annotated[str | None, typer.Argument(
         metavar="[ID]", help="Show this recipe in full (default: list them all).")] = None,
@@ -53,13 +66,23 @@ def recipes_command(
 
     if recipes_dir is not None and not recipes_dir.is_dir():
         fail(f"--recipes {recipes_dir}: no such folder", EXIT_USAGE)
+    from rigcheck.llm_recipes import LlmRecipeError, load_llm_recipes
+
     try:
         recipes = load_recipes(recipes_dir)
-    except RecipeError as exc:
+        llm = load_llm_recipes() if recipes_dir is None else {}
+    except (RecipeError, LlmRecipeError) as exc:
         fail(str(exc), EXIT_USAGE)
+    if recipe_id is not None and recipe_id in llm:
+        if as_json:
+            print_json({"schema": JSON_SCHEMA, "recipe": _llm_dict(llm[recipe_id])})
+        else:
+            _show_llm(llm[recipe_id])
+        return
     if recipe_id is not None:
         if recipe_id not in recipes:
-            fail(f"unknown recipe '{recipe_id}'{did_you_mean(recipe_id, recipes)}; "
+            known = {**recipes, **llm}
+            fail(f"unknown recipe '{recipe_id}'{did_you_mean(recipe_id, known)}; "
                  "rigcheck recipes lists them", EXIT_USAGE)
         recipe = recipes[recipe_id]
         if as_json:
@@ -68,9 +91,12 @@ def recipes_command(
             _show(recipe)
         return
     if as_json:
-        print_json({"schema": JSON_SCHEMA, "recipes": [_as_dict(r) for r in recipes.values()]})
+        print_json({"schema": JSON_SCHEMA, "recipes": [_as_dict(r) for r in recipes.values()],
+                    "llm_recipes": [_llm_dict(r) for r in llm.values()]})
         return
     _list(recipes)
+    if llm:
+        _list_llm(llm)
 
 
 def _sig(x: float) -> str:
@@ -102,9 +128,6 @@ def _list(recipes: dict[str, Any]) -> None:
 def _show(r: Any) -> None:
     from rigcheck.recipes import DEFAULT_MIX_TAG
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
     rows = [
         ("model", f"{r.model} ({r.family})"),
         ("input", " x ".join(str(x) for x in r.input_shape) + " per sample"),
@@ -117,9 +140,63 @@ def _show(r: Any) -> None:
         ("compute", f"{_sig(r.train_flops_per_sample / 1e9)} GFLOP per sample per training step "
                     "(forward + backward)"),
         ("activations", f"{_sig(r.activation_bytes_per_sample / 1e6)} MB per sample kept for backward"),
+        ("recommend may", "a smaller batch with gradient accumulation" if r.adapt
+         else "change nothing"),
         ("default mix", "yes" if DEFAULT_MIX_TAG in r.tags else "no"),
         ("source", r.source or "-"),
     ]
+    _print_card(r, rows)
+
+
+def _work(r: Any) -> str:
+    if r.run.method == "infer":
+        return f"generate {r.generate_tokens / 1e6:.3g} M tokens"
+    return f"train on {r.train_tokens / 1e6:.3g} M tokens"
+
+
+def _list_llm(recipes: dict[str, Any]) -> None:
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    for col in ("LLM recipe", "model", "method", "weights", "seq", "micro-batch", "work"):
+        table.add_column(col, justify="right" if col in ("seq", "micro-batch") else "left")
+    for r in recipes.values():
+        mark = " *" if "default-mix" in r.tags else ""
+        table.add_row(escape(r.id + mark), escape(r.model), r.run.method, r.run.weight_format,
+                      f"{r.run.seq_len:,}", f"{r.run.micro_batch}", escape(_work(r)))
+    con = console()
+    con.print()
+    con.print(table)
+    if not quiet():
+        con.print("* default mix: recommend keeps these where the budget allows (dropped last "
+                  "first, with the price of a build that runs them); doctor judges them. "
+                  "Full recipe: rigcheck recipes ID", soft_wrap=True)
+
+
+def _show_llm(r: Any) -> None:
+    run = r.run
+    rows = [
+        ("model", r.model),
+        ("method", f"{run.method}, {run.weight_format} weights"),
+        ("sequence", f"{run.seq_len:,} tokens" + (f", context {run.context:,}" if run.context else "")),
+        ("batch", f"micro-batch {run.micro_batch} x {run.grad_accum} accumulation"
+                  if run.training else f"{run.micro_batch} concurrent stream(s)"),
+        ("work", _work(r) + (f" ({r.dataset})" if r.dataset else "")),
+        ("disk", f"{_sig(r.disk_gb)} GB (model files as downloaded + data)"),
+        ("recommend may", ", ".join(r.adapt) or "change nothing"),
+        ("default mix", f"yes (priority {r.priority})" if "default-mix" in r.tags else "no"),
+        ("source", r.source or "-"),
+    ]
+    if run.training:
+        rows.insert(4, ("optimizer", f"{run.optimizer}"
+                        + (f", LoRA r={run.lora_rank}" if run.method in ("lora", "qlora") else "")
+                        + (", gradient checkpointing" if run.checkpointing else "")))
+    _print_card(r, rows)
+
+
+def _print_card(r: Any, rows: list[tuple[str, str]]) -> None:
+    """A recipe's title, description and field: value rows."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
     con = console()
     con.print(f"[bold]{escape(r.name)}[/] ({escape(r.id)})", soft_wrap=True)
     if r.description:

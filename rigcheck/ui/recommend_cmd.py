@@ -54,8 +54,9 @@ def recommend(
         "--budget", "-b", help="What you can spend: 125000INR, ₹1,25,000, 1.25 lakh, 5lakh, "
         "$3000, 1.5k USD, €1400.")],
     target: Annotated[list[str] | None, typer.Option(
-        "--target", "-t", help="A recipe to train (repeatable); see `rigcheck estimate --help`. "
-        "Default: the recipes tagged default-mix.")] = None,
+        "--target", "-t", help="A recipe to train or an LLM recipe to fine-tune or serve "
+        "(repeatable); `rigcheck recipes` lists them. Default: the classic recipes tagged "
+        "default-mix, plus the default-mix LLM recipes where the budget allows them.")] = None,
     gpus: Annotated[str, typer.Option(
         "--gpus", help="GPUs per machine: 1..8, or auto (best of 1..8).")] = "1",
     nodes: Annotated[int, typer.Option(
@@ -91,6 +92,8 @@ def recommend(
     """Pick a complete build for the budget: by default the cheapest within 5% of the fastest."""
     from rigcheck import catalog as catalog_mod
     from rigcheck import money, recipes
+    from rigcheck.llm_recipes import LlmRecipeError, load_llm_recipes
+    from rigcheck.llm_recipes import default_mix as llm_default_mix
     from rigcheck.recommend import Request, costs, report, rules
     from rigcheck.recommend import recommend as run_search
     from rigcheck.recommend.speed import perfmodel_estimator
@@ -124,9 +127,12 @@ def recommend(
     except money.MoneyError as exc:
         fail(str(exc))
     try:
-        known = recipes.load_recipes()
-    except recipes.RecipeError as exc:
+        known: dict[str, Any] = dict(recipes.load_recipes())
+        llm = load_llm_recipes()
+    except (recipes.RecipeError, LlmRecipeError) as exc:
         fail(str(exc))
+    known.update(llm)
+    wanted: tuple[Any, ...] = ()
     if target:
         unknown = [t for t in target if t not in known]
         if unknown:
@@ -136,8 +142,11 @@ def recommend(
                  f"known: {', '.join(known)}")
         targets = tuple(known[t] for t in dict.fromkeys(target))
     else:
-        targets = recipes.default_mix(known)
-        if not targets:
+        # The classic mix is required; the LLM mix is wanted: kept where the budget allows it
+        # (VRAM first, as practitioners buy), dropped with the price of a build that runs it.
+        targets = recipes.default_mix(recipes.load_recipes())
+        wanted = llm_default_mix(llm)
+        if not targets and not wanted:
             fail("no --target given and no bundled recipe is tagged default-mix")
 
     try:
@@ -149,14 +158,14 @@ def recommend(
         budget_inr=parsed.amount_inr, targets=targets, gpu_counts=counts,
         platform_class=platform_class, circuit_w=rules.CIRCUITS_W[circuit],
         allow_used=allow_used, allow_legacy=allow_legacy, top=top, nodes=nodes,
-        objective=objective, allow_unsourced=allow_unsourced, today=today,
+        objective=objective, allow_unsourced=allow_unsourced, today=today, wanted=wanted,
     )
     estimator = perfmodel_estimator()
     result = run_search(catalog, request, estimator)
     single = None
     if nodes > 1:
         # Fewer, bigger machines for the same money: the best one-machine build, any GPU count.
-        alone = dataclasses.replace(request, nodes=1, gpu_counts=tuple(range(1, 9)), top=1)
+        alone = dataclasses.replace(result.request, nodes=1, gpu_counts=tuple(range(1, 9)), top=1)
         single = run_search(catalog, alone, estimator).best
 
     age = catalog_mod.catalog_age_days(catalog, today)
@@ -175,7 +184,8 @@ def recommend(
                    "inr": parsed.amount_inr}
     def extras(build: Any) -> dict[str, Any]:
         running = costs.running_cost(build, tariff_choice) if tariff_choice else None
-        cloud = costs.cloud_compare(build, catalog, targets, estimator, rates, running)
+        cloud = costs.cloud_compare(build, catalog, result.request.targets, estimator, rates,
+                                    running)
         return {"running_cost": running, "cloud": cloud}
 
     data = report.to_dict(result, budget=budget_info, catalog=catalog, catalog_info=catalog_info,
@@ -186,7 +196,7 @@ def recommend(
     if result.best is None:
         from rigcheck.recommend.limits import binding_limits
         data["limits"] = [dataclasses.asdict(lim)
-                          for lim in binding_limits(catalog, request, estimator)]
+                          for lim in binding_limits(catalog, result.request, estimator)]
     if as_json:
         print_json(data)
     else:
@@ -320,14 +330,25 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     out.print()
     out.print(f"[bold]Why this GPU[/] ({escape(gpu['name'])}):")
     for t in best["targets"]:
-        per_speed = best["total_inr"] / t["samples_per_s"] if t["samples_per_s"] else 0
-        out.print(f"  {t['recipe']}: fits ({t['memory_gb']:.1f} of {gpu['vram_gb']:g} GB at batch "
-                  f"{t['batch_size']}), ~{t['samples_per_s']:,.0f} samples/s, "
-                  f"{human_duration(t['train_s'])} to train; "
-                  f"{_money(per_speed, rates, display)} per sample/s")
-    out.print("  [dim]Speeds: rigcheck's calibrated performance model (`rigcheck estimate`). "
+        out.print(f"  {_target_line(t, gpu, best['total_inr'], rates, display)}")
+        for change in t.get("changes", ()):
+            out.print(f"    [yellow]changed to fit:[/] {escape(change)}")
+    out.print("  [dim]Speeds: rigcheck's calibrated performance models (`rigcheck estimate`). "
               "₹ per sample/s: the build's price divided by its training speed on that recipe "
-              "(lower is better).[/]")
+              "(lower is better). LLM times: the recipe's tokens to train or generate "
+              "(`rigcheck recipes show ID`) over the predicted tokens/s.[/]")
+    for d in data.get("dropped", ()):
+        c = d["cheapest"]
+        if c:
+            g = c["parts"][0]
+            count = f"{g['count']} × " if g["count"] > 1 else ""
+            lift = (f"the cheapest build that runs it: {count}{escape(g['name'])} "
+                    f"({g['vram_gb']:g} GB), {_money(c['total_inr'], rates, display)}"
+                    + (f" (+{_money(c['extra_inr'], rates, display)})"
+                       if c.get("extra_inr") else ""))
+        else:
+            lift = escape(d["reason"])
+        out.print(f"  [yellow]not in this budget:[/] {escape(d['recipe'])}; {lift}")
     if len(builds) > 1:
         from rigcheck.recommend.report import compare_words
         out.print()
@@ -357,6 +378,22 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
         out.print()
         out.print(f"[bold]For {_money(upgrade['extra_inr'], rates, display)} more[/]: "
                   f"{count}{escape(g['name'])} build, +{upgrade['speedup_pct']:.0f}% speed")
+
+
+def _target_line(t: dict[str, Any], gpu: dict[str, Any], total_inr: float,
+                 rates: dict[str, float], display: str) -> str:
+    """One target on the pick: fits at what memory and batch, how fast, how long."""
+    unit = t.get("unit", "samples/s")
+    llm = unit != "samples/s"
+    batch = f"micro-batch {t['batch_size']}" if llm else f"batch {t['batch_size']}"
+    if unit == "decode tokens/s":
+        batch = f"{t['batch_size']} stream{'s' if t['batch_size'] > 1 else ''}"
+    verb = "to generate" if unit == "decode tokens/s" else "to train"
+    line = (f"{escape(t['recipe'])}: fits ({t['memory_gb']:.1f} of {gpu['vram_gb']:g} GB at "
+            f"{batch}), ~{t['samples_per_s']:,.0f} {unit}, {human_duration(t['train_s'])} {verb}")
+    if not llm and t["samples_per_s"]:
+        line += (f"; {_money(total_inr / t['samples_per_s'], rates, display)} per sample/s")
+    return line
 
 
 def _small_money(inr: float, rates: dict[str, float], display: str) -> str:

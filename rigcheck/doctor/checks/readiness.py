@@ -1,6 +1,13 @@
 """Readiness for the user's target recipes: does each fit in GPU memory, how long would it take,
 and does its dataset fit on the data disk.
 
+LLM recipes (``recipes/llm``, ``ctx.llm_targets``) are judged by ``ready.llm_fit`` on each kind
+of GPU in the facts, matched to a spec by the one matcher
+(:func:`rigcheck.perfmodel.match.machine_gpus`), with the LLM model's own fit rule and the
+changes the recipe allows (:func:`rigcheck.perfmodel.llm_estimate.recipe_on_gpu`, as recommend
+judges a card): fits (with the change), the memory needed against the card's free memory now,
+and the predicted tokens/s; or "does not fit: needs N GB" with what would fit.
+
 Predictions come in through ``ctx.predictions`` (the CLI asks :mod:`rigcheck.perfmodel` where it is
 available). Without them the memory check asks the one memory model,
 :mod:`rigcheck.perfmodel.memory`, directly: the same figure and fit rule as estimate, bench and
@@ -9,10 +16,13 @@ recommend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rigcheck.doctor.checks._util import join, live_gpus
 from rigcheck.doctor.findings import Outcome, fail, ok, skip, warn
 from rigcheck.doctor.registry import Context, check
 from rigcheck.facts import Facts
+from rigcheck.llm_recipes import LlmRecipe
 from rigcheck.perfmodel import memory as mem
 from rigcheck.recipes import Recipe
 from rigcheck.units import human_duration
@@ -114,3 +124,70 @@ def dataset_disk(facts: Facts, ctx: Context) -> Outcome:
                     f"dataset on a disk with {need_gb:.0f} GB or more free (rigcheck doctor "
                     "--data-dir DIR then checks that disk)")
     return ok(f"datasets fit on {best.path} ({best.free_gb:.0f} GB free)")
+
+
+# ------------------------------------------------------------------- LLM recipes (recipes/llm)
+
+def _free_gb(facts: Facts, name: str) -> float | None:
+    """The least free memory among this machine's GPUs named ``name`` (NVML total - used, GiB),
+    or None when NVML did not report both."""
+    free = [(g.memory_total_mib - g.memory_used_mib) / 1024 for g in live_gpus(facts)
+            if g.name == name and g.memory_total_mib and g.memory_used_mib is not None]
+    return min(free) if free else None
+
+
+def llm_rows(facts: Facts, recipes: Sequence[LlmRecipe]) -> tuple[list[str], list[str], list[str]]:
+    """(rows, does-not-fit rows, short-of-free-memory rows) for each LLM recipe on each kind of
+    GPU in ``facts``, judged by the LLM model as ``recommend`` judges a card
+    (:func:`rigcheck.perfmodel.llm_estimate.recipe_on_gpu`: the run, else the first change the
+    recipe allows that fits). The GPU is matched to a spec by the one matcher."""
+    from rigcheck.perfmodel.llm_configs import find_model
+    from rigcheck.perfmodel.llm_estimate import recipe_on_gpu, what_would_fit
+    from rigcheck.perfmodel.match import machine_gpus
+
+    rows: list[str] = []
+    too_big: list[str] = []
+    short: list[str] = []
+    for mg in machine_gpus(facts):
+        if mg.lookup is None:
+            rows.append(f"{mg.reported}: not in the GPU spec database")
+            continue
+        gpu = mg.lookup.gpu
+        free = _free_gb(facts, mg.reported)
+        for r in recipes:
+            rid, run = r.id, r.run
+            cfg = find_model(r.model)
+            fit = recipe_on_gpu(cfg, run, tuple(r.adapt), gpu)
+            on = f"{rid} on {gpu.name} ({gpu.vram_gb:g} GB)"
+            if not fit.fits:
+                other = " or ".join(what_would_fit(cfg, run, gpu.vram_gb))
+                text = f"{on}: does not fit: needs {fit.memory_gb:.1f} GB; would fit: {other}"
+                too_big.append(text)
+                rows.append(text)
+                continue
+            how = f" with {', '.join(fit.changes)}" if fit.changes else ""
+            have = f", {free:.1f} GB free now" if free is not None else ""
+            text = (f"{on}: fits{how}, needs {fit.memory_gb:.1f} GB{have}; "
+                    f"~{fit.speed:,.0f} {fit.unit}")
+            if free is not None and fit.memory_gb > free:
+                short.append(text + f" (other processes hold {gpu.vram_gb - free:.1f} GB)")
+            rows.append(text)
+    return rows, too_big, short
+
+
+@check("ready.llm_fit", CAT, "LLM recipes fit this machine's GPUs, and how fast they run")
+def llm_fit(facts: Facts, ctx: Context) -> Outcome:
+    if not ctx.llm_targets:
+        return skip("no LLM recipe given (e.g. rigcheck doctor --target llama-3.1-8b-qlora)")
+    rows, too_big, short = llm_rows(facts, ctx.llm_targets)
+    if not rows:
+        return skip("no GPU facts")
+    if too_big:
+        return fail(join(too_big), "Memory from the model's shapes (weights, LoRA, gradients, "
+                    "optimizer state, activations, KV cache), after the changes the recipe allows.",
+                    "One of the changes listed under 'would fit', or a GPU with more memory "
+                    "(rigcheck recommend)")
+    if short:
+        return warn(join(short), "The card is big enough, but other processes hold its memory now.",
+                    "Stop the processes listed by nvidia-smi that use this GPU, then retry")
+    return ok(join(rows))
