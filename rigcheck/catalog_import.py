@@ -232,9 +232,15 @@ def match_line(line: Line, catalog: parts.Catalog) -> Match:
             return Match(line, top[0][0], top[0][1].id)
         return Match(line, candidates=tuple(sorted(p.id for _, p in top)))
     numbers = {t for t in words if re.fullmatch(r"\d{3,5}[a-z]*", t)}
-    near = sorted(p.id for _, p in pool if numbers & set(_key(p.name)))
+    near = [p for _, p in pool if numbers & set(_key(p.name))]
+    # "Zotac RTX 5060 Ti" names no memory size: the two 5060 Ti cards are what it may be, the
+    # plain RTX 5060 (no "Ti") is not; the line's suffix words narrow the list when some part has them.
+    suffix = words & _MODEL_WORDS
+    narrowed = [p for p in near if suffix <= set(_key(p.name))]
+    if narrowed:
+        near = narrowed
     if near:
-        return Match(line, candidates=tuple(near[:6]))
+        return Match(line, candidates=tuple(sorted(p.id for p in near)[:6]))
     return Match(line, why="no catalog part has these words")
 
 

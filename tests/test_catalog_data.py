@@ -171,9 +171,11 @@ def test_readme_sourcing_table_matches_the_data(data):
 
 def test_rates_are_dated_and_sourced(data):
     rates = {r["currency"]: r for r in data["rates"]}
-    assert float(rates["USD"]["inr_per_unit"]) == pytest.approx(91.49)
-    assert rates["USD"]["date"] == "2026-02-02"
-    assert "PTI" in rates["USD"]["source"]
+    # RBI reference rate of 2026-06-17 (bankpulse.ai dashboard), the newest dated rate found on
+    # 2026-12-03; the PTI interbank close of 2026-03-09 (92.35) is its cross-check
+    assert float(rates["USD"]["inr_per_unit"]) == pytest.approx(94.38)
+    assert rates["USD"]["date"] == "2026-06-17"
+    assert "RBI reference rate" in rates["USD"]["source"] and "PTI" in rates["USD"]["source"]
     assert 90 < float(rates["EUR"]["inr_per_unit"]) < 120
     assert rates["EUR"]["source"] and date.fromisoformat(rates["EUR"]["date"]) <= date.today()
 

@@ -52,6 +52,19 @@ def test_shop_csv_lines_match_catalog_ids(catalog):
     assert m[6].part_id == ""                               # a CPU cooler: not a catalog kind
 
 
+
+@pytest.mark.parametrize("name, want", [
+    # the line says "Ti": the plain RTX 5060 (GeForce RTX 5060 8 GB) is not what it may be
+    ("Zotac Gaming RTX 5060 Ti", {"rtx-5060-ti-8gb", "rtx-5060-ti-16gb"}),
+    # no suffix word: every 5060 card is a candidate
+    ("Zotac Gaming RTX 5060", {"rtx-5060", "rtx-5060-ti-8gb", "rtx-5060-ti-16gb"}),
+    # a suffix no 5060 card has ("Super") narrows nothing rather than leaving no candidate
+    ("Zotac Gaming RTX 5060 Super", {"rtx-5060", "rtx-5060-ti-8gb", "rtx-5060-ti-16gb"}),
+])
+def test_a_suffix_word_narrows_the_candidates(catalog, name, want):
+    m = imp.match_line(imp.Line(1, name, 40000.0, "INR", "gpus"), catalog)
+    assert m.part_id == "" and set(m.candidates) == want
+
 def test_pcpartpicker_markdown_export(catalog):
     lines = imp.parse_file(LISTS / "pcpartpicker.txt")
     # the fan has a price but no catalog kind; the PSU has no price; the total is not a part
