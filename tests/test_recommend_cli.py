@@ -162,11 +162,22 @@ def test_broken_overlay_row_is_one_clear_line(tmp_path):
 
 
 
-def test_the_default_budget_buys_12_gb_with_fresh_cited_prices():
+class _ReleaseDay(date):
+    """The day this catalog was priced for (2026-12-03): the age rule is judged as of then, so
+    the suite does not start failing when the calendar moves on. After it, the tool itself warns
+    and falls back to older cited prices (marked !): the test after this one pins that."""
+    @classmethod
+    def today(cls):
+        return cls(2026, 12, 3)
+
+
+def test_the_default_budget_buys_12_gb_with_fresh_cited_prices(monkeypatch):
     """Issue 9, first done-when line: at Rs 1.25 lakh the build fits at landed Indian prices,
-    has >= 12 GB of VRAM, and every part's price is cited (quote/msrp) and seen within 12 months.
-    Depends on the calendar on purpose: the 2025-12-29 ndtvprofit quotes (CPU, board, PSU) pass
-    12 months on 2026-12-30, and this test then says the catalog needs fresh prices."""
+    has >= 12 GB of VRAM, and every part's price is cited (quote/msrp) and seen within 12 months
+    of the catalog's release day. The 2025-12-29 ndtvprofit quotes (CPU, board, PSU) pass
+    12 months on 2026-12-30: re-price them before moving _ReleaseDay."""
+    import rigcheck.ui.recommend_cmd as recommend_cmd
+    monkeypatch.setattr(recommend_cmd, "date", _ReleaseDay)
     result = run("--budget", "125000INR", "--json", sourced_only=True)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -174,7 +185,7 @@ def test_the_default_budget_buys_12_gb_with_fresh_cited_prices():
     assert best["total_inr"] <= 125_000
     gpu = best["parts"][0]
     assert gpu["kind"] == "gpu" and gpu["vram_gb"] >= 12 and gpu["availability"] == "new"
-    oldest = date.today() - timedelta(days=365)
+    oldest = _ReleaseDay.today() - timedelta(days=365)
     for part in best["parts"]:
         assert part["price_basis"] in ("quote", "msrp"), part["id"]
         assert date.fromisoformat(part["price_date"]) >= oldest, part["id"]
@@ -238,3 +249,22 @@ def test_value_objective_spends_less_on_a_tiny_target():
     limit = max(fastest["total_train_s"] * 1.05, fastest["total_train_s"] + 60)
     assert value["total_train_s"] <= limit
     assert value["total_inr"] < fastest["total_inr"] / 2
+
+
+class _TwoYearsOn(date):
+    @classmethod
+    def today(cls):
+        return cls(2028, 12, 3)
+
+
+def test_when_every_price_has_aged_the_main_job_still_answers_and_says_so(monkeypatch):
+    """`make run` two years after the catalog was priced: no part has a price seen within 12
+    months, so the build is made of older cited prices, each marked, with a warning; exit 0."""
+    import rigcheck.ui.recommend_cmd as recommend_cmd
+    monkeypatch.setattr(recommend_cmd, "date", _TwoYearsOn)
+    result = run("--budget", "125000INR", sourced_only=True)
+    assert result.exit_code == 0, result.output
+    assert "no build exists with prices seen in the last 12 months" in result.output
+    assert "re-price" in result.output and "!" in result.output
+    data = json.loads(run("--budget", "125000INR", "--json", sourced_only=True).stdout)
+    assert data["builds"] and data["builds"][0]["total_inr"] <= 125_000
