@@ -214,3 +214,15 @@ def test_main_prefill_rows_are_left_out_but_its_decode_rows_stay():
     assert a100_decode.metric == "decode_tokens_per_s" and excluded(a100_decode) == ""
     pp512 = rows["GPU-Benchmarks-on-LLM-Inference-21"]   # llama-bench pp512 of the same source
     assert pp512.metric == "prefill_tokens_per_s" and excluded(pp512) == ""
+
+
+def test_qlora_utilisation_never_above_lora(gpus):
+    """QLoRA is LoRA plus a dequantisation of every frozen weight per pass. Fitted alone, the
+    4090 QLoRA row wants 0.68 of the tensor rate and NeMo's H100 LoRA rows about 0.38-0.39:
+    the fit caps QLoRA at LoRA's value."""
+    rows = {r.id: r for r in load_rows()}
+    pairs = [(rows[i], lookup_gpu(rows[i].gpu, gpus).gpu)
+             for i in ("torchtune-85", "nemo-lora-l31-8b", "nemo-lora-q25-7b")]
+    got = fit(pairs, sweeps=1, steps=8)
+    assert got["mfu"]["lora"] < 0.5
+    assert got["mfu"]["qlora"] == got["mfu"]["lora"]
