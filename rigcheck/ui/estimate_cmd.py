@@ -63,7 +63,6 @@ without it), a global batch larger than the dataset, unreadable catalog or recip
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -223,31 +222,10 @@ def _llm_run(recipe: Any, method: str | None, weights: str | None, seq: int | No
     return replace(base, **changes)
 
 
-# The newest saved runs read when looking for one on the estimated GPU; the file names start with
-# the run's start time, so sorting them by name sorts them by time.
-MAX_RUNS_READ = 200
-
-
 def _bench_runs() -> tuple[list[tuple[str, Any]], str]:
-    """Saved bench runs, newest first, as (JSON path, BenchRun); unreadable files are skipped.
-    The note says what was missing or skipped ("" when all was read)."""
-    from rigcheck.runs.history import bench_dir
-    from rigcheck.runs.results import BenchRun
-
-    try:
-        folder = bench_dir() / "runs"
-        paths = sorted(folder.glob("*.json"), reverse=True)[:MAX_RUNS_READ] if folder.is_dir() else []
-    except OSError as exc:
-        return [], f"bench history unreadable ({exc})"
-    if not paths:
-        return [], f"no saved rigcheck bench runs under {folder}"
-    runs, bad = [], 0
-    for path in paths:
-        try:
-            runs.append((str(path), BenchRun.from_dict(json.loads(path.read_text(encoding="utf-8")))))
-        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
-            bad += 1   # half-written by hand, another schema, not a run: not this command's problem
-    return runs, (f"{bad} unreadable bench run file(s) under {folder} skipped" if bad else "")
+    """Saved bench runs, newest first (see :func:`rigcheck.ui.bench_runs.saved_bench_runs`)."""
+    from rigcheck.ui.bench_runs import saved_bench_runs
+    return saved_bench_runs()
 
 
 def _expect(gpu: Any, recipes_dir: Path | None) -> Any:

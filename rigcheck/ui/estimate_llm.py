@@ -147,9 +147,9 @@ def llm_refinement(gpu: Any, run: Any) -> tuple[Any, str]:
         from rigcheck.catalog import load_catalog
         from rigcheck.perfmodel import GpuMatchError, lookup_gpu
         from rigcheck.perfmodel.refine import llm_correction, llm_refine_note
-        from rigcheck.ui.estimate_cmd import _bench_runs
+        from rigcheck.ui.bench_runs import saved_bench_runs
 
-        runs, read_note = _bench_runs()
+        runs, read_note = saved_bench_runs()
         if not runs:
             return None, read_note
         catalog_gpus = load_catalog().gpus
