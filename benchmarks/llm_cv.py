@@ -63,8 +63,10 @@ def main() -> int:
             if s["rows"]:
                 print(f"{name:<21} {label:<7} rows {s['rows']:>3}  median |error| {s['median']:.1%}  "
                       f"worst {s['worst']:.0%}  rows over 50%: {s['over_50pct']}")
-    print("fitted on all rows:", json.dumps({k: full[k] for k in ("mfu", "prefill_eff", "bw_eff",
-          "per_layer_overhead_s", "quant_prefill_factor")}, default=lambda v: round(v, 4)))
+    print("fitted on all rows:", json.dumps({k: full[k] for k in (
+          "mfu", "prefill_eff", "prefill_eff_no_tensor", "bw_eff", "per_layer_overhead_s",
+          "quant_prefill_factor", "train_nonmatmul_bytes", "ddp_scaling")},
+          default=lambda v: round(v, 4)))
     print(f"({time.perf_counter() - t0:.1f} s)")
     if "--write" in sys.argv:
         out = {k: full[k] for k in full}

@@ -251,3 +251,23 @@ def test_estimate_llm_text_says_refined(monkeypatch, clean_runs):
     res = CliRunner().invoke(app, ["estimate", "--target", "llama-3.1-8b-infer-q4",
                                    "--gpu", "RTX 4090"])
     assert "refined by your bench run of 2026-12-01: x0.50" in " ".join(res.output.split())
+
+
+def test_estimate_llm_no_refine_skips_the_bench_correction(monkeypatch, clean_runs):
+    # The same saved run that refines by x0.83 above; --no-refine must not read it.
+    monkeypatch.setattr(bench_expect, "llm_expected_tokens_per_s", lambda f, g: 1000.0)
+    _save([fig("llm-lora-step", 830.0, 999.0)])
+    d = _estimate("--target", "llama-3.1-8b-qlora", "--gpu", "RTX 4090", "--no-refine")
+    assert d["refined"] is None and d["refine_note"] == "--no-refine"
+
+
+def test_estimate_llm_model_no_refine_skips_the_bench_correction(monkeypatch, clean_runs):
+    monkeypatch.setattr(bench_expect, "llm_expected_tokens_per_s", lambda f, g: 1000.0)
+    _save([fig("llm-decode", 500.0, 999.0)])
+    d = _estimate("--model", "llama-3.1-8b", "--method", "infer", "--weights", "q4_k_m",
+                  "--gpu", "RTX 4090", "--no-refine")
+    assert d["refined"] is None and d["refine_note"] == "--no-refine"
+    # and without the flag the same history does refine it (x0.50), so the flag is what differs
+    d = _estimate("--model", "llama-3.1-8b", "--method", "infer", "--weights", "q4_k_m",
+                  "--gpu", "RTX 4090")
+    assert d["refined"] is not None and d["refined"]["factor"] == pytest.approx(0.5)

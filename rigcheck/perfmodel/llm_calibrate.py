@@ -26,7 +26,7 @@ from rigcheck.parts import Gpu
 
 from .llm_configs import find_model
 from .llm_memory import LlmRun, llm_memory, weight_bytes
-from .llm_speed import DEFAULTS, infer_speed, train_speed
+from .llm_speed import DEFAULTS, infer_speed, peak16_tflops, train_flops_per_token, train_speed
 
 CALIBRATION_PATH = Path(__file__).with_name("llm_calibration.csv")
 SPEED_METRICS = ("train_tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s")
@@ -36,6 +36,8 @@ FITTED = (
     (("mfu", "full"), 0.05, 1.2), (("mfu", "lora"), 0.05, 1.2), (("mfu", "qlora"), 0.05, 1.2),
     (("prefill_eff",), 0.05, 1.0), (("quant_prefill_factor",), 0.2, 1.5),
     (("bw_eff",), 0.2, 1.0), (("per_layer_overhead_s",), 1e-7, 2e-4),
+    (("prefill_eff_no_tensor",), 0.05, 1.0), (("train_nonmatmul_bytes",), 10.0, 2000.0),
+    (("ddp_scaling",), 0.8, 1.0),
 )
 
 
@@ -90,6 +92,20 @@ def row_memory_bytes(row: Row, gpu: Gpu) -> float:
     return gpu.vram_gb * 2**30
 
 
+# The largest bf16 matmuls measured on any GPU reach 85.9% of the datasheet rate (A100 SXM:
+# 267.9 of 312 TFLOPS; H100 SXM 80.1%, MI300X 60.1%: the "Maximum Achievable Matmul FLOPS"
+# table of stas00/ml-engineering, compute/accelerator/README.md). A whole training step, with
+# attention, norms, the loss and the optimizer besides its matmuls, cannot run faster.
+MAX_MATMUL_FRACTION = 0.859
+
+
+def implied_utilisation(row: Row, gpu: Gpu) -> float:
+    """The fraction of the GPUs' dense 16-bit rate a training row's tokens/s needs, at the speed
+    model's FLOPs per token (passes and recompute included)."""
+    flops = train_flops_per_token(find_model(row.model), row.run)
+    return row.value * flops / (row.run.n_gpus * peak16_tflops(gpu) * 1e12)
+
+
 def excluded(row: Row, gpu: Gpu | None = None) -> str:
     """Why a row is left out of the fit and the error table ("" when it is used). Each reason
     is a configuration the model does not describe, not a bad fit. With ``gpu`` (the row's
@@ -101,6 +117,17 @@ def excluded(row: Row, gpu: Gpu | None = None) -> str:
         if need > have:
             return (f"the model's {need / 1e9:.1f} GB of {row.run.weight_format} weights do not "
                     f"fit that {row.gpu}'s {have / 1e9:.1f} GB: swapping, not a rate")
+    if row.metric == "prefill_tokens_per_s" and fw.startswith("llama.cpp main"):
+        return ("./main's prompt eval of the README's Shakespeare prompt: one cold run of a "
+                "prompt whose token count the table does not give (a few hundred tokens, below "
+                "llama-bench's 512), so not a prefill rate at a known length; in that table the "
+                "H100 PCIe (2.3x the 4090's fp16 tensor rate) prefills at the 4090's speed")
+    if gpu is not None and row.metric == "train_tokens_per_s":
+        used = implied_utilisation(row, gpu)
+        if used > MAX_MATMUL_FRACTION:
+            return (f"{row.value:g} tokens/s would need {used:.0%} of {row.run.n_gpus} x "
+                    f"{row.gpu}'s {peak16_tflops(gpu):g} TFLOPS, above the {MAX_MATMUL_FRACTION:.1%} "
+                    "the largest bf16 matmuls reach on any GPU: not measured on that card")
     if row.metric == "peak_memory_gb" and row.source.startswith("pytorch/torchtune"):
         return ("torchtune trains in pure bf16 with the optimizer step fused into backward, "
                 "8-bit paged AdamW and a chunked linear-cross-entropy loss; the memory model "
@@ -231,6 +258,9 @@ def fit(rows: Sequence[tuple[Row, Gpu]], sweeps: int = 2, steps: int = 16) -> di
         for method in ("lora", "qlora"):
             if method not in seen:
                 params["mfu"][method] = params["mfu"]["full"]
+    # QLoRA runs LoRA's matmuls and dequantises every frozen NF4 weight on each pass besides:
+    # it cannot reach a higher utilisation than LoRA (one QLoRA row alone fitted 0.72 vs LoRA's 0.50).
+    params["mfu"]["qlora"] = min(params["mfu"]["qlora"], params["mfu"]["lora"])
     return params
 
 

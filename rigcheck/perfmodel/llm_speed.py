@@ -9,8 +9,11 @@ Pure. FLOPs come from the config (2 per multiply-add)::
                           gradients for the frozen base; LoRA's own are negligible);
                           gradient checkpointing adds one forward
 
-    train tokens/s  = n_gpus x scaling x peak16 x mfu[method] / FLOPs per token
+    train s/token/GPU = FLOPs per token / (peak16 x mfu[method])
+                        + layers x hidden x train_nonmatmul_bytes x passes/3 / bandwidth
+    train tokens/s  = n_gpus x ddp_scaling^log2(n_gpus) / (train s/token/GPU)
     prefill tokens/s = peak16 x prefill_eff / forward FLOPs per token
+                       (prefill_eff_no_tensor on GPUs without matrix units: Apple M1-M3)
     decode step (B streams, context C) =
         max(bytes / (bw x bw_eff), B x forward FLOPs / (peak16 x prefill_eff))
         + layers x per_layer_overhead_s
@@ -19,8 +22,9 @@ Pure. FLOPs come from the config (2 per multiply-add)::
     decode tokens/s = B / step
 
 ``peak16`` is the dense fp16/bf16 tensor rate (fp32 accumulate) PyTorch training uses, or the fp32
-rate on cards without tensor cores; inference uses the fp16-accumulate rate (:func:`infer_peak_tflops`) (:mod:`rigcheck.perfmodel.hardware`). The four efficiencies (``mfu``
-per method, ``prefill_eff``, ``bw_eff``, ``per_layer_overhead_s``) are fitted on the published
+rate on cards without tensor cores; inference uses the fp16-accumulate rate (:func:`infer_peak_tflops`) (:mod:`rigcheck.perfmodel.hardware`). The efficiencies (``mfu``
+per method, ``prefill_eff`` and ``prefill_eff_no_tensor``, ``quant_prefill_factor``, ``bw_eff``,
+``per_layer_overhead_s``, ``train_nonmatmul_bytes``, ``ddp_scaling``) are fitted on the published
 rows in ``llm_calibration.csv`` (``benchmarks/llm_cv.py`` prints the held-out errors); their values
 live in ``llm_params.json``. Tensor parallel decode divides bytes and FLOPs by the GPU count and
 adds two all-reduces of one hidden vector per layer.
@@ -53,6 +57,14 @@ DEFAULTS: dict[str, Any] = {
     "quant_prefill_factor": 0.7,
     # DDP/ZeRO all-reduce: the fraction of the gradient traffic not hidden behind backward.
     "ddp_scaling": 0.92,
+    # Prefill on GPUs without matrix units (Apple M1-M3, NVIDIA before Volta): the matmuls run on
+    # the shader ALUs (Metal's simdgroup_matrix, plain FMA), whose listed fp32 rate is the peak;
+    # the fraction reached is not the tensor-core fraction above.
+    "prefill_eff_no_tensor": 0.45,
+    # Training's memory-bound work besides the matmuls (norms, activations, residual adds,
+    # rotary, dropout, the loss): bytes moved per hidden unit per layer per token for a
+    # forward + backward (scaled by the passes the run makes). 0 = matmuls only.
+    "train_nonmatmul_bytes": 0.0,
 }
 # TP decode: two all-reduces per layer, each a few microseconds of latency on NVLink and ~15 us
 # over PCIe (nccl-tests small-message all-reduce latencies).
@@ -89,12 +101,15 @@ def infer_peak_tflops(gpu: Gpu) -> float:
     """The 16-bit tensor rate inference runs at. llama.cpp's CUDA back-end calls cuBLAS with
     CUBLAS_COMPUTE_16F for F16 matmuls (ggml-cuda.cu) and runs quantised ones on int8 tensor cores
     (MMQ), so a GeForce card reaches its fp16-accumulate rate, twice the fp32-accumulate figure
-    (Ada/Ampere whitepapers: RTX 4090 330 vs 165 TFLOPS). Elsewhere both rates are equal."""
-    from .hardware import is_geforce
+    (Ada/Ampere whitepapers: RTX 4090 330 vs 165 TFLOPS). Elsewhere both rates are equal: the
+    halving of fp32 accumulation is NVIDIA's GeForce product rule, and AMD's RDNA 3 WMMA and
+    Intel's XMX list one fp16 rate for either accumulator (RX 7900 XTX: 122.8 TFLOPS), so a
+    consumer Radeon or Arc card is not doubled."""
+    from .hardware import is_geforce, is_nvidia
     t = tensor16_tflops(gpu, "fp16")
     if not t:
         return float(gpu.fp32_tflops)
-    if is_geforce(gpu) and gpu.tensor_accumulate != "fp16":
+    if is_nvidia(gpu) and is_geforce(gpu) and gpu.tensor_accumulate != "fp16":
         return 2.0 * float(t)
     return float(gpu.tensor_fp16_tflops or t)
 
@@ -120,11 +135,7 @@ def forward_flops_per_token(cfg: ModelConfig, context: int) -> float:
 
 
 def train_flops_per_token(cfg: ModelConfig, run: LlmRun) -> float:
-    fwd = forward_flops_per_token(cfg, run.seq_len)
-    passes = 3.0 if run.method in ("full", "pretrain") else 2.0
-    if run.checkpointing:
-        passes += 1.0
-    return passes * fwd
+    return train_passes(run) * forward_flops_per_token(cfg, run.seq_len)
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,26 @@ class LlmSpeed:
     notes: tuple[str, ...] = ()
 
 
+def train_passes(run: LlmRun) -> float:
+    """Forward-pass equivalents of one training step: 3 (full, pretrain) or 2 (LoRA, QLoRA: no
+    weight gradients for the frozen base), plus 1 recomputed forward with checkpointing."""
+    passes = 3.0 if run.method in ("full", "pretrain") else 2.0
+    return passes + (1.0 if run.checkpointing else 0.0)
+
+
+def train_nonmatmul_s_per_token(cfg: ModelConfig, run: LlmRun, gpu: Gpu,
+                                params: dict[str, Any]) -> float:
+    """Seconds per token (on one GPU) of the memory-bound work besides the matmuls: layers x
+    hidden x ``train_nonmatmul_bytes`` (for a 3-pass step, scaled by the run's passes) over the
+    card's bandwidth. It is why small models (hidden 768-1536) reach a lower MFU than large ones
+    on the same card: matmul FLOPs grow as hidden squared, this traffic as hidden."""
+    nbytes = float(params.get("train_nonmatmul_bytes", 0.0))
+    if nbytes <= 0.0 or not gpu.mem_bw_gbs:
+        return 0.0
+    moved = cfg.num_layers * cfg.hidden_size * nbytes * train_passes(run) / 3.0
+    return moved / (gpu.mem_bw_gbs * 1e9)
+
+
 def train_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] | None = None) -> LlmSpeed:
     validate(run, cfg)
     prm = params or load_params()
@@ -147,7 +178,9 @@ def train_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] 
     mfu = float(prm["mfu"][run.method])
     if not tensor16_tflops(gpu, "bf16"):
         mfu *= 0.5   # no tensor cores: fp32 FMA pipes, poorer utilisation (an assumption)
-    per_gpu = peak * 1e12 * mfu / train_flops_per_token(cfg, run)
+    s_per_token = (train_flops_per_token(cfg, run) / (peak * 1e12 * mfu)
+                   + train_nonmatmul_s_per_token(cfg, run, gpu, prm))
+    per_gpu = 1.0 / s_per_token
     n = run.n_gpus
     scaling = prm["ddp_scaling"] ** math.log2(n) if n > 1 else 1.0
     tokens = per_gpu * n * scaling
@@ -183,7 +216,9 @@ def infer_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] 
     fmt = run.weight_format
     tp = run.n_gpus
     ctx = run.context or run.seq_len
-    pf_eff = float(prm["prefill_eff"]) * (1.0 if fmt in ("bf16", "fp16", "fp32") else float(prm["quant_prefill_factor"]))
+    base_eff = (prm["prefill_eff"] if tensor16_tflops(gpu, "fp16")
+                else prm.get("prefill_eff_no_tensor", prm["prefill_eff"]))
+    pf_eff = float(base_eff) * (1.0 if fmt in ("bf16", "fp16", "fp32") else float(prm["quant_prefill_factor"]))
     fwd = forward_flops_per_token(cfg, ctx)
     prefill = tp * peak * pf_eff / fwd * (prm["ddp_scaling"] ** math.log2(tp) if tp > 1 else 1.0)
     bw = gpu.mem_bw_gbs * 1e9 * float(prm["bw_eff"])

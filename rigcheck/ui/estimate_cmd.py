@@ -380,7 +380,8 @@ def estimate_command(
         _check_nvlink(gpu, interconnect)
         nvlink = _nvlink(gpu, interconnect)
         title = llm_recipe.name if llm_recipe else cfg.name
-        llm_ui.run_llm_estimate(gpu, _gpu_dict(gpu), cfg, run, title, as_json, nvlink)
+        llm_ui.run_llm_estimate(gpu, _gpu_dict(gpu), cfg, run, title, as_json, nvlink,
+                                refine=not no_refine)
         return
     if target is None:
         fail("give --target RECIPE or --model MODEL (see --list-models)", EXIT_USAGE)

@@ -30,7 +30,6 @@ import typer
 
 from rigcheck.ui.common import EXIT_FINDINGS, EXIT_USAGE, console, fail, human_duration, print_json
 
-
 # Memory terms whose key alone would not tell the user what they are (see perfmodel.llm_memory).
 _TERM_WORDS = {"workspace_gb": "logits and workspace", "context_gb": "CUDA context",
                "lora_gb": "LoRA adapters + their optimizer"}
@@ -192,7 +191,9 @@ def _apply_refinement(d: dict[str, Any], corr: Any, note: str) -> None:
 
 
 def run_llm_estimate(gpu: Any, gpu_dict: dict[str, Any], cfg: Any, run: Any, title: str,
-                     as_json: bool, nvlink: bool = False) -> None:
+                     as_json: bool, nvlink: bool = False, refine: bool = True) -> None:
+    """Estimate ``run`` on ``gpu`` and print it; ``refine=False`` (``--no-refine``) leaves the
+    saved bench runs unread, so only the model's figures are shown."""
     from rigcheck.perfmodel.llm_estimate import estimate, largest_micro_batch
     from rigcheck.perfmodel.llm_memory import LlmRunError
 
@@ -201,7 +202,7 @@ def run_llm_estimate(gpu: Any, gpu_dict: dict[str, Any], cfg: Any, run: Any, tit
         largest = largest_micro_batch(cfg, run, gpu.vram_gb)
     except LlmRunError as exc:
         fail(str(exc), EXIT_USAGE)
-    corr, note = llm_refinement(gpu, run)
+    corr, note = llm_refinement(gpu, run) if refine else (None, "--no-refine")
     d = result_dict(est, gpu_dict, largest)
     _apply_refinement(d, corr, note)
     if as_json:
