@@ -462,3 +462,19 @@ def test_records_without_memory_type_and_facts_with_missing_lists():
     odd = SimpleNamespace(nvml=SimpleNamespace(gpus=[SimpleNamespace(name="NVIDIA L4", memory_total_mib=10599, lost=False)]),
                           torch=SimpleNamespace(devices=[]), host=SimpleNamespace(cpu_model="", ram_total_gb=None))
     assert machine_gpus(odd)[0].memory_gb == 10.4
+
+
+def test_same_gpu_as_resolves_reported_names_once_and_treats_unknown_names_as_other_gpus(monkeypatch):
+    import rigcheck.perfmodel.match as match_mod
+    from rigcheck.perfmodel import same_gpu_as
+
+    calls = []
+    real = match_mod.lookup_gpu
+    monkeypatch.setattr(match_mod, "lookup_gpu", lambda name, gpus=(): calls.append(name) or real(name, gpus))
+    from rigcheck.catalog import load_catalog
+    same = same_gpu_as("rtx-4090", load_catalog().gpus)
+    assert same("NVIDIA GeForce RTX 4090") is True
+    assert same("NVIDIA GeForce RTX 4090") is True          # from memory: resolved once
+    assert same("NVIDIA GeForce RTX 4080") is False
+    assert same("no such card zz-9000") is False            # unknown: another GPU, not an error
+    assert calls == ["NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 4080", "no such card zz-9000"]

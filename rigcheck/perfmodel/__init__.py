@@ -7,7 +7,15 @@ and their provenance, and ``benchmarks/perfmodel_cv.py`` for the cross-validated
 from __future__ import annotations
 
 from .gpudb import GpuSpec, load_specs
-from .match import GpuLookup, GpuMatchError, MachineGpu, lookup_gpu, machine_gpus, match_gpu
+from .match import (
+                    GpuLookup,
+                    GpuMatchError,
+                    MachineGpu,
+                    lookup_gpu,
+                    machine_gpus,
+                    match_gpu,
+                    same_gpu_as,
+)
 from .memory import train_memory_gb
 from .model import Prediction, max_batch_that_fits, predict
 
@@ -18,6 +26,7 @@ __all__ = [
     "MachineGpu",
     "load_specs",
     "lookup_gpu",
+    "same_gpu_as",
     "machine_gpus",
     "Prediction",
     "match_gpu",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
@@ -194,6 +194,22 @@ def lookup_gpu(name: str, catalog_gpus: Sequence[Gpu] = (), memory_gb: float | N
     spec = match_gpu(load_specs(), name, memory_gb)
     vendor_memory = memory_gb if spec.vendor == "Apple" else None
     return GpuLookup(as_gpu(spec, vendor_memory), None, spec)
+
+
+def same_gpu_as(gpu_id: str, catalog_gpus: Sequence[Gpu] = ()) -> Callable[[str], bool]:
+    """A test "does this reported name (a saved bench run's GPU) resolve to ``gpu_id``?", with
+    each name resolved once; a name that does not resolve is another GPU."""
+    seen: dict[str, bool] = {}
+
+    def same(name: str) -> bool:
+        if name not in seen:
+            try:
+                seen[name] = lookup_gpu(name, catalog_gpus).gpu.id == gpu_id
+            except GpuMatchError:
+                seen[name] = False
+        return seen[name]
+
+    return same
 
 
 @dataclass(frozen=True)  # pragma: no mutate

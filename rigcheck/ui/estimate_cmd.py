@@ -248,22 +248,12 @@ def _expect(gpu: Any, recipes_dir: Path | None) -> Any:
 
 def _refine(pred: Any, gpu: Any, catalog_gpus: Any, recipes_dir: Path | None) -> Any:
     """The bench refinement of ``pred`` (a Refinement); never raises for a bad history."""
-    from rigcheck.perfmodel import GpuMatchError, lookup_gpu
+    from rigcheck.perfmodel import same_gpu_as
     from rigcheck.perfmodel.refine import Refinement, refine
 
     runs, read_note = saved_runs()
-    cache: dict[str, bool] = {}
-
-    def same_gpu(name: str) -> bool:
-        if name not in cache:
-            try:
-                cache[name] = lookup_gpu(name, catalog_gpus).gpu.id == gpu.id
-            except GpuMatchError:
-                cache[name] = False
-        return cache[name]
-
     try:
-        result = refine(pred, gpu, runs, same_gpu, _expect(gpu, recipes_dir) if runs else None)
+        result = refine(pred, gpu, runs, same_gpu_as(gpu.id, catalog_gpus), _expect(gpu, recipes_dir) if runs else None)
     except Exception as exc:  # noqa: BLE001 - a strange saved run must not sink the estimate
         return Refinement(None, None, f"bench history not used ({type(exc).__name__}: {exc})")
     if result.prediction is None and read_note:

@@ -150,24 +150,14 @@ def llm_refinement(gpu: Any, run: Any) -> tuple[Any, str]:
     try:
         from rigcheck.bench.expect import llm_expected_tokens_per_s
         from rigcheck.catalog import load_catalog
-        from rigcheck.perfmodel import GpuMatchError, lookup_gpu
+        from rigcheck.perfmodel import same_gpu_as
         from rigcheck.perfmodel.refine import llm_correction, llm_refine_note
         from rigcheck.runs.history import saved_runs
 
         runs, read_note = saved_runs()
         if not runs:
             return None, read_note
-        catalog_gpus = load_catalog().gpus
-        cache: dict[str, bool] = {}
-
-        def same_gpu(name: str) -> bool:
-            if name not in cache:
-                try:
-                    cache[name] = lookup_gpu(name, catalog_gpus).gpu.id == gpu.id
-                except GpuMatchError:
-                    cache[name] = False
-            return cache[name]
-
+        same_gpu = same_gpu_as(gpu.id, load_catalog().gpus)
         corr, why = llm_correction(runs, gpu, same_gpu,
                                    lambda f: llm_expected_tokens_per_s(f, gpu))
     except Exception as exc:  # noqa: BLE001
