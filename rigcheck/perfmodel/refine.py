@@ -132,14 +132,15 @@ def _expected(f: Figure, expect: Expect | None) -> tuple[float | None, str]:
     return _num(f.expected), "recorded by the run"
 
 
-def usable_figures(run: BenchRun, expect: Expect | None = None,
-                   ) -> tuple[list[UsedFigure], list[str]]:
-    """Training figures of ``run`` that can say how fast it runs against the model, and the
-    reasons the other training figures were left out."""
-    used: list[UsedFigure] = []
+def _comparable(run: BenchRun, prefix: str, unit: str, expect: Expect | None,
+                ) -> tuple[list[tuple[Figure, float, float, str]], list[str]]:
+    """(figure, measured, expected, where expected came from) for each figure of ``run`` named
+    ``prefix...`` in ``unit`` that passed its noise check and has a model figure to compare
+    with; and why each other such figure was left out."""
+    kept: list[tuple[Figure, float, float, str]] = []
     ignored: list[str] = []
     for f in run.results:
-        if not str(f.name).startswith("train-") or f.unit != "samples/s":
+        if not str(f.name).startswith(prefix) or f.unit != unit:
             continue
         verdict = str(f.verdict or "")
         if not verdict.startswith("ok"):
@@ -150,6 +151,17 @@ def usable_figures(run: BenchRun, expect: Expect | None = None,
         if measured is None or expected is None:
             ignored.append(f"{f.name}: no model figure to compare with")
             continue
+        kept.append((f, measured, expected, source))
+    return kept, ignored
+
+
+def usable_figures(run: BenchRun, expect: Expect | None = None,
+                   ) -> tuple[list[UsedFigure], list[str]]:
+    """Training figures of ``run`` that can say how fast it runs against the model, and the
+    reasons the other training figures were left out."""
+    used: list[UsedFigure] = []
+    kept, ignored = _comparable(run, "train-", "samples/s", expect)
+    for f, measured, expected, source in kept:
         params = f.params if isinstance(f.params, dict) else {}
         batch, recipe_batch = _num(params.get("batch_size")), _num(params.get("recipe_batch_size"))
         if batch and recipe_batch and batch <= SMALL_BATCH_FRACTION * recipe_batch:
@@ -229,22 +241,8 @@ def usable_llm_figures(run: BenchRun, expect: Expect | None = None,
                        ) -> tuple[list[UsedFigure], list[str]]:
     """LLM figures of ``run`` that can say how fast it runs against the LLM model, and why the
     other LLM figures were left out."""
-    used: list[UsedFigure] = []
-    ignored: list[str] = []
-    for f in run.results:
-        if not str(f.name).startswith(LLM_PREFIX) or f.unit != "tokens/s":
-            continue
-        verdict = str(f.verdict or "")
-        if not verdict.startswith("ok"):
-            ignored.append(f"{f.name}: {verdict}")
-            continue
-        measured = _num(f.value)
-        expected, source = _expected(f, expect) if measured is not None else (None, "")
-        if measured is None or expected is None:
-            ignored.append(f"{f.name}: no model figure to compare with")
-            continue
-        used.append(UsedFigure(f.name, measured, expected, None, source))
-    return used, ignored
+    kept, ignored = _comparable(run, LLM_PREFIX, "tokens/s", expect)
+    return [UsedFigure(f.name, m, e, None, src) for f, m, e, src in kept], ignored
 
 
 def llm_correction(runs: Sequence[tuple[str, BenchRun]], gpu: Gpu,
