@@ -17,10 +17,13 @@ import pytest
 from rigcheck.recommend import rules
 from rigcheck.recommend.search import (
     Build,
+    Dropped,
     Option,
+    Recommendation,
     Request,
     TargetEstimate,
     _Index,
+    _Rest,
     cheapest_build,
     frontier_of,
     gpu_options,
@@ -532,3 +535,109 @@ def test_wanted_not_judged_when_the_required_targets_have_no_build():
     got = recommend(pf.catalog(), req, by_target({"need": (10, 4), "w1": (20, 4)}))
     assert got.best is None and got.dropped == []
     assert [t.id for t in got.request.targets] == ["need"]
+
+
+# ---- boundaries the pruning and tie rules must not move -----------------------------------------
+
+def by_id(times):
+    """train_s by GPU id, exactly as given (no float division)."""
+    def estimate(recipe, gpu, count, nodes=1):
+        return TargetEstimate(recipe_id=recipe.id, fits=True, samples_per_s=1.0,
+                              train_s=times[gpu.id], memory_gb=4.0, batch_size=8)
+    return estimate
+
+
+def test_upgrade_at_exactly_3_percent_faster_is_offered():
+    # pick 103 s; 103 / 1.03 = 100 s exactly: a 100 s build above the budget is an upgrade,
+    # a 100.5 s one is not
+    cards = [pf.gpu("pick", inr=50_000), pf.gpu("up", inr=90_000)]
+    req = Request(budget_inr=101_000, targets=(pf.recipe(),), objective="fastest")
+    got = recommend(pf.catalog(gpus=cards), req, by_id({"pick": 103.0, "up": 100.0}))
+    assert got.upgrade.gpu.id == "up"
+    got = recommend(pf.catalog(gpus=cards), req, by_id({"pick": 103.0, "up": 100.5}))
+    assert got.upgrade is None
+
+
+def test_an_upgrade_as_fast_as_the_fastest_within_budget_is_none():
+    # value picks "base" (50 s) over "quick" (45 s, within budget); "twin" is as fast as quick
+    # but above the budget: not faster than what the budget already buys
+    cards = [pf.gpu("base", inr=50_000), pf.gpu("quick", inr=60_000),
+             pf.gpu("twin", inr=300_000)]
+    req = Request(budget_inr=111_000, targets=(pf.recipe(),))
+    got = recommend(pf.catalog(gpus=cards), req, by_id({"base": 50.0, "quick": 45.0,
+                                                        "twin": 45.0}))
+    assert got.best.gpu.id == "base" and got.upgrade is None
+
+
+def test_cheapest_of_equal_totals_is_the_faster_option():
+    cards = [pf.gpu("slow", inr=60_000), pf.gpu("fast", inr=60_000)]
+    req = Request(budget_inr=1000, targets=(pf.recipe(),))
+    got = recommend(pf.catalog(gpus=cards), req, by_id({"slow": 200.0, "fast": 100.0}))
+    assert got.cheapest.gpu.id == "fast"
+
+
+def test_wall_circuit_exactly_at_the_limit_is_allowed():
+    # 600 W card + 225 W CPU + 75 W = 900 W draw; 900 / 0.9 = 1,000 W at the wall exactly;
+    # PSU 900 x 1.2 = 1,080 W
+    cat = pf.catalog(cpus=[pf.cpu(tdp_w=225)], psus=[pf.psu(watts=1080, pcie_8pin=2)])
+    gpu = pf.gpu(tdp_w=600)
+    assert cheapest_build(option(gpu, circuit_w=1000.0), _Index(cat, None), None) is not None
+    assert cheapest_build(option(gpu, circuit_w=999.0), _Index(cat, None), None) is None
+
+
+def test_ties_are_exact_even_with_free_parts():
+    # Board z (10) takes only a CPU of 90; board a (100) a CPU of 0; everything else is free.
+    # Both rests cost 100: the tie goes to board id "a", though its board alone costs as much
+    # as z's whole rest (the price-sorted loops must not stop early at equality).
+    free = dict(inr=0)
+    cat = pf.catalog(
+        motherboards=[pf.board("z", inr=10, socket="AM5"), pf.board("a", inr=100, socket="SP5")],
+        cpus=[pf.cpu("am5", inr=90, socket="AM5"), pf.cpu("sp5", inr=0, socket="SP5")],
+        memory=[pf.kit(**free)], storage=[pf.storage(**free)], psus=[pf.psu(**free)],
+        cases=[pf.case(**free)])
+    got = cheapest_build(option(pf.gpu(inr=0)), _Index(cat, None), None)
+    assert (got.motherboard.id, got.cpu.id, got.total_inr) == ("a", "sp5", 100.0)
+
+
+def test_request_defaults():
+    req = Request(budget_inr=1e6, targets=(pf.recipe(),))
+    assert (req.gpu_counts, req.platform_class, req.allow_used, req.allow_legacy, req.top,
+            req.nodes, req.objective, req.allow_unsourced, req.today, req.wanted) == (
+        (1,), None, False, False, 3, 1, "value", True, None, ())
+    assert req.circuit_w == 2944.0                         # one Indian 16 A circuit
+    # three builds by default
+    cards = [pf.gpu(f"g{i}", inr=50_000 + 1000 * i) for i in range(5)]
+    got = recommend(pf.catalog(gpus=cards), req, by_id({f"g{i}": 100.0 - 10 * i
+                                                        for i in range(5)}))
+    assert len(got.builds) == 3 and len(got.frontier) == 5
+    # legacy cards are left out unless asked for
+    legacy = pf.gpu("old", availability="legacy")
+    _, excluded = gpu_options(pf.catalog(gpus=[legacy]), req, est())
+    assert set(excluded) == {"old"}
+    options, _ = gpu_options(pf.catalog(gpus=[legacy]),
+                             dataclasses.replace(req, allow_legacy=True), est())
+    assert [o.gpu.id for o in options] == ["old"]
+    # unsourced prices are usable unless the caller says otherwise, even with a date
+    cat = pf.catalog(cpus=[priced(pf.cpu("recalled"), basis="recalled")])
+    assert usable_catalog(cat, dataclasses.replace(req, today=TODAY))[1] == {}
+
+
+def test_records_are_frozen_and_default_to_one_node():
+    b = Build(gpu=pf.gpu(), gpu_count=1, gpu_positions=(1,), cpu=pf.cpu(),
+              motherboard=pf.board(), memory=pf.kit(), memory_kits=1, storage=pf.storage(),
+              psu=pf.psu(), case=pf.case(), estimates=(), total_train_s=1.0)
+    assert b.nodes == 1 and b.total_inr == b.node_inr
+    o = Option(gpu=pf.gpu(), count=1, estimates=(), total_train_s=1.0,
+               needs=rules.Needs(1.0, 0.0, 1.0, 16.0))
+    assert o.nodes == 1
+    req = Request(budget_inr=1e6, targets=())
+    est_ = TargetEstimate("r", True, 1.0, 1.0, 1.0, 1)
+    rest = _Rest(1.0, (1,), pf.cpu(), pf.board(), pf.kit(), 1, pf.storage(), pf.psu(),
+                 pf.case())
+    for record, field_name in ((b, "nodes"), (o, "count"), (req, "top"), (est_, "fits"),
+                               (Dropped("r", "why", None), "reason"), (rest, "kits")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field_name, 2)
+    r = Recommendation(request=req, builds=[], upgrade=None, cheapest=None)
+    assert (r.options_considered, r.old_prices, r.excluded, r.frontier, r.dropped,
+            r.fastest, r.excluded_parts, r.best) == (0, False, {}, [], [], None, {}, None)
