@@ -12,6 +12,7 @@ import dataclasses
 from datetime import date
 
 import parts_factory as pf
+import pytest
 
 from rigcheck.parts import Rate
 from rigcheck.recommend import Request, TargetEstimate, report
@@ -32,14 +33,15 @@ EST = TargetEstimate(recipe_id="r", fits=True, samples_per_s=1050.06, train_s=43
 
 
 def make(train_s=4321.06, gpu_inr=100_000.1234, gpu_id="g", nodes=1):
-    """GPU 100,000.1234 + CPU 15,000 + board 12,000 + 2 kits x 8,000.1234 + storage 6,000 +
-    PSU 6,000 + case 4,000 = 159,000.3702 a node. Draw 333 + 65 + 75 = 473 W."""
+    """GPU 100,000.1234 + CPU 15,000 + board 12,000 + 2 kits x 8,000.1264 + storage 6,000 +
+    PSU 6,000 + case 4,000 = 159,000.3762 a node (three decimals, so a rounding to 3 shows).
+    Draw 333 + 65 + 75 = 473 W."""
     return Build(
         gpu=with_price(pf.gpu(gpu_id, tdp_w=333, vram_gb=24, length_mm=267), gpu_inr,
                        multiplier=1.234567, origin="landed"),
         gpu_count=1, gpu_positions=(1,),
         cpu=pf.cpu(cores=8), motherboard=pf.board(),
-        memory=with_price(pf.kit(modules=2, module_gb=16), 8000.1234), memory_kits=2,
+        memory=with_price(pf.kit(modules=2, module_gb=16), 8000.1264), memory_kits=2,
         storage=with_price(pf.storage(), 6000, day=date(2025, 12, 1)),      # 365 days old
         psu=with_price(pf.psu(watts=750), 6000, day=date(2025, 11, 30)),     # 366 days old
         case=pf.case(), estimates=(dataclasses.replace(EST, train_s=train_s),),
@@ -48,11 +50,11 @@ def make(train_s=4321.06, gpu_inr=100_000.1234, gpu_id="g", nodes=1):
 
 def test_build_dict_money_power_and_time_figures_rounded():
     d = report.build_dict(make(), 200_000)
-    assert d["total_inr"] == 159000.37
-    assert d["left_inr"] == 40999.63            # 200,000 - 159,000.3702
-    assert d["node_inr"] == 159000.37 and d["nodes"] == 1
-    # 159,000.3702 x 4,321.06 / 86,400 = 7,951.90...
-    assert d["inr_per_run_per_day"] == round(159000.3702 * 4321.06 / 86400, 2)
+    assert d["total_inr"] == 159000.38
+    assert d["left_inr"] == 40999.62            # 200,000 - 159,000.3762
+    assert d["node_inr"] == 159000.38 and d["nodes"] == 1
+    # 159,000.3762 x 4,321.06 / 86,400 = 7,952.05...
+    assert d["inr_per_run_per_day"] == round(159000.3762 * 4321.06 / 86400, 2)
     assert d["power_w"] == 473
     assert d["wall_w"] == 526                   # 473 / 0.9 = 525.56
     assert d["psu_w"] == 750
@@ -70,8 +72,8 @@ def test_build_dict_money_power_and_time_figures_rounded():
 def test_build_dict_against_a_pick_and_over_nodes():
     best = make(train_s=2000.0)
     d = report.build_dict(make(nodes=2), 400_000, best)
-    assert d["total_inr"] == 318000.74 and d["node_inr"] == 159000.37
-    assert d["left_inr"] == 81999.26
+    assert d["total_inr"] == 318000.75 and d["node_inr"] == 159000.38
+    assert d["left_inr"] == 81999.25            # 400,000 - 318,000.7524
     # 4,321.06 / 2,000 = 2.16053: 116.053% longer; speed 2,000 / 4,321.06 = 46.28%
     assert d["slower_than_best_pct"] == 116.1
     assert d["time_vs_pick_pct"] == 116.1
@@ -91,7 +93,7 @@ def test_parts_carry_prices_ages_and_their_own_fields():
     assert (gpu["cooler"], gpu["availability"], gpu["architecture"]) == (
         "open-air", "new", "Ada Lovelace")
     mem = parts["memory"]
-    assert (mem["unit_price_inr"], mem["price_inr"], mem["count"]) == (8000.12, 16000.25, 2)
+    assert (mem["unit_price_inr"], mem["price_inr"], mem["count"]) == (8000.13, 16000.25, 2)
     assert mem["capacity_gb"] == 64 and mem["memory_type"] == "DDR5"
     assert parts["storage"]["price_age_days"] == 365 and parts["storage"]["stale"] is False
     assert parts["psu"]["price_age_days"] == 366 and parts["psu"]["stale"] is True
@@ -124,8 +126,12 @@ def test_speed_and_time_helpers_and_their_zero_guards():
     assert report.slower_pct(make(train_s=150.0), make(train_s=100.0)) == 50.0
     assert report.inr_per_speed(make(train_s=0.0)) == 0.0
     assert report.inr_per_speed(make(train_s=-1.0)) == 0.0
+    # half a second a run: 172,800 runs a day
+    assert report.inr_per_speed(make(train_s=0.5)) == pytest.approx(159000.3762 / 172800)
+    assert report.time_vs_pct(1.0, 0.5) == 100.0       # a pick under a second still counts
+    assert report.speed_pct_of(0.5, 1.0) == 200.0
     # 86,400 s: one training a day, so rupees per run a day is the price itself
-    assert report.inr_per_speed(make(train_s=86400.0)) == 159000.3702
+    assert report.inr_per_speed(make(train_s=86400.0)) == pytest.approx(159000.3762, abs=1e-6)
 
 
 def test_compare_words_at_the_same_speed_boundary():
@@ -179,7 +185,7 @@ def test_to_dict_ranks_frontier_flags_and_extras():
                             "allow_unsourced": False}
     assert list(d["excluded"]) == ["a", "z"] and list(d["excluded_parts"]) == ["p1", "p2"]
     assert d["old_prices"] is True
-    assert d["cheapest_total_inr"] == 159000.37
+    assert d["cheapest_total_inr"] == 159000.38
     assert d["upgrade"] is None and d["dropped"] == []
     # the parts carry the request's date
     assert d["builds"][0]["parts"][0]["price_age_days"] == 30
@@ -187,15 +193,15 @@ def test_to_dict_ranks_frontier_flags_and_extras():
 
 def test_to_dict_upgrade_figures():
     pick = make(train_s=2000.0, gpu_inr=100_000.1234)
-    up = make(train_s=1600.0, gpu_inr=130_000.5)
+    up = make(train_s=1700.0, gpu_inr=130_000.5)
     d = to_dict(rec([pick], upgrade=up, frontier=[pick], cheapest=pick),
                 extras=lambda b: {"extra": b.total_train_s})
-    # 130,000.5 - 100,000.1234 = 30,000.3766; 2,000 / 1,600 = 1.25: 25% faster
+    # 130,000.5 - 100,000.1234 = 30,000.3766; 2,000 / 1,700 = 1.17647: 17.6% faster
     assert d["upgrade"]["extra_inr"] == 30000.38
-    assert d["upgrade"]["speedup_pct"] == 25.0
-    assert d["upgrade"]["build"]["total_train_s"] == 1600.0
-    assert d["upgrade"]["build"]["time_vs_pick_pct"] == -20.0
-    assert d["upgrade"]["build"]["extra"] == 1600.0
+    assert d["upgrade"]["speedup_pct"] == 17.6
+    assert d["upgrade"]["build"]["total_train_s"] == 1700.0
+    assert d["upgrade"]["build"]["time_vs_pick_pct"] == -15.0
+    assert d["upgrade"]["build"]["extra"] == 1700.0
 
 
 def test_to_dict_without_a_pick():
@@ -207,7 +213,7 @@ def test_to_dict_without_a_pick():
     d = to_dict(rec([], dropped=[dropped, Dropped("x", "none", None)]))
     first, second = d["dropped"]
     assert first["recipe"] == "llm" and first["reason"].startswith("every build")
-    assert first["cheapest"]["total_inr"] == 159000.37 and first["cheapest"]["extra_inr"] is None
+    assert first["cheapest"]["total_inr"] == 159000.38 and first["cheapest"]["extra_inr"] is None
     assert second == {"recipe": "x", "reason": "none", "cheapest": None}
 
 
