@@ -265,6 +265,13 @@ def test_cheapest_memory_counts_kits_by_the_floor_and_picks_the_cheapest_total()
     assert index.cheapest_memory(board, 32.0) == (k16, 2)
     # 33 GB: three 16 GB kits need 6 slots of 4; two 32 GB kits (500)
     assert index.cheapest_memory(board, 33.0) == (k32, 2)
+    # the cheapest total, not the cheapest kit: one 32 GB kit at 150 beats two 16 GB at 100
+    dear16 = _Index(pf.catalog(memory=[k16, dataclasses.replace(k32, price=pf.price(150))]),
+                    None)
+    assert dear16.cheapest_memory(board, 32.0)[0].id == "k32"
+    # and totals, not prices per kit: two 16 GB kits at 150 (300) lose to one 32 GB at 250
+    two = _Index(pf.catalog(memory=[dataclasses.replace(k16, price=pf.price(150)), k32]), None)
+    assert two.cheapest_memory(board, 32.0)[0].id == "k32"
     # a floor of 0 still takes one kit
     assert index.cheapest_memory(board, 0.0) == (k16, 1)
     # no kit of the board's memory type
@@ -310,7 +317,7 @@ def test_cheapest_rest_wall_circuit_at_and_past_the_limit():
 
 
 def test_cheapest_rest_skips_boards_of_another_class_socket_or_too_few_slots():
-    cheap_wrong = pf.board("a-wrong", inr=10, platform_class="server")
+    cheap_wrong = pf.board("a-wrong", inr=10, platform_class="server", lanes=(16, 8))
     cheap_socket = pf.board("b-socket", inr=20, socket="LGA1700")
     cheap_slots = pf.board("c-slots", inr=30, positions=(1, 4), lanes=(16, 4))   # x4: too few
     good = pf.board("d-good", inr=40, lanes=(16, 8))
