@@ -648,3 +648,17 @@ def test_records_are_frozen_and_default_to_one_node():
     r = Recommendation(request=req, builds=[], upgrade=None, cheapest=None)
     assert (r.options_considered, r.old_prices, r.excluded, r.frontier, r.dropped,
             r.fastest, r.excluded_parts, r.best) == (0, False, {}, [], [], None, {}, None)
+
+
+def test_cheapest_of_all_is_the_lowest_total_not_the_first_or_cheapest_gpu():
+    # By GPU price: "long" (60,000, needs the 20,000 long case: 127,000), "huge" (60,500, fits
+    # no case: no build), "fits" (61,000 with the 4,000 case: 112,000). The cheapest is "fits".
+    cards = [pf.gpu("long", inr=60_000, length_mm=380), pf.gpu("huge", inr=60_500, length_mm=450),
+             pf.gpu("fits", inr=61_000, length_mm=300)]
+    cases = [pf.case("short", inr=4000, max_gpu_length_mm=330),
+             pf.case("roomy", inr=20_000, max_gpu_length_mm=400)]
+    req = Request(budget_inr=1000, targets=(pf.recipe(),))
+    got = recommend(pf.catalog(gpus=cards, cases=cases), req,
+                    by_id({"long": 100.0, "huge": 90.0, "fits": 110.0}))
+    assert got.builds == [] and got.best is None
+    assert (got.cheapest.gpu.id, got.cheapest.total_inr) == ("fits", 112_000)
