@@ -7,6 +7,7 @@ SCHEMA, so a bound that moves fails here.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -69,9 +70,10 @@ def test_each_range_at_both_ends(kind, name, cell, lo, hi):
     assert col.kind == cell
     assert convert_cell(col, text(cell, lo), WHERE, TODAY) == lo
     assert convert_cell(col, text(cell, hi), WHERE, TODAY) == hi
-    # just past each end: one less / more for whole numbers, 5% for measures
-    below = lo - 1 if cell == "int" else lo * 0.95 if lo else -0.01
-    above = hi + 1 if cell == "int" else hi * 1.05
+    # just past each end: one less / more for whole numbers; for measures 5% or half a unit,
+    # whichever is nearer (a bound of 300 must refuse 300.5, one of 0.1 must refuse 0.105)
+    below = lo - 1 if cell == "int" else lo - min(lo * 0.05, 0.5) if lo else -0.01
+    above = hi + 1 if cell == "int" else hi + min(hi * 0.05, 0.5)
     with pytest.raises(CatalogError, match="below the plausible minimum"):
         convert_cell(col, text(cell, below), WHERE, TODAY)
     with pytest.raises(CatalogError, match="above the plausible maximum"):
@@ -171,6 +173,11 @@ def test_message_names_where_column_and_cell():
         convert_cell(column("psus", "watts"), "299", "psus.csv line 7", TODAY)
     assert str(err.value) == ("psus.csv line 7, column watts: '299' is below the plausible "
                               "minimum 300")
+
+
+def test_columns_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        column("gpus", "vram_gb").hi = 1
 
 
 def test_choices_and_no_range_for_plain_text():
@@ -341,6 +348,32 @@ def test_landed_percentages(factor, pct, ok):
     else:
         rejects("landed", LANDED, rf"column pct: .*{pct}% is not plausible \(at most 100\)",
                 factor=factor, pct=pct)
+
+
+def test_optional_cells_of_every_file_may_be_empty():
+    v = row("systems", SYSTEM, rack_units="", max_draw_w="")
+    assert (v["rack_units"], v["max_draw_w"]) == (None, None)
+    v = row("gpus", GPU, price_usd="", price_basis="", notes="", compute_capability="5.2",
+            tensor_fp16_tflops="", tensor_bf16_tflops="", tensor_tf32_tflops="",
+            tensor_accumulate="")
+    assert {v[k] for k in ("price_usd", "price_basis", "notes", "tensor_fp16_tflops",
+                           "tensor_bf16_tflops", "tensor_tf32_tflops",
+                           "tensor_accumulate")} == {None}
+    assert row("gpus", GPU, price_inr="", price_usd="5")["price_inr"] is None
+    tariff = {"id": "t", "region": "r", "consumer": "residential", "price_inr_per_kwh": "8",
+              "date": "2026-01-01", "source": "s", "note": ""}
+    assert parse_row("tariff", tariff, WHERE, TODAY)["note"] is None
+    cloud = {"id": "o", "provider": "p", "gpu_id": "", "gpu_name": "H100", "gpus": "1",
+             "price_per_gpu_hour": "2.5", "currency": "USD", "billing": "spot",
+             "region": "us", "date": "2026-11-01", "source": "s", "note": ""}
+    got = parse_row("cloud", cloud, WHERE, TODAY)
+    assert (got["gpu_id"], got["note"]) == (None, None)
+    assert row("landed", LANDED, note="")["note"] is None
+    # and the required ones may not
+    for kind, base, col in (("systems", SYSTEM, "cpu_tdp_w"), ("cases", CASE, "max_gpus"),
+                            ("landed", LANDED, "date"), ("tariff", tariff, "consumer"),
+                            ("cloud", cloud, "gpus")):
+        rejects(kind, base, f"column {col}: value is missing", **{col: ""})
 
 
 def test_landed_kind_and_factor_case_is_free_other_text_is_not():
