@@ -388,5 +388,10 @@ def test_landed_kind_and_factor_case_is_free_other_text_is_not():
              "price_per_gpu_hour": "2.5", "currency": "usd", "billing": "on-demand",
              "region": "us", "date": "2026-11-01", "source": "s"}
     assert parse_row("cloud", cloud, WHERE, TODAY)["currency"] == "USD"
+    # only landed.csv's kind is lower-cased: storage.csv's kind column is taken as written
+    storage = {"id": "s", "name": "S", "kind": "NVMe", "interface": "PCIe 4.0 x4",
+               "capacity_gb": "1000", "seq_read_mbs": "5000", **PRICE}
+    rejects("storage", storage, "column kind: 'NVMe' is not one of: nvme")
+    assert row("storage", storage, kind="nvme")["kind"] == "nvme"
     # the id column of a part row is never lower-cased for you
     rejects("cpus", CPU, "is not an id", id="C")
