@@ -145,6 +145,20 @@ def test_parse_file_picks_the_format(tmp_path):
         imp.parse_file(plain)
     with pytest.raises(ImportError_, match="cannot read it"):
         imp.parse_file(tmp_path / "missing.csv")
+    # semicolons alone are read as a CSV (and say what is missing)
+    semi = tmp_path / "e.csv"
+    semi.write_text("name;price\nRTX 4070;5\n", encoding="utf-8")
+    with pytest.raises(ImportError_, match="line 1: no name column"):
+        imp.parse_file(semi)
+    # the word "pcpartpicker" marks an export within the first 2,000 characters only
+    head = "name,price\nRTX 4070,500\n"                   # 24 characters
+    late = tmp_path / "late.csv"
+    late.write_text(head + "x" * 1965 + "PCPartPicker,1\n", encoding="utf-8")   # at 1,989
+    assert [ln.price for ln in imp.parse_file(late)] == [500.0, 1.0]
+    early = tmp_path / "early.csv"
+    early.write_text(head + "x" * 1964 + "PCPartPicker,1\n", encoding="utf-8")  # at 1,988
+    with pytest.raises(ImportError_, match="no priced line found"):
+        imp.parse_file(early)
     latin = tmp_path / "d.csv"
     latin.write_bytes("name,price\nCaf\xe9,1\n".encode("latin-1"))
     with pytest.raises(ImportError_, match="not UTF-8 text"):
@@ -182,6 +196,16 @@ def test_relaxed_match_on_model_words():
     # "RTX 5060 Ti": each part's model words include its memory (8 / 16), which the line lacks;
     # only the number 5060 is shared: both are offered, nothing is guessed
     m = imp.match_line(line("RTX 5060 Ti"), CATALOG)
+    assert m.part_id == "" and m.candidates == ("rtx-5060-ti-16gb", "rtx-5060-ti-8gb")
+
+
+def test_relaxed_match_when_the_line_is_only_the_model_words():
+    m = imp.match_line(line("4070 Ti"), CATALOG)
+    assert m.part_id == "rtx-4070-ti"
+
+
+def test_relaxed_ties_are_ambiguous():
+    m = imp.match_line(line("Zotac RTX 5060 Ti 8GB 16GB"), CATALOG)
     assert m.part_id == "" and m.candidates == ("rtx-5060-ti-16gb", "rtx-5060-ti-8gb")
 
 
@@ -268,4 +292,14 @@ def test_write_overlay_merges_by_id_and_sorts(tmp_path, monkeypatch):
     assert got == [("a", "1"), ("b", "2")]
     assert (folder / "cpus.csv").is_file()
     assert not (tmp_path / "overlay.new").exists() and not (tmp_path / "overlay.old").exists()
-    assert imp.user_overlays() == [] or imp.user_overlays()[0].name == imp.OVERLAY_NAME
+
+
+def test_the_user_overlay_lives_in_the_data_dir_and_counts_once_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(imp, "load_catalog", lambda overlays, today: None)
+    monkeypatch.setenv("RIGCHECK_DATA_DIR", str(tmp_path / "deep" / "data"))
+    assert imp.user_overlays() == []
+    row = {"id": "a", "price_inr": "1", "price_usd": "", "price_date": "2026-11-01",
+           "price_kind": "street", "source": "s", "price_basis": "quote"}
+    written = imp.write_overlay({"gpus": [row]})        # parents made as needed
+    assert written == tmp_path / "deep" / "data" / imp.OVERLAY_NAME
+    assert imp.user_overlays() == [written] and (written / "gpus.csv").is_file()
