@@ -55,6 +55,8 @@ def test_build_dict_money_power_and_time_figures_rounded():
     assert d["node_inr"] == 159000.38 and d["nodes"] == 1
     # 159,000.3762 x 4,321.06 / 86,400 = 7,952.05...
     assert d["inr_per_run_per_day"] == round(159000.3762 * 4321.06 / 86400, 2)
+    # 159,000.3762 x 4,000 / 86,400 = 7,361.128: two decimals, not three
+    assert report.build_dict(make(train_s=4000.0), 200_000)["inr_per_run_per_day"] == 7361.13
     assert d["power_w"] == 473
     assert d["wall_w"] == 526                   # 473 / 0.9 = 525.56
     assert d["psu_w"] == 750
