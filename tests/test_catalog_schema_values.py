@@ -379,6 +379,9 @@ def test_optional_cells_of_every_file_may_be_empty():
 def test_landed_kind_and_factor_case_is_free_other_text_is_not():
     v = row("landed", LANDED, kind="GPU", factor="IGST")
     assert (v["kind"], v["factor"]) == ("gpu", "igst")
+    # ... and no other column of it
+    assert row("landed", LANDED, source="CBIC Notification 1/2026")["source"] == (
+        "CBIC Notification 1/2026")
     with pytest.raises(CatalogError, match="is not one of"):
         parse_row("tariff", {"id": "t", "region": "r", "consumer": "Residential",
                              "price_inr_per_kwh": "8", "date": "2026-01-01", "source": "s"},
