@@ -5,6 +5,7 @@ against a small hand-made catalog so each decision's expected answer is worked o
 from __future__ import annotations
 
 import csv
+import dataclasses
 from datetime import date
 
 import parts_factory as pf
@@ -119,6 +120,32 @@ def test_pcpartpicker_markdown_table():
     lines = imp.parse_pcpartpicker(text, "list.md")
     assert lines == [Line(3, "AMD Ryzen 5 7600", 189.99, "USD", "cpus", "Newegg"),
                      Line(4, "NZXT H5 Flow", 7650.0, "INR", "cases", "")]
+
+
+def test_markdown_rows_that_are_not_parts():
+    text = ("Type|Item|Price (2026)\n"               # a header, even with a digit
+            "**CPU** | AMD Ryzen 5 7600 | $189.99\n"
+            "| | Some Fan | $5\n"                       # no type: not a part
+            "**Other** | Total | $269.99\n")             # a total, whatever its type
+    assert [ln.number for ln in imp.parse_pcpartpicker(text, "list.md")] == [2]
+
+
+def test_text_total_lines_are_not_parts():
+    text = ("CPU: AMD Ryzen 5 7600 ($189.99 @ Amazon)\n"
+            "Total: All parts ($189.99)\n"
+            "PCPartPicker: list (₹1)\n")
+    assert [ln.number for ln in imp.parse_pcpartpicker(text, "list.txt")] == [1]
+
+
+def test_csv_quoted_price_after_a_space():
+    lines = imp.parse_csv('name, price\nRTX 4070, "58,999"\n', "f.csv")
+    assert [(ln.name, ln.price) for ln in lines] == [("RTX 4070", 58999.0)]
+
+
+def test_lines_and_matches_are_frozen():
+    for record, field_name in ((line("x"), "price"), (Match(line("x")), "why")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field_name, "y")
 
 
 def test_kind_words():
