@@ -217,7 +217,7 @@ def test_strict_ties_are_ambiguous():
 def test_relaxed_match_on_model_words():
     # not every name word is there ("GeForce"), but every model word of the part is
     m = imp.match_line(line("Zotac RTX 4070 Ti Trinity"), CATALOG)
-    assert m.part_id == "rtx-4070-ti"
+    assert (m.kind, m.part_id) == ("gpus", "rtx-4070-ti")
     m = imp.match_line(line("Corsair RM750e PSU"), CATALOG)    # parenthetical notes ignored
     assert m.part_id == "rm750e"
     # "RTX 5060 Ti": each part's model words include its memory (8 / 16), which the line lacks;
@@ -241,6 +241,13 @@ def test_near_numbers_and_nothing():
     assert m.part_id == "" and set(m.candidates) == {"ryzen-5-7600", "ryzen-5-7600x"}
     m = imp.match_line(line("Noctua NH-D15 cooler"), CATALOG)
     assert m == Match(line("Noctua NH-D15 cooler"), why="no catalog part has these words")
+
+
+def test_near_candidates_are_the_first_six_ids():
+    # each name has a model word ("Pro") the line lacks, so only the shared number relates them
+    cards = [pf.gpu(f"card-{c}", name=f"Maker {c.upper()} 9000 Pro") for c in "hgfedcba"]
+    m = imp.match_line(line("Radeon 9000 XT"), pf.catalog(gpus=cards))
+    assert m.candidates == tuple(f"card-{c}" for c in "abcdef")
 
 
 def test_a_line_kind_limits_the_pool_and_an_id_is_taken_as_is():
