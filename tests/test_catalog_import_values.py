@@ -263,9 +263,11 @@ def test_a_line_kind_limits_the_pool_and_an_id_is_taken_as_is():
 
 def test_two_lines_for_one_part_keep_the_cheaper_and_the_first_of_equals():
     lines = [line("RTX 4070 Super", 60000, number=2), line("RTX 4070 Super", 58000, number=3),
-             line("RTX 4070 Super", 58000, number=4), line("AMD Ryzen 5 7600X", 19000, number=5)]
+             line("RTX 4070 Super", 58000, number=4), line("AMD Ryzen 5 7600X", 19000, number=5),
+             line("Noctua cooler", 9000, number=6)]
     got = imp.match_all(lines, CATALOG)
-    assert [m.part_id for m in got] == ["", "rtx-4070-super", "", "ryzen-5-7600x"]
+    assert [m.part_id for m in got] == ["", "rtx-4070-super", "", "ryzen-5-7600x", ""]
+    assert got[4].why == "no catalog part has these words"
     assert got[0].why == "a cheaper line for rtx-4070-super (line 3) was kept"
     assert got[2].why == "a cheaper line for rtx-4070-super (line 3) was kept"
 
