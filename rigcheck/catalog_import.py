@@ -131,13 +131,14 @@ def parse_pcpartpicker(text: str, shown: str) -> list[Line]:
 def parse_csv(text: str, shown: str) -> list[Line]:
     reader = csv.reader(io.StringIO(text), skipinitialspace=True)
     try:
-        rows = list(reader)
+        # Each row with the file line it ends on, so blank rows do not shift later line numbers.
+        rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
     except csv.Error as exc:
         raise ImportError_(f"{shown}: not valid CSV ({exc})") from None
-    rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise ImportError_(f"{shown}: the file is empty")
-    header = [h.strip().lower() for h in rows[0]]
+    header_line, first = rows[0]
+    header = [h.strip().lower() for h in first]
 
     def column(names: Sequence[str]) -> int | None:
         return next((header.index(n) for n in names if n in header), None)
@@ -145,13 +146,13 @@ def parse_csv(text: str, shown: str) -> list[Line]:
     name_col, price_col = column(NAME_HEADERS), column(PRICE_HEADERS)
     if name_col is None or price_col is None:
         missing = "name column" if name_col is None else "price column"
-        raise ImportError_(f"{shown} line 1: no {missing} (expected a header such as "
+        raise ImportError_(f"{shown} line {header_line}: no {missing} (expected a header such as "
                            "name,price or item,price_inr)")
     usd_column = header[price_col] == "price_usd"
     id_col, kind_col = column(("id",)), column(("type", "category", "kind"))
     shop_col = column(("shop", "store", "seller", "vendor"))
     lines = []
-    for n, row in enumerate(rows[1:], start=2):
+    for n, row in rows[1:]:
         cells = [c.strip() for c in row] + [""] * len(header)
         name, price_text = cells[name_col], cells[price_col]
         if not price_text:

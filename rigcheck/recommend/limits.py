@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from rigcheck.parts import Catalog
+from rigcheck.parts import Catalog, Gpu
 from rigcheck.recommend import rules
 from rigcheck.recommend.search import (
     Estimator,
@@ -28,8 +28,8 @@ from rigcheck.recommend.search import (
 @dataclass(frozen=True)
 class Limit:
     option: str          # "8 × GeForce RTX 5090"
-    limit: str           # "prices" | "wall circuit" | "PSU size" | "PSU connectors" |
-                         # "board slots" | "chassis" | "budget"
+    limit: str           # "prices" | "CPU" | "CPU cores" | "wall circuit" | "PSU size" |
+                         # "PSU connectors" | "board slots" | "chassis" | "budget"
     detail: str
     lift: str
 
@@ -40,29 +40,15 @@ def option_limits(option: Option, catalog: Catalog, request: Request) -> list[Li
     gpu, n = option.gpu, option.count
     name = f"{n} × {gpu.name}"
     out: list[Limit] = []
-    cores = rules.cores_needed(n)
-    cpus = [c for c in catalog.cpus if c.cores >= cores]
-    if not cpus:
-        out.append(Limit(name, "CPU cores", f"{cores} cores needed (data loading), the "
-                         f"largest CPU has {max((c.cores for c in catalog.cpus), default=0)}",
-                         "fewer GPUs per machine, or a CPU with more cores in the catalog"))
-    cpu = min(cpus or catalog.cpus, key=lambda c: c.tdp_w)
-    wall = rules.wall_w(gpu, n, cpu)
-    if wall > request.circuit_w:
-        out.append(Limit(name, "wall circuit", f"~{wall:,.0f} W at the wall; one circuit gives "
-                     f"{request.circuit_w:,.0f} W",
-                     "fewer GPUs per machine or --nodes 2 (one circuit each), or a dedicated "
-                     "higher-rated supply for a server (--circuit)"))
-    need = rules.psu_watts_needed(gpu, n, cpu)
-    biggest = max((p.watts for p in catalog.psus), default=0)
-    if need > biggest:
-        out.append(Limit(name, "PSU size", f"{need:,.0f} W needed with 20% headroom; the largest "
-                     f"PSU in the catalog gives {biggest:,} W",
-                     "fewer GPUs per machine, or a complete server with redundant supplies "
-                     "(catalog/systems.csv)"))
-    elif not any(p.watts >= need and rules.psu_connectors_ok(p, gpu, n) for p in catalog.psus):
-        out.append(Limit(name, "PSU connectors", "no PSU big enough has the power leads "
-                         f"{n} cards need", "a PSU with more PCIe/EPS leads, or fewer GPUs"))
+    if not catalog.cpus:
+        # No CPU at all: the wall and PSU figures need one (its TDP), so they are not checked;
+        # the missing CPU is the limit.
+        out.append(Limit(name, "CPU", "no CPU in the catalog the rules may use (none listed, or "
+                         "each CPU's price left out: recalled, estimated or over 12 months old)",
+                         "add a CPU to catalog/cpus.csv, or import a shop's price list: "
+                         "rigcheck catalog import FILE (or --allow-unsourced)"))
+    else:
+        out.extend(_power_limits(name, gpu, n, catalog, request))
     boards = [b for b in catalog.motherboards if rules.platform_ok(b, request.platform_class)]
     seated = [(b, pos) for b in boards if (pos := rules.seat_gpus(b, gpu, n)) is not None]
     if not seated:
@@ -82,15 +68,45 @@ def option_limits(option: Option, catalog: Catalog, request: Request) -> list[Li
     return out
 
 
+def _power_limits(name: str, gpu: Gpu, n: int, catalog: Catalog,
+                  request: Request) -> list[Limit]:
+    """CPU cores, wall circuit, PSU size and PSU connectors, for a catalog with a CPU."""
+    out: list[Limit] = []
+    cores = rules.cores_needed(n)
+    cpus = [c for c in catalog.cpus if c.cores >= cores]
+    if not cpus:
+        out.append(Limit(name, "CPU cores", f"{cores} cores needed (data loading), the "
+                         f"largest CPU has {max(c.cores for c in catalog.cpus)}",
+                         "fewer GPUs per machine, or a CPU with more cores in the catalog"))
+    cpu = min(cpus or catalog.cpus, key=lambda c: c.tdp_w)
+    wall = rules.wall_w(gpu, n, cpu)
+    if wall > request.circuit_w:
+        out.append(Limit(name, "wall circuit", f"~{wall:,.0f} W at the wall; one circuit gives "
+                     f"{request.circuit_w:,.0f} W",
+                     "fewer GPUs per machine or --nodes 2 (one circuit each), or a dedicated "
+                     "higher-rated supply for a server (--circuit)"))
+    need = rules.psu_watts_needed(gpu, n, cpu)
+    biggest = max((p.watts for p in catalog.psus), default=0)
+    if need > biggest:
+        out.append(Limit(name, "PSU size", f"{need:,.0f} W needed with 20% headroom; the largest "
+                     f"PSU in the catalog gives {biggest:,} W",
+                     "fewer GPUs per machine, or a complete server with redundant supplies "
+                     "(catalog/systems.csv)"))
+    elif not any(p.watts >= need and rules.psu_connectors_ok(p, gpu, n) for p in catalog.psus):
+        out.append(Limit(name, "PSU connectors", "no PSU big enough has the power leads "
+                         f"{n} cards need", "a PSU with more PCIe/EPS leads, or fewer GPUs"))
+    return out
+
+
 def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
                    most: int = 4) -> list[Limit]:
     """When ``recommend`` finds nothing within budget: prices the rules left out, if a build
     exists with them; else nothing more when some build exists above the budget (the budget is
     the limit, and the caller names it); else the limits of the GPU options, fastest first, each
-    kind of limit once, at most ``most``."""
+    kind of limit once, at most ``most`` (1 or more)."""
     usable, dropped = usable_catalog(catalog, request)
     if dropped:
-        loose = dataclasses.replace(request, allow_unsourced=True, top=1)
+        loose = dataclasses.replace(request, allow_unsourced=True)
         found = recommend(catalog, loose, estimate).best
         if found is not None:
             unsourced = [p.name for _, p, _ in found.parts() if p.id in dropped]
@@ -108,6 +124,6 @@ def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
         for limit in option_limits(option, usable, request):
             if limit.limit not in {seen.limit for seen in out}:
                 out.append(limit)
-        if len(out) >= most:
-            break
-    return out[:most]
+                if len(out) >= most:
+                    return out
+    return out
