@@ -822,3 +822,17 @@ def test_python_unknown_skips():
     assert python_version(f, CTX).summary == "skipped: Python version not collected"
     f.not_collected = {"python": "not in an nvidia-smi paste"}
     assert python_version(f, CTX).summary == "skipped: not in an nvidia-smi paste"
+
+
+def test_arch_below_every_current_wheel_blames_the_arch_not_a_working_driver():
+    # A Kepler GPU on a CUDA 12.4 driver: the driver runs cu126/cu128 fine, but no current wheel
+    # has sm_35, so updating the driver would not help; the fix must say so.
+    f = _one("3.5", "NVIDIA GeForce GTX TITAN Black")
+    got = arch_missing(f, CTX)
+    assert got.status == "fail"
+    assert got.fix.startswith("No current wheel ships this arch")
+
+
+def test_suggest_kepler_gets_the_no_current_wheel_command():
+    f = _one("3.5", "NVIDIA GeForce GTX TITAN Black")
+    assert _suggested(f) == "pip install torch  # CPU build; no current CUDA build fits this GPU and driver"

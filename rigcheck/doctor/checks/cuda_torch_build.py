@@ -53,7 +53,9 @@ def _suggest(facts: Facts) -> str:
     dcuda = nv.cuda_driver_version or (wheels.cuda_for_driver(nv.driver_version)
                                        if nv.driver_version else None)
     flavour = wheels.flavour_for(caps or ["8.0"], dcuda)
-    if flavour is None and dcuda:
+    # Blame the driver only when some current wheel has these arches: a Kepler GPU fits no
+    # current wheel on any driver, and updating the driver would not help it.
+    if flavour is None and dcuda and wheels.flavour_for(caps or ["8.0"]) is not None:
         return (f"the driver supports CUDA {dcuda}, older than every current wheel: update the "
                 f"driver, or install a torch built for CUDA <= {dcuda} "
                 "(https://pytorch.org/get-started/previous-versions/)")
