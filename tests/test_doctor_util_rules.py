@@ -31,7 +31,6 @@ from rigcheck.doctor.checks._util import (
 from rigcheck.facts import Facts, GpuFacts, TorchDevice, TorchFacts
 from tests.doctor_factories import gpu, healthy
 
-
 # --- not_collected / no_gpu_reason / need_gpus ---------------------------------------------
 
 def test_not_collected_first_listed_key_wins():
