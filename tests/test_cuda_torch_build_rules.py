@@ -468,7 +468,7 @@ def test_driver_unparsable_versions_skip_with_why():
 
 
 def test_driver_skips_a_cpu_build():
-    assert driver_too_old(_cpu_torch(healthy()), CTX).status == "skip"
+    assert driver_too_old(_cpu_torch(healthy()), CTX).summary == "skipped: torch 2.5.1+cpu is not a CUDA build"
 
 
 # --- torch.cuda_available ------------------------------------------------------------------
@@ -836,3 +836,30 @@ def test_arch_below_every_current_wheel_blames_the_arch_not_a_working_driver():
 def test_suggest_kepler_gets_the_no_current_wheel_command():
     f = _one("3.5", "NVIDIA GeForce GTX TITAN Black")
     assert _suggested(f) == "pip install torch  # CPU build; no current CUDA build fits this GPU and driver"
+
+
+# --- cases the first mutation run showed unpinned ------------------------------------------
+
+def test_arch_garbled_torch_capability_falls_through_to_the_name():
+    f = _one(None, "NVIDIA GeForce RTX 4090")
+    f.torch.devices = [TorchDevice(0, "NVIDIA GeForce RTX 4090", "garbage", 23.6)]
+    assert arch_missing(f, CTX).summary.startswith(
+        "arch covered: GPU 0 (NVIDIA GeForce RTX 4090, capability from its name) sm_89")
+
+
+def test_cpu_only_a_listed_gpu_counts_even_with_a_zero_count():
+    f = _cpu_torch(healthy(1))
+    f.nvml.gpu_count = 0
+    assert cpu_only(f, CTX).status == "fail"
+
+
+def test_cpu_only_unnamed_gpu_is_a_question_mark():
+    f = _cpu_torch(healthy(1))
+    f.nvml.gpus[0].name = None
+    assert cpu_only(f, CTX).summary == "CPU-only torch 2.5.1+cpu on a machine with 1 NVIDIA GPU(s) (?)"
+
+
+def test_installed_true_without_a_version_is_not_skipped():
+    f = healthy()
+    f.torch = TorchFacts(installed=True)
+    assert installed(f, CTX).status == "ok"

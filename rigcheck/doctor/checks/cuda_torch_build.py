@@ -162,15 +162,16 @@ def driver_too_old(facts: Facts, ctx: Context) -> Outcome:
     if nv.cuda_driver_version is None and nv.driver_version is None:
         return skip(nv.error and f"no driver facts: {nv.error}" or "driver version unknown")
     verdict, why = wheels.driver_verdict(t.cuda_build, nv.cuda_driver_version, nv.driver_version)
-    dcuda = nv.cuda_driver_version or (
-        f"{wheels.cuda_for_driver(nv.driver_version)} per NVIDIA's driver table"
-        if nv.driver_version and wheels.cuda_for_driver(nv.driver_version) else "?")
+    if verdict == "unknown":
+        return skip(why)
+    # A verdict means the driver's CUDA is known: from NVML, else from the driver version's row
+    # in NVIDIA's table; and torch's CUDA version parsed.
+    dcuda = nv.cuda_driver_version or f"{wheels.cuda_for_driver(str(nv.driver_version))} per NVIDIA's driver table"
     drv = (f"driver {nv.driver_version} (CUDA {dcuda})" if nv.driver_version
            else f"the driver (CUDA {dcuda})")
     if verdict == "too_old":
-        mm = wheels._major_minor(t.cuda_build) or ""
-        need = (wheels.MINOR_COMPAT_FLOOR.get(int(mm.split(".")[0])) if mm else None) \
-            or wheels.MIN_DRIVER.get(mm, "a newer one")
+        mm = str(wheels._major_minor(t.cuda_build))
+        need = wheels.MINOR_COMPAT_FLOOR.get(int(mm.split(".")[0])) or wheels.MIN_DRIVER.get(mm, "a newer one")
         return fail(
             f"{drv} is too old for torch {t.version} (CUDA {t.cuda_build})",
             why + ". torch says: \"The NVIDIA driver on your system is too old\". The CUDA "
@@ -180,8 +181,6 @@ def driver_too_old(facts: Facts, ctx: Context) -> Outcome:
                else ", or install a torch built for the driver's CUDA "
                     "(https://pytorch.org/get-started/previous-versions/)"),
         )
-    if verdict == "unknown":
-        return skip(why)
     return ok(f"{drv} runs torch's CUDA {t.cuda_build}: {why}")
 
 
