@@ -522,3 +522,20 @@ def test_display_processes_alone_are_enough_to_judge():
 
 def test_display_no_gpu_facts_skips():
     assert display(Facts(), CTX).summary == "skipped: no GPU facts"
+
+
+# --- edges read off the code's conditions --------------------------------------------------
+
+def test_retired_all_gpus_lost_is_a_plain_skip_not_the_ampere_one():
+    f = _two(kw0={"lost": True}, kw1={"lost": True})
+    assert retired_pages(f, CTX).summary == "skipped: retired_pages_pending not reported for any GPU"
+
+
+def test_power_cap_unknown_limit_is_not_low():
+    got = power_throttle(_one(throttle_reasons=["SwPowerCap"], power_draw_w=100.0, power_limit_w=None), CTX)
+    assert got.summary == "no power capping"
+
+
+def test_mig_pending_with_unknown_current_is_not_a_change():
+    f = _two(kw0={"mig_mode_current": None, "mig_mode_pending": True})
+    assert mig(f, CTX).summary == "MIG off"
