@@ -218,7 +218,7 @@ def parse_cvd(value: str, n_gpus: int, uuids: list[str]) -> tuple[list[str], lis
     it are ignored. An empty value or "-1" hides every GPU (nvitop's parse_cuda_visible_devices).
     """
     entries = [e.strip() for e in value.split(",")]
-    if value.strip() == "" or entries == [""]:
+    if value.strip() == "":  # also the only way the split gives [""]
         return [], [], "set but empty: hides every GPU"
     visible: list[str] = []
     for i, e in enumerate(entries):
