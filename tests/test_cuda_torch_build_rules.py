@@ -863,3 +863,15 @@ def test_installed_true_without_a_version_is_not_skipped():
     f = healthy()
     f.torch = TorchFacts(installed=True)
     assert installed(f, CTX).status == "ok"
+
+
+def test_cvd_check_placeholder_or_missing_uuids_are_not_compared():
+    # A "<...>" placeholder (not the "<redacted" marker parse_cvd knows) and a GPU with no
+    # UUID leave nothing to compare a UUID against: accept it.
+    f = healthy()
+    f.nvml.gpus[0].uuid, f.nvml.gpus[1].uuid = None, "<removed>"
+    assert _cvd("GPU-ffff", f).status == "ok"
+
+
+def test_device_count_cpu_build_gives_the_torch_reason():
+    assert device_count(_cpu_torch(healthy()), CTX).summary == "skipped: torch 2.5.1+cpu is not a CUDA build"
