@@ -539,3 +539,14 @@ def test_power_cap_unknown_limit_is_not_low():
 def test_mig_pending_with_unknown_current_is_not_a_change():
     f = _two(kw0={"mig_mode_current": None, "mig_mode_pending": True})
     assert mig(f, CTX).summary == "MIG off"
+
+
+def test_retired_pending_reported_without_dbe_counter_is_judged():
+    # pending is reported, the double-bit counter is not: judge the counts that are there.
+    f = _pages(20, None)
+    assert retired_pages(f, CTX).status == "warn"
+
+
+def test_remap_unknown_uncorrectable_count_is_not_a_failure():
+    got = row_remap(_one(remapped_rows_uncorrectable=None), CTX)
+    assert (got.status, got.summary) == ("ok", "no pending or failed row remaps")
