@@ -550,3 +550,22 @@ def test_retired_pending_reported_without_dbe_counter_is_judged():
 def test_remap_unknown_uncorrectable_count_is_not_a_failure():
     got = row_remap(_one(remapped_rows_uncorrectable=None), CTX)
     assert (got.status, got.summary) == ("ok", "no pending or failed row remaps")
+
+
+def test_power_cap_exactly_70_percent_is_not_low():
+    # 70% of 1000 W is exactly 700 W: at it is not "below", 1 W under is.
+    got = power_throttle(_one(throttle_reasons=["SwPowerCap"], power_draw_w=700.0, power_limit_w=1000.0), CTX)
+    assert got.summary == "no power capping"
+    got = power_throttle(_one(throttle_reasons=["SwPowerCap"], power_draw_w=699.0, power_limit_w=1000.0), CTX)
+    assert got.status == "warn"
+
+
+def test_power_checks_with_one_gpu_not_reporting():
+    f = _two(kw0={"throttle_reasons": None, "power_limit_w": None},
+             kw1={"throttle_reasons": ["SwPowerCap"], "power_draw_w": 600.0})
+    assert power_throttle(f, CTX).summary == "no power capping"
+    assert power_limit(f, CTX).summary == "power limits at default (700 W)"
+
+
+def test_power_limit_zero_is_not_listed():
+    assert power_limit(_one(power_limit_w=0.0), CTX).summary == "power limits at default"
