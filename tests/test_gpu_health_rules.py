@@ -569,3 +569,23 @@ def test_power_checks_with_one_gpu_not_reporting():
 
 def test_power_limit_zero_is_not_listed():
     assert power_limit(_one(power_limit_w=0.0), CTX).summary == "power limits at default"
+
+
+def test_memory_exactly_10_percent_is_held():
+    # 10% of 20480 MiB is exactly 2048 MiB (over the 1 GiB floor): at the line counts as held.
+    assert memory_in_use(_one(memory_total_mib=20480.0, memory_used_mib=2048.0), CTX).status == "warn"
+
+
+def test_memory_one_gpu_not_reporting_is_skipped_not_a_crash():
+    f = _two(kw0={"memory_used_mib": None}, kw1={"memory_used_mib": 60000.0})
+    assert memory_in_use(f, CTX).summary == f"GPU memory held while the GPU is idle: {G1}: 58.6 GiB of 79.6 GiB used"
+
+
+def test_compute_mode_one_gpu_not_reporting_and_unknown_processes():
+    f = _two(kw0={"compute_mode": None}, kw1={"compute_mode": "Exclusive_Process", "processes": None})
+    assert compute_mode(f, CTX).summary == f"exclusive-process mode on {G1}"
+
+
+def test_display_active_with_processes_unknown_is_judged():
+    got = display(_one(display_active=True, processes=None), CTX)
+    assert got.summary.startswith(f"{G0} also drives the display")
