@@ -53,7 +53,9 @@ def _suggest(facts: Facts) -> str:
     dcuda = nv.cuda_driver_version or (wheels.cuda_for_driver(nv.driver_version)
                                        if nv.driver_version else None)
     flavour = wheels.flavour_for(caps or ["8.0"], dcuda)
-    if flavour is None and dcuda:
+    # Blame the driver only when some current wheel has these arches: a Kepler GPU fits no
+    # current wheel on any driver, and updating the driver would not help it.
+    if flavour is None and dcuda and wheels.flavour_for(caps or ["8.0"]) is not None:
         return (f"the driver supports CUDA {dcuda}, older than every current wheel: update the "
                 f"driver, or install a torch built for CUDA <= {dcuda} "
                 "(https://pytorch.org/get-started/previous-versions/)")
@@ -160,15 +162,16 @@ def driver_too_old(facts: Facts, ctx: Context) -> Outcome:
     if nv.cuda_driver_version is None and nv.driver_version is None:
         return skip(nv.error and f"no driver facts: {nv.error}" or "driver version unknown")
     verdict, why = wheels.driver_verdict(t.cuda_build, nv.cuda_driver_version, nv.driver_version)
-    dcuda = nv.cuda_driver_version or (
-        f"{wheels.cuda_for_driver(nv.driver_version)} per NVIDIA's driver table"
-        if nv.driver_version and wheels.cuda_for_driver(nv.driver_version) else "?")
+    if verdict == "unknown":
+        return skip(why)
+    # A verdict means the driver's CUDA is known: from NVML, else from the driver version's row
+    # in NVIDIA's table; and torch's CUDA version parsed.
+    dcuda = nv.cuda_driver_version or f"{wheels.cuda_for_driver(str(nv.driver_version))} per NVIDIA's driver table"
     drv = (f"driver {nv.driver_version} (CUDA {dcuda})" if nv.driver_version
            else f"the driver (CUDA {dcuda})")
     if verdict == "too_old":
-        mm = wheels._major_minor(t.cuda_build) or ""
-        need = (wheels.MINOR_COMPAT_FLOOR.get(int(mm.split(".")[0])) if mm else None) \
-            or wheels.MIN_DRIVER.get(mm, "a newer one")
+        mm = str(wheels._major_minor(t.cuda_build))
+        need = wheels.MINOR_COMPAT_FLOOR.get(int(mm.split(".")[0])) or wheels.MIN_DRIVER.get(mm, "a newer one")
         return fail(
             f"{drv} is too old for torch {t.version} (CUDA {t.cuda_build})",
             why + ". torch says: \"The NVIDIA driver on your system is too old\". The CUDA "
@@ -178,8 +181,6 @@ def driver_too_old(facts: Facts, ctx: Context) -> Outcome:
                else ", or install a torch built for the driver's CUDA "
                     "(https://pytorch.org/get-started/previous-versions/)"),
         )
-    if verdict == "unknown":
-        return skip(why)
     return ok(f"{drv} runs torch's CUDA {t.cuda_build}: {why}")
 
 
@@ -217,7 +218,7 @@ def parse_cvd(value: str, n_gpus: int, uuids: list[str]) -> tuple[list[str], lis
     it are ignored. An empty value or "-1" hides every GPU (nvitop's parse_cuda_visible_devices).
     """
     entries = [e.strip() for e in value.split(",")]
-    if value.strip() == "" or entries == [""]:
+    if value.strip() == "":  # also the only way the split gives [""]
         return [], [], "set but empty: hides every GPU"
     visible: list[str] = []
     for i, e in enumerate(entries):
