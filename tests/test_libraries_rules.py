@@ -218,6 +218,10 @@ def test_no_cuda_wheels_or_unknown_packages() -> None:
     assert str(_wheels({"nvidia-ml-py": "12"}).summary) == (
         "no nvidia-* wheels (torch bundles or uses system CUDA libraries)")
     assert _wheels(None).summary == "skipped: installed packages not collected"
+    f = healthy()
+    f.torch.nvidia_wheels = None
+    f.not_collected["nvidia_wheels"] = "a paste lists no packages"
+    assert _out(libs.nvidia_wheels, f) == ("skip", "skipped: a paste lists no packages")
     assert _wheels({"nvidia-cudnn-cu12": "9"}, cuda_build=None).summary.startswith("skipped: ")
 
 

@@ -295,6 +295,10 @@ def test_a_quota_without_a_thread_count_is_the_thread_count() -> None:
     assert _cpu(None, 2_000_000.0) == ("ok", "1000000 CPU threads for 2 GPU(s)")
 
 
+def test_a_quota_above_the_thread_count_leaves_the_thread_count() -> None:
+    assert _cpu(4, 8.0) == ("warn", "4 CPU thread(s) for 2 GPU(s): 2.0 per GPU")
+
+
 def test_a_quota_under_one_cpu_counts_as_one() -> None:
     assert _cpu(64, 0.5) == ("warn", "1 CPU thread(s) for 2 GPU(s): 0.5 per GPU")
 
@@ -366,4 +370,8 @@ def test_disks_with_errors_or_no_free_figure_are_passed_over() -> None:
 
 def test_no_disks_skips() -> None:
     assert _disks().summary == "skipped: disks not collected"
+    f = _facts()
+    f.host.disks = []
+    f.not_collected["disks"] = "a paste has no disks"
+    assert _out(system.disk_space, f) == ("skip", "skipped: a paste has no disks")
 
