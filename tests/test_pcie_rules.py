@@ -64,6 +64,12 @@ def test_a_gpu_missing_any_link_figure_is_passed_over(missing) -> None:
         assert _link(*vals) == ("ok", "PCIe links at their maximum")
 
 
+def test_one_gpu_without_a_current_generation_does_not_hide_the_others() -> None:
+    f = healthy(2)
+    f.nvml.gpus[0].pcie_gen_current = None
+    assert _out(pcie.link_under_load, f) == ("ok", "PCIe links at their maximum")
+
+
 def test_busy_faults_beat_idle_downshifts_and_lost_gpus_do_not_count() -> None:
     f = healthy(3)
     a, b, c = f.nvml.gpus
@@ -98,6 +104,10 @@ def test_x8_is_wide_enough_x4_is_narrow() -> None:
         "warn", "GPU in a narrow slot: GPU 0 (NVIDIA GeForce RTX 3090): x4 max Gen4")
     assert _slots(("NVIDIA GeForce RTX 3090", 7, None)) == (
         "warn", "GPU in a narrow slot: GPU 0 (NVIDIA GeForce RTX 3090): x7 max")
+
+
+def test_a_gpu_without_a_name_in_a_narrow_slot() -> None:
+    assert _slots((None, 4, 4)) == ("warn", "GPU in a narrow slot: GPU 0: x4 max Gen4")
 
 
 def test_a_laptop_gpu_on_x4_is_by_design() -> None:
