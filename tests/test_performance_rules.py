@@ -117,6 +117,10 @@ def test_tf32_skips_without_a_cuda_build_or_settings() -> None:
     f.torch.cuda_build = None
     assert _out(perf.tf32, f) == ("skip", "skipped: torch 2.5.1+cu124 is not a CUDA build")
     assert _tf32(matmul=None, precision=None) == ("skip", "skipped: TF32 settings not probed")
+    f = healthy(1)
+    f.torch.tf32_matmul, f.torch.float32_matmul_precision = None, None
+    f.not_collected["tf32_matmul"] = "a paste has no TF32 settings"
+    assert _out(perf.tf32, f) == ("skip", "skipped: a paste has no TF32 settings")
 
 
 @pytest.mark.parametrize(("matmul", "precision", "cudnn", "head"), [
