@@ -66,6 +66,19 @@ def test_libraries_from_the_expected_places_are_ok(path) -> None:
     assert _shadow([path]) == ("ok", "1 CUDA libraries loaded from the expected places")
 
 
+def test_the_shadowing_list_names_three_and_counts_the_rest() -> None:
+    paths = [f"/usr/local/cuda/lib64/libcudart.so.{n}" for n in range(4)]
+    assert _shadow(paths)[1] == ("system CUDA libraries shadow the wheel's: " + "; ".join(paths[:3])
+                                 + "; and 1 more")
+
+
+def test_an_empty_list_of_loaded_libraries_is_a_recorded_answer() -> None:
+    f = healthy()
+    f.torch.loaded_libs = []
+    f.not_collected["loaded_libs"] = "stale marker"
+    assert _out(libs.shadowed, f) == ("ok", "no CUDA directories on LD_LIBRARY_PATH")
+
+
 def test_a_system_cuda_library_without_wheels_is_torch_using_it() -> None:
     assert _shadow(["/usr/local/cuda/lib64/libcudart.so.12"], wheels={"nvidia-ml-py": "12.5"}) == (
         "ok", "1 CUDA libraries loaded from the expected places")

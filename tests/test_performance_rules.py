@@ -161,6 +161,10 @@ def test_thread_count_stands_in_for_cores() -> None:
 def test_cpu_threads_unknown_skips() -> None:
     assert _threads(None, 8) == ("skip", "skipped: torch threads not probed")
     assert _threads(0, 8)[0] == "skip"
+    f = healthy()
+    f.torch.num_threads = None
+    f.not_collected["num_threads"] = "a paste has no thread count"
+    assert _out(perf.cpu_threads, f) == ("skip", "skipped: a paste has no thread count")
 
 
 # ------------------------------------------------------------------ NCCL stop-gaps
