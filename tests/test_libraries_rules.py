@@ -222,6 +222,13 @@ def test_wheels_of_another_cuda_major_warn() -> None:
     assert out.fix.endswith("/whl/cu124")
 
 
+def test_the_other_major_list_names_three_and_counts_the_rest() -> None:
+    names = ["nvidia-cublas-cu11", "nvidia-cudnn-cu11", "nvidia-cufft-cu11", "nvidia-nccl-cu11"]
+    out = _wheels({n: "1" for n in names})
+    assert out.summary == ("nvidia-* wheels for another CUDA major than torch's 12.4: "
+                           "nvidia-cublas-cu11; nvidia-cudnn-cu11; nvidia-cufft-cu11; and 1 more")
+
+
 def test_wheels_of_torchs_major_or_without_a_suffix_are_ok() -> None:
     out = _wheels({"nvidia-cudnn-cu12": "9.1", "nvidia-nvtx": "12.4", "nvidia-ml-py": "12"})
     assert (str(out.status), out.summary) == ("ok", "2 nvidia-* wheel(s) for CUDA 12")
