@@ -257,3 +257,8 @@ def test_no_linux_driver_in_wsl_is_ok_and_unknown_skips() -> None:
     assert _wsl_driver({"nvidia": False, "nouveau": False}, None) == good
     assert _wsl_driver({}, None) == good
     assert _wsl_driver(None, None) == ("skip", "skipped: kernel modules not collected")
+    f = healthy()
+    f.host.wsl = True
+    f.driver.modules, f.driver.proc_version = None, None
+    f.not_collected["driver.modules"] = "a paste has no module list"
+    assert _out(cw.wsl_linux_driver, f) == ("skip", "skipped: a paste has no module list")
