@@ -73,6 +73,8 @@ def test_torch_devices_when_nvml_has_no_memory() -> None:
     f.nvml.gpus = []
     f.torch.devices = [TorchDevice(0, "a", "8.0", 16.0), TorchDevice(1, None, "8.0", 40.0)]
     assert ready._gpu_free_gb(f) == ("cuda:1", 40.0)
+    f.torch.devices[1].name = "NVIDIA A100-SXM4-40GB"
+    assert ready._gpu_free_gb(f) == ("NVIDIA A100-SXM4-40GB", 40.0)
     f.torch.devices = [TorchDevice(0, "a", "8.0", None)]
     assert ready._gpu_free_gb(f) is None
 
