@@ -201,3 +201,15 @@ def test_dataset_disk_skips_without_targets_or_a_data_disk() -> None:
     assert str(ready.dataset_disk(f, Context()).summary) == "skipped: no --target given"
     out = _disk(_d("home", "/h", 500.0), _d("cwd", "/w", None))
     assert out.summary == "skipped: no disk facts for the data directory (use --data-dir)"
+
+
+# ------------------------------------------------------------------ free memory of one kind of GPU
+
+def test_free_memory_counts_only_the_gpus_of_that_name_that_report_both_figures() -> None:
+    f = _facts(16384.0, 16384.0, 16384.0)
+    a, b, c = f.nvml.gpus
+    a.name, a.memory_used_mib = "A", 300.0            # (16384 - 300) / 1024 = 15.70703125 GiB free
+    b.name, b.memory_used_mib = "B", 10000.0          # another kind, busier: not counted for "A"
+    c.name, c.memory_total_mib, c.memory_used_mib = "A", None, 100.0   # no total: not counted
+    assert ready._free_gb(f, "A") == 15.70703125
+    assert ready._free_gb(f, "C") is None
