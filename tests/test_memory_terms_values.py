@@ -115,6 +115,8 @@ def test_max_batch_for_memory_by_hand():
     assert mem.max_batch_for_memory(model(act=1.5e6), 24.0) == 7_866
     # amp: fixed 13 GB, 0.75 MB per sample -> floor(9.8e9 / 0.75e6) = 13,066
     assert mem.max_batch_for_memory(model(act=1.5e6), 24.0, "amp") == 13_066
+    # an amp model without a precision: its own (13 GB fixed, 1.5 MB a sample as recorded)
+    assert mem.max_batch_for_memory(model(precision="amp", act=1.5e6), 24.0) == 6_533
 
 
 def test_max_batch_for_memory_floor_just_inside_and_past():
