@@ -135,6 +135,9 @@ def test_max_batch_for_memory_no_room_and_no_activations():
     no_acts = model("sgd", act=0.0, params=2_250_000_000, trainable=2_250_000_000)
     assert mem.max_batch_for_memory(no_acts, 20.0) == 1 << 20   # weights fit, batch unbounded
     assert mem.max_batch_for_memory(no_acts, 19.0) == 0
+    # half a byte a sample is still a per-sample cost, not "unbounded": 0.95 GB / 0.5 B
+    half_byte = model("sgd", act=0.5, params=2_250_000_000, trainable=2_250_000_000)
+    assert mem.max_batch_for_memory(half_byte, 21.0) == pytest.approx(1.9e9, rel=1e-6)
 
 
 def test_size_and_memory_records_are_frozen():
