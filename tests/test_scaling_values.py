@@ -153,3 +153,9 @@ def test_sync_factor_loses_a_fraction_per_doubling(n, factor):
 
 def test_sync_factor_between_doublings():
     assert sc.sync_factor(3, 0.1) == pytest.approx(0.9 ** 1.5849625007211563)
+
+
+def test_links_are_frozen():
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        LINKS.intra_gbs = 1.0  # type: ignore[misc]
