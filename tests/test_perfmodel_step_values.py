@@ -349,3 +349,22 @@ def test_max_batch_that_fits_at_the_run_precision():
     assert pm.max_batch_that_fits(r, ada()) == 1145
     # amp: fixed 6e8 + 4e8 + 8e8 + 1e9 = 2.8 GB; 12.4 GB / 5.5 MB = 2254.5
     assert pm.max_batch_that_fits(r, ada(), "amp") == 2254
+
+
+def test_unfused_adam_traffic_is_the_sum_of_its_passes():
+    # grad norm 4 + m 20 + v 20 + m / (sqrt v + e) 28 + weight decay 20 + lr scale 8 + p.add_ 12
+    assert pm.UNFUSED_ADAM_TRAFFIC_BYTES == 4 + 20 + 20 + 28 + 20 + 8 + 12 == 4 * 28
+
+
+def test_forward_bytes_per_flop_from_the_calibration_workloads():
+    assert pm.FORWARD_BYTES_PER_FLOP["cnn"] == pytest.approx(86.3e6 / 8.18e9, rel=2e-3)
+    assert pm.FORWARD_BYTES_PER_FLOP["transformer"] == pytest.approx(685e6 / 246e9, rel=2e-3)
+    assert pm.FORWARD_BYTES_PER_FLOP["rnn"] == pytest.approx(240e3 / 125e6, rel=2e-3)
+
+
+def test_prediction_and_breakdown_are_frozen():
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pm.predict_with(params(), tr(), ada()).fits = False  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        breakdown(tr(), ada()).step_s = 0.0  # type: ignore[misc]
