@@ -127,6 +127,9 @@ def test_achieved_bandwidth_values():
     assert pm.achieved_bandwidth(params(issue_bw_per_sm_ghz=-1.0), ada()) == pytest.approx(500e9)
     assert pm.achieved_bandwidth(params(issue_bw_per_sm_ghz=6.4), ada()) == pytest.approx(
         500e9 / math.sqrt(2))
+    # a small issue rate still limits: 0.5 x 78.125 = 39.0625 GB/s
+    assert pm.achieved_bandwidth(params(issue_bw_per_sm_ghz=0.5), ada()) == pytest.approx(
+        1e9 * (500.0 ** -2 + 39.0625 ** -2) ** -0.5)
     # issue limit 3x the DRAM rate: (1/500^2 + 1/1500^2)^(-1/2) GB/s
     assert pm.achieved_bandwidth(params(issue_bw_per_sm_ghz=19.2), ada()) == pytest.approx(
         1e9 * (500.0 ** -2 + 1500.0 ** -2) ** -0.5)
