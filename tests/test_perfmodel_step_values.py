@@ -371,3 +371,37 @@ def test_prediction_and_breakdown_are_frozen():
         pm.predict_with(params(), tr(), ada()).fits = False  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         breakdown(tr(), ada()).step_s = 0.0  # type: ignore[misc]
+
+
+def test_single_gpu_has_no_data_parallel_note():
+    notes = pm.predict_with(params(), tr(), ada()).notes
+    assert notes == ("fp32 matmuls do not use TF32 by default since PyTorch 1.12; "
+                     "torch.set_float32_matmul_precision('high') (or --tf32 on, as in NGC "
+                     "containers) enables it",)
+
+
+def test_small_but_positive_rates_are_valid():
+    pred = pm.predict_with(params(), tr(), ada(fp32_tflops=0.5, mem_bw_gbs=0.5, vram_gb=0.5))
+    assert pred.fits is False
+
+
+def test_overhead_tie_is_not_overhead_bound():
+    # 1e10 FLOPs at 10 TFLOP/s = 1 ms of compute, no traffic, no optimizer: ties the 1 ms overhead
+    r = tr(train_flops_per_sample=1e10, fwd_flops_per_sample=1e10 / 3, trainable_params=0,
+           batch_size=1)
+    assert pm.predict_with(params(traffic_k={}), r, ada()).bound == "compute"
+
+
+@pytest.mark.parametrize(("gbps", "bound"), [("72g", "communication"), ("80g", "compute")])
+def test_communication_bound_past_30_percent_exposed(gbps, bound):
+    # 4e8 B over 72 Gb/s x 0.9 = 8.1 GB/s: 49.4 ms, 32 ms hidden: 17.4 ms = 31 % of 56.16 ms;
+    # at 80 Gb/s 12.4 ms = 22 %
+    pred = pm.predict_with(params(), tr(), ada(), nodes=2, interconnect=gbps)
+    assert pred.bound == bound
+
+
+def test_power_note_boundary_exactly_097():
+    # 436.5 W / 450 W = 0.97: not below the note's 0.97 threshold
+    pred = pm.predict_with(params(power_exponent=1.0), tr(), ada(fp32_tflops=82.6, tdp_w=436.5),
+                           precision="amp")
+    assert not any(n.startswith("power-limited") for n in pred.notes)
