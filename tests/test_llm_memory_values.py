@@ -371,3 +371,25 @@ def test_total_is_the_sum_of_terms_and_fit_boundary():
 def test_llm_memory_dispatches_on_method():
     assert lm.llm_memory(TINY, LlmRun(method="infer", seq_len=64)) == infer(seq_len=64)
     assert lm.llm_memory(TINY, LlmRun(seq_len=64)) == train(seq_len=64)
+
+
+def test_weight_bits_exactly_as_their_sources():
+    assert lm.WEIGHT_BITS["fp8"] == lm.WEIGHT_BITS["int8"] == 8 + 32 / 4096
+    assert lm.WEIGHT_BITS["nf4"] == 4 + 8 / 64 + 32 / (64 * 256)
+    assert lm.WEIGHT_BITS["gptq-4bit"] == lm.WEIGHT_BITS["awq-4bit"] == 4 + 20 / 128
+    assert (lm.WEIGHT_BITS["q8_0"], lm.WEIGHT_BITS["q6_k"], lm.WEIGHT_BITS["q4_0"]) == (
+        34 * 8 / 32, 210 * 8 / 256, 18 * 8 / 32)
+    assert (lm.WEIGHT_BITS["mxfp4"], lm.WEIGHT_BITS["q5_k_m"], lm.WEIGHT_BITS["q4_k_m"]) == (
+        (32 * 4 + 8) / 32, 5.68, 4.84)
+
+
+def test_run_field_defaults():
+    r = LlmRun()
+    assert (r.method, r.weights, r.seq_len, r.micro_batch, r.grad_accum) == ("lora", "", 2048, 1, 1)
+    assert (r.grad_checkpointing, r.optimizer, r.lora_rank, r.n_gpus, r.parallel) == (
+        None, "adamw", 16, 1, "")
+    assert (r.cpu_offload, r.fused_attention, r.context, r.kv_bits, r.notes) == (
+        False, True, 0, 16, ())
+    assert r.lora_targets == ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                              "down_proj")
+    assert LlmRun(notes=("a",)) == LlmRun()                 # notes do not tell runs apart
