@@ -393,3 +393,11 @@ def test_run_field_defaults():
     assert r.lora_targets == ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
                               "down_proj")
     assert LlmRun(notes=("a",)) == LlmRun()                 # notes do not tell runs apart
+
+
+def test_run_and_memory_records_are_frozen():
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        LlmRun().seq_len = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        train(seq_len=64).weights_gb = 0.0  # type: ignore[misc]
