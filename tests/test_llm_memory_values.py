@@ -34,9 +34,9 @@ DECODER = 123_136
 MOE = replace(TINY, id="moe", num_experts=4, experts_per_token=2, moe_intermediate_size=32,
               shared_experts=1)
 MOE_P = 64_000 + 2 * 43_392 + 64 + 64_000
-# MLA: kv latent 32 + rope 8, q/k nope 16, v 16 (no q compression)
+# MLA: kv latent 32 + rope 8, q/k nope 16, v 24 (no q compression)
 MLA = replace(TINY, id="mla", kv_lora_rank=32, qk_rope_head_dim=8, qk_nope_head_dim=16,
-              v_head_dim=16)
+              v_head_dim=24)
 
 
 def train(cfg=TINY, **kw) -> LlmMemory:
@@ -269,8 +269,11 @@ def test_activation_bytes_moe_and_mla():
     assert lm.act_bytes_per_token_layer(mixed, 128, 2.0, True) == (448 + 4 * 256) * 2
     wide = replace(mixed, experts_per_token=16)                     # 16 x 32 = 512 > 256
     assert lm.act_bytes_per_token_layer(wide, 128, 2.0, True) == (448 + 4 * 512) * 2
-    # MLA: 4h 256 + q 4 x (16 + 8) 96 + kv 2 x (32 + 8) 80 + attention out 4 x 16 64 = 496
-    assert lm.act_bytes_per_token_layer(MLA, 128, 2.0, True) == (496 + 1024) * 2
+    # MLA: 4h 256 + q 4 x (16 + 8) 96 + kv 2 x (32 + 8) 80 + attention out 4 x 24 96 = 528
+    assert lm.act_bytes_per_token_layer(MLA, 128, 2.0, True) == (528 + 1024) * 2
+    # two shared experts: 4 x 32 x 2 = 256 -> 4 x 64 + 4 + 256
+    two_shared = replace(MOE, shared_experts=2)
+    assert lm.act_bytes_per_token_layer(two_shared, 128, 2.0, True) == (448 + 516) * 2
 
 
 def test_training_activations_with_and_without_checkpointing():
@@ -363,6 +366,8 @@ def test_total_is_the_sum_of_terms_and_fit_boundary():
     assert m.total_gb == 7.9375
     assert m.fits(7.9375 / 0.95)
     assert not m.fits(7.9375 / 0.95 - 1e-9)
+    exact = LlmMemory(10.0, 4.0, 2.0, 1.0, 1.0, 0.5, 0.5, 0.0, 0)   # 19.0 = 95 % of 20
+    assert exact.fits(20.0) and not exact.fits(19.99)
     assert m.as_dict() == {"weights_gb": 1.0, "lora_gb": 0.5, "grads_gb": 0.25,
                            "optimizer_gb": 0.125, "activations_gb": 2.0, "kv_cache_gb": 3.0,
                            "workspace_gb": 0.062, "context_gb": 1.0}
