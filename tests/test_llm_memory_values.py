@@ -406,3 +406,10 @@ def test_run_and_memory_records_are_frozen():
         LlmRun().seq_len = 1  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         train(seq_len=64).weights_gb = 0.0  # type: ignore[misc]
+
+
+def test_lora_on_a_4bit_base_keeps_the_rest_16_bit():
+    # only QLoRA (peft's prepare_model_for_kbit_training) upcasts the non-quantised rest to fp32
+    m = train(method="lora", weights="nf4", lora_rank=8, seq_len=128)
+    nf4 = 4 + 8 / 64 + 32 / (64 * 256)
+    assert m.weights_gb == pytest.approx((DECODER * nf4 / 8 + (P - DECODER) * 2) / GB)
