@@ -325,6 +325,7 @@ def test_infer_short_context_chunk_and_context_override():
 def test_kv_cache_bits():
     assert infer(seq_len=1024, kv_bits=8).kv_cache_gb == pytest.approx(128 * 1024 / GB)
     assert lm.kv_cache_bytes(TINY, 1024, 2, 4) == 64 * 1024 * 2
+    assert lm.kv_cache_bytes(TINY, 1024, 1) == 256 * 1024          # 16-bit by default
 
 
 def test_tensor_parallel_splits_weights_kv_heads_and_mlp_workspace():
