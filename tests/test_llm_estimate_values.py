@@ -206,12 +206,29 @@ def test_what_would_fit_lines_and_smallest_card():
     assert huge[-1] == "327 GB on one card: no single GPU has it"
 
 
-@pytest.mark.parametrize(("need_gb", "card_gb"), [(8.0, 8), (8.01, 12), (191.9, 192)])
-def test_smallest_common_card(need_gb, card_gb):
-    run = replace(INFER, micro_batch=int((need_gb * 0.95 * 1e9 - CTX - INFER_W) // INFER_STREAM))
-    need = infer(run.micro_batch) / 0.95 / 1e9
-    assert need <= card_gb and (card_gb == 8 or need > {12: 8, 192: 141}[card_gb])
-    assert le.what_would_fit(TINY, run, 1.0)[-1] == f"a card with {card_gb} GB"
+@pytest.mark.parametrize("card_gb", [8, 12, 16, 24, 32, 48, 80, 96, 141, 192])
+def test_smallest_common_card(card_gb):
+    # the most streams whose need (total / 0.95) is still at most card_gb: within one stream
+    # (3.3 MB) of it, so the card named is card_gb itself
+    mb = int((card_gb * 0.95e9 - CTX - INFER_W) // INFER_STREAM)
+    need = infer(mb) / 0.95 / 1e9
+    assert card_gb - 0.01 < need <= card_gb
+    assert le.what_would_fit(TINY, replace(INFER, micro_batch=mb), 1.0)[-1] == (
+        f"a card with {card_gb} GB")
+    over = le.what_would_fit(TINY, replace(INFER, micro_batch=mb + 1), 1.0)[-1]
+    assert over != f"a card with {card_gb} GB"
+
+
+def test_up_to_64_gpus_suggested():
+    # tensor parallel over 64: weights 502,400 / 64, KV 262,144 / 2 (2 KV heads), MLP
+    # workspace 786,432 / 64, logits 2,048,000; over 32 it is 15,700 + 131,072 + 24,576 + 2,048,000
+    at64 = CTX + 7_850 + 131_072 + 12_288 + 2_048_000
+    at32 = CTX + 15_700 + 131_072 + 24_576 + 2_048_000
+    run = replace(INFER, n_gpus=32)
+    whats = [w for w, _ in le.candidate_changes(TINY, run, card((at64 + at32) / 2)) if "GPUs" in w]
+    assert whats == ["64 GPUs of this size with tensor parallel"]
+    assert not any("GPUs" in w for w, _ in le.candidate_changes(
+        TINY, replace(INFER, n_gpus=64), card((at64 + at32) / 2)))
 
 
 def test_adapt_picks_the_first_allowed_change_on_the_same_gpu_count():
@@ -254,6 +271,11 @@ def test_estimate_fits_and_suggestions():
     assert (e.model, e.run, e.gpu) == (TINY, INFER, small)
     tp = replace(INFER, n_gpus=2)
     assert le.estimate(TINY, tp, g, nvlink=True).speed == llm_speed(TINY, tp, g, nvlink=True)
+    assert le.estimate(TINY, tp, g).speed == llm_speed(TINY, tp, g, nvlink=False)
+    assert le.estimate(TINY, tp, g).speed != llm_speed(TINY, tp, g, nvlink=True)
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        e.fits = True  # type: ignore[misc]
 
 
 def test_recipe_on_gpu():
