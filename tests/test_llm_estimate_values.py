@@ -292,3 +292,17 @@ def test_recipe_on_gpu():
     inf = le.recipe_on_gpu(TINY, INFER, (), gpu("big", vram_gb=80))
     assert inf.fits and inf.unit == "decode tokens/s" and inf.changes == ()
     assert inf.speed == llm_speed(TINY, INFER, gpu("big", vram_gb=80)).decode_tokens_per_s
+
+
+def test_micro_batch_two_down_to_one():
+    run = replace(FULL4, micro_batch=2, grad_accum=3)
+    got = le.candidate_changes(TINY, run, card((full(1) + full(2)) / 2))
+    assert got[0][0] == "micro-batch 1 with gradient accumulation 6 (same global batch)"
+    inf = le.candidate_changes(TINY, replace(INFER, micro_batch=2), card((infer(1) + infer(2)) / 2))
+    assert inf[0][0] == "1 concurrent streams instead of 2"
+
+
+def test_micro_batch_one_is_never_offered_micro_batch_one():
+    run = replace(FULL4, micro_batch=1, grad_accum=1)
+    assert not any(w.startswith("micro-batch") for w, _ in le.candidate_changes(TINY, run, 100.0))
+    assert not any("concurrent" in w for w, _ in le.candidate_changes(TINY, INFER, 100.0))
