@@ -306,3 +306,16 @@ def test_micro_batch_one_is_never_offered_micro_batch_one():
     run = replace(FULL4, micro_batch=1, grad_accum=1)
     assert not any(w.startswith("micro-batch") for w, _ in le.candidate_changes(TINY, run, 100.0))
     assert not any("concurrent" in w for w, _ in le.candidate_changes(TINY, INFER, 100.0))
+
+
+def test_checkpointing_lines_only_when_they_fit_and_are_new():
+    run = replace(FULL4, micro_batch=2, grad_accum=3)
+    # 1.025e9: checkpointing fits at micro-batch 1 (1.0242e9) only; no checkpointing never fits
+    whats = [w for w, _ in le.candidate_changes(TINY, run, card(1_025_000_000))]
+    assert whats[0] == "gradient checkpointing with micro-batch 1 and gradient accumulation 6"
+    # 1.022e9: not even checkpointing at micro-batch 1 fits
+    whats = [w for w, _ in le.candidate_changes(TINY, FULL4, card(1_022_000_000))]
+    assert not any(w.startswith("gradient") for w in whats)
+    # a run already checkpointing is not offered checkpointing
+    ckpt = replace(FULL4, grad_checkpointing=True)
+    assert not any(w.startswith("gradient") for w, _ in le.candidate_changes(TINY, ckpt, 100.0))
