@@ -319,3 +319,23 @@ def test_checkpointing_lines_only_when_they_fit_and_are_new():
     # a run already checkpointing is not offered checkpointing
     ckpt = replace(FULL4, grad_checkpointing=True)
     assert not any(w.startswith("gradient") for w, _ in le.candidate_changes(TINY, ckpt, 100.0))
+
+
+# tensor parallel over n at one stream: weights 502,400 / n + KV 131,072 (2 KV heads) + MLP
+# workspace 786,432 / n + logits 2,048,000
+def tp_total(n: int) -> float:
+    return CTX + 502_400 / n + 131_072 + 786_432 / n + 2_048_000
+
+
+@pytest.mark.parametrize(("prev", "n"), [(2, 4), (4, 8), (8, 16), (16, 32), (32, 64)])
+def test_fewest_gpus_that_fit(prev, n):
+    budget = (tp_total(n) + tp_total(prev)) / 2
+    whats = [w for w, _ in le.candidate_changes(TINY, INFER, card(budget))
+             if "GPUs" in w]
+    assert whats == [f"{n} GPUs of this size with tensor parallel"]
+
+
+def test_inference_on_more_gpus_is_tensor_parallel_even_from_ddp():
+    run = replace(INFER, parallel="ddp")
+    (r,) = [r for w, r in le.candidate_changes(TINY, run, card(tp_total(2) + 1000)) if "GPUs" in w]
+    assert (r.n_gpus, r.parallel) == (2, "tp")
