@@ -339,3 +339,10 @@ def test_inference_on_more_gpus_is_tensor_parallel_even_from_ddp():
     run = replace(INFER, parallel="ddp")
     (r,) = [r for w, r in le.candidate_changes(TINY, run, card(tp_total(2) + 1000)) if "GPUs" in w]
     assert (r.n_gpus, r.parallel) == (2, "tp")
+
+
+def test_recipe_fit_is_frozen():
+    import dataclasses
+    fit = le.recipe_on_gpu(TINY, INFER, (), gpu("big", vram_gb=80))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fit.fits = False  # type: ignore[misc]
