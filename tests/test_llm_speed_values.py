@@ -93,7 +93,6 @@ def test_calibration_mark():
         "Ada Lovelace, Hopper")
     assert ls.calibration_mark(pascal(), {"architectures": []}).endswith("fitted on none")
     assert ls.calibration_mark(pascal(), {"architectures": None}).endswith("fitted on none")
-    assert ls.calibration_mark(pascal(), {}).endswith("fitted on none")
     # without parameters: the committed file's list, which no made-up architecture is on
     odd = gpu("odd", architecture="Nonesuch")
     assert ls.calibration_mark(odd).startswith("extrapolated, no LLM calibration rows for this "
