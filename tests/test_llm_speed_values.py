@@ -51,6 +51,12 @@ def test_forward_flops_per_token():
     assert ls.attention_flops_per_token(TINY, 1024) == 262_144
 
 
+def test_moe_forward_counts_only_the_routed_experts():
+    # a layer: attention 12,288 + norms 128 + top-2 experts 2 x 6,144 + router 256 = 24,960;
+    # two layers + the 64,000-weight head = 113,920 matmul weights a token
+    assert ls.forward_flops_per_token(MOE, 1024) == 2 * 113_920 + 256 * 1024
+
+
 def test_attention_flops_sliding_and_mla():
     sw = replace(TINY, sliding_window=256, sliding_layers=1)
     # one full layer at 1024/2, one window layer at 256/2
