@@ -240,3 +240,25 @@ def test_llm_speed_dispatch():
     assert ls.llm_speed(TINY, train, ada(), PRM) == ls.train_speed(TINY, train, ada(), PRM)
     assert math.isclose(ls.llm_speed(TINY, train, ada(), PRM).tokens_per_s or 0.0,
                         80e12 * 0.25 / (3 * fwd(256)))
+
+
+def test_defaults_use_the_committed_parameters_and_pcie():
+    run = LlmRun(method="full", seq_len=256)
+    assert ls.train_speed(TINY, run, ada()) == ls.train_speed(TINY, run, ada(), ls.load_params())
+    inf = LlmRun(method="infer", seq_len=256, n_gpus=2)
+    assert ls.infer_speed(TINY, inf, ada()) == ls.infer_speed(TINY, inf, ada(), ls.load_params(),
+                                                              nvlink=False)
+    assert ls.infer_speed(TINY, inf, ada(), PRM) == ls.infer_speed(TINY, inf, ada(), PRM,
+                                                                   nvlink=False)
+    assert ls.infer_speed(TINY, inf, ada(), PRM) != ls.infer_speed(TINY, inf, ada(), PRM,
+                                                                   nvlink=True)
+
+
+def test_speed_record_defaults_and_frozen():
+    import dataclasses
+    s = ls.LlmSpeed()
+    assert (s.tokens_per_s, s.samples_per_s, s.step_s, s.prefill_tokens_per_s) == (None,) * 4
+    assert (s.decode_tokens_per_s, s.decode_tokens_per_s_batch1) == (None, None)
+    assert (s.bound, s.peak_tflops, s.notes) == ("", 0.0, ())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.bound = "x"  # type: ignore[misc]
