@@ -202,6 +202,11 @@ def test_infer_speed_compute_bound_on_huge_bandwidth():
     assert s.bound == "compute"
     t4 = 4 * fwd(1024) / (160e12 * 0.5) + 2e-5
     assert s.decode_tokens_per_s == pytest.approx(4 / t4)
+    # tensor parallel over 2 halves the FLOPs a GPU does (and adds 2 x 2 x 15 us all-reduces)
+    s2 = ls.infer_speed(TINY, LlmRun(method="infer", seq_len=1024, micro_batch=4, n_gpus=2),
+                        ada(mem_bw_gbs=1e7), PRM)
+    t4_tp = 4 * fwd(1024) / 2 / (160e12 * 0.5) + 2e-5 + 2 * 2 * 15e-6
+    assert s2.decode_tokens_per_s == pytest.approx(4 / t4_tp)
 
 
 def test_infer_speed_quantised_weights_prefill_factor():
