@@ -241,6 +241,8 @@ def test_llm_speed_dispatch():
     assert ls.llm_speed(TINY, infer, ada(), PRM) == ls.infer_speed(TINY, infer, ada(), PRM)
     assert ls.llm_speed(TINY, infer, ada(), PRM, nvlink=True) == ls.infer_speed(
         TINY, infer, ada(), PRM, nvlink=True)
+    tp = LlmRun(method="infer", seq_len=256, n_gpus=2)
+    assert ls.llm_speed(TINY, tp, ada(), PRM) == ls.infer_speed(TINY, tp, ada(), PRM, nvlink=False)
     train = LlmRun(method="lora", seq_len=256)
     assert ls.llm_speed(TINY, train, ada(), PRM) == ls.train_speed(TINY, train, ada(), PRM)
     assert math.isclose(ls.llm_speed(TINY, train, ada(), PRM).tokens_per_s or 0.0,
