@@ -262,3 +262,13 @@ def test_resolve_fp32_without_tf32_or_off_nvidia():
     s = hw.resolve(cnn(), a, "fp32", tf32_matmul=True)
     assert setup_tuple(s) == ("fp32", "fp32", 60.0, "fp32")
     assert s.notes == ()
+
+
+def test_volta_chips_share_one_power_reference():
+    # GV100 (7.0) and Xavier (7.2) use the same flagship reference; its value is not pinned
+    # here (the table's 250 W vs the comment's V100 SXM2 300 W is open with the perfmodel owner)
+    v100 = hw.power_headroom(card(cc="7.0", tdp_w=250, fp32_tflops=15.7))
+    xavier = hw.power_headroom(card(cc="7.2", tdp_w=250, fp32_tflops=15.7))
+    assert v100 is not None and xavier is not None
+    assert v100 == xavier
+    assert 0.7 < v100 <= 1.0
