@@ -272,3 +272,9 @@ def test_volta_chips_share_one_power_reference():
     assert v100 is not None and xavier is not None
     assert v100 == xavier
     assert 0.7 < v100 <= 1.0
+
+
+def test_compute_setup_is_frozen():
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hw.resolve(tr(), card(), "amp").mode = "fp32"  # type: ignore[misc]
