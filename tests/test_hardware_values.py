@@ -278,3 +278,10 @@ def test_compute_setup_is_frozen():
     import dataclasses
     with pytest.raises(dataclasses.FrozenInstanceError):
         hw.resolve(tr(), card(), "amp").mode = "fp32"  # type: ignore[misc]
+
+
+def test_resolve_no_half_rate_note_off_geforce():
+    dc = card(name="A40", form="datacenter", arch="Ampere", cc="8.6", tensor_fp16_tflops=149.7,
+              tensor_accumulate="fp16")
+    s = hw.resolve(tr(), dc, "amp")
+    assert (s.peak_tflops, s.notes) == (149.7, ())
