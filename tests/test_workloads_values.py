@@ -92,6 +92,7 @@ def test_as_recipe_fields():
     assert (r.fwd_flops_per_sample, r.train_flops_per_sample) == (8.178e9, 24.30e9)
     assert r.activation_bytes_per_sample == 86.33e6
     assert (r.dataset_samples, r.epochs, r.channels_last) == (1, 1.0, False)
+    assert (r.input_shape, r.bytes_per_sample, r.dataset) == ((1,), 0, "calibration")
     assert r.source.startswith("measured on a torch.nn ResNet-50")
     assert as_recipe("resnet50", 64, channels_last=True).channels_last is True
 
