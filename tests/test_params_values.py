@@ -59,3 +59,9 @@ def test_missing_params_file(tmp_path):
 
 def test_load_params_is_cached():
     assert pp.load_params() is pp.load_params()
+
+
+def test_params_are_frozen():
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        EfficiencyParams(**MAPS).combine_p = 2.0  # type: ignore[misc]
