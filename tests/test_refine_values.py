@@ -212,3 +212,12 @@ def test_llm_correction_and_note():
                                            "a usable LLM figure")
     none, why = rf.llm_correction([("c", run(llm(), device="cpu"))], G, is_4090)
     assert why == "no saved rigcheck bench run timed a RTX 4090"
+
+
+def test_records_are_frozen():
+    import dataclasses
+    corr = rf.correction_from_run(run(fig()))
+    out = rf.refine(pred(), G, [("a", run(fig()))], is_4090)
+    for record, field in ((corr.figures[0], "measured"), (corr, "factor"), (out, "note")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, 1.0)
