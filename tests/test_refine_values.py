@@ -221,3 +221,13 @@ def test_records_are_frozen():
     for record, field in ((corr.figures[0], "measured"), (corr, "factor"), (out, "note")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(record, field, 1.0)
+
+
+def test_missing_gpu_list_and_verdict():
+    r = run()
+    r.machine.gpus = None  # type: ignore[assignment]
+    assert rf.measured_gpu(r) is None
+    used, ignored = rf.usable_figures(run(fig(verdict=None)))  # type: ignore[arg-type]
+    assert used == [] and ignored == ["train-a: "]
+    used, ignored = rf.usable_llm_figures(run(llm(verdict=None)))  # type: ignore[arg-type]
+    assert used == [] and ignored == ["llm-decode: "]
