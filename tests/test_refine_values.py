@@ -231,3 +231,16 @@ def test_missing_gpu_list_and_verdict():
     assert used == [] and ignored == ["train-a: "]
     used, ignored = rf.usable_llm_figures(run(llm(verdict=None)))  # type: ignore[arg-type]
     assert used == [] and ignored == ["llm-decode: "]
+
+
+def test_params_not_a_dict_and_llm_filters():
+    f = fig()
+    f.params = None  # type: ignore[assignment]
+    (u,), _ = rf.usable_figures(run(f))
+    assert u.batch_size is None
+    used, ignored = rf.usable_llm_figures(run(fig("train-a", unit="tokens/s"),
+                                              llm("llm-e", expected=None)))
+    assert used == [] and ignored == ["llm-e: no model figure to compare with"]
+    other = run(llm(value=10.0), at="2026-12-01", gpus=("RTX 3090",))
+    corr, _ = rf.llm_correction([("3090", other), ("n", run(llm(), at="2026-11-20"))], G, is_4090)
+    assert corr.source == "n"
