@@ -141,10 +141,12 @@ def adapt(cfg: ModelConfig, run: LlmRun, vram_gb: float,
     else None. Pure: recommend calls it per candidate card."""
     if _fits(cfg, run, vram_gb):
         return run, ()
-    keys = {"micro-batch": "micro_batch", "concurrent": "micro_batch", "gradient": "checkpointing",
-            "QLoRA": "qlora", "4-bit": "quantize"}
+    keys = {"micro-batch": "micro_batch", "gradient": "checkpointing", "QLoRA": "qlora",
+            "4-bit": "quantize"}
     for what, r in candidate_changes(cfg, run, vram_gb):
         kind = next((v for k, v in keys.items() if what.startswith(k)), "")
+        if " concurrent streams instead of " in what:   # "10 concurrent streams instead of 16"
+            kind = "micro_batch"
         if kind in allowed and r.n_gpus == run.n_gpus:
             return r, (what,)
     return None

@@ -102,7 +102,7 @@ def load_params(path: Path = PARAMS_PATH) -> EfficiencyParams:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return EfficiencyParams.from_dict(data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:   # a field not a map
         raise RuntimeError(
             f"performance-model parameters unreadable at {path}: {exc}; "
             "regenerate with: python -m rigcheck.perfmodel.calibrate"
