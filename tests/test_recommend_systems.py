@@ -291,14 +291,30 @@ def test_bundled_tinybox_needs_more_than_us_circuits_give():
     assert all(b["complete_system"] is None for b in data["builds"])
 
 
-def test_eight_gpus_server_names_the_system_and_why_not():
-    result = runner.invoke(app, ["recommend", "--budget", "2crore", "--gpus", "8",
-                                 "--class", "server", "--json"])
+def test_eight_gpus_in_a_server_at_two_crore_is_the_tinybox_pro():
+    result = runner.invoke(app, ["recommend", "--budget", "2crore", "--gpus", "8", "--class",
+                                 "server", "--rate", "USD=90", "--json"])
+    assert result.exit_code == 0, result.output
+    best = json.loads(result.stdout)["builds"][0]
+    assert best["complete_system"]["id"] == "tinybox-pro-v2"
+    # USD 60,000 x 90 x 1.04 x 1.18; 8 x 575 W + 720 W + 75 W = 5,395 W, / 0.9 = 5,994 W:
+    # three india-16a circuits (2,944 W each) for its four cords
+    assert best["total_inr"] == pytest.approx(60_000 * 90 * 1.04 * 1.18, abs=1)
+    assert (best["power_w"], best["wall_w"], best["circuits_needed"]) == (5395, 5994, 3)
+
+
+def test_eight_gpus_on_us_circuits_names_each_system_and_why_not():
+    # 5,994 W on 1,440 W circuits needs 5 circuits; the pro has 4 cords
+    result = runner.invoke(app, ["recommend", "--budget", "2crore", "--gpus", "8", "--class",
+                                 "server", "--circuit", "us-15a", "--json"])
     assert result.exit_code == 1
-    limits = json.loads(result.stdout)["limits"]
-    mine = [lim for lim in limits if "tinybox" in lim["option"]]
-    assert mine and mine[0]["limit"] == "complete system: GPU count and class"
-    assert "--gpus 4" in mine[0]["lift"]
+    mine = {lim["option"].split(" as ")[1]: lim for lim in json.loads(result.stdout)["limits"]
+            if " as " in lim["option"]}
+    pro = mine["tiny corp tinybox pro v2 (8 x RTX 5090)"]
+    assert pro["limit"] == "complete system: wall circuit" and "4 power cords" in pro["detail"]
+    green = mine["tiny corp tinybox green v2 (4 x RTX PRO 6000 Blackwell)"]
+    assert green["limit"] == "complete system: GPU count and class"
+    assert "--gpus 4" in green["lift"]
 
 
 SYSTEMS_HEAD = ("id,name,vendor,chassis_class,rack_units,gpu_ids,gpu_count,gpus_included,"
