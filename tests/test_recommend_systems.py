@@ -337,3 +337,12 @@ def test_a_malformed_systems_row_is_one_clear_line_and_exit_2(tmp_path, cell, co
     assert f"systems.csv line 2, column {column}" in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_catalog_lists_the_bundled_systems():
+    result = runner.invoke(app, ["catalog", "systems", "--json"])
+    assert result.exit_code == 0, result.output
+    items = {i["id"]: i for i in json.loads(result.stdout)["items"]}
+    assert (items["tinybox-pro-v2"]["gpu_count"], items["tinybox-pro-v2"]["power_inlets"]) == (8, 4)
+    assert items["tinybox-green-v2-blackwell"]["gpu_ids"] == ["rtx-pro-6000-blackwell"]
+    assert runner.invoke(app, ["catalog", "servers"]).exit_code == 0
