@@ -241,6 +241,8 @@ def test_json_says_complete_system_and_where_its_price_came_from():
     assert (s["price_date"], s["price_basis"], s["gpus_included"]) == ("2026-11-01", "quote", True)
     gpu, box = d["parts"]
     assert (gpu["kind"], gpu["count"], gpu["price_inr"], gpu["included_in"]) == ("gpu", 4, 0, "box")
+    # the card's own price is not the build's: never marked stale or unsourced
+    assert (gpu["price_kind"], gpu["stale"], gpu["price_basis"]) == ("included", False, "")
     assert (box["kind"], box["price_inr"]) == ("system", 30_00_000)
     assert sum(p["price_inr"] for p in d["parts"]) == d["total_inr"] == 30_00_000
     assert d["power_w"] == 1555 and d["wall_w"] == 1728 and d["gpu_slot_positions"] == []
@@ -346,3 +348,38 @@ def test_catalog_lists_the_bundled_systems():
     assert (items["tinybox-pro-v2"]["gpu_count"], items["tinybox-pro-v2"]["power_inlets"]) == (8, 4)
     assert items["tinybox-green-v2-blackwell"]["gpu_ids"] == ["rtx-pro-6000-blackwell"]
     assert runner.invoke(app, ["catalog", "servers"]).exit_code == 0
+
+
+def test_an_overlay_price_row_reprices_a_bundled_system(tmp_path):
+    # A current quote in rupees replaces the tinybox pro's USD list price: 75,00,000 as quoted
+    (tmp_path / "systems.csv").write_text(
+        "id,price_inr,price_date,price_kind,source,price_basis\n"
+        "tinybox-pro-v2,7500000,2026-11-30,street,reseller quote 2026-11-30,quote\n",
+        encoding="utf-8")
+    result = runner.invoke(app, ["recommend", "--budget", "2crore", "--gpus", "8", "--class",
+                                 "server", "--catalog", str(tmp_path), "--json"])
+    best = json.loads(result.stdout)["builds"][0]
+    s = best["complete_system"]
+    assert (s["id"], s["price_inr"], s["price_origin"]) == ("tinybox-pro-v2", 7_500_000, "quote")
+    assert s["price_source"] == "reseller quote 2026-11-30"
+    assert best["total_inr"] == 7_500_000
+
+
+def test_an_unsourced_card_price_does_not_hold_back_a_system_that_includes_it():
+    # The card's gpus.csv price is an estimate: irrelevant when the system's price includes it.
+    card = dataclasses.replace(CARD, price=dataclasses.replace(CARD.price, basis="estimate"))
+    result = ask(catalog(system(), gpus=(card,)), allow_unsourced=False, today=TODAY)
+    assert picked(result) == "box" and not result.old_prices
+    # ... but a barebone is bought with the card at that price: left out
+    bare = ask(catalog(system(included=False), gpus=(card,)), allow_unsourced=False, today=TODAY)
+    assert picked(bare) is None
+    assert "barebone" in bare.excluded_systems["box"]
+
+
+def test_the_html_report_names_the_complete_system_and_its_price_source():
+    from rigcheck.report.model import build_section
+    result = ask(catalog(system()))
+    section = build_section({"builds": [build_dict(result.best, 40_00_000, today=TODAY)],
+                             "budget": {"inr": 40_00_000}})
+    assert "complete system BOX system" in section.lead
+    assert any("https://maker.example/box" in note for note in section.notes)

@@ -95,7 +95,10 @@ def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
         loose = dataclasses.replace(request, allow_unsourced=True, top=1)
         found = recommend(catalog, loose, estimate).best
         if found is not None:
-            unsourced = [p.name for _, p, _ in found.parts() if p.id in dropped]
+            # Cards priced in a complete system are bought at the system's price, not theirs.
+            included = isinstance(found, systems.SystemBuild) and found.system.gpus_included
+            unsourced = [p.name for kind, p, _ in found.parts()
+                         if p.id in dropped and not (included and kind == "gpu")]
             return [Limit(f"{found.gpu_count} × {found.gpu.name}", "prices",
                           f"a build exists only with prices the rules leave out: "
                           f"{', '.join(unsourced)} (recalled, estimated or over 12 months old)",

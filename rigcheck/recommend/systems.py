@@ -269,7 +269,13 @@ def part_dicts(build: SystemBuild, part: Any, today: date | None) -> list[dict[s
     up to the total."""
     gpu = part("gpu", build.gpu, build.gpu_count, today)
     if build.system.gpus_included:
-        gpu.update(unit_price_inr=0.0, price_inr=0.0, included_in=build.system.id)
+        # The card's own gpus.csv price plays no part: its price fields say so, so no renderer
+        # marks it stale or unsourced.
+        gpu.update(unit_price_inr=0.0, price_inr=0.0, price_usd=None, price_kind="included",
+                   price_basis="", price_origin="included", landed_multiplier=1.0,
+                   price_age_days=None, stale=False, included_in=build.system.id,
+                   price_date=build.system.price.date.isoformat(),
+                   source=f"included in the price of {build.system.name}")
     system = part("system", build.system, 1, today)
     s = build.system
     system.update(vendor=s.vendor, chassis_class=s.chassis_class, rack_units=s.rack_units,
