@@ -383,3 +383,128 @@ def test_the_html_report_names_the_complete_system_and_its_price_source():
                              "budget": {"inr": 40_00_000}})
     assert "complete system BOX system" in section.lead
     assert any("https://maker.example/box" in note for note in section.notes)
+
+
+
+# ---- the pieces, one by one (each pins a behaviour a reader relies on) -----------------------
+
+def test_a_system_build_reads_like_a_build():
+    from rigcheck.recommend.systems import SystemBuild
+    box = system()
+    b = SystemBuild(system=box, gpu=CARD, gpu_count=4, estimates=(), total_train_s=1.0)
+    assert (b.nodes, b.circuits, b.gpu_positions) == (1, 1, ())
+    assert b.parts() == [("gpu", CARD, 4), ("system", box, 1)]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        b.nodes = 2  # type: ignore[misc]
+
+
+def test_power_and_memory_figures_of_a_system_build():
+    d = build_dict(ask(catalog(system())).best, 40_00_000)
+    # 2,000 W of supplies for 1,555 W: (2000 / 1555 - 1) x 100 = 28.6% headroom
+    assert (d["psu_w"], d["psu_headroom_pct"], d["ram_gb"]) == (2000, 28.6, 192)
+
+
+def test_the_makers_maximum_sets_the_draw_too():
+    # max 2,000 W at the wall -> 2,000 x 0.9 = 1,800 W DC: the supplies must give that much
+    assert build_dict(ask(catalog(system(max_draw_w=2000.0))).best, 10**9)["power_w"] == 1800
+    assert picked(ask(catalog(system(max_draw_w=2000.0, psu_w=1800)))) == "box"
+    assert picked(ask(catalog(system(max_draw_w=2000.0, psu_w=1799)))) is None
+
+
+def test_found_cheapest_takes_the_price_and_time_bounds():
+    from rigcheck.recommend.systems import Found, SystemBuild
+    a = SystemBuild(system=system("a", inr=30_00_000), gpu=CARD, gpu_count=4, estimates=(),
+                    total_train_s=250.0)
+    b = SystemBuild(system=system("b", inr=50_00_000), gpu=CARD, gpu_count=4, estimates=(),
+                    total_train_s=125.0)
+    found = Found(builds=[a, b])
+    assert found.cheapest() is a
+    assert found.cheapest(above_inr=30_00_000) is b          # strictly above: a is not
+    assert found.cheapest(above_inr=29_99_999) is a
+    assert found.cheapest(within_s=249.0) is b
+    assert found.cheapest(within_s=250.0) is a               # no slower than: a counts
+    assert found.cheapest(above_inr=50_00_000) is None
+    assert found.cheapest(above_inr=30_00_000, within_s=124.0) is None
+
+
+def test_cheaper_of_two_builds():
+    from rigcheck.recommend.systems import SystemBuild, cheaper
+    a = SystemBuild(system=system("a", inr=30_00_000), gpu=CARD, gpu_count=4, estimates=(),
+                    total_train_s=1.0)
+    b = SystemBuild(system=system("b", inr=20_00_000), gpu=CARD, gpu_count=4, estimates=(),
+                    total_train_s=1.0)
+    same = SystemBuild(system=system("c", inr=30_00_000), gpu=CARD, gpu_count=4, estimates=(),
+                       total_train_s=1.0)
+    assert cheaper(None, None) is None
+    assert cheaper(a, None) is a and cheaper(None, a) is a
+    assert cheaper(a, b) is b and cheaper(b, a) is b
+    assert cheaper(a, same) is a                             # a tie keeps the first
+
+
+def test_two_systems_are_ordered_cheapest_first():
+    result = ask(catalog(system("dear", inr=40_00_000), system("cheap", inr=30_00_000)),
+                 objective="fastest")
+    # both take 250 s: the fastest ties to the cheaper
+    assert picked(result) == "cheap"
+    assert [b.system.id for b in result.frontier] == ["cheap"]
+
+
+def test_a_card_missing_from_the_catalog_is_a_reason_not_a_crash():
+    result = ask(catalog(system(gpu="nope")))
+    assert picked(result) is None and "nope is not in gpus.csv" in result.excluded_systems["box"]
+
+
+def test_a_barebone_for_several_cards_keeps_the_ones_that_fit():
+    both = dataclasses.replace(system(included=False), gpu_ids=("s", "w"))
+    result = ask(catalog(both))
+    assert picked(result) == "box" and result.best.gpu.id == "w"
+    assert "box" not in result.excluded_systems
+    neither = dataclasses.replace(system(included=False), gpu_ids=("s", "d"))
+    result = ask(catalog(neither))
+    # the first card's reason is given: the 16 GB card does not fit the 20 GB workload
+    assert picked(result) is None and "needs 20.0 GB" in result.excluded_systems["box"]
+
+
+def test_no_date_means_no_age_rule():
+    assert picked(ask(catalog(system(seen=date(2020, 1, 1))), allow_unsourced=False,
+                      today=None)) == "box"
+
+
+@pytest.mark.parametrize("counts, words", [((3,), "--gpus asks for 3"),
+                                           ((1, 2), "--gpus asks for any of 1, 2")])
+def test_the_gpu_count_reason_names_what_was_asked(counts, words):
+    assert words in ask(catalog(system()), gpu_counts=counts).excluded_systems["box"]
+
+
+def test_a_rating_for_passive_cards_needs_a_server_chassis_too():
+    # the loader refuses such a row; a catalog built in code must not slip through either
+    result = ask(catalog(system(gpu="d", chassis="workstation", passive=True)))
+    assert picked(result) is None and "passively cooled" in result.excluded_systems["box"]
+
+
+@pytest.mark.parametrize("inlets, words", [(None, "one power cord"), (2, "2 power cords")])
+def test_the_circuit_reason_counts_the_cords(inlets, words):
+    result = ask(catalog(system(inlets=inlets)), circuit_w=500.0)
+    assert words in result.excluded_systems["box"]
+
+
+@pytest.mark.parametrize("inlets, shown", [(None, 1), (2, 2)])
+def test_json_gives_the_power_cords(inlets, shown):
+    d = build_dict(ask(catalog(system(inlets=inlets))).best, 10**9)
+    assert d["complete_system"]["power_inlets"] == shown
+    assert next(p for p in d["parts"] if p["kind"] == "system")["power_inlets"] == shown
+
+
+def test_json_prices_keep_their_paise_and_a_barebone_lists_its_cards_priced():
+    box = system(inr=1_234_567.891)
+    assert build_dict(ask(catalog(box)).best, 10**9)["complete_system"]["price_inr"] == 1234567.89
+    d = build_dict(ask(catalog(system(included=False))).best, 10**9)
+    gpu = d["parts"][0]
+    assert (gpu["price_inr"], gpu["unit_price_inr"]) == (36_00_000, 9_00_000)
+    assert "included_in" not in gpu and d["complete_system"]["gpus_included"] is False
+
+
+def test_included_cards_have_no_price_of_their_own():
+    gpu = build_dict(ask(catalog(system())).best, 10**9)["parts"][0]
+    assert (gpu["unit_price_inr"], gpu["price_inr"], gpu["landed_multiplier"]) == (0.0, 0.0, 1.0)
+    assert gpu["price_origin"] == "included" and gpu["price_age_days"] is None
