@@ -508,3 +508,8 @@ def test_included_cards_have_no_price_of_their_own():
     gpu = build_dict(ask(catalog(system())).best, 10**9)["parts"][0]
     assert (gpu["unit_price_inr"], gpu["price_inr"], gpu["landed_multiplier"]) == (0.0, 0.0, 1.0)
     assert gpu["price_origin"] == "included" and gpu["price_age_days"] is None
+
+
+def test_a_system_without_a_card_is_a_reason_not_a_crash():
+    result = ask(catalog(dataclasses.replace(system(), gpu_ids=())))
+    assert picked(result) is None and result.excluded_systems["box"] == "lists no GPU"

@@ -154,13 +154,14 @@ def complete_systems(catalog: Catalog, request: Request, estimate: Estimator,
             if gpu is None:
                 reasons.append(("card", f"{gpu_id} is not in gpus.csv"))
                 continue
-            build, reason = _judge(system, gpu, request, estimate, max_age_days)
-            if build is not None:
-                found.builds.append(build)
-            elif reason is not None:
-                reasons.append(reason)
-        if reasons and not any(b.system.id == system.id for b in found.builds):
-            _exclude(found, system.id, *reasons[0])
+            judged = _judge(system, gpu, request, estimate, max_age_days)
+            if isinstance(judged, SystemBuild):
+                found.builds.append(judged)
+            else:
+                reasons.append(judged)
+        if not any(b.system.id == system.id for b in found.builds):
+            # the first card's reason (the loader requires a card; a catalog built in code may not)
+            _exclude(found, system.id, *(reasons or [("card", "lists no GPU")])[0])
     found.builds.sort(key=_order)
     return found
 
@@ -194,52 +195,52 @@ def _system_why(system: System, request: Request) -> tuple[str, str] | None:
 
 
 def _judge(system: System, gpu: Gpu, request: Request, estimate: Estimator,
-           max_age_days: float) -> tuple[SystemBuild | None, tuple[str, str] | None]:
+           max_age_days: float) -> SystemBuild | tuple[str, str]:
     """The build of ``system`` with ``gpu``, or which rule it breaks and why."""
     n = system.gpu_count
     why = rules.gpu_allowed(gpu, request.allow_used, request.allow_legacy)
     if why:
-        return None, ("card", f"{gpu.name}: {why}")
+        return ("card", f"{gpu.name}: {why}")
     if not system.gpus_included:
         price_why = _price_why(gpu.price, request, max_age_days)
         if price_why:
-            return None, ("prices", f"a barebone without GPUs, and the {gpu.name} price may "
+            return ("prices", f"a barebone without GPUs, and the {gpu.name} price may "
                           f"not be used: {price_why}")
     if gpu.cooler == "passive" and not (system.passive_gpu_rated
                                         and system.chassis_class in rules.SERVER_CHASSIS):
-        return None, ("chassis", f"{gpu.name} is passively cooled and the chassis is not rated "
+        return ("chassis", f"{gpu.name} is passively cooled and the chassis is not rated "
                       "for passive cards")
     need_cores = rules.cores_needed(n)
     if system.cpu_cores < need_cores:
-        return None, ("CPU cores", f"{system.cpu_cores} CPU cores; {need_cores} needed to feed "
+        return ("CPU cores", f"{system.cpu_cores} CPU cores; {need_cores} needed to feed "
                       f"{n} GPUs (data loading)")
     draw, wall = system_draw_w(system, gpu), system_wall_w(system, gpu)
     if system.psu_w < draw:
-        return None, ("PSU size", f"{system.psu_w:,} W of power supplies for ~{draw:,.0f} W "
+        return ("PSU size", f"{system.psu_w:,} W of power supplies for ~{draw:,.0f} W "
                       "of estimated draw")
     inlets = system.power_inlets or 1
     circuits = circuits_needed(wall, request.circuit_w)
     if circuits > inlets:
         cords = "one power cord" if inlets == 1 else f"{inlets} power cords"
-        return None, ("wall circuit", f"~{wall:,.0f} W at the wall; {cords}, "
+        return ("wall circuit", f"~{wall:,.0f} W at the wall; {cords}, "
                       f"{request.circuit_w:,.0f} W per circuit")
     ests = tuple(estimate(t, gpu, n, request.nodes) for t in request.targets)
     misfit = next((e for e in ests if not e.fits), None)
     if misfit is not None:
-        return None, ("workload", f"{misfit.recipe_id} needs {misfit.memory_gb:.1f} GB per card; "
+        return ("workload", f"{misfit.recipe_id} needs {misfit.memory_gb:.1f} GB per card; "
                       f"the {gpu.name} has {gpu.vram_gb:g} GB")
     # default: no targets at all; the per-GPU floor is larger anyway
     ram_floor = math.ceil(rules.ram_floor_gb(
         n, max((e.memory_gb for e in ests), default=0.0)))  # pragma: no mutate
     if system.ram_gb < ram_floor:
-        return None, ("RAM", f"{system.ram_gb} GB of RAM; the workload needs {ram_floor} GB")
+        return ("RAM", f"{system.ram_gb} GB of RAM; the workload needs {ram_floor} GB")
     disk = sum(t.disk_gb for t in request.targets) + rules.WORKING_SPACE_GB
     if system.storage_gb < disk:
-        return None, ("storage", f"{system.storage_gb:,} GB of storage; the datasets and working "
+        return ("storage", f"{system.storage_gb:,} GB of storage; the datasets and working "
                       f"space need {disk:,.0f} GB")
     return SystemBuild(system=system, gpu=gpu, gpu_count=n, estimates=ests,
                        total_train_s=sum(e.train_s for e in ests), nodes=request.nodes,
-                       circuits=circuits), None
+                       circuits=circuits)
 
 
 def cheaper(a: Any, b: Any) -> Any:
