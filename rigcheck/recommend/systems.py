@@ -26,13 +26,57 @@ TDP + CPU TDP + 75 W, over 90% PSU efficiency.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
-from rigcheck.parts import Catalog, Gpu, System
+from rigcheck.parts import Catalog, Gpu, Price, System
 from rigcheck.recommend import rules
-from rigcheck.recommend.search import Estimator, Request, TargetEstimate
+
+# What this module reads of search.py's Request, TargetEstimate and Estimator, as protocols:
+# search.py uses this module, so importing search.py here would be an import cycle.
+
+
+class _Estimate(Protocol):
+    @property
+    def recipe_id(self) -> str: ...
+    @property
+    def fits(self) -> bool: ...
+    @property
+    def memory_gb(self) -> float: ...
+    @property
+    def train_s(self) -> float: ...
+
+
+class _Target(Protocol):
+    @property
+    def disk_gb(self) -> float: ...
+
+
+class _Request(Protocol):
+    @property
+    def targets(self) -> Sequence[_Target]: ...
+    @property
+    def gpu_counts(self) -> tuple[int, ...]: ...
+    @property
+    def platform_class(self) -> str | None: ...
+    @property
+    def circuit_w(self) -> float: ...
+    @property
+    def allow_used(self) -> bool: ...
+    @property
+    def allow_legacy(self) -> bool: ...
+    @property
+    def nodes(self) -> int: ...
+    @property
+    def allow_unsourced(self) -> bool: ...
+    @property
+    def today(self) -> date | None: ...
+
+
+# (target, gpu, gpus_per_node, nodes) -> estimate, as search.Estimator
+_Estimator = Callable[[Any, Gpu, int, int], _Estimate]
 
 # --class -> the system chassis classes it accepts (catalog/README.md "chassis_class").
 CLASS_CHASSIS = {"desktop": ("desktop",), "workstation": ("workstation",),
@@ -46,7 +90,7 @@ class SystemBuild:
     system: System
     gpu: Gpu
     gpu_count: int
-    estimates: tuple[TargetEstimate, ...]
+    estimates: tuple[Any, ...]             # search.TargetEstimate, one per target
     total_train_s: float
     nodes: int = 1
     circuits: int = 1                      # wall circuits one machine needs (<= power inlets)
@@ -131,7 +175,7 @@ def _order(b: SystemBuild) -> tuple[Any, ...]:
     return (b.total_inr, b.total_train_s, b.system.id, b.gpu.id)
 
 
-def complete_systems(catalog: Catalog, request: Request, estimate: Estimator,
+def complete_systems(catalog: Catalog, request: _Request, estimate: _Estimator,
                      max_age_days: float = rules.BUILD_PRICE_MAX_AGE_DAYS) -> Found:
     """Every system build that passes the request's rules (budget aside), and why the others
     do not. ``catalog`` is the whole catalog: a system's GPU record is needed for its specs even
@@ -171,13 +215,13 @@ def _exclude(found: Found, system_id: str, kind: str, why: str) -> None:
     found.limit_kinds[system_id] = kind
 
 
-def _price_why(price: Any, request: Request, max_age_days: float) -> str | None:
+def _price_why(price: Price, request: _Request, max_age_days: float) -> str | None:
     if request.allow_unsourced or request.today is None:
         return None
     return rules.price_unusable(price, request.today, False, max_age_days)
 
 
-def _system_why(system: System, request: Request) -> tuple[str, str] | None:
+def _system_why(system: System, request: _Request) -> tuple[str, str] | None:
     """What rules out the system whatever its card: the GPU count, the class, or both (kinds
     joined by " and ", reasons by "; ")."""
     kinds, whys = [], []
@@ -194,7 +238,7 @@ def _system_why(system: System, request: Request) -> tuple[str, str] | None:
     return (" and ".join(kinds), "; ".join(whys)) if kinds else None
 
 
-def _judge(system: System, gpu: Gpu, request: Request, estimate: Estimator,
+def _judge(system: System, gpu: Gpu, request: _Request, estimate: _Estimator,
            max_age_days: float) -> SystemBuild | tuple[str, str]:
     """The build of ``system`` with ``gpu``, or which rule it breaks and why."""
     n = system.gpu_count
