@@ -15,13 +15,14 @@ from typing import Any
 from rigcheck import catalog as cat
 from rigcheck import money
 
-KINDS = cat.FILES   # the part kinds and "rates"
+KINDS = (*cat.FILES, "systems")   # the part kinds, "rates", and complete systems
 
 _ALIASES = {
     "gpu": "gpus", "cpu": "cpus", "motherboard": "motherboards", "board": "motherboards",
     "boards": "motherboards", "mobo": "motherboards", "memory": "memory", "memories": "memory",
     "ram": "memory", "kit": "memory", "kits": "memory", "disk": "storage", "disks": "storage",
     "drive": "storage", "drives": "storage", "psu": "psus", "case": "cases", "rate": "rates",
+    "system": "systems", "server": "systems", "servers": "systems",
 }
 _FILTER = re.compile(r"\s*([A-Za-z0-9_]+)\s*(>=|<=|!=|==|=|>|<|~)\s*(.*?)\s*")
 

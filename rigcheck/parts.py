@@ -185,6 +185,9 @@ class System:
     max_draw_w: float | None         # the maker's maximum system draw, when given
     price: Price
     notes: str = ""
+    # Separate power cords, each meant for its own wall circuit (tinybox: "two plugs ... plug
+    # each plug into a different circuit", docs.tinygrad.org/tinybox); None: one.
+    power_inlets: int | None = None
 
 
 @dataclass(frozen=True)

@@ -326,3 +326,17 @@ def test_a_server_or_workstation_build_fits_5_lakh(data):
              and float(g["vram_gb"]) >= 16]
     best = min(_cheapest_build(data, g, {"server", "workstation"}, 64) for g in cards)
     assert best <= 500_000
+
+
+def test_bundled_systems_are_sourced_and_reference_real_cards(data):
+    """catalog/systems.csv (issue 9 item 7): every row's price is cited (a URL or repository in
+    `source`, basis quote or msrp) and dated; its card is in gpus.csv."""
+    with open(CATALOG / "systems.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    gpu_ids = {g["id"] for g in data["gpus"]}
+    assert rows, "systems.csv has no rows"
+    for r in rows:
+        assert r["price_basis"] in SOURCED_BASES, r["id"]
+        assert URL_RE.search(r["source"]), r["id"]
+        assert date.fromisoformat(r["price_date"]) <= date(2026, 12, 3), r["id"]
+        assert all(g in gpu_ids for g in r["gpu_ids"].split(";")), r["id"]

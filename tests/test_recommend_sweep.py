@@ -25,6 +25,8 @@ CIRCUIT_W = 2944.0          # India 16 A socket at 230 V, 80% continuous
 
 def problems(build, request):
     """Every rule this build breaks, written from the sources, not from rules.py."""
+    if hasattr(build, "system"):
+        return system_problems(build, request)
     g, n, cpu, board, case, psu = (build.gpu, build.gpu_count, build.cpu, build.motherboard,
                                    build.case, build.psu)
     out = []
@@ -80,6 +82,43 @@ def problems(build, request):
     return out
 
 
+def system_problems(build, request):
+    """A complete system (catalog/systems.csv): the rules the buyer's plan decides, from the same
+    sources (the maker answers for sockets, slots and leads)."""
+    s, g, n = build.system, build.gpu, build.gpu_count
+    out = []
+    if g.cooler == "passive" and not (s.chassis_class in ("server", "rack")
+                                      and s.passive_gpu_rated):
+        out.append("passive card outside a rated server chassis")
+    wanted = {"server": ("server", "rack"), "workstation": ("workstation",),
+              "desktop": ("desktop",)}.get(request.platform_class)
+    if wanted and s.chassis_class not in wanted:
+        out.append("chassis class")
+    if g.availability == "legacy" or (g.availability == "used" and not request.allow_used):
+        out.append("availability")
+    if n != s.gpu_count or g.id not in s.gpu_ids:
+        out.append("not the system as configured")
+    if s.cpu_cores < 4 * n + 2:
+        out.append("CPU cores")
+    if s.ram_gb < 16 * n or s.ram_gb < max(e.memory_gb for e in build.estimates):
+        out.append("RAM below the workload")
+    if any(not e.fits or e.memory_gb > g.vram_gb for e in build.estimates):
+        out.append("target does not fit the card")
+    if s.storage_gb < sum(t.disk_gb for t in request.targets) + 200:
+        out.append("storage")
+    # the maker's maximum is a wall figure; else the parts estimate, 90% efficient supplies
+    wall = s.max_draw_w if s.max_draw_w else (n * g.tdp_w + s.cpu_tdp_w + 75) / 0.9
+    if s.psu_w < wall * 0.9:
+        out.append("power supplies below the draw")
+    # one circuit per power cord at most, the load shared evenly
+    if wall > request.circuit_w * (s.power_inlets or 1):
+        out.append("wall circuits")
+    price = s.price.inr + (0 if s.gpus_included else n * g.price.inr)
+    if abs(build.total_inr - price * build.nodes) > 1:
+        out.append("total is not the system's price")
+    return out
+
+
 def with_gpu_server(catalog):
     """The bundled catalog plus one made-up rated GPU server chassis (so passive cards, 4-8 GPU
     server builds and --class server are reached whatever the bundled cases are)."""
@@ -117,7 +156,8 @@ def test_sweep_never_breaks_a_rule(setting, platform, allow_used):
         if result.upgrade is not None:
             offered.append(result.upgrade)
         for build in offered:
-            assert problems(build, request) == [], (budget, counts, build.gpu.id, build.case.id)
+            where = build.system.id if hasattr(build, "system") else build.case.id
+            assert problems(build, request) == [], (budget, counts, build.gpu.id, where)
             assert build.gpu_count in counts
             checked += 1
     assert checked > 0

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rigcheck.parts import Catalog, CloudOffer, Tariff
-from rigcheck.recommend.search import Build, Estimator, Target
+from rigcheck.recommend.search import AnyBuild, Estimator, Target
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -70,7 +70,7 @@ def energy_kwh(wall_w: float, train_s: float) -> float:
     return wall_w * train_s / SECONDS_PER_HOUR / 1000.0
 
 
-def running_cost(build: Build, tariff: TariffChoice) -> dict[str, Any]:
+def running_cost(build: AnyBuild, tariff: TariffChoice) -> dict[str, Any]:
     """Energy and rupees of one training run of each target, and per hour of training."""
     wall = build.wall_w * build.nodes
     per_target = []
@@ -97,7 +97,7 @@ def offer_inr_per_gpu_hour(offer: CloudOffer, rates: Mapping[str, float]) -> flo
     return offer.price_per_gpu_hour * rate if rate else None
 
 
-def nearest_offer(build: Build, catalog: Catalog, targets: Sequence[Target],
+def nearest_offer(build: AnyBuild, catalog: Catalog, targets: Sequence[Target],
                   estimate: Estimator, rates: Mapping[str, float]
                   ) -> tuple[CloudOffer, str, float] | None:
     """(offer, "same card" | "similar speed", predicted seconds of the mix on it) or None.
@@ -127,7 +127,7 @@ def nearest_offer(build: Build, catalog: Catalog, targets: Sequence[Target],
     return offer, match, seconds
 
 
-def cloud_compare(build: Build, catalog: Catalog, targets: Sequence[Target], estimate: Estimator,
+def cloud_compare(build: AnyBuild, catalog: Catalog, targets: Sequence[Target], estimate: Estimator,
                   rates: Mapping[str, float], running: Mapping[str, Any] | None
                   ) -> dict[str, Any] | None:
     found = nearest_offer(build, catalog, targets, estimate, rates)

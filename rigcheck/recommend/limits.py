@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from rigcheck.parts import Catalog, Gpu
-from rigcheck.recommend import rules
+from rigcheck.recommend import rules, systems
 from rigcheck.recommend.search import (
     Estimator,
     Option,
@@ -105,11 +105,16 @@ def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
     the limit, and the caller names it); else the limits of the GPU options, fastest first, each
     kind of limit once, at most ``most`` (1 or more)."""
     usable, dropped = usable_catalog(catalog, request)
+    complete = systems.complete_systems(catalog, request, estimate)
+    dropped = {**dropped, **complete.unusable_prices}
     if dropped:
         loose = dataclasses.replace(request, allow_unsourced=True)
         found = recommend(catalog, loose, estimate).best
         if found is not None:
-            unsourced = [p.name for _, p, _ in found.parts() if p.id in dropped]
+            # Cards priced in a complete system are bought at the system's price, not theirs.
+            included = isinstance(found, systems.SystemBuild) and found.system.gpus_included
+            unsourced = [p.name for kind, p, _ in found.parts()
+                         if p.id in dropped and not (included and kind == "gpu")]
             return [Limit(f"{found.gpu_count} × {found.gpu.name}", "prices",
                           f"a build exists only with prices the rules leave out: "
                           f"{', '.join(unsourced)} (recalled, estimated or over 12 months old)",
@@ -117,7 +122,8 @@ def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
                           "price list: rigcheck catalog import FILE")]
     options, _ = gpu_options(usable, request, estimate)
     index = _Index(usable, request.platform_class)
-    if any(cheapest_build(o, index, request.platform_class) is not None for o in options):
+    if complete.builds or any(cheapest_build(o, index, request.platform_class) is not None
+                              for o in options):
         return []
     out: list[Limit] = []
     for option in options:
@@ -125,5 +131,39 @@ def binding_limits(catalog: Catalog, request: Request, estimate: Estimator,
             if limit.limit not in {seen.limit for seen in out}:
                 out.append(limit)
                 if len(out) >= most:
-                    return out
+                    return out + system_limits(catalog, complete)
+    return out + system_limits(catalog, complete)
+
+
+# --class that takes a system of each chassis class
+_CLASS_OF_CHASSIS = {"desktop": "desktop", "workstation": "workstation", "server": "server",
+                     "rack": "server"}
+
+
+def system_limits(catalog: Catalog, complete: systems.Found, most: int = 3) -> list[Limit]:
+    """Why each complete system (catalog/systems.csv) cannot serve the request, and what would
+    lift it; at most ``most``."""
+    out: list[Limit] = []
+    gpus = {g.id: g for g in catalog.gpus}
+    for s in catalog.systems:
+        why = complete.excluded.get(s.id)
+        if why is None:
+            continue
+        kind = complete.limit_kinds[s.id]
+        card = gpus.get(s.gpu_ids[0])
+        name = f"{s.gpu_count} × {card.name if card else s.gpu_ids[0]} as {s.name}"
+        lifts = {
+            "GPU count": f"--gpus {s.gpu_count} (sold as configured)",
+            "class": f"--class {_CLASS_OF_CHASSIS.get(s.chassis_class, s.chassis_class)} or "
+                     "no --class",
+            "prices": "--allow-unsourced (the price is marked), or a current quote as an "
+                      "overlay row (--catalog DIR with systems.csv)",
+            "wall circuit": "a higher-rated supply (--circuit), or one circuit per power cord",
+            "card": "--allow-used or --allow-legacy where the card is sold so",
+        }
+        other = "another configuration of the system, or another system in catalog/systems.csv"
+        lift = "; ".join(lifts.get(k, other) for k in kind.split(" and "))
+        out.append(Limit(name, f"complete system: {kind}", why, lift))
+        if len(out) >= most:
+            break
     return out

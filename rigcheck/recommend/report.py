@@ -51,7 +51,18 @@ Added for issue 9 (schema 1 still; fields only added):
   provider, gpu_name, gpu_id, price_per_gpu_hour, currency, billing, region, date, source, note},
   ``match`` ("same card" | "similar speed"), ``gpus``, ``inr_per_hour``, ``mix_hours``,
   ``mix_inr``, ``break_even_hours``, ``break_even_runs``} or null when no offer compares);
-  see :mod:`rigcheck.recommend.costs`.
+  see :mod:`rigcheck.recommend.costs`;
+- complete systems (catalog/systems.csv, :mod:`rigcheck.recommend.systems`; issue 9 item 7):
+  each build has ``complete_system`` (null for a build from parts; else {id, name, vendor,
+  chassis_class, rack_units, gpus_included, cpu_name, cpu_cores, ram_gb, storage_gb, psu_w,
+  max_draw_w, power_inlets, circuits_needed, price_inr, price_usd, price_date, price_kind,
+  price_basis, price_origin, price_source, notes}) and ``circuits_needed`` (wall circuits one
+  machine needs: 1 for parts builds). A system build's ``parts`` are the cards (kind ``gpu``;
+  ``price_inr`` 0 and ``included_in`` the system id when its price includes them) and the
+  system (kind ``system``, priced as sold, with the system's figures), so the parts still add
+  up to ``total_inr``; ``gpu_slot_positions`` is empty (the maker seats the cards);
+- ``excluded_systems``: system id -> why the request could not use it (GPU count, class, price,
+  circuit, workload, ...).
 """
 
 from __future__ import annotations
@@ -62,7 +73,8 @@ from typing import Any
 
 from rigcheck.parts import Catalog
 from rigcheck.recommend import rules
-from rigcheck.recommend.search import Build, Recommendation
+from rigcheck.recommend.search import AnyBuild, Recommendation
+from rigcheck.recommend.systems import SystemBuild, part_dicts, system_info
 
 SCHEMA = 1
 
@@ -104,7 +116,7 @@ def _part(kind: str, part: Any, count: int, today: date | None = None) -> dict[s
     return out
 
 
-def build_dict(build: Build, budget_inr: float, best: Build | None = None,
+def build_dict(build: AnyBuild, budget_inr: float, best: AnyBuild | None = None,
                today: date | None = None) -> dict[str, Any]:
     pick_s = best.total_train_s if best else build.total_train_s
     return {
@@ -126,7 +138,12 @@ def build_dict(build: Build, budget_inr: float, best: Build | None = None,
         "slower_than_best_pct": (round(slower_pct(build, best), 1) if best else 0.0),
         "time_vs_pick_pct": round(time_vs_pct(build.total_train_s, pick_s), 1),
         "speed_pct_of_pick": round(speed_pct_of(build.total_train_s, pick_s), 1),
-        "parts": [_part(kind, part, count, today) for kind, part, count in build.parts()],
+        "parts": (part_dicts(build, _part, today) if isinstance(build, SystemBuild) else
+                  [_part(kind, part, count, today) for kind, part, count in build.parts()]),
+        # A complete system (catalog/systems.csv) bought as one machine, with where its price
+        # came from; null for a build from parts.
+        "complete_system": system_info(build) if isinstance(build, SystemBuild) else None,
+        "circuits_needed": build.circuits if isinstance(build, SystemBuild) else 1,
         "targets": [
             {"recipe": e.recipe_id, "fits": e.fits, "memory_gb": round(e.memory_gb, 2),
              "batch_size": e.batch_size, "samples_per_s": round(e.samples_per_s, 1),
@@ -136,19 +153,19 @@ def build_dict(build: Build, budget_inr: float, best: Build | None = None,
     }
 
 
-def inr_per_speed(build: Build) -> float:
+def inr_per_speed(build: AnyBuild) -> float:
     """Rupees per unit of training speed, speed being trainings of the target mix per day."""
     if build.total_train_s <= 0:
         return 0.0
     return build.total_inr / (86400.0 / build.total_train_s)
 
 
-def slower_pct(build: Build, best: Build) -> float:
+def slower_pct(build: AnyBuild, best: AnyBuild) -> float:
     """How much longer this build takes to train the targets than the best, in percent."""
     return (build.total_train_s / best.total_train_s - 1.0) * 100.0
 
 
-def speedup_pct(faster: Build, base: Build) -> float:
+def speedup_pct(faster: AnyBuild, base: AnyBuild) -> float:
     return (base.total_train_s / faster.total_train_s - 1.0) * 100.0
 
 
@@ -175,7 +192,7 @@ def compare_words(train_s: float, pick_s: float) -> str:
 
 def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
             catalog_info: Mapping[str, Any], display_currency: str, circuit: str,
-            extras: Callable[[Build], dict[str, Any]] | None = None) -> dict[str, Any]:
+            extras: Callable[[AnyBuild], dict[str, Any]] | None = None) -> dict[str, Any]:
     """``extras(build)`` adds keys to each build's dict (the CLI adds ``running_cost`` and
     ``cloud``, :mod:`rigcheck.recommend.costs`)."""
     best = rec.best
@@ -220,6 +237,8 @@ def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
         "upgrade": upgrade,
         "cheapest_total_inr": round(rec.cheapest.total_inr, 2) if rec.cheapest else None,
         "excluded": dict(sorted(rec.excluded.items())),
+        # Complete systems (catalog/systems.csv) the request could not use, and why.
+        "excluded_systems": dict(sorted(rec.excluded_systems.items())),
         # Default-mix LLM targets no build within budget runs: why, and the cheapest that does.
         "dropped": [{"recipe": d.recipe_id, "reason": d.reason,
                      "cheapest": ({**build_dict(d.cheapest, req.budget_inr, best, today),

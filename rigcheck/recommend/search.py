@@ -28,10 +28,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
 from rigcheck.parts import Case, Catalog, Cpu, Gpu, MemoryKit, Motherboard, Price, Psu, Storage
 from rigcheck.recommend import rules
+
+if TYPE_CHECKING:  # systems.py imports this module
+    from rigcheck.recommend.systems import SystemBuild
 
 
 class _Priced(Protocol):
@@ -167,6 +170,10 @@ class Build:
         ]
 
 
+# A parts build or a complete system (catalog/systems.csv, :mod:`rigcheck.recommend.systems`).
+AnyBuild = Union[Build, "SystemBuild"]
+
+
 @dataclass(frozen=True)
 class Option:
     gpu: Gpu
@@ -188,27 +195,28 @@ class Dropped:
     the rest of the mix (None: no build in the catalog does)."""
     recipe_id: str
     reason: str
-    cheapest: Build | None
+    cheapest: AnyBuild | None
 
 
 @dataclass
 class Recommendation:
     request: Request
-    builds: list[Build]                      # the pick first, then other frontier builds
-    upgrade: Build | None                    # the cheapest build above the budget >= 3% faster
-    cheapest: Build | None                   # the cheapest complete build of any option
+    builds: list[AnyBuild]                   # the pick first, then other frontier builds
+    upgrade: AnyBuild | None                 # the cheapest build above the budget >= 3% faster
+    cheapest: AnyBuild | None                # the cheapest complete build of any option
     excluded: dict[str, str] = field(default_factory=dict)   # "gpu-id xN" -> why not considered
     options_considered: int = 0
-    frontier: list[Build] = field(default_factory=list)  # within budget, cheapest first
-    fastest: Build | None = None             # the fastest build within budget
+    frontier: list[AnyBuild] = field(default_factory=list)  # within budget, cheapest first
+    fastest: AnyBuild | None = None          # the fastest build within budget
     excluded_parts: dict[str, str] = field(default_factory=dict)  # part id -> why its price
                                                                   # was not used
     old_prices: bool = False                 # no build with prices of the last 12 months: these
                                              # use older cited prices (marked stale)
     dropped: list[Dropped] = field(default_factory=list)  # wanted targets no build could add
+    excluded_systems: dict[str, str] = field(default_factory=dict)  # system id -> why not used
 
     @property
-    def best(self) -> Build | None:
+    def best(self) -> AnyBuild | None:
         return self.builds[0] if self.builds else None
 
 
@@ -430,17 +438,17 @@ def usable_catalog(catalog: Catalog, request: Request,
     return replace(catalog, **kept), dropped
 
 
-def frontier_of(builds: Sequence[Build]) -> list[Build]:
+def frontier_of(builds: Sequence[AnyBuild]) -> list[AnyBuild]:
     """Builds no other build beats on both price and time (equal on both: the first by id),
     cheapest first."""
-    out: list[Build] = []
+    out: list[AnyBuild] = []
     for b in sorted(builds, key=lambda b: (b.total_inr, b.total_train_s, b.gpu.id, b.gpu_count)):
         if not out or b.total_train_s < out[-1].total_train_s:
             out.append(b)
     return out
 
 
-def pick_of(builds: Sequence[Build], objective: str) -> Build | None:
+def pick_of(builds: Sequence[AnyBuild], objective: str) -> AnyBuild | None:
     """The fastest build (ties to the cheaper), or for ``value`` the cheapest build within
     ``VALUE_TOLERANCE`` of the fastest time (ties to the faster)."""
     if not builds:
@@ -516,11 +524,14 @@ def _recommend_aged(catalog: Catalog, request: Request, estimate: Estimator) -> 
 
 def _recommend(catalog: Catalog, request: Request, estimate: Estimator, max_age_days: float
                ) -> Recommendation:
+    from rigcheck.recommend import systems  # complete systems, judged by the same request
+    complete = systems.complete_systems(catalog, request, estimate, max_age_days)
     catalog, excluded_parts = usable_catalog(catalog, request, max_age_days)
+    excluded_parts.update(complete.unusable_prices)
     options, excluded = gpu_options(catalog, request, estimate)
     index = _Index(catalog, request.platform_class)
     budget = request.budget_inr
-    within: list[Build] = []
+    within: list[AnyBuild] = [b for b in complete.builds if b.total_inr <= budget]
     seen: set[tuple[Any, ...]] = set()
     for option in options:
         if (option.gpu_cost_inr + index.rest_lower_bound) * option.nodes > budget:
@@ -537,14 +548,17 @@ def _recommend(catalog: Catalog, request: Request, estimate: Estimator, max_age_
     frontier = frontier_of(within)
     pick = pick_of(frontier, request.objective)
     fastest = pick_of(frontier, "fastest")
-    builds: list[Build] = []
+    builds: list[AnyBuild] = []
     if pick is not None:
         others = sorted((b for b in frontier if b is not pick),
                         key=lambda b: (b.total_train_s, b.total_inr))
         builds = [pick, *others][: request.top]
+    upgrade: AnyBuild | None
+    cheapest: AnyBuild | None
     if pick is None or fastest is None:
         upgrade = None
-        cheapest = _cheapest_of(options, index, request.platform_class)
+        cheapest = systems.cheaper(_cheapest_of(options, index, request.platform_class),
+                                   complete.cheapest())
     else:
         # Above the budget: the cheapest build faster than every build within it and at least
         # MIN_UPGRADE_SPEEDUP faster than the pick.
@@ -552,11 +566,12 @@ def _recommend(catalog: Catalog, request: Request, estimate: Estimator, max_age_
                     pick.total_train_s / (1.0 + MIN_UPGRADE_SPEEDUP))
         upgrade = _cheapest_of([o for o in options if o.total_train_s <= limit], index,
                                request.platform_class)
+        upgrade = systems.cheaper(upgrade, complete.cheapest(above_inr=budget, within_s=limit))
         cheapest = frontier[0]
     return Recommendation(
         request=request, builds=builds, upgrade=upgrade, cheapest=cheapest,
         excluded=excluded, options_considered=len(options), frontier=frontier,
-        fastest=fastest, excluded_parts=excluded_parts,
+        fastest=fastest, excluded_parts=excluded_parts, excluded_systems=complete.excluded,
     )
 
 

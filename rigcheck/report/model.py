@@ -334,13 +334,22 @@ def build_section(rec: Mapping[str, Any] | None, why: str = "") -> Section:
     if targets:
         tables.append(Table(("recipe", "fits", "GPU memory", "samples/s", "to train"), targets,
                             numeric=(2, 3, 4), caption="The targets on this build (model)"))
-    notes = ("≈ marks a rupee price derived from a USD price at the catalog's dated exchange rate, "
+    notes: tuple[str, ...] = (
+             "≈ marks a rupee price derived from a USD price at the catalog's dated exchange rate, "
              "not a shop quote; every price has a date and a source (rigcheck catalog).",
              "Speed: how many times a day the build could train the whole target mix "
              "(86,400 s / the sum of the targets' training times), the recommender's objective.")
+    system = b.get("complete_system")
+    if system:  # a complete system (catalog/systems.csv): say so, and where its price came from
+        cards = ("its cards are included in its price" if system["gpus_included"]
+                 else "its cards are bought separately")
+        notes += (f"{system['name']} is a complete system sold as one machine by "
+                  f"{system['vendor']}; {cards}. Price: {system['price_source']}",)
+    what = f"complete system {system['name']}" if system else "build"
     return Section("build", title, True,
-                   lead=f"{_gpu_name(b)} build for {inr(b.get('total_inr'))}: "
-                        f"{b.get('power_w', '?')} W sustained, {b.get('psu_w', '?')} W PSU.",
+                   lead=f"{_gpu_name(b)} {what} for {inr(b.get('total_inr'))}: "
+                        f"{b.get('power_w', '?')} W sustained, {b.get('psu_w', '?')} W "
+                        f"{'of power supplies' if system else 'PSU'}.",
                    tables=tuple(tables), charts=tuple(charts), notes=notes)
 
 

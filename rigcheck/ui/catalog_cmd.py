@@ -71,6 +71,8 @@ _TABLE = {
     "psus": ("name", "watts", "efficiency", "pcie_8pin", "connector_16pin", "form_factor"),
     "cases": ("name", "form_factors", "max_gpu_length_mm", "expansion_slots"),
     "rates": ("currency", "inr_per_unit", "date", "source"),
+    "systems": ("name", "gpu_count", "gpu_ids", "chassis_class", "cpu_cores", "ram_gb", "psu_w",
+                "power_inlets"),
 }
 _HEADERS = {"vram_gb": "VRAM GB", "mem_bw_gbs": "BW GB/s", "fp32_tflops": "FP32 TF",
             "tensor_fp16_tflops": "FP16 tensor TF", "tdp_w": "TDP W", "slot_width": "Slots",
@@ -82,7 +84,8 @@ _HEADERS = {"vram_gb": "VRAM GB", "mem_bw_gbs": "BW GB/s", "fp32_tflops": "FP32 
             "availability": "Avail", "platform_class": "Class", "form_factor": "Form",
             "memory_type": "RAM", "connector_16pin": "16-pin", "pcie_8pin": "8-pin",
             "pcie_lanes": "PCIe lanes", "boost_ghz": "Boost GHz", "avx512": "AVX-512",
-            "ecc": "ECC"}
+            "ecc": "ECC", "gpu_count": "GPUs", "gpu_ids": "GPU", "chassis_class": "Chassis",
+            "cpu_cores": "Cores", "ram_gb": "RAM GB", "psu_w": "PSU W", "power_inlets": "Cords"}
 _WRAPS = ("name", "source")  # the only columns allowed to wrap onto more lines
 
 
@@ -323,8 +326,9 @@ def _import(file: Path | None, remove: bool, seen: str | None, as_json: bool) ->
 
 def catalog_command(
     kind: Annotated[str, typer.Argument(
-        help="gpus, cpus, motherboards, memory, storage, psus, cases or rates; or import "
-        "FILE (a shop's CSV or a PCPartPicker export) to overlay its prices.")],
+        help="gpus, cpus, motherboards, memory, storage, psus, cases, systems (complete GPU "
+        "servers) or rates; or import FILE (a shop's CSV or a PCPartPicker export) to overlay "
+        "its prices.")],
     file: Annotated[Path | None, typer.Argument(
         help="With import: the price list.", show_default=False)] = None,
     remove: Annotated[bool, typer.Option(

@@ -216,7 +216,8 @@ def _money(inr: float, rates: dict[str, float], display: str) -> str:
 
 
 _KIND_LABEL = {"gpu": "GPU", "cpu": "CPU", "motherboard": "Motherboard", "memory": "Memory",
-               "storage": "Storage", "psu": "Power supply", "case": "Case"}
+               "storage": "Storage", "psu": "Power supply", "case": "Case",
+               "system": "Complete system"}
 
 
 def _item(p: dict[str, Any]) -> str:
@@ -228,6 +229,7 @@ def _item(p: dict[str, Any]) -> str:
         "memory": lambda: f" · {p['capacity_gb']} GB in all",
         "storage": lambda: f" · {p['seq_read_mbs']:,} MB/s",
         "psu": lambda: f" · {p['watts']} W" if f"{p['watts']}" not in p["name"] else "",
+        "system": lambda: f" · {p['vendor']}" if p["vendor"] not in p["name"] else "",
     }.get(p["kind"], lambda: "")()
     return escape(f"{count}{p['name']}{key}")
 
@@ -239,6 +241,10 @@ def _build_table(b: dict[str, Any], rates: dict[str, float], display: str) -> Ta
     table.add_column("Price", justify="right")
     table.add_column("Seen", style="dim")
     for p in b["parts"]:
+        if p.get("included_in"):  # cards priced in the complete system below
+            table.add_row(_KIND_LABEL.get(p["kind"], p["kind"]), _item(p), "included",
+                          "in the system's price")
+            continue
         mark = "≈" if p["price_kind"] == "derived" else ""
         doubt = " ?" if p.get("price_basis") in DOUBTFUL_BASIS else ""
         stale = " !" if p.get("stale") else ""
@@ -317,14 +323,20 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
     if gpu0.get("availability") == "legacy":
         out.print("[yellow]![/] legacy GPU: current CUDA and PyTorch builds no longer support "
                   "it (compute capability below 6.0); expect to pin an old PyTorch")
+    if best.get("complete_system"):
+        _render_system(best["complete_system"])
     if best["nodes"] > 1:
         out.print(f"[bold]× {best['nodes']} identical machines[/]: "
                   f"{_money(best['node_inr'], rates, display)} each, "
                   f"{_money(best['total_inr'], rates, display)} in all")
+    circuits = best.get("circuits_needed", 1)
     out.print(f"Power{' per machine' if best['nodes'] > 1 else ''}: "
               f"~{best['power_w']} W sustained, ~{best['wall_w']} W at the wall; "
-              f"{best['psu_w']} W PSU ({best['psu_headroom_pct']:.0f}% headroom); "
-              f"circuit {req['circuit']} ({req['circuit_w']:,.0f} W)")
+              f"{best['psu_w']} W {'of power supplies' if best.get('complete_system') else 'PSU'}"
+              f" ({best['psu_headroom_pct']:.0f}% headroom); "
+              + (f"circuit {req['circuit']} ({req['circuit_w']:,.0f} W)" if circuits == 1 else
+                 f"needs {circuits} {req['circuit']} circuits ({req['circuit_w']:,.0f} W each): "
+                 + _cords(circuits, (best.get("complete_system") or {}).get("power_inlets", 1))))
     _render_costs(best, rates, display)
     gpu = best["parts"][0]
     out.print()
@@ -358,7 +370,7 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
             g = b["parts"][0]
             count = f"{g['count']} × " if g["count"] > 1 else ""
             words = compare_words(b["total_train_s"], best["total_train_s"])
-            out.print(f"  {b['rank']}. {count}{escape(g['name'])}: "
+            out.print(f"  {b['rank']}. {count}{escape(g['name'])}{_system_suffix(b)}: "
                       f"{_money(b['total_inr'], rates, display)}, {words}")
     single = data.get("single_node")
     if single:
@@ -377,7 +389,37 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
         count = f"{g['count']} × " if g["count"] > 1 else ""
         out.print()
         out.print(f"[bold]For {_money(upgrade['extra_inr'], rates, display)} more[/]: "
-                  f"{count}{escape(g['name'])} build, +{upgrade['speedup_pct']:.0f}% speed")
+                  f"{count}{escape(g['name'])}{_system_suffix(upgrade['build'])} build, "
+                  f"+{upgrade['speedup_pct']:.0f}% speed")
+
+
+def _cords(circuits: int, inlets: int) -> str:
+    if inlets <= circuits:
+        return f"plug each of its {inlets} power cords into its own circuit"
+    return f"spread its {inlets} power cords over them"
+
+
+def _system_suffix(b: dict[str, Any]) -> str:
+    s = b.get("complete_system")
+    return f" (complete system: {escape(s['name'])})" if s else ""
+
+
+def _render_system(s: dict[str, Any]) -> None:
+    """What a complete system is and where its price came from (catalog/systems.csv)."""
+    out = console()
+    gpus = "GPUs included" if s["gpus_included"] else "GPUs bought separately (a barebone)"
+    out.print(f"[bold]Complete system[/]: {escape(s['name'])} by {escape(s['vendor'])}, sold as "
+              f"one machine ({s['chassis_class']} chassis; {gpus}): {escape(s['cpu_name'])}, "
+              f"{s['ram_gb']:,} GB RAM, {s['storage_gb']:,} GB storage, {s['psu_w']:,} W of "
+              f"power supplies, {s['power_inlets']} power cord"
+              f"{'s' if s['power_inlets'] > 1 else ''}. Its compatibility is the maker's; "
+              "rigcheck checked GPU count, class, power and circuit, CPU cores, RAM, disk and "
+              "that every target fits (catalog/systems.csv).", soft_wrap=True)
+    origin = ORIGIN_LABEL.get(s["price_origin"], s["price_kind"])
+    out.print(f"  [dim]Price ({origin}, {s['price_date']}): {escape(s['price_source'])}[/]",
+              soft_wrap=True)
+    if s.get("notes") and verbose():
+        out.print(f"  [dim]Notes: {escape(s['notes'])}[/]", soft_wrap=True)
 
 
 def _target_line(t: dict[str, Any], gpu: dict[str, Any], total_inr: float,
