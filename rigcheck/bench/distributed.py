@@ -305,8 +305,15 @@ def pcie_bandwidth_gbs(gen: int | None, width: int | None) -> float | None:
 
 
 def finish() -> None:
+    """Leave the process group together: a rank that tears gloo down while its peer is still
+    sending aborts with "terminate called without an active exception" (seen in CI, rank 1,
+    exit -6), so all ranks meet at a barrier first."""
     import torch.distributed as dist
     if dist.is_initialized():
+        try:
+            dist.barrier()
+        except RuntimeError:
+            pass   # a peer already gone: tearing down is all that is left to do
         dist.destroy_process_group()
 
 
