@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rigcheck.perfmodel.llm_configs import ConfigError, find_model
 from rigcheck.perfmodel.llm_memory import WEIGHT_BITS, LlmRun, LlmRunError, validate
-from rigcheck.recipes import read_toml
+from rigcheck.recipes import DEFAULT_MIX_TAG, read_toml
 
 REQUIRED = ("name", "model", "method", "description", "source")
 OPTIONAL = {"weights": str, "seq_len": int, "micro_batch": int, "grad_accum": int,
@@ -125,5 +125,5 @@ def load_llm_recipes(directory: Path | None = None) -> dict[str, LlmRecipe]:
 def default_mix(recipes: dict[str, LlmRecipe]) -> tuple[LlmRecipe, ...]:
     """The recipes tagged ``default-mix``, by ``priority`` (then id): recommend drops them from the
     end when a budget cannot run them all."""
-    return tuple(sorted((r for r in recipes.values() if "default-mix" in r.tags),
+    return tuple(sorted((r for r in recipes.values() if DEFAULT_MIX_TAG in r.tags),
                         key=lambda r: (r.priority, r.id)))

@@ -45,11 +45,13 @@ def _as_dict(recipe: Any) -> dict[str, Any]:
 
 
 def _llm_dict(recipe: Any) -> dict[str, Any]:
+    from rigcheck.recipes import DEFAULT_MIX_TAG
+
     data = dataclasses.asdict(recipe)
     data["run"] = {k: v for k, v in data["run"].items() if k != "notes"}
     data["run"]["weights"] = recipe.run.weight_format
     data["disk_gb"] = round(recipe.disk_gb, 3)
-    data["default_mix"] = "default-mix" in recipe.tags
+    data["default_mix"] = DEFAULT_MIX_TAG in recipe.tags
     return data
 
 
@@ -155,11 +157,13 @@ def _work(r: Any) -> str:
 
 
 def _list_llm(recipes: dict[str, Any]) -> None:
+    from rigcheck.recipes import DEFAULT_MIX_TAG
+
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     for col in ("LLM recipe", "model", "method", "weights", "seq", "micro-batch", "work"):
         table.add_column(col, justify="right" if col in ("seq", "micro-batch") else "left")
     for r in recipes.values():
-        mark = " *" if "default-mix" in r.tags else ""
+        mark = " *" if DEFAULT_MIX_TAG in r.tags else ""
         table.add_row(escape(r.id + mark), escape(r.model), r.run.method, r.run.weight_format,
                       f"{r.run.seq_len:,}", f"{r.run.micro_batch}", escape(_work(r)))
     con = console()
@@ -172,6 +176,8 @@ def _list_llm(recipes: dict[str, Any]) -> None:
 
 
 def _show_llm(r: Any) -> None:
+    from rigcheck.recipes import DEFAULT_MIX_TAG
+
     run = r.run
     rows = [
         ("model", r.model),
@@ -182,7 +188,7 @@ def _show_llm(r: Any) -> None:
         ("work", _work(r) + (f" ({r.dataset})" if r.dataset else "")),
         ("disk", f"{_sig(r.disk_gb)} GB (model files as downloaded + data)"),
         ("recommend may", "; ".join(_ADAPT_WORDS.get(a, a) for a in r.adapt) or "change nothing"),
-        ("default mix", f"yes (priority {r.priority})" if "default-mix" in r.tags else "no"),
+        ("default mix", f"yes (priority {r.priority})" if DEFAULT_MIX_TAG in r.tags else "no"),
         ("source", r.source or "-"),
     ]
     if run.training:

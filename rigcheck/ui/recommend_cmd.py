@@ -127,11 +127,11 @@ def recommend(
     except money.MoneyError as exc:
         fail(str(exc))
     try:
-        known: dict[str, Any] = dict(recipes.load_recipes())
+        classic = recipes.load_recipes()
         llm = load_llm_recipes()
     except (recipes.RecipeError, LlmRecipeError) as exc:
         fail(str(exc))
-    known.update(llm)
+    known: dict[str, Any] = {**classic, **llm}
     wanted: tuple[Any, ...] = ()
     if target:
         unknown = [t for t in target if t not in known]
@@ -144,7 +144,7 @@ def recommend(
     else:
         # The classic mix is required; the LLM mix is wanted: kept where the budget allows it
         # (VRAM first, as practitioners buy), dropped with the price of a build that runs it.
-        targets = recipes.default_mix(recipes.load_recipes())
+        targets = recipes.default_mix(classic)
         wanted = llm_default_mix(llm)
         if not targets and not wanted:
             fail("no --target given and no bundled recipe is tagged default-mix")
