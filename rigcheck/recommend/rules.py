@@ -103,7 +103,13 @@ def cores_needed(count: int) -> int:
 
 def draw_w(gpu: Gpu, count: int, cpu: Cpu) -> float:
     """Estimated sustained DC draw of the build."""
-    return count * gpu.tdp_w + cpu.tdp_w + REST_OF_SYSTEM_W
+    return cards_and_cpu_draw_w(gpu, count, cpu.tdp_w)
+
+
+def cards_and_cpu_draw_w(gpu: Gpu, count: int, cpu_tdp_w: float) -> float:
+    """Sustained DC draw of ``count`` cards, CPUs of ``cpu_tdp_w`` in all, and the rest of the
+    system (parts builds and complete systems alike)."""
+    return count * gpu.tdp_w + cpu_tdp_w + REST_OF_SYSTEM_W
 
 
 def psu_watts_needed(gpu: Gpu, count: int, cpu: Cpu) -> float:

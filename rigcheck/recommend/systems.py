@@ -136,10 +136,10 @@ class SystemBuild:
 
 def system_draw_w(system: System, gpu: Gpu) -> float:
     """Sustained DC draw: the maker's maximum (at the wall) x PSU efficiency when given, else
-    the parts formula (:func:`rules.draw_w`) with the system's CPUs."""
+    the parts formula with the system's CPUs."""
     if system.max_draw_w is not None:
         return system.max_draw_w * rules.PSU_EFFICIENCY
-    return system.gpu_count * gpu.tdp_w + system.cpu_tdp_w + rules.REST_OF_SYSTEM_W
+    return rules.cards_and_cpu_draw_w(gpu, system.gpu_count, system.cpu_tdp_w)
 
 
 def system_wall_w(system: System, gpu: Gpu) -> float:
