@@ -69,7 +69,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape  # saved bench runs are outside text: "[" in them is not markup
 
-from rigcheck.runs.history import saved_runs
 from rigcheck.ui.common import EXIT_FINDINGS, EXIT_USAGE, console, fail, human_duration, print_json
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "amp")
@@ -250,6 +249,7 @@ def _refine(pred: Any, gpu: Any, catalog_gpus: Any, recipes_dir: Path | None) ->
     """The bench refinement of ``pred`` (a Refinement); never raises for a bad history."""
     from rigcheck.perfmodel import same_gpu_as
     from rigcheck.perfmodel.refine import Refinement, refine
+    from rigcheck.runs.history import saved_runs
 
     runs, read_note = saved_runs()
     try:
