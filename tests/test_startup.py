@@ -1,4 +1,5 @@
-"""`rigcheck --help` and `--version` stay light: no torch, pandas, pynvml or numpy imported."""
+"""`rigcheck --help` and `--version` stay light: no torch, pandas, pynvml, numpy, or the bench
+history's sqlite3, imported."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ try:
     main()
 except SystemExit:
     pass
-heavy = [m for m in ("torch", "pandas", "pynvml", "numpy") if m in sys.modules]
+heavy = [m for m in ("torch", "pandas", "pynvml", "numpy", "sqlite3") if m in sys.modules]
 print("HEAVY=" + ",".join(heavy), file=sys.stderr)
 """
 
