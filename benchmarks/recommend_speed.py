@@ -49,7 +49,7 @@ def cached(estimator):
         key = (recipe.id, gpu.id.split("~")[0], count, nodes)
         if key not in memo:
             memo[key] = estimator(recipe, gpu, count, nodes)
-        return dataclasses.replace(memo[key])
+        return memo[key]             # as the CLI's own memo does (speed.perfmodel_estimator)
     return estimate
 
 

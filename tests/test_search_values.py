@@ -662,3 +662,55 @@ def test_cheapest_of_all_is_the_lowest_total_not_the_first_or_cheapest_gpu():
                     by_id({"long": 100.0, "huge": 90.0, "fits": 110.0}))
     assert got.builds == [] and got.best is None
     assert (got.cheapest.gpu.id, got.cheapest.total_inr) == ("fits", 112_000)
+
+
+# ---- the index's memos: every figure a rule reads is in its key --------------------------------
+# One index answers a sequence of questions that differ in one figure only; a memo keyed on too
+# little would repeat the first answer.
+
+def test_case_memo_follows_form_factor_length_cooler_slots_and_count():
+    # cheap: mATX only, cards up to 300 mm, 4 openings, one card, desktop; dear: takes all.
+    cheap = pf.case("cheap", inr=1000, form_factors=("mATX",), max_gpu_length_mm=300,
+                    expansion_slots=4, max_gpus=1)
+    dear = pf.case("dear", inr=9000, form_factors=("ATX", "mATX"), max_gpu_length_mm=400,
+                   expansion_slots=8, chassis_class="server", passive_gpu_rated=True, max_gpus=4)
+    index = _Index(pf.catalog(cases=[cheap, dear]), None)
+    matx, atx = pf.board(form_factor="mATX"), pf.board(form_factor="ATX")
+    card = pf.gpu(length_mm=300, slot_width=2)
+    assert index.cheapest_case(matx, card, (1,)) == cheap        # 1 + 2 - 1 = 2 openings of 4
+    assert index.cheapest_case(atx, card, (1,)) == dear          # ATX board: not in cheap
+    assert index.cheapest_case(matx, pf.gpu(length_mm=301), (1,)) == dear   # 1 mm too long
+    assert index.cheapest_case(matx, pf.gpu(length_mm=300, cooler="passive"), (1,)) == dear
+    assert index.cheapest_case(matx, card, (3,)) == cheap        # 3 + 2 - 1 = 4 openings: fits
+    assert index.cheapest_case(matx, card, (4,)) == dear         # 5 openings of 4
+    assert index.cheapest_case(matx, pf.gpu(length_mm=300, slot_width=3), (3,)) == dear
+    assert index.cheapest_case(matx, card, (1, 3)) == dear       # two cards: cheap holds one
+
+
+def test_memory_memo_follows_the_boards_type_slots_and_maximum():
+    k = pf.kit("k", inr=100, modules=2, module_gb=16)                   # 32 GB a kit
+    ddr4 = pf.kit("k4", inr=90, memory_type="DDR4", modules=2, module_gb=16)
+    index = _Index(pf.catalog(memory=[k, ddr4]), None)
+    assert index.cheapest_memory(pf.board(memory_slots=4, max_memory_gb=64), 64.0) == (k, 2)
+    assert index.cheapest_memory(pf.board(memory_slots=2, max_memory_gb=64), 64.0) is None
+    assert index.cheapest_memory(pf.board(memory_slots=4, max_memory_gb=63), 64.0) is None
+    assert index.cheapest_memory(pf.board(memory_slots=4, max_memory_gb=64,
+                                          memory_type="DDR4"), 64.0) == (ddr4, 2)
+    assert index.cheapest_memory(pf.board(memory_slots=4, max_memory_gb=64), 65.0) is None
+
+
+def test_seat_memo_follows_the_slots_width_gap_and_count():
+    index = _Index(pf.catalog(), None)
+    board = pf.board(positions=(1, 4), lanes=(16, 16))
+    blower = pf.gpu(slot_width=2, cooler="blower")
+    # two 2-slot blowers: 1 and 4 (next free 3); open-air needs 1 + 3 = 4: still 4.
+    assert index.seat_gpus(board, blower, 2) == (1, 4)
+    assert index.seat_gpus(board, pf.gpu(slot_width=2, cooler="open-air"), 2) == (1, 4)
+    # 3-slot open-air: next free is 1 + 4 = 5, slot 4 is blocked
+    assert index.seat_gpus(board, pf.gpu(slot_width=3, cooler="open-air"), 2) is None
+    # 3-slot blower: next free 4: fits
+    assert index.seat_gpus(board, pf.gpu(slot_width=3, cooler="blower"), 2) == (1, 4)
+    assert index.seat_gpus(board, blower, 1) == (1,)
+    assert index.seat_gpus(pf.board(positions=(1, 3), lanes=(16, 16)), blower, 2) == (1, 3)
+    # the second slot's lanes below the minimum: no second card
+    assert index.seat_gpus(pf.board(positions=(1, 4), lanes=(16, 1)), blower, 2) is None

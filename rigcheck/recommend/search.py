@@ -293,11 +293,21 @@ class _Index:
         cheapest = [min((p.price.inr for p in group), default=math.inf) for group in (
             catalog.cpus, self.boards, catalog.memory, catalog.storage, catalog.psus, self.cases)]
         self.rest_lower_bound = sum(cheapest)
-        self.cheapest_memory = lru_cache(maxsize=None)(self._cheapest_memory)
-        self.cheapest_case = lru_cache(maxsize=None)(self._cheapest_case)
+        self._memory_memo: dict[tuple[Any, ...], tuple[MemoryKit, int] | None] = {}
+        self._case_memo: dict[tuple[Any, ...], Case | None] = {}
+        self._seat_memo: dict[tuple[Any, ...], tuple[int, ...] | None] = {}
         self.cheapest_storage = lru_cache(maxsize=None)(self._cheapest_storage)
         self.rests: dict[tuple[Any, ...], _Rest | None] = {}     # demand -> cheapest rest (memo)
         self.psu_memo: dict[tuple[Any, ...], Psu | None] = {}
+
+    def cheapest_memory(self, board: Motherboard, floor_gb: float
+                        ) -> tuple[MemoryKit, int] | None:
+        # Memoised on what rules.memory_ok reads of the board (its memory type, slots and
+        # maximum), never the board itself: boards of one platform share one answer.
+        key = (board.memory_type, board.memory_slots, board.max_memory_gb, floor_gb)
+        if key not in self._memory_memo:
+            self._memory_memo[key] = self._cheapest_memory(board, floor_gb)
+        return self._memory_memo[key]
 
     def _cheapest_memory(self, board: Motherboard, floor_gb: float
                          ) -> tuple[MemoryKit, int] | None:
@@ -310,6 +320,26 @@ class _Index:
             if best is None or key < best[0]:
                 best = (key, kit, kits)
         return (best[1], best[2]) if best else None
+
+    def seat_gpus(self, board: Motherboard, gpu: Gpu, count: int) -> tuple[int, ...] | None:
+        # Memoised on what rules.seat_gpus reads: the board's x16 slots, the card's width and
+        # whether it needs an air gap, the count.
+        key = (board.x16_slot_positions, board.x16_slot_lanes, gpu.slot_width,
+               rules.needs_gap(gpu), count)
+        if key not in self._seat_memo:
+            self._seat_memo[key] = rules.seat_gpus(board, gpu, count)
+        return self._seat_memo[key]
+
+    def cheapest_case(self, board: Motherboard, gpu: Gpu, positions: tuple[int, ...]
+                      ) -> Case | None:
+        # Memoised on what rules.case_ok reads: the board's form factor; the cards' length,
+        # cooler, count and the slot openings their positions need. Not the board or card
+        # themselves: every variant of a card, and every board of a form factor, share one scan.
+        key = (board.form_factor, gpu.length_mm, gpu.cooler,
+               rules.slots_needed(positions, gpu), len(positions))
+        if key not in self._case_memo:
+            self._case_memo[key] = self._cheapest_case(board, gpu, positions)
+        return self._case_memo[key]
 
     def _cheapest_case(self, board: Motherboard, gpu: Gpu, positions: tuple[int, ...]
                        ) -> Case | None:
@@ -369,7 +399,7 @@ def _cheapest_rest(option: Option, index: _Index, platform_class: str | None) ->
             break                                   # boards are sorted by price
         if not rules.platform_ok(board, platform_class):
             continue
-        positions = rules.seat_gpus(board, gpu, count)
+        positions = index.seat_gpus(board, gpu, count)
         if positions is None:
             continue
         case = index.cheapest_case(board, gpu, positions)
