@@ -188,6 +188,9 @@ class System:
     # Separate power cords, each meant for its own wall circuit (tinybox: "two plugs ... plug
     # each plug into a different circuit", docs.tinygrad.org/tinybox); None: one.
     power_inlets: int | None = None
+    # The lowest supply voltage its power supplies take (tinybox pro v2: "4x 2000W, 200V~240V"):
+    # a 120 V circuit cannot run it at any current. None: universal input (100-240 V).
+    min_input_v: float | None = None
 
 
 @dataclass(frozen=True)

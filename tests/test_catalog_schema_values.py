@@ -48,6 +48,7 @@ RANGES = [
     ("systems", "ram_gb", "int", 8, 65536), ("systems", "storage_gb", "int", 16, 10_000_000),
     ("systems", "psu_w", "int", 300, 30000), ("systems", "max_draw_w", "float", 100, 30000),
     ("systems", "power_inlets", "int", 1, 8),   # power cords: 1 (a tower) to 8 (DGX-class 6 + spares)
+    ("systems", "min_input_v", "float", 90, 480),  # 100 V (Japan) .. 480 V (three-phase feeds)
     ("landed", "pct", "float", 0, 200),
     ("cloud", "gpus", "int", 1, 16), ("cloud", "price_per_gpu_hour", "float", 0.001, 100000),
     ("tariff", "price_inr_per_kwh", "float", 0.5, 100),

@@ -280,8 +280,13 @@ def test_recalled_prices_never_come_back_through_the_old_price_fallback():
 
 def test_wall_circuits_by_hand():
     # volts x amps x 80% continuous load
-    assert rules.CIRCUITS_W == {"india-16a": 230 * 16 * 0.8, "india-6a": 230 * 6 * 0.8,
-                                "us-15a": 120 * 15 * 0.8, "eu-16a": 230 * 16 * 0.8}
+    assert rules.CIRCUITS_W == {
+        "india-16a": 2944.0, "india-6a": 1104.0, "india-32a": 5888.0, "us-15a": 1440.0,
+        "us-20a": 1920.0, "us-208v-30a": 4992.0, "us-240v-30a": 5760.0, "eu-16a": 2944.0,
+        "eu-32a": 5888.0, "jp-15a": 1200.0}
+    assert {k: c.volts for k, c in rules.CIRCUITS.items()} == {
+        "india-16a": 230, "india-6a": 230, "india-32a": 230, "us-15a": 120, "us-20a": 120,
+        "us-208v-30a": 208, "us-240v-30a": 240, "eu-16a": 230, "eu-32a": 230, "jp-15a": 100}
 
 
 @pytest.mark.parametrize("tdp, leads, ok", [(450, 3, True), (450, 2, False), (451, 4, True),

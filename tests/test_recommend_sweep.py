@@ -20,7 +20,9 @@ from rigcheck.recommend.speed import perfmodel_estimator
 BUDGETS = (60_000, 1_25_000, 5_00_000, 20_00_000, 2_00_00_000)
 CLASSES = (None, "desktop", "workstation", "server")
 COUNTS = ((1,), (2,), (4,), (8,), tuple(range(1, 9)))
-CIRCUIT_W = 2944.0          # India 16 A socket at 230 V, 80% continuous
+# (watts, volts): India 16 A socket at 230 V, 80% continuous; a US 15 A socket at 120 V; a US
+# server-room 240 V 30 A circuit (volts x amps x 0.8)
+CIRCUITS = ((2944.0, 230.0), (1440.0, 120.0), (5760.0, 240.0))
 
 
 def problems(build, request):
@@ -113,6 +115,9 @@ def system_problems(build, request):
     # one circuit per power cord at most, the load shared evenly
     if wall > request.circuit_w * (s.power_inlets or 1):
         out.append("wall circuits")
+    # supplies that take 200-240 V only cannot run on a 120 V circuit at any current
+    if s.min_input_v and request.circuit_v < s.min_input_v:
+        out.append("supply voltage")
     price = s.price.inr + (0 if s.gpus_included else n * g.price.inr)
     if abs(build.total_inr - price * build.nodes) > 1:
         out.append("total is not the system's price")
@@ -140,14 +145,16 @@ def setting(request):
     return catalog, targets, estimate
 
 
+@pytest.mark.parametrize("circuit_w, circuit_v", CIRCUITS)
 @pytest.mark.parametrize("allow_used", [False, True])
 @pytest.mark.parametrize("platform", CLASSES)
-def test_sweep_never_breaks_a_rule(setting, platform, allow_used):
+def test_sweep_never_breaks_a_rule(setting, platform, allow_used, circuit_w, circuit_v):
     catalog, targets, estimate = setting
     checked = 0
     for budget, counts in itertools.product(BUDGETS, COUNTS):
         request = Request(budget_inr=budget, targets=targets, gpu_counts=counts,
-                          platform_class=platform, allow_used=allow_used, circuit_w=CIRCUIT_W,
+                          platform_class=platform, allow_used=allow_used, circuit_w=circuit_w,
+                          circuit_v=circuit_v,
                           top=3, allow_unsourced=True, today=date(2026, 12, 2))
         result = recommend(catalog, request, estimate)
         offered = [*result.builds, *result.frontier]

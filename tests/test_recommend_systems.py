@@ -38,12 +38,14 @@ SMALL = pf.gpu("s", inr=1_00_000, vram_gb=16, tdp_w=300, cooler="blower")
 
 def system(id="box", *, inr=30_00_000, gpu="w", count=4, included=True, chassis="workstation",
            passive=False, cores=32, cpu_tdp_w=280, ram_gb=192, storage_gb=4000, psu_w=2000,
-           max_draw_w=None, inlets=None, seen=date(2026, 11, 1), basis="quote") -> System:
+           max_draw_w=None, inlets=None, seen=date(2026, 11, 1), basis="quote",
+           min_input_v=None) -> System:
     return System(id=id, name=f"{id.upper()} system", vendor="Maker", chassis_class=chassis,
                   rack_units=4 if chassis == "rack" else None, gpu_ids=(gpu,), gpu_count=count,
                   gpus_included=included, passive_gpu_rated=passive, cpu_name="32-core CPU",
                   cpu_cores=cores, cpu_tdp_w=cpu_tdp_w, ram_gb=ram_gb, storage_gb=storage_gb,
                   psu_w=psu_w, max_draw_w=max_draw_w, power_inlets=inlets,
+                  min_input_v=min_input_v,
                   price=Price(inr=float(inr), usd=None, date=seen, kind="street",
                               source="https://maker.example/box quoted 2026-11-01", basis=basis))
 
@@ -148,6 +150,18 @@ def test_two_power_cords_two_circuits(circuit_w, found):
     if found:
         assert result.best.circuits == 2
         assert build_dict(result.best, 10**9)["circuits_needed"] == 2
+
+
+@pytest.mark.parametrize("circuit_v, min_input_v, found", [
+    (200.0, 200.0, True), (199.0, 200.0, False), (120.0, None, True), (100.0, 100.0, True)])
+def test_supplies_that_need_a_higher_voltage_than_the_circuit_gives(circuit_v, min_input_v,
+                                                                    found):
+    # same watts either way (2,944 W, one circuit is enough); only the voltage differs
+    result = ask(catalog(system(min_input_v=min_input_v)), circuit_w=2944.0, circuit_v=circuit_v)
+    assert (picked(result) == "box") is found
+    if not found:
+        assert result.excluded_systems["box"] == (
+            "its power supplies take 200 V or more; the circuit gives 199 V")
 
 
 def test_a_two_cord_system_on_one_big_circuit_needs_one():
@@ -293,6 +307,22 @@ def test_bundled_tinybox_needs_more_than_us_circuits_give():
     assert all(b["complete_system"] is None for b in data["builds"])
 
 
+@pytest.mark.parametrize("circuit, circuits", [("us-240v-30a", 2), ("us-208v-30a", 2),
+                                               ("india-32a", 2), ("india-16a", 3)])
+def test_the_tinybox_pro_on_high_current_circuits(circuit, circuits):
+    # 8 x 575 + 720 + 75 = 5,395 W; / 0.9 = 5,994 W at the wall, shared by 4 cords.
+    # 240 V x 30 A x 0.8 = 5,760 W: 2 circuits; 208 V x 30 A x 0.8 = 4,992 W: 2;
+    # 230 V x 32 A x 0.8 = 5,888 W: 2; 230 V x 16 A x 0.8 = 2,944 W: 3
+    result = runner.invoke(app, ["recommend", "--budget", "2crore", "--gpus", "8", "--class",
+                                 "server", "--rate", "USD=90", "--circuit", circuit, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    best = data["builds"][0]
+    assert best["complete_system"]["id"] == "tinybox-pro-v2"
+    assert best["circuits_needed"] == circuits
+    assert data["request"]["circuit"] == circuit
+
+
 def test_eight_gpus_in_a_server_at_two_crore_is_the_tinybox_pro():
     result = runner.invoke(app, ["recommend", "--budget", "2crore", "--gpus", "8", "--class",
                                  "server", "--rate", "USD=90", "--json"])
@@ -313,7 +343,11 @@ def test_eight_gpus_on_us_circuits_names_each_system_and_why_not():
     mine = {lim["option"].split(" as ")[1]: lim for lim in json.loads(result.stdout)["limits"]
             if " as " in lim["option"]}
     pro = mine["tiny corp tinybox pro v2 (8 x RTX 5090)"]
-    assert pro["limit"] == "complete system: wall circuit" and "4 power cords" in pro["detail"]
+    # its supplies take 200-240 V only (tinygrad.org): a 120 V circuit cannot run it at all,
+    # whatever its current
+    assert pro["limit"] == "complete system: supply voltage"
+    assert pro["detail"] == "its power supplies take 200 V or more; the circuit gives 120 V"
+    assert "us-240v-30a" in pro["lift"]
     green = mine["tiny corp tinybox green v2 (4 x RTX PRO 6000 Blackwell)"]
     assert green["limit"] == "complete system: GPU count and class"
     assert "--gpus 4" in green["lift"]

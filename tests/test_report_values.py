@@ -182,7 +182,8 @@ def test_to_dict_ranks_frontier_flags_and_extras():
     assert d["budget"] == {"text": "2L", "inr": 200_000} and d["catalog"] == {"stale": False}
     assert d["rates"] == {"USD": {"inr_per_unit": 91.49, "date": "2026-02-02", "source": "rbi"}}
     assert d["request"] == {"targets": ["r"], "gpu_counts": [1, 2], "class": "desktop",
-                            "circuit": "india-16a", "circuit_w": 2944.0, "allow_used": True,
+                            "circuit": "india-16a", "circuit_w": 2944.0, "circuit_v": 230,
+                            "allow_used": True,
                             "allow_legacy": False, "nodes": 1, "objective": "fastest",
                             "allow_unsourced": False}
     assert list(d["excluded"]) == ["a", "z"] and list(d["excluded_parts"]) == ["p1", "p2"]

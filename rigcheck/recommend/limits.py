@@ -159,6 +159,8 @@ def system_limits(catalog: Catalog, complete: systems.Found, most: int = 3) -> l
             "prices": "--allow-unsourced (the price is marked), or a current quote as an "
                       "overlay row (--catalog DIR with systems.csv)",
             "wall circuit": "a higher-rated supply (--circuit), or one circuit per power cord",
+            "supply voltage": "a 200-240 V circuit (--circuit india-16a, eu-16a, us-208v-30a or "
+                              "us-240v-30a)",
             "card": "--allow-used or --allow-legacy where the card is sold so",
         }
         other = "another configuration of the system, or another system in catalog/systems.csv"

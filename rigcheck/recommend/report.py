@@ -11,7 +11,7 @@ Schema (stable; fields are only ever added):
   "catalog": {"sources": ["catalog"], "oldest_price_date": "...", "newest_price_date": "...",
               "age_days": 12, "stale": false},
   "request": {"targets": ["resnet50-imagenet"], "gpu_counts": [1], "class": null,
-              "circuit": "india-16a", "circuit_w": 2944, "allow_used": false},
+              "circuit": "india-16a", "circuit_w": 2944, "circuit_v": 230, "allow_used": false},
   "builds": [                                   # best first; empty when nothing fits
     {"rank": 1, "total_inr": 123456, "left_inr": 1544, "power_w": 420, "wall_w": 467,
      "psu_w": 650, "psu_headroom_pct": 54.8, "ram_gb": 32, "gpu_count": 1,
@@ -225,6 +225,7 @@ def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
         "request": {
             "targets": [t.id for t in req.targets], "gpu_counts": list(req.gpu_counts),
             "class": req.platform_class, "circuit": circuit, "circuit_w": req.circuit_w,
+            "circuit_v": req.circuit_v,
             "allow_used": req.allow_used, "allow_legacy": req.allow_legacy,
             "nodes": req.nodes, "objective": req.objective,
             "allow_unsourced": req.allow_unsourced,

@@ -38,11 +38,37 @@ PSU_HEADROOM = 1.2
 # Wall draw = DC load / efficiency; 90% is 80+ Gold at typical load.
 PSU_EFFICIENCY = 0.9
 
-# One wall circuit. US: 120 V x 15 A x 80% continuous = 1,440 W (Lambda). India: the 16 A "power"
-# socket (IS 1293, the one used for ACs and geysers) at 230 V gives 3,680 W; with the same 80%
-# continuous-load derating: 2,944 W. A plain 6 A socket (1,380 W) is not enough for a multi-GPU
-# box, and we say so in the output.
-CIRCUITS_W = {"india-16a": 2944.0, "india-6a": 1104.0, "us-15a": 1440.0, "eu-16a": 2944.0}
+# One wall circuit: volts x amps x 80%. Continuous loads may not exceed 80% of a branch circuit's
+# rating (NEC 210.20(A), heathertechnologies.com "PDU load banking standards"; an L6-30 is "a 30 Amp
+# circuit, intended for use at 24 Amps", J. Lux on the Beowulf list, 2006-05-01); the same 80% is
+# applied everywhere as a planning margin. US: 120 V x 15 A = 1,440 W continuous (Lambda), a
+# 20 A kitchen-class circuit 1,920 W, and the 208/240 V NEMA L6-30 of server rooms. India (230 V,
+# indiaquickfacts.com): the 16 A "power" socket (IS 1293, the one used for ACs and geysers) gives
+# 2,944 W; a plain 6 A socket (1,104 W) is not enough for a multi-GPU box, and we say so; the 32 A
+# single-phase industrial socket (IS/IEC 60309, blue = 200-250 V; BIS adopted IEC 60309-1 as
+# IS/IEC 60309-1:2021) gives 5,888 W. Japan: 100 V outlets are limited to 1,500 W
+# (planning-rules.md §2.5, hotchpotch.dev): 1,200 W continuous. A three-phase supply is three
+# single-phase circuits here: one per phase, each PSU cord on one of them.
+CIRCUIT_CONTINUOUS_FRACTION = 0.8
+
+
+@dataclass(frozen=True)
+class Circuit:
+    volts: float
+    amps: float
+
+    @property
+    def continuous_w(self) -> float:
+        return self.volts * self.amps * CIRCUIT_CONTINUOUS_FRACTION
+
+
+CIRCUITS = {
+    "india-16a": Circuit(230, 16), "india-6a": Circuit(230, 6), "india-32a": Circuit(230, 32),
+    "us-15a": Circuit(120, 15), "us-20a": Circuit(120, 20),
+    "us-208v-30a": Circuit(208, 30), "us-240v-30a": Circuit(240, 30),
+    "eu-16a": Circuit(230, 16), "eu-32a": Circuit(230, 32), "jp-15a": Circuit(100, 15),
+}
+CIRCUITS_W = {name: c.continuous_w for name, c in CIRCUITS.items()}
 DEFAULT_CIRCUIT = "india-16a"
 
 # Each GPU needs at least this many electrical lanes: x8 costs ~2% (TechPowerUp; Puget), x4

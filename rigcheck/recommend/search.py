@@ -84,6 +84,7 @@ class Request:
     gpu_counts: tuple[int, ...] = (1,)
     platform_class: str | None = None        # "desktop" | "workstation" | "server" | None (any)
     circuit_w: float = rules.CIRCUITS_W[rules.DEFAULT_CIRCUIT]
+    circuit_v: float = rules.CIRCUITS[rules.DEFAULT_CIRCUIT].volts   # the circuit's supply voltage
     allow_used: bool = False
     allow_legacy: bool = False
     top: int = 3

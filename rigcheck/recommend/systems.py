@@ -64,6 +64,8 @@ class _Request(Protocol):
     @property
     def circuit_w(self) -> float: ...
     @property
+    def circuit_v(self) -> float: ...
+    @property
     def allow_used(self) -> bool: ...
     @property
     def allow_legacy(self) -> bool: ...
@@ -262,6 +264,9 @@ def _judge(system: System, gpu: Gpu, request: _Request, estimate: _Estimator,
     if system.psu_w < draw:
         return ("PSU size", f"{system.psu_w:,} W of power supplies for ~{draw:,.0f} W "
                       "of estimated draw")
+    if system.min_input_v is not None and request.circuit_v < system.min_input_v:
+        return ("supply voltage", f"its power supplies take {system.min_input_v:g} V or more; "
+                      f"the circuit gives {request.circuit_v:g} V")
     inlets = system.power_inlets or 1
     circuits = circuits_needed(wall, request.circuit_w)
     if circuits > inlets:

@@ -73,8 +73,9 @@ def recommend(
     rate: Annotated[list[str] | None, typer.Option(
         "--rate", help="Override an exchange rate, e.g. USD=88.5 (INR per unit).")] = None,
     circuit: Annotated[str, typer.Option(
-        "--circuit", help="Wall circuit: india-16a (2,944 W), india-6a, us-15a (1,440 W), eu-16a."
-    )] = "india-16a",
+        "--circuit", help="Wall circuit, at 80% of its rating for a continuous load: india-16a "
+        "(230 V 16 A: 2,944 W), india-6a, india-32a, us-15a (120 V: 1,440 W), us-20a, "
+        "us-208v-30a, us-240v-30a, eu-16a, eu-32a, jp-15a (100 V).")] = "india-16a",
     allow_used: Annotated[bool, typer.Option("--allow-used", help="Consider used GPUs.")] = False,
     allow_legacy: Annotated[bool, typer.Option(
         "--allow-legacy", help="Consider legacy GPUs (Maxwell, Kepler).")] = False,
@@ -157,6 +158,7 @@ def recommend(
     request = Request(
         budget_inr=parsed.amount_inr, targets=targets, gpu_counts=counts,
         platform_class=platform_class, circuit_w=rules.CIRCUITS_W[circuit],
+        circuit_v=rules.CIRCUITS[circuit].volts,
         allow_used=allow_used, allow_legacy=allow_legacy, top=top, nodes=nodes,
         objective=objective, allow_unsourced=allow_unsourced, today=today, wanted=wanted,
     )
