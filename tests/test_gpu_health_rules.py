@@ -5,7 +5,9 @@ tests/doctor_factories.py, changed in the one thing the test is about) and pins 
 the words a user acts on. Expectations are worked out by hand from the rules' sources:
 
 * DCGM ``common/DcgmGPUHardwareLimits.h``: DCGM_LIMIT_MAX_RETIRED_PAGES 63 (fail when the total
-  of retired pages is >= 63), soft limit 15 (rigcheck warns at >= 15, as its module doc says);
+  of retired pages is >= 63); DCGM_LIMIT_MAX_RETIRED_PAGES_SOFT_LIMIT 15, which DCGM's health
+  watch applies to double-bit pages only and strictly ("dbeRetiredPage > SOFT_LIMIT", then a
+  rate of more than one a week fails): rigcheck warns at 16 double-bit pages;
   any pending page retirement or row remap, or a failed remap, fails.
 * NVIDIA "A100 GPU memory error management": row remapping replaces page retirement from
   Ampere (compute capability 8.0) on; 512 uncorrectable remaps is the end of the spare rows.
@@ -142,23 +144,31 @@ def _pages(sbe, dbe, pending=False, **kw):
 V0 = "GPU 0 (Tesla V100-SXM2-32GB)"
 
 
-def test_retired_63_fails_62_warns():
+def test_retired_63_fails_62_is_ok_below_the_double_bit_soft_limit():
     got = retired_pages(_pages(50, 13), CTX)
     assert (got.status, got.summary) == ("fail", f"retired pages at DCGM's limit: {V0}: 63")
     got = retired_pages(_pages(50, 12), CTX)
-    assert (got.status, got.summary) == ("warn", f"many retired pages: {V0}: 62")
+    assert (got.status, got.summary) == ("ok", f"no pending page retirement; {V0}: 62 retired")
 
 
-def test_retired_15_warns_14_is_ok():
-    got = retired_pages(_pages(15, 0), CTX)
-    assert (got.status, got.summary) == ("warn", f"many retired pages: {V0}: 15")
-    got = retired_pages(_pages(14, 0), CTX)
-    assert (got.status, got.summary) == ("ok", f"no pending page retirement; {V0}: 14 retired")
+def test_double_bit_pages_16_warn_15_is_ok():
+    got = retired_pages(_pages(0, 16), CTX)
+    assert (got.status, got.summary) == ("warn", f"many double-bit retired pages: {V0}: 16")
+    assert "more than one a week" in got.detail and "PAGE_RETIREMENT" in got.fix
+    got = retired_pages(_pages(0, 15), CTX)
+    assert (got.status, got.summary) == ("ok", f"no pending page retirement; {V0}: 15 retired")
+
+
+def test_single_bit_pages_alone_never_reach_the_soft_limit():
+    # 40 single-bit + 16 double-bit: the warning counts the double-bit pages only
+    assert retired_pages(_pages(62, 0), CTX).status == "ok"
+    got = retired_pages(_pages(40, 16), CTX)
+    assert (got.status, got.summary) == ("warn", f"many double-bit retired pages: {V0}: 16")
 
 
 def test_retired_counts_double_bit_pages_too():
-    assert retired_pages(_pages(0, 15), CTX).status == "warn"
     assert retired_pages(_pages(None, 63), CTX).status == "fail"
+    assert retired_pages(_pages(None, 62), CTX).status == "warn"
 
 
 def test_retired_pending_fails_with_a_reset():
@@ -174,6 +184,7 @@ def test_retired_none_is_ok_with_the_count_of_gpus():
 
 def test_retired_only_counters_without_pending_are_judged():
     assert retired_pages(_pages(0, 20, pending=None), CTX).status == "warn"
+    assert retired_pages(_pages(20, 0, pending=None), CTX).status == "ok"
 
 
 def test_retired_lost_gpu_is_not_counted():
@@ -542,9 +553,12 @@ def test_mig_pending_with_unknown_current_is_not_a_change():
 
 
 def test_retired_pending_reported_without_dbe_counter_is_judged():
-    # pending is reported, the double-bit counter is not: judge the counts that are there.
-    f = _pages(20, None)
-    assert retired_pages(f, CTX).status == "warn"
+    # pending is reported, the double-bit counter is not: judge the counts that are there
+    # (20 single-bit pages: under the total limit of 63, and no double-bit count to warn on;
+    # 63 single-bit pages reach the total limit)
+    assert retired_pages(_pages(20, None), CTX).summary == (
+        f"no pending page retirement; {V0}: 20 retired")
+    assert retired_pages(_pages(63, None), CTX).status == "fail"
 
 
 def test_remap_unknown_uncorrectable_count_is_not_a_failure():

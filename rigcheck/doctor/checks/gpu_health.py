@@ -1,7 +1,10 @@
 """GPU health: lost GPUs, memory errors, throttling, modes and other tenants of the GPU.
 
-Thresholds from DCGM (``common/DcgmGPUHardwareLimits.h``, ``nvvs/src/Software.cpp``): 63 retired
-pages fail (15 warn), 512 uncorrectable remapped rows fail, any pending retirement/remap fails.
+Thresholds from DCGM (``common/DcgmGPUHardwareLimits.h``, ``nvvs/src/Software.cpp``, the health
+watch's retired-pages rule): 63 retired pages (single- and double-bit together) fail; more than 15
+double-bit retired pages is DCGM's soft limit (it fails a GPU past it whose double-bit pages keep
+growing by more than one a week: one snapshot cannot see the rate, so rigcheck warns); 512
+uncorrectable remapped rows fail; any pending retirement/remap fails.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from rigcheck.facts import Facts
 CAT = "gpu_health"
 DCGM_ERRORS = "https://github.com/NVIDIA/DCGM/blob/master/dcgmlib/dcgm_errors.h"
 MAX_RETIRED_PAGES = 63      # DCGM_LIMIT_MAX_RETIRED_PAGES
-SOFT_RETIRED_PAGES = 15     # DCGM_LIMIT_MAX_RETIRED_PAGES_SOFT_LIMIT
+SOFT_RETIRED_PAGES = 15     # DCGM_LIMIT_MAX_RETIRED_PAGES_SOFT_LIMIT, double-bit pages only
 MAX_ROW_REMAP_UNC = 512     # DCGM_LIMIT_MAX_ROW_REMAP_UNCORRECTABLE
 
 
@@ -97,10 +100,15 @@ def retired_pages(facts: Facts, ctx: Context) -> Outcome:
         return fail("retired pages at DCGM's limit: " + join([f"{label(g)}: {n}" for g, n in many]),
                     f"{MAX_RETIRED_PAGES} or more retired pages: the memory is failing.",
                     "Run a field diagnostic (dcgmi diag -r 3) and RMA the card.")
-    some = [(g, n) for g, n in counts if n >= SOFT_RETIRED_PAGES]
+    some = [(g, g.retired_pages_dbe) for g in live_gpus(facts)
+            if (g.retired_pages_dbe or 0) > SOFT_RETIRED_PAGES]
     if some:
-        return warn("many retired pages: " + join([f"{label(g)}: {n}" for g, n in some]),
-                    f"At or above DCGM's soft limit of {SOFT_RETIRED_PAGES}.", "dcgmi diag -r 3")
+        return warn("many double-bit retired pages: "
+                    + join([f"{label(g)}: {n}" for g, n in some]),
+                    f"Past DCGM's soft limit of {SOFT_RETIRED_PAGES} double-bit retired pages; "
+                    "DCGM fails the GPU when they keep growing by more than one a week.",
+                    "Count again in a week (nvidia-smi -q -d PAGE_RETIREMENT); "
+                    "run dcgmi diag -r 3 now.")
     if not any(n for _, n in counts):
         return ok(f"no pending page retirement, no retired pages on {len(counts)} GPU(s)")
     return ok("no pending page retirement; " + join([f"{label(g)}: {n} retired" for g, n in counts if n]))
