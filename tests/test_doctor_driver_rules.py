@@ -11,6 +11,8 @@ never from the module's own constants.
 
 from __future__ import annotations
 
+import pytest
+
 from rigcheck.doctor.checks.driver import (
     dev_nodes,
     driver_loaded,
@@ -608,12 +610,27 @@ def test_persistence_off_on_datacenter_gpus_warns_with_their_indices():
     assert o.fix.startswith("sudo nvidia-smi -i 0,2 -pm 1")
 
 
-def test_persistence_off_on_desktop_gpu_is_ok():
+@pytest.mark.parametrize("display", [True, None])
+def test_persistence_off_on_desktop_gpu_with_a_display_or_unknown_is_ok(display):
     f = healthy(1)
-    f.nvml.gpus = [gpu(0, name="NVIDIA GeForce RTX 4090", persistence_mode=False)]
+    f.nvml.gpus = [gpu(0, name="NVIDIA GeForce RTX 4090", persistence_mode=False,
+                       display_active=display)]
     o = persistence(f, CTX)
     assert o.status == "ok"
-    assert o.summary.startswith("persistence mode off on 1 desktop GPU(s)")
+    assert o.summary.startswith("persistence mode off on 1 desktop GPU(s) driving a display")
+
+
+@pytest.mark.parametrize("name", ["NVIDIA GeForce RTX 4090", "NVIDIA RTX A6000",
+                                  "NVIDIA RTX 6000 Ada Generation"])
+def test_persistence_off_on_a_gpu_driving_no_display_warns_whatever_its_line(name):
+    # a headless box of workstation or GeForce cards: nothing holds the driver's state
+    f = healthy(1)
+    f.nvml.gpus = [gpu(0, name="NVIDIA GeForce RTX 4090", persistence_mode=True),
+                   gpu(1, name=name, persistence_mode=False, display_active=False)]
+    o = persistence(f, CTX)
+    assert o.status == "warn"
+    assert o.summary == f"persistence mode off on GPU 1 ({name})"
+    assert o.fix.startswith("sudo nvidia-smi -i 1 -pm 1")
 
 
 def test_persistence_on_or_unknown_on_some_is_ok():

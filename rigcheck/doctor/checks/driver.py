@@ -214,7 +214,8 @@ def nvidia_smi(facts: Facts, ctx: Context) -> Outcome:
     return ok(f"nvidia-smi ran ({d.nvidia_smi_path or 'on PATH'})")
 
 
-@check("driver.persistence_mode", CAT, "persistence mode on (Linux datacenter GPUs)",
+@check("driver.persistence_mode", CAT,
+       "persistence mode on (Linux: datacenter GPUs and GPUs driving no display)",
        source="https://github.com/NVIDIA/DCGM/blob/master/nvvs/src/Software.cpp")
 def persistence(facts: Facts, ctx: Context) -> Outcome:
     from rigcheck.doctor.checks._util import is_datacenter, linux, need_field
@@ -224,7 +225,10 @@ def persistence(facts: Facts, ctx: Context) -> Outcome:
     if linux(facts) is False:
         return skip("persistence mode is Linux-only")
     off = [g for g in live_gpus(facts) if g.persistence_mode is False]
-    dc_off = [g for g in off if is_datacenter(g)]
+    # What matters is whether something keeps the GPU's state alive, not its product line: a
+    # display (the X server holds the GPU it drives) does; a workstation card (RTX A6000, RTX
+    # 6000 Ada) or a GeForce card in a headless box is torn down like a datacenter card.
+    dc_off = [g for g in off if is_datacenter(g) or g.display_active is False]
     if dc_off:
         ids = ",".join(str(g.index) for g in dc_off)
         return warn(
@@ -234,7 +238,8 @@ def persistence(facts: Facts, ctx: Context) -> Outcome:
             f"sudo nvidia-smi -i {ids} -pm 1   # or: sudo systemctl enable --now nvidia-persistenced",
         )
     if off:
-        return ok(f"persistence mode off on {len(off)} desktop GPU(s) (fine with a display driver running)")
+        return ok(f"persistence mode off on {len(off)} desktop GPU(s) driving a display or not "
+                  "reporting one (fine: the display keeps the driver's state alive)")
     return ok("persistence mode on")
 
 
