@@ -104,15 +104,14 @@ def wsl_lib_path(facts: Facts, ctx: Context) -> Outcome:
     if env_known(facts) and ld:
         parts = [p for p in ld.split(":") if p]
         cuda_dirs = [p for p in parts if "cuda" in p.lower() or "nvidia" in p.lower()]
-        if cuda_dirs and (not parts or parts[0].rstrip("/") != "/usr/lib/wsl/lib"):
+        if cuda_dirs and parts[0].rstrip("/") != "/usr/lib/wsl/lib":    # cuda_dirs: parts too
             return warn(f"LD_LIBRARY_PATH starts with {parts[0]}, not /usr/lib/wsl/lib",
                         "Other CUDA directories before it can shadow WSL's libcuda (\"libcuda.so: "
                         "cannot open shared object file\").",
                         "export LD_LIBRARY_PATH=/usr/lib/wsl/lib:$LD_LIBRARY_PATH")
-    if not libcuda and not (env_known(facts) and ld is not None):
-        if not env_known(facts) and facts.torch.loaded_libs is None:
-            return skip(not_collected(facts, "loaded_libs", "env", "python.env")
-                        or "neither loaded libraries nor LD_LIBRARY_PATH known")
+    if not env_known(facts) and facts.torch.loaded_libs is None:    # (so no libcuda either)
+        return skip(not_collected(facts, "loaded_libs", "env", "python.env")
+                    or "neither loaded libraries nor LD_LIBRARY_PATH known")
     return ok("WSL: nothing ahead of /usr/lib/wsl/lib" + (f" (libcuda from {libcuda[0]})" if libcuda else ""))
 
 
