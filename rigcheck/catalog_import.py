@@ -30,6 +30,9 @@ from rigcheck import money, parts, paths
 from rigcheck.catalog import KINDS, CatalogError, load_catalog
 
 OVERLAY_NAME = "catalog-overlay"
+# What a price list can price: the parts, and complete systems (a reseller's quote for a GPU
+# server, catalog/systems.csv).
+IMPORT_KINDS = (*KINDS, "systems")
 # PCPartPicker's part types and the words shops use -> catalog file.
 TYPE_WORDS = {
     "video card": "gpus", "graphics card": "gpus", "gpu": "gpus", "graphics": "gpus",
@@ -39,6 +42,8 @@ TYPE_WORDS = {
     "storage": "storage", "ssd": "storage", "hdd": "storage",
     "power supply": "psus", "psu": "psus", "smps": "psus",
     "case": "cases", "cabinet": "cases", "chassis": "cases",
+    "system": "systems", "complete system": "systems", "server": "systems",
+    "gpu server": "systems", "workstation": "systems",
 }
 NAME_HEADERS = ("name", "item", "product", "product name", "description", "part", "model")
 # What the buyer pays first: a shop's offer price, before its MRP sticker.
@@ -207,7 +212,7 @@ def _model(tokens: Sequence[str]) -> set[str]:
 
 
 def match_line(line: Line, catalog: parts.Catalog) -> Match:
-    kinds = [line.kind] if line.kind else list(KINDS)
+    kinds = [line.kind] if line.kind else list(IMPORT_KINDS)
     pool = [(k, p) for k in kinds for p in getattr(catalog, k)]
     if line.part_id:
         hit = [(k, p) for k, p in pool if p.id == line.part_id]
@@ -226,13 +231,19 @@ def match_line(line: Line, catalog: parts.Catalog) -> Match:
     # alone (digits, Ti, Super) must all be there, and every model word of the line's model
     # number must be the part's.
     relaxed = [(k, p) for k, p in pool if _model(_key(p.name)) and _model(_key(p.name)) <= words]
+    numbers = {t for t in words if re.fullmatch(r"\d{3,5}[a-z]*", t)}
+    # The line's model numbers narrow the list to the parts whose full name has them all, notes
+    # included: "Tinybox green v2 (4x RTX PRO 6000)" is the system of RTX PRO 6000 cards, not the
+    # pro v2 its "PRO" also fits.
+    whole = [(k, p) for k, p in relaxed if numbers <= set(_tokens(p.name))]
+    if whole:                        # (no numbers: every relaxed part)
+        relaxed = whole
     if relaxed:
         most = max(len(_model(_key(p.name))) for _, p in relaxed)
         top = [(k, p) for k, p in relaxed if len(_model(_key(p.name))) == most]
         if len(top) == 1:
             return Match(line, top[0][0], top[0][1].id)
         return Match(line, candidates=tuple(sorted(p.id for _, p in top)))
-    numbers = {t for t in words if re.fullmatch(r"\d{3,5}[a-z]*", t)}
     near = [p for _, p in pool if numbers & set(_key(p.name))]
     # "Zotac RTX 5060 Ti" names no memory size: the two 5060 Ti cards are what it may be, the
     # plain RTX 5060 (no "Ti") is not; the line's suffix words narrow the list when some part has them.
@@ -300,7 +311,7 @@ def user_overlays() -> list[Path]:
 
 def _read_overlay(folder: Path) -> dict[str, dict[str, dict[str, str]]]:
     out: dict[str, dict[str, dict[str, str]]] = {}
-    for kind in KINDS:
+    for kind in IMPORT_KINDS:
         path = folder / f"{kind}.csv"
         if path.is_file():
             with open(path, newline="", encoding="utf-8") as fh:

@@ -178,3 +178,46 @@ def test_two_lines_for_one_part_keep_the_cheaper(catalog):
     assert m[1].part_id == "rtx-5070" and m[0].part_id == "" and "cheaper" in m[0].why
     rows = imp.overlay_rows(m, date(2026, 11, 30), "x.csv")
     assert rows["gpus"][0]["price_inr"] == "57000"
+
+
+# ---- complete systems (catalog/systems.csv) in a reseller's price list -------------------------
+
+RESELLER = ("Category,Product,Offer Price\n"
+            "GPU Server,tiny corp tinybox pro v2 8x RTX 5090 5U,\"₹72,50,000\"\n"
+            "Workstation,Tinybox green v2 (4x RTX PRO 6000),\"₹86,00,000\"\n"
+            "Graphics Card,Zotac Gaming RTX 5090 Solid,\"₹2,45,000\"\n")
+
+
+def test_a_resellers_system_lines_match_the_bundled_systems(tmp_path, catalog):
+    path = tmp_path / "reseller.csv"
+    path.write_text(RESELLER, encoding="utf-8")
+    got = by_line(imp.match_all(imp.parse_file(path), catalog))
+    assert (got[2].kind, got[2].part_id) == ("systems", "tinybox-pro-v2")
+    # "RTX PRO 6000" carries the pro v2's model word "pro" too; the line's model number 6000 is
+    # in the green v2's full name (its cards), not in the pro v2's (8 x RTX 5090)
+    assert (got[3].kind, got[3].part_id) == ("systems", "tinybox-green-v2-blackwell")
+    assert (got[4].kind, got[4].part_id) == ("gpus", "rtx-5090")      # a card stays a card
+
+
+def test_a_system_line_without_a_type_still_matches(catalog):
+    line = imp.Line(2, "TinyBox Pro V2", 7_250_000.0, "INR", None)
+    m = imp.match_line(line, catalog)
+    # model words pro + v2 (2) beat the green v2's v2 (1)
+    assert (m.kind, m.part_id) == ("systems", "tinybox-pro-v2")
+
+
+def test_an_imported_system_quote_reprices_it_for_recommend(tmp_path, data_dir):
+    path = tmp_path / "reseller.csv"
+    path.write_text(RESELLER, encoding="utf-8")
+    result = cli("import", str(path), "--date", "2026-11-30", "--json")
+    assert result.exit_code == 0, result.output
+    assert (data_dir / "catalog-overlay" / "systems.csv").is_file()
+    rec = runner.invoke(app, ["recommend", "--budget", "2crore", "--gpus", "8", "--class",
+                              "server", "--json"])
+    assert rec.exit_code == 0, rec.output
+    best = json.loads(rec.stdout)["builds"][0]
+    assert best["complete_system"]["id"] == "tinybox-pro-v2"
+    # the reseller's rupee quote, as quoted: no conversion, no landed estimate
+    assert best["total_inr"] == 72_50_000
+    system = best["complete_system"]
+    assert system["price_basis"] == "quote" and "reseller.csv line 2" in system["price_source"]
