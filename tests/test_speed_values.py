@@ -61,26 +61,34 @@ def test_classic_misfit_without_the_adaptation_stays_a_misfit(classic):
 
 
 def test_classic_micro_batch_with_accumulation(classic):
-    # 64 does not fit, 24 does: 24 with accumulation ceil(64 / 24) = 3 (global batch 72)
+    # 64 does not fit, 24 does: the largest batch up to 24 that divides 64 is 16, accumulating
+    # 64 / 16 = 4 (24 x 3 would make the global batch 72)
     classic.fit_batch = 24
     got = speed.classic_estimate(pf.recipe(batch_size=64, adapt=("micro_batch",)), pf.gpu(), 2, 1)
-    assert classic.calls == [(2, 1, None), (2, 1, 24)]
-    assert (got.fits, got.batch_size) == (True, 24)
-    assert got.changes == ("batch 24 with gradient accumulation 3 (global batch 72 for the "
-                           "recipe's 64)",)
-    # 16 divides 64: accumulation 4, global batch 64
-    classic.fit_batch = 16
-    got = speed.classic_estimate(pf.recipe(batch_size=64, adapt=("micro_batch",)), pf.gpu(), 1, 1)
-    assert got.changes == ("batch 16 with gradient accumulation 4 (global batch 64 for the "
-                           "recipe's 64)",)
+    assert classic.calls == [(2, 1, None), (2, 1, 16)]
+    assert (got.fits, got.batch_size) == (True, 16)
+    assert got.changes == ("batch 16 with gradient accumulation 4 (the same global batch of 64)",)
+    # 32 divides 64 itself: accumulation 2; 31 falls back to 16
+    for fit, used in ((32, 32), (31, 16), (17, 16), (15, 8)):
+        classic.fit_batch = fit
+        got = speed.classic_estimate(pf.recipe(batch_size=64, adapt=("micro_batch",)), pf.gpu(),
+                                     1, 1)
+        assert got.batch_size == used, fit
+        assert got.changes == (f"batch {used} with gradient accumulation {64 // used} "
+                               "(the same global batch of 64)",)
+    # batch 48 (= 16 x 3), 20 fits: 16 x 3
+    classic.fit_batch = 20
+    got = speed.classic_estimate(pf.recipe(batch_size=48, adapt=("micro_batch",)), pf.gpu(), 1, 1)
+    assert got.changes == ("batch 16 with gradient accumulation 3 (the same global batch of 48)",)
 
 
 def test_classic_micro_batch_is_below_the_recipe_batch_and_at_least_one(classic):
     adaptable = pf.recipe(batch_size=64, adapt=("micro_batch",))
     # The memory model says 64 fits, the prediction says it does not: one less than the recipe's.
+    # 63 does not divide 64: 32, the largest batch below it that does
     classic.fit_batch, classic.max_fit = 63, 64
     got = speed.classic_estimate(adaptable, pf.gpu(), 1, 1)
-    assert classic.calls[1:] == [(1, 1, 63)] and got.batch_size == 63
+    assert classic.calls[1:] == [(1, 1, 32)] and got.batch_size == 32
     # Nothing fits (0): no second prediction, the misfit stands.
     classic.calls.clear()
     classic.fit_batch, classic.max_fit = 0, None
@@ -91,7 +99,7 @@ def test_classic_micro_batch_is_below_the_recipe_batch_and_at_least_one(classic)
     classic.fit_batch = 1
     got = speed.classic_estimate(adaptable, pf.gpu(), 1, 1)
     assert classic.calls == [(1, 1, None), (1, 1, 1)] and got.batch_size == 1
-    assert "gradient accumulation 64 (global batch 64" in got.changes[0]
+    assert got.changes == ("batch 1 with gradient accumulation 64 (the same global batch of 64)",)
 
 
 # ---- LLM recipes -----------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The recommender's speed estimates, from the calibrated performance models.
 
 Classic recipes go through :func:`rigcheck.perfmodel.predict`; a recipe that allows it
-(``adapt = ["micro_batch"]``) and does not fit at its batch runs at the largest batch that fits,
-with gradient accumulation up to its own batch. LLM recipes go through
+(``adapt = ["micro_batch"]``) and does not fit at its batch runs at the largest batch that fits
+and divides its own batch, with gradient accumulation making up the rest: the global batch, and so
+the recipe's learning-rate schedule, stay exactly as written. LLM recipes go through
 :func:`rigcheck.perfmodel.llm_estimate.recipe_on_gpu`, which makes the changes the recipe allows
 (smaller micro-batch, checkpointing, QLoRA, 4-bit weights); the time is the recipe's work
 (``train_tokens`` or ``generate_tokens``) over the predicted tokens/s. Each estimate says what was
@@ -28,12 +29,13 @@ def classic_estimate(recipe: Recipe, gpu: Gpu, count: int, nodes: int) -> Target
     p = perfmodel.predict(recipe, gpu, n_gpus=count, nodes=nodes)
     changes: tuple[str, ...] = ()
     if not p.fits and "micro_batch" in recipe.adapt:
-        batch = min(max_batch_that_fits(recipe, gpu), recipe.batch_size - 1)
+        fit = min(max_batch_that_fits(recipe, gpu), recipe.batch_size - 1)
+        batch = next((b for b in range(fit, 0, -1) if recipe.batch_size % b == 0), 0)
         if batch >= 1:
             p = perfmodel.predict(recipe, gpu, n_gpus=count, nodes=nodes, batch_size=batch)
-            accum = math.ceil(recipe.batch_size / batch)
+            accum = recipe.batch_size // batch
             changes = (f"batch {batch} with gradient accumulation {accum} "
-                       f"(global batch {batch * accum} for the recipe's {recipe.batch_size})",)
+                       f"(the same global batch of {recipe.batch_size})",)
     return TargetEstimate(recipe_id=recipe.id, fits=p.fits, samples_per_s=p.samples_per_s,
                           train_s=p.train_s, memory_gb=p.memory_gb, batch_size=p.batch_size,
                           changes=changes)
