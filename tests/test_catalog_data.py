@@ -171,11 +171,12 @@ def test_readme_sourcing_table_matches_the_data(data):
 
 def test_rates_are_dated_and_sourced(data):
     rates = {r["currency"]: r for r in data["rates"]}
-    # RBI reference rate of 2026-06-17 (bankpulse.ai dashboard), the newest dated rate found on
-    # 2026-12-03; the PTI interbank close of 2026-03-09 (92.35) is its cross-check
-    assert float(rates["USD"]["inr_per_unit"]) == pytest.approx(94.38)
-    assert rates["USD"]["date"] == "2026-06-17"
-    assert "RBI reference rate" in rates["USD"]["source"] and "PTI" in rates["USD"]["source"]
+    # the ECB cross rate of 2026-10-02 (108.1245 INR / 1.1225 USD per EUR), the newest dated
+    # USD rate found on 2026-12-03; the RBI reference rates of 2026-10-01 and 2026-06-17 and the
+    # PTI close of 2026-03-09 are its cross-checks
+    assert float(rates["USD"]["inr_per_unit"]) == pytest.approx(108.1245 / 1.1225, abs=0.005)
+    assert rates["USD"]["date"] == "2026-10-02" == rates["EUR"]["date"]
+    assert "ECB" in rates["USD"]["source"] and "RBI" in rates["USD"]["source"]
     assert 90 < float(rates["EUR"]["inr_per_unit"]) < 120
     assert rates["EUR"]["source"] and date.fromisoformat(rates["EUR"]["date"]) <= date.today()
 

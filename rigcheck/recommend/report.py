@@ -26,6 +26,7 @@ Schema (stable; fields are only ever added):
   ],
   "upgrade": {"extra_inr": 20000, "speedup_pct": 35.0, "build": {...same shape...}} | null,
   "cheapest_total_inr": 78000 | null,
+  "cheapest": {...} | null,                     # that build, as in builds (left_inr < 0: over)
   "excluded": {"gtx-980": "legacy card ...", ...}
 }
 ```
@@ -237,6 +238,9 @@ def to_dict(rec: Recommendation, *, budget: Mapping[str, Any], catalog: Catalog,
         "old_prices": rec.old_prices,
         "upgrade": upgrade,
         "cheapest_total_inr": round(rec.cheapest.total_inr, 2) if rec.cheapest else None,
+        # The cheapest complete build of any option, within budget or not (its left_inr is
+        # negative when it is over): what "no build fits" would cost.
+        "cheapest": build_dict(rec.cheapest, req.budget_inr, best, today) if rec.cheapest else None,
         "excluded": dict(sorted(rec.excluded.items())),
         # Complete systems (catalog/systems.csv) the request could not use, and why.
         "excluded_systems": dict(sorted(rec.excluded_systems.items())),

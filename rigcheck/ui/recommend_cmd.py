@@ -296,7 +296,11 @@ def _render(data: dict[str, Any], rates: dict[str, float], display: str) -> None
         if cheapest is not None:
             out.print(f"[red]No complete build fits {_money(budget['inr'], rates, display)}.[/] "
                       f"The cheapest complete build for these targets costs "
-                      f"{_money(cheapest, rates, display)}.")
+                      f"{_money(cheapest, rates, display)}"
+                      + (f", {_money(-data['cheapest']['left_inr'], rates, display)} over:"
+                         if data.get("cheapest") else "."))
+            if data.get("cheapest"):
+                out.print(_build_table(data["cheapest"], rates, display))
         else:
             out.print("[red]No compatible build exists in the catalog for this request.[/]")
         for lim in data.get("limits", ()):
