@@ -99,3 +99,33 @@ def test_bundled_deepseek_shared_adapters(model, delta):
     cfg = lc.find_model(model)
     without = replace(cfg, shared_experts=0)
     assert lm.lora_params(cfg, 16, MLP) - lm.lora_params(without, 16, MLP) == delta
+
+
+def test_shared_width_and_params_need_shared_experts():
+    # a width given but no shared expert counted: nothing (parse_config sets shared = 1 itself)
+    assert replace(QW, shared_experts=0).shared_width() == 0
+    assert replace(QW, shared_experts=0).shared_params() == 0
+    assert DS.shared_params() == 3 * 64 * 64 == 12_288        # gate, up, down of 64 x 64
+    assert QW.shared_params() == 3 * 64 * 48 == 9_216
+
+
+def test_mla_lora_targets_by_hand():
+    # MLA (no q compression): kv latent 32 + rope 8, q/k nope 16, v 24, 4 heads, hidden 64.
+    # q_proj 64 -> 4 x (16 + 8) = 96; k_proj (kv_a) 64 -> 32 + 8 = 40;
+    # v_proj (kv_b) 32 -> 4 x (16 + 24) = 160; o_proj 4 x 24 = 96 -> 64. r = 8, 2 layers.
+    mla = replace(BASE, kv_lora_rank=32, qk_rope_head_dim=8, qk_nope_head_dim=16, v_head_dim=24)
+    assert lm.lora_params(mla, 8, ("q_proj",)) == 2 * 8 * (64 + 96) == 2_560
+    assert lm.lora_params(mla, 8, ("k_proj",)) == 2 * 8 * (64 + 40) == 1_664
+    assert lm.lora_params(mla, 8, ("v_proj",)) == 2 * 8 * (32 + 160) == 3_072
+    assert lm.lora_params(mla, 8, ("o_proj",)) == 2 * 8 * (96 + 64) == 2_560
+
+
+def test_non_gated_mlp_has_no_gate_proj():
+    # GPT-2 / MPT layout: fc (up) and proj (down) only, 64 -> 256 -> 64
+    plain = replace(BASE, gated_mlp=False, num_experts=4, experts_per_token=2,
+                    moe_intermediate_size=32)
+    names = {k.split("@")[0] for k in plain.linear_shapes()}
+    assert "gate_proj" not in names and {"up_proj", "down_proj"} <= names
+    assert lm.lora_params(plain, 8, ("gate_proj",)) == 0
+    # both layers MoE: 2 x 4 experts x 2 x 8 (64 + 32) = 12,288
+    assert lm.lora_params(plain, 8, ("up_proj", "down_proj")) == 12_288

@@ -79,7 +79,8 @@ def test_each_micro_batch_sends_its_gradients():
     assert ck.pcie_s == pytest.approx(2 * 2.774e-5 + 5.024e-5)
 
 
-@pytest.mark.parametrize(("gen", "gbs"), [(0, 10.0), (3, 10.0), (4, 20.0), (5, 40.0), (6, 80.0)])
+@pytest.mark.parametrize(("gen", "gbs"), [(0, 10.0), (2, 10.0), (3, 10.0), (4, 20.0), (5, 40.0),
+                                         (6, 80.0), (7, 80.0)])
 def test_pcie_generation(gen, gbs):
     c = ls.offload_cost(TINY, full(), gpu("ada", pcie_gen=gen), 1.0)   # 1 s: all hidden
     assert c.pcie_gbs == gbs
@@ -150,3 +151,21 @@ def test_estimate_shows_the_offload_term():
     assert "offload" in text and "Adam on the host" in text and "uncalibrated" in text
     plain = json.loads(runner.invoke(app, [*args[:-2], "--no-refine", "--json"]).stdout)
     assert "offload" not in plain
+
+
+def test_offload_cost_is_zero_by_default_and_frozen():
+    import dataclasses
+    empty = ls.OffloadCost()
+    assert (empty.pcie_s, empty.cpu_step_s, empty.pcie_gbs, empty.bytes_per_step) == (0.0, 0.0, 0.0, 0.0)
+    assert empty.total_s == 0.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        empty.pcie_s = 1.0  # type: ignore[misc]
+
+
+def test_train_speed_with_accumulation_counts_every_micro_batch():
+    # accumulation 2: 2,048 tokens a step, compute 2 x 4.8877e-5 s; each micro-batch hides its
+    # own gradients (backward 3.2585e-5 s > 2.512e-5 s); one upload 2.512e-5 s and one Adam.
+    compute = 1024 * 1_909_248 / 40e12
+    s = ls.train_speed(TINY, full(grad_accum=2), gpu("ada"), PRM)
+    assert s.tokens_per_s == pytest.approx(2048 / (2 * compute + 2.512e-5 + ADAM_S))
+    assert s.offload is not None and s.offload.bytes_per_step == 3 * 2 * P
