@@ -87,3 +87,17 @@ def test_volta_power_headroom_against_the_sxm2_reference(tdp_w, fp32, headroom):
     v = hw.power_headroom(gpu("v", architecture="Volta", compute_capability="7.0", tdp_w=tdp_w,
                               fp32_tflops=fp32, form="datacenter"))
     assert v == pytest.approx(headroom)
+
+
+def test_every_datasheet_clock_is_what_the_table_rows_carry():
+    # the generator's rule (tensor_rules.TENSOR_CLOCK_MHZ) and the committed CSV rows agree
+    from rigcheck.perfmodel.gpudb import load_specs
+    by_name = {s.name: s for s in load_specs()}
+    for name, mhz in TENSOR_CLOCK_MHZ.items():
+        spec = by_name[name]
+        rule = nvidia_rule(spec.compute_capability)
+        assert rule is not None and spec.compute_units
+        want = dense_tflops(rule, spec.compute_units, mhz, False)
+        assert spec.tensor_bf16_tflops == want["bf16"], name
+        assert f"x {mhz:g} MHz" in spec.tensor_rule, name
+    assert tensor_clock_mhz("H800 PCIe 80 GB", 1755.0) == 1620.0
