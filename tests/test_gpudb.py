@@ -130,8 +130,9 @@ def test_turing_boundary_7_2_is_volta_7_5_is_turing():
     assert nvidia_rule("10.0").name == "NVIDIA Blackwell (datacenter)"
 
 
-# Table rows (TechPowerUp boost clock) within 10% of the datasheet figure: NVIDIA quotes Hopper
-# and Blackwell tensor rates at a lower clock than TechPowerUp's boost (about 8% and 6%).
+# Table rows within 10% of the datasheet figure. Hopper rows with a datasheet tensor clock
+# (tensor_rules.TENSOR_CLOCK_MHZ) are exact (tests/test_gpu_peaks_datasheet_values.py); B200
+# still uses TechPowerUp's boost, about 6% above NVIDIA's figure.
 @pytest.mark.parametrize("key, field, datasheet", [
     ("tesla-v100-pcie-16-gb", "tensor_fp16_tflops", 112.0),
     ("tesla-t4", "tensor_fp16_tflops", 65.0),

@@ -265,8 +265,8 @@ def test_resolve_fp32_without_tf32_or_off_nvidia():
 
 
 def test_volta_chips_share_one_power_reference():
-    # GV100 (7.0) and Xavier (7.2) use the same flagship reference; its value is not pinned
-    # here (the table's 250 W vs the comment's V100 SXM2 300 W is open with the perfmodel owner)
+    # GV100 (7.0) and Xavier (7.2) use the same flagship reference, V100 SXM2's 300 W / 15.7
+    # (pinned in tests/test_gpu_peaks_datasheet_values.py): 250 / (15.7 x 300 / 15.7) = 0.833
     v100 = hw.power_headroom(card(cc="7.0", tdp_w=250, fp32_tflops=15.7))
     xavier = hw.power_headroom(card(cc="7.2", tdp_w=250, fp32_tflops=15.7))
     assert v100 is not None and xavier is not None

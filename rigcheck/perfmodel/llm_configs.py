@@ -132,11 +132,16 @@ class ModelConfig:
     def router_params(self) -> int:
         return self.hidden_size * self.num_experts + (self.num_experts if self.router_bias else 0)
 
-    def shared_params(self) -> int:
+    def shared_width(self) -> int:
+        """Width of the one MLP that holds an MoE layer's shared experts: Qwen2-MoE's
+        ``shared_expert_intermediate_size``, else DeepSeek's ``n_shared_experts`` x
+        ``moe_intermediate_size`` (modeling_deepseek_v3 builds a single MLP of that width)."""
         if not self.shared_experts:
             return 0
-        width = self.shared_expert_intermediate_size or self.moe_intermediate_size * self.shared_experts
-        return self.mlp_params(width)
+        return self.shared_expert_intermediate_size or self.moe_intermediate_size * self.shared_experts
+
+    def shared_params(self) -> int:
+        return self.mlp_params(self.shared_width()) if self.shared_experts else 0
 
     def norm_params(self) -> int:
         return self.norms_per_layer * self.hidden_size * (2 if self.layer_norm else 1)
@@ -179,8 +184,12 @@ class ModelConfig:
         return self.decoder_params(active) + self.vocab_size * self.hidden_size
 
     def linear_shapes(self) -> dict[str, tuple[int, int, int]]:
-        """LoRA targets: module name -> (in, out, count over the model). Experts' projections are
-        counted once per expert; MLA's low-rank projections are q_proj/kv_proj."""
+        """LoRA targets: module name -> (in, out, count over the model). MoE layers add each
+        routed expert's projections ("@experts", once per expert) and the shared experts' MLP
+        ("@shared", once per MoE layer): peft matches a target by the module name's last part, so
+        "gate_proj" also adapts ``mlp.experts.3.gate_proj`` and ``mlp.shared_experts.gate_proj``
+        (DeepSeek) or ``mlp.shared_expert.gate_proj`` (Qwen2-MoE). MLA's low-rank projections are
+        q_proj/kv_proj."""
         h, L = self.hidden_size, self.num_layers
         if self.is_mla:
             qk = self.qk_nope_head_dim + self.qk_rope_head_dim
@@ -192,17 +201,17 @@ class ModelConfig:
             q_out, kv_out = self.num_heads * self.head_dim, self.num_kv_heads * self.head_dim
             shapes = {"q_proj": (h, q_out, L), "k_proj": (h, kv_out, L), "v_proj": (h, kv_out, L),
                       "o_proj": (q_out, h, L)}
-        dense = L - self.moe_layers
-        n_exp = self.moe_layers * (self.num_experts + (1 if self.shared_experts else 0))
-        shapes["gate_proj"] = (h, self.intermediate_size, dense) if self.gated_mlp else (h, 0, 0)
-        shapes["up_proj"] = (h, self.intermediate_size, dense)
-        shapes["down_proj"] = (self.intermediate_size, h, dense)
-        if n_exp:
-            w = self.moe_intermediate_size
-            for name, (i, o) in (("gate_proj", (h, w)), ("up_proj", (h, w)), ("down_proj", (w, h))):
-                shapes[name + "@experts"] = (i, o, self.moe_layers * self.num_experts)
-        if not self.gated_mlp:
-            shapes.pop("gate_proj")
+        mlp = ("gate_proj", "up_proj", "down_proj") if self.gated_mlp else ("up_proj", "down_proj")
+
+        def add(suffix: str, width: int, count: int) -> None:
+            for name in mlp:
+                shapes[name + suffix] = (width, h, count) if name == "down_proj" else (h, width, count)
+
+        add("", self.intermediate_size, L - self.moe_layers)
+        if self.moe_layers:
+            add("@experts", self.moe_intermediate_size, self.moe_layers * self.num_experts)
+            if self.shared_experts:
+                add("@shared", self.shared_width(), self.moe_layers)
         return shapes
 
     def kv_elements_per_token(self, context: int) -> float:

@@ -230,7 +230,7 @@ def act_bytes_per_token_layer(cfg: ModelConfig, seq: int, elem: float, fused: bo
     attn = 4 * h + q + kv + (cfg.num_heads * cfg.v_head_dim if cfg.is_mla else h)
     if cfg.is_moe and cfg.moe_layers == cfg.num_layers:
         width = cfg.experts_per_token * cfg.moe_intermediate_size
-        mlp = 4 * width + cfg.num_experts + (4 * cfg.moe_intermediate_size * cfg.shared_experts)
+        mlp = 4 * width + cfg.num_experts + 4 * cfg.shared_width()
     else:
         width = cfg.intermediate_size if not cfg.is_moe else max(
             cfg.intermediate_size, cfg.experts_per_token * cfg.moe_intermediate_size)

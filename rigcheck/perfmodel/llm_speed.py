@@ -12,6 +12,8 @@ Pure. FLOPs come from the config (2 per multiply-add)::
     train s/token/GPU = FLOPs per token / (peak16 x mfu[method])
                         + layers x hidden x train_nonmatmul_bytes x passes/3 / bandwidth
     train tokens/s  = n_gpus x ddp_scaling^log2(n_gpus) / (train s/token/GPU)
+                      (with --cpu-offload: tokens per step / (compute + offload time per step),
+                      see :func:`offload_cost`)
     prefill tokens/s = peak16 x prefill_eff / forward FLOPs per token
                        (prefill_eff_no_tensor on GPUs without matrix units: Apple M1-M3)
     decode step (B streams, context C) =
@@ -66,6 +68,56 @@ DEFAULTS: dict[str, Any] = {
     # forward + backward (scaled by the passes the run makes). 0 = matmuls only.
     "train_nonmatmul_bytes": 0.0,
 }
+# CPU offload (ZeRO-Offload, Ren et al. 2021, arXiv 2101.06840; DeepSpeed's DeepSpeedCPUAdam).
+# The optimizer step runs on the host at the rate the DeepSpeed team measured for its CPU Adam
+# (deepspeedai/DeepSpeed PR #735, https://github.com/deepspeedai/DeepSpeed/pull/735: "it reduces
+# the optimizer time from 56 seconds to 8.2 seconds to an 11.6B parameter GPT2 model"; the 56 s
+# is torch.optim.Adam on the CPU). Host-dependent and uncalibrated: issue #1635 reports 22.9 s
+# for 1.35 B parameters on a Xeon Silver 4210R, 23x slower.
+CPU_ADAM_PARAMS_PER_S = 11.6e9 / 8.2
+
+
+@dataclass(frozen=True)
+class OffloadCost:
+    """Time one optimizer step spends on CPU offload, per GPU (seconds), beyond its compute."""
+    pcie_s: float = 0.0          # host<->GPU copies not hidden behind backward
+    cpu_step_s: float = 0.0      # the optimizer step on the host
+    pcie_gbs: float = 0.0        # the host<->GPU bandwidth assumed
+    bytes_per_step: float = 0.0  # bytes over PCIe per optimizer step (both directions)
+
+    @property
+    def total_s(self) -> float:
+        return self.pcie_s + self.cpu_step_s
+
+
+def offload_cost(cfg: ModelConfig, run: LlmRun, gpu: Gpu, compute_step_s: float) -> OffloadCost:
+    """CPU offload of the optimizer state and fp32 master weights (full / pretrain, as
+    :func:`llm_memory.train_memory` models it), from first principles; uncalibrated.
+
+    Each GPU owns P/shard parameters on the host (shard = GPUs under ZeRO / FSDP, 1 under DDP,
+    as the memory model shards the optimizer). Per micro-batch its 16-bit gradients go down
+    (2 bytes each, 4 for fp32 weights); DeepSpeed copies them during backward (overlap_comm), so
+    only the part longer than the backward pass ((passes - 1) / passes of the micro-batch's
+    compute) shows. Per optimizer step the host runs Adam over P/shard parameters at
+    ``CPU_ADAM_PARAMS_PER_S`` and sends the updated 16-bit weights back up, both on the critical
+    path (no one-step delayed update). The host link is the PCIe x16 bandwidth of the card's
+    generation from :data:`scaling.PCIE_BUSBW_GBS`."""
+    if not run.cpu_offload or run.method not in ("full", "pretrain"):
+        return OffloadCost()
+    from .scaling import PCIE_BUSBW_GBS
+    shard = run.n_gpus if run.strategy in ("zero1", "zero2", "zero3", "fsdp") else 1
+    owned = cfg.total_params() / shard
+    elem = 4.0 if run.weight_format == "fp32" else 2.0
+    gbs = PCIE_BUSBW_GBS[min(max(int(gpu.pcie_gen or 3), 3), 6)]
+    bw = gbs * 1e9
+    passes = train_passes(run)
+    backward_s = compute_step_s / run.grad_accum * (passes - 1.0) / passes
+    down_s = elem * owned / bw
+    exposed = run.grad_accum * max(0.0, down_s - backward_s) + elem * owned / bw
+    return OffloadCost(pcie_s=exposed, cpu_step_s=owned / CPU_ADAM_PARAMS_PER_S, pcie_gbs=gbs,
+                       bytes_per_step=elem * owned * (run.grad_accum + 1))
+
+
 # TP decode: two all-reduces per layer, each a few microseconds of latency on NVLink and ~15 us
 # over PCIe (nccl-tests small-message all-reduce latencies).
 TP_ALLREDUCE_S = {"nvlink": 5e-6, "pcie": 15e-6}
@@ -148,6 +200,7 @@ class LlmSpeed:
     decode_tokens_per_s_batch1: float | None = None
     bound: str = ""
     peak_tflops: float = 0.0
+    offload: OffloadCost | None = None         # training with --cpu-offload (full / pretrain)
     notes: tuple[str, ...] = ()
 
 
@@ -180,14 +233,23 @@ def train_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] 
         mfu *= 0.5   # no tensor cores: fp32 FMA pipes, poorer utilisation (an assumption)
     s_per_token = (train_flops_per_token(cfg, run) / (peak * 1e12 * mfu)
                    + train_nonmatmul_s_per_token(cfg, run, gpu, prm))
+    step_tokens = run.micro_batch * run.grad_accum * run.seq_len      # per GPU
+    compute_s = step_tokens * s_per_token
+    off: OffloadCost | None = None
     per_gpu = 1.0 / s_per_token
+    bound = "compute"
+    if run.cpu_offload and run.method in ("full", "pretrain"):
+        off = offload_cost(cfg, run, gpu, compute_s)
+        per_gpu = step_tokens / (compute_s + off.total_s)
+        if off.total_s > compute_s:
+            bound = "CPU offload"
     n = run.n_gpus
     scaling = prm["ddp_scaling"] ** math.log2(n) if n > 1 else 1.0
     tokens = per_gpu * n * scaling
     seqs = tokens / run.seq_len
     step = run.micro_batch * run.grad_accum * n / seqs
-    return LlmSpeed(tokens_per_s=tokens, samples_per_s=seqs, step_s=step, bound="compute",
-                    peak_tflops=peak)
+    return LlmSpeed(tokens_per_s=tokens, samples_per_s=seqs, step_s=step, bound=bound,
+                    peak_tflops=peak, offload=off)
 
 
 @lru_cache(maxsize=4096)

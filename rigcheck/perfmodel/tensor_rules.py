@@ -19,9 +19,9 @@ datasheet figure of one or more cards in tests/test_gpudb.py:
 - Ampere GA10x (8.6/8.7) and Ada (8.9): 1024 fp16/bf16, tf32 512, int8 2048, Ada fp8 2048;
   GeForce parts halve every fp32-accumulate rate (GA102 and Ada whitepapers: RTX 3090 71 TFLOPS
   fp16 fp32-acc, 35.6 TF32; RTX 4090 165.2 / 82.6, fp8 330.3; A6000 154.8 / 77.4; L40S 366).
-- Hopper GH100 (9.0): 4096 fp16/bf16, tf32 2048, fp8 and int8 8192 (H100 whitepaper; NVIDIA's
-  quoted 989 TFLOPS bf16 for SXM5 is at 1.83 GHz, ours at TechPowerUp's 1.98 GHz boost reads 8%
-  higher; the tests allow that).
+- Hopper GH100 (9.0): 4096 fp16/bf16, tf32 2048, fp8 and int8 8192 (H100 whitepaper). NVIDIA
+  computes Hopper's tensor peaks at a lower clock than the boost clock TechPowerUp lists, so
+  those cards take the clock of :data:`TENSOR_CLOCK_MHZ` (below) and not the boost clock.
 - Blackwell GB100/GB110 (10.x): 8192 fp16/bf16, tf32 4096, fp8 16384, int8 16384 (B200: 2.25
   PFLOPS dense fp16, 4.5 fp8, 1.1 tf32, NVIDIA DGX B200 datasheet).
 - Blackwell GB20x (12.x): as Ada per SM, plus fp4 (RTX Blackwell whitepaper, RTX 5090: 209.5
@@ -86,6 +86,33 @@ _INTEL = {
     "Xe2": Rule("Intel Xe2 XMX", {"fp16": 2048, "bf16": 2048, "int8": 4096}),
     "Xe-HPC": Rule("Intel Xe-HPC XMX", {"fp16": 4096, "bf16": 4096, "tf32": 2048, "int8": 8192}),
 }
+
+
+# The clock NVIDIA's datasheets compute a card's tensor peaks at, where it is below TechPowerUp's
+# boost clock (TechPowerUp name -> MHz). The 1.98 GHz TechPowerUp lists for H100 SXM5 is the
+# clock of the fp32/fp64 figures; its tensor math runs at 1.83 GHz ("1.83 GHz (low precision),
+# 1.98 GHz (high precision)", https://glennklockwood.com/garden/processors/h100, from the H100
+# whitepaper; 4096 x 132 SMs x 1.83 GHz = 989.4 TFLOPS bf16 dense). NVIDIA's H100 datasheet
+# (reproduced at https://archive-lib.hpctech.co.jp/gpuproduct/nvidia-h100.html: "BFLOAT16 Tensor
+# コア | 1,979 TFLOPS* | 1,513 TFLOPS*", "* Shown with sparsity. Specifications 1/2 lower without
+# sparsity") gives 989.5 dense for SXM and 756.5 for PCIe: 756.5e12 / (4096 x 114 SMs) =
+# 1.62 GHz, against TechPowerUp's 1,755 MHz. H200 SXM (same 132-SM GH100, "FP16 / BF16 (dense)
+# ~989 TFLOPS", https://itkb.uw.cz/2026/06/nvidia-h200-vs-b300-precisions-cores.html) is the SXM5
+# case. The 64/94/96 GB SXM5 boards share the 80 GB board's SMs and TechPowerUp clocks and the
+# H800 PCIe the H100 PCIe's; NVIDIA gives them no figure of their own, so they take the same
+# clock (an inference). H100 NVL/CNX/PCIe 96 GB, H800 SXM5 and H200 NVL: no datasheet figure
+# found, so they keep the boost clock.
+TENSOR_CLOCK_MHZ: dict[str, float] = {
+    "H100 SXM5 80 GB": 1830.0, "H100 SXM5 64 GB": 1830.0, "H100 SXM5 94 GB": 1830.0,
+    "H100 SXM5 96 GB": 1830.0, "H200 SXM 141 GB": 1830.0,
+    "H100 PCIe 80 GB": 1620.0, "H800 PCIe 80 GB": 1620.0,
+}
+
+
+def tensor_clock_mhz(name: str, boost_mhz: float) -> float:
+    """The clock a card's tensor peaks are computed at: NVIDIA's where TENSOR_CLOCK_MHZ has it,
+    else the boost clock."""
+    return TENSOR_CLOCK_MHZ.get(name, boost_mhz)
 
 
 def nvidia_rule(compute_capability: str) -> Rule | None:

@@ -13,6 +13,8 @@ JSON (``--json``)::
                 "kv_cache_gb", "workspace_gb", "context_gb"},
      "vram_gb": 24, "fits": true, "largest_micro_batch": 6,
      "tokens_per_s": 2900.0, "samples_per_s": 1.4, "step_s": 11.3,     # training (all GPUs)
+     "offload": {"total_s", "cpu_optimizer_s", "pcie_s", "pcie_gbs",   # --cpu-offload, full /
+                 "pcie_gb_per_step", "calibrated": false},              # pretrain: per step, per GPU
      "prefill_tokens_per_s": ..., "decode_tokens_per_s": ...,           # inference
      "decode_tokens_per_s_batch1": ...,
      "what_would_fit": ["..."], "notes": ["..."]}
@@ -91,6 +93,11 @@ def result_dict(est: Any, gpu_dict: dict[str, Any], largest: int) -> dict[str, A
     if est.run.training:
         d.update(tokens_per_s=round(s.tokens_per_s, 1), samples_per_s=round(s.samples_per_s, 3),
                  step_s=round(s.step_s, 3))
+        if s.offload is not None:
+            o = s.offload
+            d["offload"] = {"total_s": round(o.total_s, 3), "cpu_optimizer_s": round(o.cpu_step_s, 3),
+                            "pcie_s": round(o.pcie_s, 3), "pcie_gbs": o.pcie_gbs,
+                            "pcie_gb_per_step": round(o.bytes_per_step / 1e9, 3), "calibrated": False}
     else:
         d.update(prefill_tokens_per_s=round(s.prefill_tokens_per_s, 1),
                  decode_tokens_per_s=round(s.decode_tokens_per_s, 2),
@@ -120,6 +127,13 @@ def render(est: Any, largest: int, title: str) -> None:
         rows += [("throughput", f"{s.tokens_per_s:,.0f} tokens/s ({s.samples_per_s:,.2f} sequences/s)"),
                  ("step", f"{human_duration(s.step_s)} per optimizer step "
                           f"({run.micro_batch * run.grad_accum * run.n_gpus} sequences)")]
+        if s.offload is not None:
+            o = s.offload
+            rows.append(("offload", f"{human_duration(o.total_s)} of it is CPU offload: "
+                                    f"{human_duration(o.cpu_step_s)} Adam on the host, "
+                                    f"{human_duration(o.pcie_s)} PCIe not hidden by backward "
+                                    f"({o.bytes_per_step / 1e9:,.1f} GB at {o.pcie_gbs:g} GB/s); "
+                                    "first principles, uncalibrated"))
     else:
         rows += [("prefill", f"{s.prefill_tokens_per_s:,.0f} tokens/s (prompt processing)"),
                  ("decode", f"{s.decode_tokens_per_s_batch1:,.1f} tokens/s for one stream"
