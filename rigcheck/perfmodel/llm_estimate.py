@@ -11,6 +11,7 @@ ZeRO-3 (training) or tensor parallel (inference), and the smallest card that wou
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rigcheck.parts import Gpu
 
@@ -122,7 +123,9 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
     return out
 
 
+@lru_cache(maxsize=4096)
 def what_would_fit(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> tuple[str, ...]:
+    # Memoised (pure): every card of one memory size gets the same suggestions.
     lines = [f"{what}: {llm_memory(cfg, r).total_gb:.1f} GB per GPU"
              for what, r in candidate_changes(cfg, run, vram_gb)]
     need = needed_vram_gb(llm_memory(cfg, run))
