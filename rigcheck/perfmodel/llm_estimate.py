@@ -75,7 +75,11 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
         b = largest_micro_batch(cfg, run, vram_gb, limit=run.micro_batch)
         if b >= 1:
             if run.training:
-                accum = -(-run.micro_batch * run.grad_accum // b)
+                # the largest micro-batch that fits and divides the global batch, so that the
+                # global batch (and the learning-rate schedule written for it) stays exact
+                global_batch = run.micro_batch * run.grad_accum
+                b = next(d for d in range(b, 0, -1) if global_batch % d == 0)
+                accum = global_batch // b
                 out.append((f"micro-batch {b} with gradient accumulation {accum} (same global batch)",
                             replace(run, micro_batch=b, grad_accum=accum)))
             else:
