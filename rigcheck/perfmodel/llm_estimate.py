@@ -11,6 +11,7 @@ ZeRO-3 (training) or tensor parallel (inference), and the smallest card that wou
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rigcheck.parts import Gpu
 
@@ -74,7 +75,11 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
         b = largest_micro_batch(cfg, run, vram_gb, limit=run.micro_batch)
         if b >= 1:
             if run.training:
-                accum = -(-run.micro_batch * run.grad_accum // b)
+                # the largest micro-batch that fits and divides the global batch, so that the
+                # global batch (and the learning-rate schedule written for it) stays exact
+                global_batch = run.micro_batch * run.grad_accum
+                b = next(d for d in range(b, 0, -1) if global_batch % d == 0)
+                accum = global_batch // b
                 out.append((f"micro-batch {b} with gradient accumulation {accum} (same global batch)",
                             replace(run, micro_batch=b, grad_accum=accum)))
             else:
@@ -122,7 +127,9 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
     return out
 
 
+@lru_cache(maxsize=4096)
 def what_would_fit(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> tuple[str, ...]:
+    # Memoised (pure): every card of one memory size gets the same suggestions.
     lines = [f"{what}: {llm_memory(cfg, r).total_gb:.1f} GB per GPU"
              for what, r in candidate_changes(cfg, run, vram_gb)]
     need = needed_vram_gb(llm_memory(cfg, run))

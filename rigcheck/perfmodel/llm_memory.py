@@ -311,5 +311,8 @@ def infer_memory(cfg: ModelConfig, run: LlmRun) -> LlmMemory:
                      tuple(notes))
 
 
+@lru_cache(maxsize=65536)
 def llm_memory(cfg: ModelConfig, run: LlmRun) -> LlmMemory:
+    # Memoised: a pure function of two frozen records; ranking every GPU of the database asks
+    # for the same run (and the same suggested changes) once per card.
     return infer_memory(cfg, run) if run.method == "infer" else train_memory(cfg, run)

@@ -34,6 +34,7 @@ adds two all-reduces of one hidden vector per layer.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from dataclasses import dataclass
@@ -124,6 +125,18 @@ TP_ALLREDUCE_S = {"nvlink": 5e-6, "pcie": 15e-6}
 
 
 def load_params(path: Path = PARAMS_PATH) -> dict[str, Any]:
+    """The fitted parameters (defaults where the file lacks one or cannot be read). Read once per
+    version of the file (its size and modification time), not once per estimate."""
+    try:
+        st = path.stat()
+        version: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        version = None
+    return copy.deepcopy(_read_params(path, version))   # the caller may change its copy
+
+
+@lru_cache(maxsize=16)
+def _read_params(path: Path, version: tuple[int, int] | None) -> dict[str, Any]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
