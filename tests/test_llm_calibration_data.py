@@ -19,7 +19,8 @@ from rigcheck.perfmodel import lookup_gpu
 CSV = Path(__file__).resolve().parents[1] / "rigcheck" / "perfmodel" / "llm_calibration.csv"
 ROWS = list(csv.DictReader(CSV.open(encoding="utf-8", newline="")))
 METRICS = {"peak_memory_gb", "train_tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s"}
-PARAMS = {"Llama-2-7b": 6.74e9, "LLaMA-7B": 6.74e9, "Meta-Llama-3-8B": 8.03e9, "Llama-3.1-8B": 8.03e9}
+PARAMS = {"Llama-2-7b": 6.74e9, "LLaMA-7B": 6.74e9, "Meta-Llama-3-8B": 8.03e9, "Llama-3.1-8B": 8.03e9,
+          "TinyLlama-1.1B": 1.10e9, "Llama-3.2-3B": 3.21e9}   # published parameter counts
 BITS = {"q4_0": 4.5, "q4_k_m": 4.85, "q8_0": 8.5, "fp16": 16.0, "q4f16_1": 4.5, "gptq": 4.25}
 
 
