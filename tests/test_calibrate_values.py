@@ -584,3 +584,32 @@ def test_fit_stops_as_soon_as_no_step_improves(monkeypatch):
     n_x = len(calibrate._x0(gens))
     assert len(calls) <= len(synthetic) * (1 + n_x + 10)
     assert got.compute_log_eff == start.compute_log_eff
+
+
+def test_sync_loss_with_the_all_reduce_worked_by_hand(one):
+    from rigcheck.perfmodel.hardware import resolve
+    from rigcheck.perfmodel.model import step_breakdown
+
+    # ResNet-50 at batch 1 on two RTX 4090s over PCIe 4: gradients 4 B x 25,557,032 params
+    # = 102,228,128 B; ring all-reduce 2 x (2-1)/2 x bytes / 20 GB/s (PCIe 4 bus bandwidth,
+    # scaling.PCIE_BUSBW_GBS) = 5.1114064 ms. One image's backward (2/3 of its compute) is far
+    # shorter, so the exposed time is the all-reduce less the backward (more than the last
+    # 25 MiB bucket, 26,214,400 / 20e9 = 1.31 ms). Published efficiency 0.05 (1000/s -> 100/s
+    # on two). loss = 1 - 0.05 / comm_eff, comm_eff = step / (step + exposed), one doubling.
+    params = load_params()
+    single = _mk(one, batch=1, published_sps=1000.0, label="r50 b1")
+    multi = _mk(single, row=9, status="scaling", n_gpus=2, why="multi-GPU row: PCIe", published_sps=100.0)
+    parts = step_breakdown(multi.recipe, multi.gpu, resolve(multi.recipe, multi.gpu, "amp"), 1, params)
+    t_ar = 102_228_128 / 20e9
+    backward = parts.compute_s * 2 / 3
+    assert t_ar - backward > 26_214_400 / 20e9                       # the case worked here
+    exposed = t_ar - backward
+    comm_eff = parts.step_s / (parts.step_s + exposed)
+    assert 0.05 / comm_eff < 1                                      # not capped
+    assert fit_sync_loss(params, [single, multi]) == pytest.approx(1 - 0.05 / comm_eff, rel=1e-9)
+    # at the batch of 448 the backward hides all but the last bucket: exposed 1.31072 ms
+    big1 = _mk(one, published_sps=1000.0)
+    big = _mk(big1, row=9, status="scaling", n_gpus=2, why="PCIe")      # efficiency 0.5
+    bparts = step_breakdown(big.recipe, big.gpu, resolve(big.recipe, big.gpu, "amp"), 448, params)
+    comm_big = bparts.step_s / (bparts.step_s + 26_214_400 / 20e9)
+    assert fit_sync_loss(params, [big1, big]) == pytest.approx(1 - 0.5 / comm_big, rel=1e-9)
