@@ -429,7 +429,7 @@ def test_cross_validate_by_custom_group(one, monkeypatch):
 
 # ---- fit_all provenance ---------------------------------------------------------------------
 
-FITTED = EfficiencyParams({"fp32": -1.0}, {"Ampere": 0.1}, {"cnn": 0.0}, {"cnn": 5.0},
+FITTED = EfficiencyParams({"fp32": -1.0}, {"Ampere": 0.1}, {"cnn": 0.0, "rnn": 0.5}, {"cnn": 5.1234},
                           nchw_tensor_factor=1.5, combine_p=2.5, sync_loss_per_doubling=0.9,
                           peak_exponent=0.8, bw_exponent=1.0, issue_bw_per_sm_ghz=33.0,
                           power_exponent=0.4)
@@ -454,7 +454,7 @@ def _fit_all(tmp_path, one, monkeypatch, predictions, with_cv=False, cv=()):
 def test_fit_all_carries_every_fitted_value_and_the_sync_loss(tmp_path, one, monkeypatch):
     p, _ = _fit_all(tmp_path, one, monkeypatch, [110.0, 80.0, 100.0])
     assert p.compute_log_eff == {"fp32": -1.0} and p.generation_log_offset == {"Ampere": 0.1}
-    assert p.family_compute_log == {"cnn": 0.0} and p.traffic_k == {"cnn": 5.0}
+    assert p.family_compute_log == {"cnn": 0.0, "rnn": 0.5} and p.traffic_k == {"cnn": 5.1234}
     assert (p.nchw_tensor_factor, p.combine_p, p.peak_exponent, p.bw_exponent) == (1.5, 2.5, 0.8, 1.0)
     assert (p.issue_bw_per_sm_ghz, p.power_exponent) == (33.0, 0.4)
     assert p.sync_loss_per_doubling == 0.042        # solved, not the fit's 0.9
@@ -481,6 +481,10 @@ def test_fit_all_provenance_even_takes_the_upper_middle_and_rounds(tmp_path, one
     assert p.provenance["in_sample_worst_abs_error"] == 0.3
     p, _ = _fit_all(tmp_path, one, monkeypatch, [112.34567])
     assert p.provenance["in_sample_median_abs_error"] == 0.1235     # rounded to 4 places
+    assert p.provenance["in_sample_worst_abs_error"] == 0.1235
+    p, _ = _fit_all(tmp_path, one, monkeypatch, [100.0], with_cv=True, cv=[187.65432])
+    assert p.provenance["logo_cv_median_abs_error"] == 0.8765
+    assert p.provenance["logo_cv_worst_abs_error"] == 0.8765
 
 
 def test_fit_all_cross_validation_figures(tmp_path, one, monkeypatch):
@@ -509,10 +513,20 @@ def test_main_dry_run_prints_and_writes_nothing(tmp_path, monkeypatch, capsys):
     text = capsys.readouterr().out
     assert "precision-class efficiency: {'fp32': 0.368}" in text       # e^-1 = 0.3679
     assert "generation factor: {'Ampere': 1.105}" in text               # e^0.1 = 1.1052
-    assert "traffic k: {'cnn': 5.0}" in text
+    assert "family factor: {'cnn': 1.0, 'rnn': 1.649}" in text         # e^0.5 = 1.6487
+    assert "traffic k: {'cnn': 5.12}" in text
+    assert "nchw tensor factor 1.50" in text and "peak exponent 0.80" in text
+    assert "bandwidth exponent 1.00" in text and "power exponent 0.40" in text
+    assert "provenance: {}" in text
     assert "SM-issue bandwidth 33.0 GB/s per SM-GHz" in text
     assert "combine p 2.50" in text and "sync loss/doubling 0.900" in text
     assert "wrote" not in text
+
+
+def test_main_help_names_the_tool(capsys):
+    with pytest.raises(SystemExit):
+        calibrate.main(["--help"])
+    assert "Fit the performance model's efficiency parameters" in capsys.readouterr().out
 
 
 def test_main_writes_params_with_cross_validation(tmp_path, monkeypatch, capsys):
