@@ -628,3 +628,33 @@ def test_keys_include_the_hf_repo():
     assert _keys(replace(m, source="https://github.com/org/X-Two")) == {"x-1", "x-one", "ex"}
     assert _keys(replace(m, source="https://huggingface.co/org/Zed-9/blob/main/config.json")) == {
         "x-1", "x-one", "ex", "zed-9"}
+
+
+# ---- defaults of a hand-built config ----------------------------------------------------------
+
+def test_a_bare_config_is_a_dense_rmsnorm_decoder():
+    import dataclasses
+
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelConfig)
+                if f.default is not dataclasses.MISSING}
+    assert defaults == {
+        "gated_mlp": True, "mlp_bias": False, "qkv_bias": False, "qk_norm": False,
+        "norms_per_layer": 2, "layer_norm": False, "learned_positions": 0, "num_experts": 0,
+        "experts_per_token": 0, "moe_intermediate_size": 0, "shared_experts": 0,
+        "shared_expert_intermediate_size": 0, "first_dense_layers": 0, "expert_bias": False,
+        "router_bias": False, "attention_sinks": False, "q_lora_rank": 0, "kv_lora_rank": 0,
+        "qk_rope_head_dim": 0, "qk_nope_head_dim": 0, "v_head_dim": 0, "sliding_window": 0,
+        "sliding_layers": 0, "vision_params": 0, "aliases": ()}
+    assert BASE.total_params() == 2568 and BASE.kv_elements_per_token(10**6) == 30.0
+
+
+def test_one_expert_is_moe():
+    one = cfg(num_experts=1, experts_per_token=1, moe_intermediate_size=6)
+    assert one.is_moe and one.moe_layers == 3
+
+
+def test_no_shared_experts_means_no_shared_mlp_even_with_biases():
+    # a plain (non-gated) MLP with biases of width 0 would still have h = 8 bias parameters
+    moe = cfg(gated_mlp=False, mlp_bias=True, num_experts=4, experts_per_token=2, moe_intermediate_size=6)
+    assert moe.shared_params() == 0
+    assert replace(moe, shared_experts=1).shared_params() == 2 * 8 * 6 + 6 + 8
