@@ -658,3 +658,20 @@ def test_no_shared_experts_means_no_shared_mlp_even_with_biases():
     moe = cfg(gated_mlp=False, mlp_bias=True, num_experts=4, experts_per_token=2, moe_intermediate_size=6)
     assert moe.shared_params() == 0
     assert replace(moe, shared_experts=1).shared_params() == 2 * 8 * 6 + 6 + 8
+
+
+def test_active_params_with_layernorm():
+    # final LayerNorm has weight and bias: 2 x 8; layers 400 + 32 + 384 = 816
+    assert cfg(layer_norm=True).active_params() == 80 + 3 * 816 + 16 + 80
+
+
+def test_one_routed_expert_plus_a_shared_one_has_expert_shapes():
+    s = cfg(num_experts=1, experts_per_token=1, moe_intermediate_size=6, shared_experts=1).linear_shapes()
+    assert s["up_proj@experts"] == (8, 6, 3)              # 3 MoE layers x 1 expert
+
+
+def test_kv_elements_with_several_kv_heads_and_a_short_context():
+    # 2 x 2 KV heads x 5 = 20 per layer, 3 layers
+    assert cfg(num_kv_heads=2).kv_elements_per_token(100) == 60.0
+    # a context shorter than the window: every layer holds all of it (no fraction above 1)
+    assert cfg(sliding_window=50, sliding_layers=2).kv_elements_per_token(25) == 30.0
