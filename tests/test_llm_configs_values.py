@@ -675,3 +675,32 @@ def test_kv_elements_with_several_kv_heads_and_a_short_context():
     assert cfg(num_kv_heads=2).kv_elements_per_token(100) == 60.0
     # a context shorter than the window: every layer holds all of it (no fraction above 1)
     assert cfg(sliding_window=50, sliding_layers=2).kv_elements_per_token(25) == 30.0
+
+
+def test_explicit_zero_is_accepted_where_zero_means_none():
+    dense = parse_config(dict(GOOD, num_experts=0, moe_intermediate_size=0, num_experts_per_tok=0,
+                              kv_lora_rank=0, sliding_window=0, n_shared_experts=0,
+                              shared_expert_intermediate_size=0), "w")
+    assert (dense.num_experts, dense.kv_lora_rank, dense.sliding_window, dense.shared_experts) == (0, 0, 0, 0)
+    moe = parse_config(dict(GOOD, num_experts=8, num_experts_per_tok=2, moe_intermediate_size=64,
+                            first_k_dense_replace=0, kv_lora_rank=32, q_lora_rank=0, qk_rope_head_dim=16,
+                            qk_nope_head_dim=32, v_head_dim=32), "w")
+    assert moe.first_dense_layers == 0 and moe.q_lora_rank == 0 and moe.kv_lora_rank == 32
+
+
+def test_moe_without_top_k_is_rejected():
+    with pytest.raises(ConfigError) as err:
+        parse_config(dict(GOOD, num_experts=8, moe_intermediate_size=64), "w")
+    assert str(err.value) == "w: field 'num_experts_per_tok' must be 1..8, got 0"
+
+
+def test_default_head_dim_is_a_whole_division():
+    c = parse_config(dict(GOOD, hidden_size=100), "w")       # 100 // 8 = 12 (not 12.5)
+    assert c.head_dim == 12 and isinstance(c.head_dim, int)
+
+
+def test_sliding_layer_counts_round_down():
+    base = dict(GOOD, num_hidden_layers=7, sliding_window=128)
+    # 7 layers, every 3rd global: 7 // 3 = 2 global -> 5 sliding
+    assert parse_config(dict(base, sliding_window_pattern=3), "w").sliding_layers == 5
+    assert parse_config(dict(base, model_type="gemma2"), "w").sliding_layers == 3     # 7 // 2
