@@ -279,7 +279,7 @@ def test_not_an_object_and_defaults():
     assert c.tied_embeddings is False and c.gated_mlp and not c.qkv_bias and not c.qk_norm
     assert c.norms_per_layer == 2 and not c.layer_norm and c.learned_positions == 0
     assert (c.num_experts, c.experts_per_token, c.moe_intermediate_size, c.first_dense_layers) == (0, 0, 0, 0)
-    assert (c.kv_lora_rank, c.q_lora_rank, c.qk_rope_head_dim, c.v_head_dim) == (0, 0, 0, 0)
+    assert (c.kv_lora_rank, c.q_lora_rank, c.qk_rope_head_dim, c.qk_nope_head_dim, c.v_head_dim) == (0,) * 5
     assert c.sliding_window == 0 and c.sliding_layers == 0 and c.vision_params == 0 and c.aliases == ()
     assert c.model_type == parse_config(dict(GOOD, model_type="LLaMA"), "w").model_type
 
