@@ -704,3 +704,10 @@ def test_sliding_layer_counts_round_down():
     # 7 layers, every 3rd global: 7 // 3 = 2 global -> 5 sliding
     assert parse_config(dict(base, sliding_window_pattern=3), "w").sliding_layers == 5
     assert parse_config(dict(base, model_type="gemma2"), "w").sliding_layers == 3     # 7 // 2
+
+
+def test_vision_patches_are_whole():
+    # image 9 with patch 2: 9 // 2 = 4 patches a side, 16 positions, as for image 8
+    raw = {"text_config": GOOD, "vision_config": dict(VISION, image_size=9)}
+    got = parse_config(raw, "w").vision_params
+    assert got == 2484 and isinstance(got, int)
