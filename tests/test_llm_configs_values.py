@@ -563,6 +563,7 @@ def test_unreadable_files(tmp_path):
     ("foo-base", "foo"),
     ("a--b__c", "a-b-c"),
     ("-x-", "x"),
+    ("hf.co/org/Model_X", "model-x"),   # the last path part of a longer path
     ("italy-7b", "italy-7b"),           # "-it" only as a whole word
     ("metamodel", "metamodel"),         # "meta" only as a prefix word
 ])
