@@ -712,3 +712,29 @@ def test_vision_patches_are_whole():
     raw = {"text_config": GOOD, "vision_config": dict(VISION, image_size=9)}
     got = parse_config(raw, "w").vision_params
     assert got == 2484 and isinstance(got, int)
+
+
+def test_suggestions_are_the_four_nearest():
+    with pytest.raises(ConfigError) as err:
+        find_model("llama-3.1-9b")
+    assert "did you mean: llama-3.1-8b, llama-3.1-70b, llama-3.1-405b, llama-3.2-3b;" in str(err.value)
+
+
+def test_suggestion_cutoff_is_half_similar(monkeypatch):
+    # difflib ratio 2 x matches / total: "abcdefghij" vs "abcdevwxyz" share "abcde":
+    # 2 x 5 / 20 = 0.5, just at the cutoff; "abcdvwxyzq" shares 4: 0.4, below it
+    near = replace(BASE, id="abcdevwxyz", name="N", source="x")
+    far = replace(BASE, id="abcdvwxyzq", name="F", source="x")
+    monkeypatch.setattr(llm_configs, "_BUNDLED", {m.id: m for m in (near, far)})
+    monkeypatch.setattr(llm_configs, "_INDEX", None)
+    with pytest.raises(ConfigError) as err:
+        find_model("abcdefghij")
+    assert "did you mean: abcdevwxyz;" in str(err.value)
+
+
+def test_an_exact_id_wins_over_an_ambiguous_alias(monkeypatch):
+    exact = replace(BASE, id="foo", name="Foo Exact", source="x")
+    other = replace(BASE, id="foo-9", name="Foo Nine", aliases=("foo",), source="x")
+    monkeypatch.setattr(llm_configs, "_BUNDLED", {m.id: m for m in (exact, other)})
+    monkeypatch.setattr(llm_configs, "_INDEX", None)
+    assert find_model("foo").id == "foo"
