@@ -221,3 +221,11 @@ def test_an_imported_system_quote_reprices_it_for_recommend(tmp_path, data_dir):
     assert best["total_inr"] == 72_50_000
     system = best["complete_system"]
     assert system["price_basis"] == "quote" and "reseller.csv line 2" in system["price_source"]
+
+
+def test_a_maker_part_number_the_catalog_lacks_does_not_empty_the_match(catalog):
+    # "ZT-D40700E" is a number no catalog name has: the narrowing by the line's numbers finds no
+    # part with all of them, so it narrows nothing, and the model words (4070) still decide
+    line = imp.Line(2, "Zotac Gaming RTX 4070 Twin Edge ZT-D40700E-10M", 60_000.0, "INR", "gpus")
+    m = imp.match_line(line, catalog)
+    assert (m.kind, m.part_id, m.candidates) == ("gpus", "rtx-4070", ())
