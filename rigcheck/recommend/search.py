@@ -268,6 +268,16 @@ def gpu_options(catalog: Catalog, request: Request, estimate: Estimator
 
 # ---- the cheapest rest of a build for one option ---------------------------------------------
 
+_V = TypeVar("_V")
+
+
+def _memo(store: dict[tuple[Any, ...], _V], key: tuple[Any, ...], compute: Callable[[], _V]) -> _V:
+    """``store[key]``, computed once."""
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
 class _Index:
     """The catalog sorted and grouped for the per-option minimisation."""
 
@@ -306,9 +316,7 @@ class _Index:
         # Memoised on what rules.memory_ok reads of the board (its memory type, slots and
         # maximum), never the board itself: boards of one platform share one answer.
         key = (board.memory_type, board.memory_slots, board.max_memory_gb, floor_gb)
-        if key not in self._memory_memo:
-            self._memory_memo[key] = self._cheapest_memory(board, floor_gb)
-        return self._memory_memo[key]
+        return _memo(self._memory_memo, key, lambda: self._cheapest_memory(board, floor_gb))
 
     def _cheapest_memory(self, board: Motherboard, floor_gb: float
                          ) -> tuple[MemoryKit, int] | None:
@@ -327,9 +335,7 @@ class _Index:
         # whether it needs an air gap, the count.
         key = (board.x16_slot_positions, board.x16_slot_lanes, gpu.slot_width,
                rules.needs_gap(gpu), count)
-        if key not in self._seat_memo:
-            self._seat_memo[key] = rules.seat_gpus(board, gpu, count)
-        return self._seat_memo[key]
+        return _memo(self._seat_memo, key, lambda: rules.seat_gpus(board, gpu, count))
 
     def cheapest_case(self, board: Motherboard, gpu: Gpu, positions: tuple[int, ...]
                       ) -> Case | None:
@@ -338,9 +344,7 @@ class _Index:
         # themselves: every variant of a card, and every board of a form factor, share one scan.
         key = (board.form_factor, gpu.length_mm, gpu.cooler,
                rules.slots_needed(positions, gpu), len(positions))
-        if key not in self._case_memo:
-            self._case_memo[key] = self._cheapest_case(board, gpu, positions)
-        return self._case_memo[key]
+        return _memo(self._case_memo, key, lambda: self._cheapest_case(board, gpu, positions))
 
     def _cheapest_case(self, board: Motherboard, gpu: Gpu, positions: tuple[int, ...]
                        ) -> Case | None:
