@@ -130,7 +130,10 @@ def test_micro_batch_one_without_checkpointing():
     assert whats[0] == "gradient checkpointing (about 1/3 more compute)"
     # below even the checkpointed step: micro-batch 1 cannot shrink, QLoRA and ZeRO-3 can
     whats = [w for w, _ in le.candidate_changes(TINY, run, card(1_022_000_000))]
+    # full(1, ckpt) = 1,024,182,400 B > 1.022e9; at sequence 512 the per-sequence bytes halve:
+    # 1e9 + 4,521,600 + 19,660,800 / 2 = 1,014,352,000 B fits
     assert whats == ["QLoRA (4-bit NF4 base, LoRA adapters, checkpointing)",
+                     "sequence 512 at micro-batch 1 with checkpointing (longer samples cut or split)",
                      "2 GPUs of this size with ZeRO-3/FSDP"]
 
 
@@ -144,6 +147,35 @@ def test_qlora_halves_the_sequence_down_to_256(budget, line):
     assert qlora(256) < 1_008_000_000 < qlora(512) < 1_015_000_000 < qlora(1024)
     whats = [w for w, _ in le.candidate_changes(TINY, run, card(budget))]
     assert [w for w in whats if w.startswith("QLoRA")] == ([line] if line else [])
+
+
+QLORA_SEQ = "at micro-batch 1 with checkpointing (longer samples cut or split)"
+
+
+@pytest.mark.parametrize(("budget", "line"), [
+    (qlora(1024) + 1e3, None),                         # fits as it is: nothing to shorten
+    (qlora(1024) - 1e3, f"sequence 512 {QLORA_SEQ}"),  # just past: half the sequence fits
+    (qlora(512) - 1e3, f"sequence 256 {QLORA_SEQ}"),
+    (qlora(256) - 1e3, None),                          # 256 tokens is the shortest offered
+])
+def test_a_qlora_run_is_offered_a_shorter_sequence(budget, line):
+    run = LlmRun(method="qlora", seq_len=1024, micro_batch=2, grad_accum=4)
+    base = LlmRun(method="qlora", seq_len=1024, micro_batch=1, grad_accum=8)
+    assert llm_memory(TINY, base).total_gb == pytest.approx(qlora(1024) / 1e9)
+    got = dict(le.candidate_changes(TINY, run, card(budget)))
+    seqs = [w for w in got if w.startswith("sequence")]
+    assert seqs == ([line] if line else [])
+    if line:
+        r = got[line]
+        assert (r.method, r.micro_batch, r.grad_accum, r.checkpointing) == ("qlora", 1, 8, True)
+        assert r.seq_len == int(line.split()[1])
+
+
+def test_recommend_never_shortens_the_sequence_itself():
+    run = LlmRun(method="qlora", seq_len=1024)
+    vram = card(qlora(1024) - 1e3)
+    assert any(w.startswith("sequence") for w, _ in le.candidate_changes(TINY, run, vram))
+    assert le.adapt(TINY, run, vram) is None
 
 
 def test_lora_run_can_switch_to_qlora_and_full_cannot_shrink_past_it():

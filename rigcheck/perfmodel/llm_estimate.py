@@ -106,6 +106,21 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
                     out.append(("QLoRA at micro-batch 1" + (f", sequence {seq:,}" if seq != run.seq_len else ""), r1))
                     break
                 seq //= 2
+    if run.training:
+        # The same method on shorter sequences (halving, down to 256 tokens) at micro-batch 1 with
+        # checkpointing: activations and the logits workspace scale with tokens per step. Offered
+        # only where micro-batch 1 with checkpointing at the full length does not fit. It changes
+        # the data (longer samples are cut or split), so recommend never makes it on its own.
+        base = replace(run, micro_batch=1, grad_checkpointing=True,
+                       grad_accum=run.micro_batch * run.grad_accum)
+        seq = run.seq_len // 2
+        while seq >= 256 and not _fits(cfg, base, vram_gb):
+            r = replace(base, seq_len=seq)
+            if _fits(cfg, r, vram_gb):
+                out.append((f"sequence {seq:,} at micro-batch 1 with checkpointing "
+                            "(longer samples cut or split)", r))
+                break
+            seq //= 2
     if not run.training and run.weight_format in ("fp32", "bf16", "fp16", "fp8", "int8", "q8_0", "q6_k", "q5_k_m"):
         r = replace(run, weights="q4_k_m")
         if _fits(cfg, r, vram_gb):
@@ -115,12 +130,14 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
             continue
         r = replace(run, n_gpus=n, parallel="tp" if not run.training else
                     ("zero3" if run.method in ("full", "pretrain") else run.parallel))
+        if r.training and r.strategy == "ddp" and not _fits(cfg, r, vram_gb):
+            r = replace(r, parallel="fsdp")   # LoRA / QLoRA: shard the frozen base (FSDP + QLoRA)
         if run.training and not _fits(cfg, r, vram_gb):   # activations do not shard: shrink them
             r = replace(r, grad_checkpointing=True, micro_batch=1,
                         grad_accum=run.micro_batch * run.grad_accum)
         if _fits(cfg, r, vram_gb):
             how = "tensor parallel" if not run.training else (
-                "ZeRO-3/FSDP" if run.method in ("full", "pretrain") else "data parallel")
+                "ZeRO-3/FSDP" if r.strategy in ("zero3", "fsdp") else "data parallel")
             extra = ", checkpointing, micro-batch 1" if r.micro_batch != run.micro_batch else ""
             out.append((f"{n} GPUs of this size with {how}{extra}", r))
             break

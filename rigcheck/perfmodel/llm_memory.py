@@ -271,8 +271,13 @@ def train_memory(cfg: ModelConfig, run: LlmRun) -> LlmMemory:
         weights = weight_bytes(cfg, fmt)
         if run.method == "qlora" and fmt in LINEAR_ONLY:
             weights += (QLORA_UNQUANTISED_BYTES - 2.0) * (p - cfg.decoder_params())
+        # ZeRO-3 / FSDP shard the frozen base too: FSDP + QLoRA (Answer.AI, 2024-03-06,
+        # https://www.answer.ai/posts/2024-03-06-fsdp-qlora: "use FSDP to shard that across two or
+        # more 24GB consumer cards"; bitsandbytes stores the 4-bit weights in a float dtype so that
+        # FSDP can split them). The adapters' weights, gradients and state shard like a full run's.
+        weights /= shard_w
         trainable = lora_params(cfg, run.lora_rank, run.lora_targets)
-        lora_gb = (4 + 4 + opt) * trainable / GB
+        lora_gb = (4 / shard_w + 4 / shard_grad + opt / shard_opt) * trainable / GB
     elem = 4.0 if fmt == "fp32" else 2.0
     tokens = run.micro_batch * run.seq_len
     per_layer = act_bytes_per_token_layer(cfg, run.seq_len, elem, run.fused_attention)
