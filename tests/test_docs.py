@@ -34,3 +34,17 @@ def test_cli_reference_is_up_to_date():
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_cli_reference.py"), "--check"],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_readme_example_shows_a_usage_error():
+    # tools/refresh_readme_examples.py pastes real output; a command it could not run as written
+    # (shell syntax passed as an argument, a removed option) comes back as click's usage error.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```text\n(\$ rigcheck [^\n]*\n.*?)```", readme, re.S)
+    assert len(blocks) >= 5
+    for block in blocks:
+        assert "Usage: " not in block and "Error: No such option" not in block, block[:200]
+        assert "Got unexpected extra argument" not in block, block[:200]
+        m = re.match(r"\$ rigcheck [^\n]*< (\S+)\n", block)
+        if m:
+            assert (ROOT / m.group(1)).is_file(), f"README example reads {m.group(1)}, not in the repo"

@@ -17,8 +17,9 @@ from rigcheck.ui.app import app
 XID79 = "[ 1843.308145] NVRM: Xid (PCI:0000:b3:00): 79, pid=2213, GPU has fallen off the bus.\n"
 
 
-def test_pipe_into_doctor_facts_dash() -> None:
-    res = CliRunner().invoke(app, ["doctor", "--facts", "-", "--json"], input=XID79)
+@pytest.mark.parametrize("flag", ["--facts", "--paste"])
+def test_pipe_into_doctor_facts_dash(flag: str) -> None:
+    res = CliRunner().invoke(app, ["doctor", flag, "-", "--json"], input=XID79)
     assert res.exit_code == 1, res.output
     out = json.loads(res.output)
     by_id = {f["id"]: f for f in out["findings"]}

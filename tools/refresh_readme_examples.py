@@ -22,11 +22,17 @@ BLOCK = re.compile(r"```text\n\$ (rigcheck [^\n]*)\n.*?```", re.S)
 
 
 def run(command: str) -> str:
+    """Run one README command. A trailing `< FILE` (a path from the repository's root) is fed to
+    standard input, as the shell would; any other shell syntax is refused, not passed on."""
+    command, _, stdin_path = command.partition(" < ")
     args = shlex.split(command)
+    if any(a in ("|", ">", ">>", "&&", ";", "<") for a in args):
+        raise SystemExit(f"README example {command!r}: only a trailing '< FILE' is supported")
+    stdin = (README.parent / stdin_path.strip()).read_text(encoding="utf-8") if stdin_path else None
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["TERM"] = "dumb"
     proc = subprocess.run([sys.executable, "-m", "rigcheck", *args[1:]], capture_output=True,
-                          text=True, env=env, timeout=300)
+                          text=True, env=env, timeout=300, input=stdin, cwd=README.parent)
     return "\n".join(line.rstrip() for line in (proc.stdout + proc.stderr).rstrip().splitlines())
 
 

@@ -248,7 +248,7 @@ def _esc(text: str) -> str:
 
 def doctor(
     facts_file: Annotated[Path | None, typer.Option(
-        "--facts", help="Check a facts file or any pasted text (an error, a log, collect_env, nvidia-smi, pip list, ...) instead of this machine; - reads standard input.")] = None,
+        "--facts", "--paste", help="Check a facts file or any pasted text (an error, a log, collect_env, nvidia-smi, pip list, ...) instead of this machine; - reads standard input.")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show every check, skipped ones too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (see the module docs).")] = False,
     deep: Annotated[bool, typer.Option("--deep", help="Also run active GPU tests (matmul, gradcheck, bandwidth, P2P; < 30 s).")] = False,
