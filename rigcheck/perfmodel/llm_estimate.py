@@ -38,8 +38,9 @@ class LlmEstimate:
 def estimate(cfg: ModelConfig, run: LlmRun, gpu: Gpu, nvlink: bool = False) -> LlmEstimate:
     m = llm_memory(cfg, run)
     s = llm_speed(cfg, run, gpu, nvlink=nvlink)
-    fits = m.fits(gpu.vram_gb)
-    sugg = () if fits else what_would_fit(cfg, run, gpu.vram_gb)
+    gpu_gb = mem.gpu_memory_gb(gpu)
+    fits = m.fits(gpu_gb)
+    sugg = () if fits else what_would_fit(cfg, run, gpu_gb)
     return LlmEstimate(cfg, run, gpu, m, s, fits, sugg)
 
 
@@ -189,7 +190,7 @@ class RecipeFit:
 
 
 def recipe_on_gpu(cfg: ModelConfig, run: LlmRun, adapt_allowed: tuple[str, ...], gpu: Gpu) -> RecipeFit:
-    adapted = adapt(cfg, run, gpu.vram_gb, adapt_allowed)
+    adapted = adapt(cfg, run, mem.gpu_memory_gb(gpu), adapt_allowed)
     if adapted is None:
         m = llm_memory(cfg, run)
         return RecipeFit(False, run, (), m.total_gb, 0.0, "tokens/s")

@@ -133,6 +133,33 @@ def train_memory_gb(model: Sized, batch_size: int, precision: str | None = None,
     return train_memory(model, batch_size, precision, gpu=gpu).total_gb
 
 
+class _GpuMemory(Protocol):
+    @property
+    def vendor(self) -> str: ...
+    @property
+    def vram_gb(self) -> float: ...
+
+
+# An Apple GPU shares the Mac's unified memory, and Metal keeps one process's resident set under
+# MTLDevice.recommendedMaxWorkingSetSize, which llama.cpp's Metal back-end logs at start-up:
+# 10922.67 MB on 16 GB and 21845.34 MB on 32 GB Macs (2/3; llama-cpp-python #687, ollama #434),
+# 49152 MiB on 64 GB and 73728 MB on 96 GB (3/4; llama.cpp #1870, #3213). Newer macOS allows
+# more (11453.25 MB on 16 GB in later llama.cpp CI logs; 107.52 GiB on 128 GB under macOS 26,
+# antirez/ds4 #893), and `sudo sysctl iogpu.wired_limit_mb=N` raises it: the older rule is the
+# one a plan can count on.
+APPLE_SMALL_MAC_GB = 32.0
+APPLE_WORKING_SET = (2 / 3, 3 / 4)     # at or below APPLE_SMALL_MAC_GB, above it
+
+
+def gpu_memory_gb(gpu: _GpuMemory) -> float:
+    """The memory one process's GPU work can hold: a card's VRAM, or an Apple GPU's Metal working
+    set of the Mac's unified memory (``vram_gb`` is the Mac's memory there)."""
+    if gpu.vendor == "Apple":
+        small, large = APPLE_WORKING_SET
+        return gpu.vram_gb * (small if gpu.vram_gb <= APPLE_SMALL_MAC_GB else large)
+    return gpu.vram_gb
+
+
 def usable_gb(vram_gb: float) -> float:
     """The part of a card's memory a training run can plan on."""
     return vram_gb * USABLE_FRACTION

@@ -215,7 +215,7 @@ def step_breakdown(
 def max_batch_that_fits(recipe: Recipe, gpu: Gpu, precision: str | None = None) -> int:
     """Largest per-GPU batch whose training memory stays within 95% of the card's memory."""
     setup = resolve(recipe, gpu, precision)
-    return mem.max_batch_for_memory(recipe, gpu.vram_gb, setup.mode)
+    return mem.max_batch_for_memory(recipe, mem.gpu_memory_gb(gpu), setup.mode)
 
 
 def predict_with(
@@ -285,12 +285,13 @@ def predict_with(
 
     samples_per_s = n_total * batch / step_s
     memory_gb = mem.train_memory_gb(recipe, batch, setup.mode)
-    fits = mem.fits(memory_gb, gpu.vram_gb)
+    gpu_gb = mem.gpu_memory_gb(gpu)
+    fits = mem.fits(memory_gb, gpu_gb)
     if not fits:
-        largest = mem.max_batch_for_memory(recipe, gpu.vram_gb, setup.mode)
+        largest = mem.max_batch_for_memory(recipe, gpu_gb, setup.mode)
         notes.append(
             f"batch {batch} needs {memory_gb:.1f} GB, more than {mem.USABLE_FRACTION:.0%} of "
-            f"{gpu.vram_gb:g} GB; the largest batch that fits is {largest}"
+            f"{gpu_gb:g} GB; the largest batch that fits is {largest}"
             + (" (none: the weights and optimizer state alone do not fit)" if largest == 0 else "")
         )
     epoch_s = recipe.dataset_samples / samples_per_s

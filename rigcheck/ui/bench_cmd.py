@@ -279,7 +279,7 @@ def bench(
         "--dist-timeout", metavar="SECONDS", help="With --distributed: give up on missing ranks "
                                                   "after this long.")] = 300.0,
 ) -> None:
-    """Measure GEMM, memory, copies, disk, image pipeline and training steps on this machine."""
+    """Measure GEMM, memory, copies, disk, image pipeline, training steps and a small LLM (prefill, decode, a LoRA step) on this machine."""
     from rigcheck.bench import runner
 
     # Before anything else: without PyTorch nothing can be measured, and an empty run must not

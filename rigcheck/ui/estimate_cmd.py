@@ -280,7 +280,8 @@ def _refined_dict(ref: Any) -> dict[str, Any] | None:
 
 def estimate_command(
     gpu_name: Annotated[str | None, typer.Option(
-        "--gpu", help="Catalog GPU, matched loosely: '4090', 'rtx 4090', 'H100 PCIe'.")] = None,
+        "--gpu", help="Any GPU of the spec database, matched loosely: '4090', 'NVIDIA GeForce RTX "
+        "2080 Ti', 'Tesla P100-PCIE-16GB', 'Apple M2 Ultra' (default: this machine's GPU).")] = None,
     target: Annotated[str | None, typer.Option(
         "--target", help="Recipe id, e.g. resnet50-imagenet or llama-3.1-8b-qlora (see recipes/).")] = None,
     model: Annotated[str | None, typer.Option(
@@ -333,9 +334,10 @@ def estimate_command(
         "--tf32", help="fp32 matmuls on TF32 tensor cores: 'on' (NVIDIA NGC containers' default) "
         "or 'off' (PyTorch's default, used when not given).")] = None,
 ) -> None:
-    """Predict training speed, time per epoch, time to train and memory of a recipe on a GPU.
+    """Predict speed, memory and time of a recipe or an LLM (fine-tune, pre-train, inference) on a GPU.
 
-    Example: rigcheck estimate --gpu "RTX 3090" --target resnet50-imagenet
+    Examples: rigcheck estimate --gpu "RTX 3090" --target resnet50-imagenet;
+    rigcheck estimate --model "Llama 3.1 8B" --method qlora --gpu "RTX 3060 12GB"
     """
     if precision is not None and precision.lower() not in PRECISIONS:
         fail(f"--precision '{precision}': use one of {', '.join(PRECISIONS)}", EXIT_USAGE)
@@ -431,11 +433,13 @@ def estimate_command(
         f" ({pred.nodes} nodes x {pred.n_gpus})" if pred.nodes > 1 else "")
     out.print(f"[bold]{recipe.name}[/] ({recipe.id}) on [bold]{where}[/] ({gpu.id})", soft_wrap=True)
     fit_text = "[green]fits[/]" if pred.fits else f"[red]does not fit[/]; largest batch that fits: {largest}"
+    of_gb, apple_rows = llm_ui.gpu_memory_rows(gpu)
     rows = [
         ("precision", pred.precision),
         ("batch", f"{pred.batch_size} per GPU"),
-        ("memory", f"{pred.memory_gb:.1f} GB of {gpu.vram_gb:g} GB per GPU: {fit_text}"
+        ("memory", f"{pred.memory_gb:.1f} GB of {of_gb} per GPU: {fit_text}"
                    + (f" (up to batch {largest})" if pred.fits else "")),
+        *apple_rows,
         ("throughput", f"{pred.samples_per_s:,.0f} samples/s"
                        + (f" ({pred.samples_per_s / n_total:,.0f} per GPU)" if n_total > 1 else "")),
         ("step", f"{pred.step_s * 1e3:,.1f} ms"),

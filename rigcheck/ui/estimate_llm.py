@@ -37,6 +37,19 @@ _TERM_WORDS = {"workspace_gb": "logits and workspace", "context_gb": "CUDA conte
                "lora_gb": "LoRA adapters + their optimizer"}
 
 
+def gpu_memory_rows(gpu: Any) -> tuple[str, list[tuple[str, str]]]:
+    """What the memory line compares with ("24 GB"), and for an Apple GPU a row saying it is
+    Metal's working set of the Mac's unified memory (perfmodel.memory.gpu_memory_gb)."""
+    from rigcheck.perfmodel.memory import gpu_memory_gb
+
+    usable = gpu_memory_gb(gpu)
+    if usable == gpu.vram_gb:
+        return f"{gpu.vram_gb:g} GB", []
+    return f"{usable:,.1f} GB", [("", f"[dim]Metal's working set: {usable / gpu.vram_gb:.0%} of the Mac's "
+                                  f"{gpu.vram_gb:g} GB of unified memory (older macOS default; newer "
+                                  "versions allow more, sudo sysctl iogpu.wired_limit_mb=N raises it)[/]")]
+
+
 def resolve_model(model: str) -> Any:
     from rigcheck.perfmodel.llm_configs import ConfigError, find_model
     try:
@@ -111,7 +124,8 @@ def render(est: Any, largest: int, title: str) -> None:
     where = gpu.name if run.n_gpus == 1 else f"{run.n_gpus} x {gpu.name} ({run.strategy})"
     out.print(f"[bold]{title}[/] on [bold]{where}[/] ({gpu.id})", soft_wrap=True)
     fit = "[green]fits[/]" if est.fits else "[red]does not fit[/]"
-    parts = ", ".join(f"{_TERM_WORDS.get(k, k[:-3].replace('_', ' '))} {v:.1f}"
+    words = dict(_TERM_WORDS, context_gb="CUDA context" if gpu.vendor == "NVIDIA" else "GPU runtime context")
+    parts = ", ".join(f"{words.get(k, k[:-3].replace('_', ' '))} {v:.1f}"
                       for k, v in m.as_dict().items() if v >= 0.05)
     what = (f"{run.method}, {run.weight_format} weights, seq {run.seq_len:,}, micro-batch "
             f"{run.micro_batch}" + (f" x {run.grad_accum} accumulation" if run.grad_accum > 1 else "")
@@ -119,14 +133,15 @@ def render(est: Any, largest: int, title: str) -> None:
             + (f", {run.optimizer}" if run.training else "")
             + (f", LoRA r={run.lora_rank} on {len(run.lora_targets)} module kinds ({m.trainable_params / 1e6:,.1f} M params)"
                if run.method in ("lora", "qlora") else ""))
+    of_gb, apple_rows = gpu_memory_rows(gpu)
     rows = [("run", what),
-            ("memory", f"{m.total_gb:.1f} GB of {gpu.vram_gb:g} GB per GPU: {fit}"
+            ("memory", f"{m.total_gb:.1f} GB of {of_gb} per GPU: {fit}"
              + (f" (up to micro-batch {largest})" if est.fits and largest else "")),
-            ("", f"[dim]{parts} GB[/]")]
+            ("", f"[dim]{parts} GB[/]"), *apple_rows]
     if run.training:
         rows += [("throughput", f"{s.tokens_per_s:,.0f} tokens/s ({s.samples_per_s:,.2f} sequences/s)"),
                  ("step", f"{human_duration(s.step_s)} per optimizer step "
-                          f"({run.micro_batch * run.grad_accum * run.n_gpus} sequences)")]
+                          f"({_n_sequences(run.micro_batch * run.grad_accum * run.n_gpus)})")]
         if s.offload is not None:
             o = s.offload
             rows.append(("offload", f"{human_duration(o.total_s)} of it is CPU offload: "
@@ -200,10 +215,11 @@ def run_llm_estimate(gpu: Any, gpu_dict: dict[str, Any], cfg: Any, run: Any, tit
     saved bench runs unread, so only the model's figures are shown."""
     from rigcheck.perfmodel.llm_estimate import estimate, largest_micro_batch
     from rigcheck.perfmodel.llm_memory import LlmRunError
+    from rigcheck.perfmodel.memory import gpu_memory_gb
 
     try:
         est = estimate(cfg, run, gpu, nvlink=nvlink)
-        largest = largest_micro_batch(cfg, run, gpu.vram_gb)
+        largest = largest_micro_batch(cfg, run, gpu_memory_gb(gpu))
     except LlmRunError as exc:
         fail(str(exc), EXIT_USAGE)
     corr, note = llm_refinement(gpu, run) if refine else (None, "--no-refine")
@@ -257,3 +273,7 @@ def rank_all_gpus(gpus: Any, cfg: Any, run: Any, as_json: bool) -> None:
         out.print(f"  {mark} {g.name:<40} {g.vram_gb:>5g} GB  {s:>10,.0f} {unit}", soft_wrap=True)
     if len(rows) > 40:
         out.print(f"  [dim]... {len(rows) - 40} more (--json lists all)[/]")
+
+
+def _n_sequences(n: int) -> str:
+    return "1 sequence" if n == 1 else f"{n:,} sequences"
