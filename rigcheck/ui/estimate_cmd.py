@@ -91,7 +91,8 @@ def _specs_line(gpu: Any) -> str:
         return "-" if not v else f"{v:g}"
     return (f"{gpu.fp32_tflops:g} TFLOPS fp32, tensor fp16 {t(gpu.tensor_fp16_tflops)} / "
             f"TF32 {t(gpu.tensor_tf32_tflops)} TFLOPS, {gpu.mem_bw_gbs:g} GB/s, "
-            f"{gpu.vram_gb:g} GB, {gpu.architecture} (cc {gpu.compute_capability})")
+            f"{gpu.vram_gb:g} GB, {gpu.architecture}"
+            + (f" (cc {gpu.compute_capability})" if gpu.compute_capability else ""))
 
 
 def _load(gpu_name: str | None, target: str, overlays: list[Path], recipes_dir: Path | None):
@@ -201,12 +202,13 @@ def _llm_run(recipe: Any, method: str | None, weights: str | None, seq: int | No
         changes["method"] = method.lower()
         if weights is None and recipe is not None:
             changes["weights"] = ""
-    for key, value in (("seq_len", seq), ("micro_batch", batch), ("grad_accum", grad_accum),
-                       ("grad_checkpointing", checkpointing), ("lora_rank", lora_rank),
-                       ("context", context)):
+    for key, flag, value in (("seq_len", "--seq", seq), ("micro_batch", "--batch", batch),
+                             ("grad_accum", "--grad-accum", grad_accum),
+                             ("grad_checkpointing", "", checkpointing),
+                             ("lora_rank", "--lora-rank", lora_rank), ("context", "--context", context)):
         if value is not None:
-            if key != "grad_checkpointing" and value < 1:
-                fail(f"--{key.replace('_', '-')} {value}: must be at least 1", EXIT_USAGE)
+            if flag and value < 1:
+                fail(f"{flag} {value}: must be at least 1", EXIT_USAGE)
             changes[key] = value
     if optimizer:
         changes["optimizer"] = optimizer.lower()
