@@ -2,7 +2,8 @@
 
 TechPowerUp lists one die of NVIDIA's two-die Blackwell datacenter GPUs; NVIDIA's DGX datasheets
 give the whole GPU: DGX B200 1,440 GB and 64 TB/s for 8 GPUs (180 GB, 8 TB/s each), DGX B300
-2.3 TB for 8 (288 GB each). V100: SXM2 300 W, PCIe 250 W."""
+2.3 TB for 8 (288 GB each). AMD: MI300X 192 GB at 5.3 TB/s, MI300A 128 GB at 5.3 TB/s, MI325X
+256 GB at 6 TB/s."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from rigcheck.perfmodel.gpudb import spec_by_key
 @pytest.mark.parametrize(("key", "memory_gb", "mem_bw_gbs"), [
     ("b200", 180.0, 8000.0),
     ("b300", 288.0, 8000.0),
+    ("radeon-instinct-mi300x", 192.0, 5300.0),   # AMD: 5.3 TB/s (TechPowerUp: 10.3)
+    ("radeon-instinct-mi300a", 128.0, 5300.0),
+    ("radeon-instinct-mi325x", 256.0, 6000.0),
     ("h100-sxm5-80-gb", 80.0, 3360.0),       # a row left as TechPowerUp has it
 ])
 def test_datacenter_memory(key, memory_gb, mem_bw_gbs):

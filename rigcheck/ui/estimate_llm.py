@@ -268,9 +268,15 @@ def rank_all_gpus(gpus: Any, cfg: Any, run: Any, as_json: bool) -> None:
     out.print(f"[bold]{cfg.name}[/], {run.method}: {m.total_gb:.1f} GB per GPU needed; "
               f"{sum(1 for r in rows if r[0])} of {len(rows)} GPUs fit", soft_wrap=True)
     unit = "tokens/s training" if run.training else "tokens/s decode"
-    for f, s, g, _ in rows[:40]:
-        mark = "[green]fits[/]" if f else "[red]no[/]  "
-        out.print(f"  {mark} {g.name:<40} {g.vram_gb:>5g} GB  {s:>10,.0f} {unit}", soft_wrap=True)
+    for f, s, g, est in rows[:40]:
+        if f:
+            out.print(f"  [green]fits[/] {g.name:<40} {g.vram_gb:>5g} GB  {s:>10,.0f} {unit}",
+                      soft_wrap=True)
+            continue
+        # a speed it cannot run at is not shown; the first change that would fit is
+        more = next((w for w in est.suggestions if " GPUs of this size" in w), "")
+        out.print(f"  [red]no[/]   {g.name:<40} {g.vram_gb:>5g} GB  "
+                  + (f"[dim]{more}[/]" if more else "[dim]does not fit[/]"), soft_wrap=True)
     if len(rows) > 40:
         out.print(f"  [dim]... {len(rows) - 40} more (--json lists all)[/]")
 
