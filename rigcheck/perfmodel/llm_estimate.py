@@ -122,6 +122,19 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
                             "(longer samples cut or split)", r))
                 break
             seq //= 2
+    if not run.training and run.kv_bits > 8:
+        r = replace(run, kv_bits=8)
+        if _fits(cfg, r, vram_gb):
+            out.append(("8-bit KV cache (llama.cpp -ctk q8_0 -ctv q8_0; vLLM --kv-cache-dtype fp8)", r))
+    if not run.training:
+        # a shorter context per stream (halving, down to 2,048 tokens): the KV cache shrinks with it
+        ctx = (run.context or run.seq_len) // 2
+        while ctx >= 2048 and not _fits(cfg, run, vram_gb):
+            r = replace(run, context=ctx, seq_len=min(run.seq_len, ctx))
+            if _fits(cfg, r, vram_gb):
+                out.append((f"context {ctx:,} tokens per stream", r))
+                break
+            ctx //= 2
     if not run.training and run.weight_format in ("fp32", "bf16", "fp16", "fp8", "int8", "q8_0", "q6_k", "q5_k_m"):
         r = replace(run, weights="q4_k_m")
         if _fits(cfg, r, vram_gb):

@@ -67,6 +67,9 @@ GGUF = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
 LINEAR_ONLY = ("fp8", "int8", "nf4", "mxfp4", "gptq-4bit", "awq-4bit")
 TRAINABLE_BASE = ("fp32", "bf16", "fp16")
 
+# KV-cache element widths servers offer: 16-bit, 8-bit (llama.cpp q8_0, vLLM/TensorRT-LLM fp8),
+# 4-bit (llama.cpp q4_0). Block scales (q8_0: 8.5 bits, q4_0: 4.5) are left out.
+KV_BITS = (16, 8, 4)
 DEFAULT_LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 # Per token at the output head, at the peak of the loss backward: 16-bit logits (2), their fp32
 # upcast (4), the fp32 log-softmax cross-entropy saves (4), its fp32 gradient (4) and the 16-bit
@@ -159,6 +162,8 @@ def validate(run: LlmRun, cfg: ModelConfig) -> None:
     for name in ("seq_len", "micro_batch", "grad_accum", "n_gpus", "lora_rank"):
         if getattr(run, name) < 1:
             raise LlmRunError(f"{name} must be at least 1, got {getattr(run, name)}")
+    if run.kv_bits not in KV_BITS:
+        raise LlmRunError(f"--kv-bits {run.kv_bits}: use one of {', '.join(map(str, KV_BITS))}")
     if run.seq_len > 1 << 22 or run.context > 1 << 22:
         raise LlmRunError(f"sequence length {max(run.seq_len, run.context):,} is beyond any model (max 4M tokens)")
     if run.n_gpus > 1 << 16:

@@ -190,7 +190,7 @@ def _llm_run(recipe: Any, method: str | None, weights: str | None, seq: int | No
              batch: int | None, grad_accum: int | None, checkpointing: bool | None,
              optimizer: str | None, lora_rank: int | None, lora_targets: str | None,
              n_gpus: int, parallel: str | None, cpu_offload: bool, eager: bool,
-             context: int | None) -> Any:
+             context: int | None, kv_bits: int | None = None) -> Any:
     from dataclasses import replace
 
     from rigcheck.perfmodel.llm_memory import LlmRun, LlmRunError, normalize_weights
@@ -210,6 +210,8 @@ def _llm_run(recipe: Any, method: str | None, weights: str | None, seq: int | No
             if flag and value < 1:
                 fail(f"{flag} {value}: must be at least 1", EXIT_USAGE)
             changes[key] = value
+    if kv_bits is not None:
+        changes["kv_bits"] = kv_bits
     if optimizer:
         changes["optimizer"] = optimizer.lower()
     if parallel:
@@ -294,6 +296,9 @@ def estimate_command(
         "--weights", help="LLM weights: fp32 bf16 fp16 fp8 int8 nf4 q8_0 q6_k q5_k_m q4_k_m q4_0 "
         "gptq awq (default bf16; nf4 for qlora).")] = None,
     seq: Annotated[int | None, typer.Option("--seq", help="LLM: sequence length (default 2048).")] = None,
+    kv_bits: Annotated[int | None, typer.Option(
+        "--kv-bits", help="LLM inference: KV-cache bits, 16 (default), 8 (llama.cpp -ctk/-ctv "
+        "q8_0, vLLM --kv-cache-dtype fp8) or 4 (llama.cpp q4_0).")] = None,
     context: Annotated[int | None, typer.Option(
         "--context", help="LLM inference: tokens held per stream (default --seq).")] = None,
     grad_accum: Annotated[int | None, typer.Option("--grad-accum", help="LLM: gradient accumulation steps.")] = None,
@@ -365,7 +370,7 @@ def estimate_command(
                                    else llm_recipe.model)  # type: ignore[union-attr]  # one is set
         run = _llm_run(llm_recipe, method, weights, seq, batch, grad_accum, checkpointing,
                        optimizer, lora_rank, lora_targets, gpus * nodes, parallel, cpu_offload,
-                       eager_attention, context)
+                       eager_attention, context, kv_bits)
         catalog_gpus = _catalog_gpus(overlays or [])
         if all_gpus:
             llm_ui.rank_all_gpus(_all_gpus(catalog_gpus), cfg, run, as_json)
