@@ -633,6 +633,15 @@ def test_persistence_off_on_a_gpu_driving_no_display_warns_whatever_its_line(nam
     assert o.fix.startswith("sudo nvidia-smi -i 1 -pm 1")
 
 
+def test_persistence_off_on_a_datacenter_gpu_warns_when_its_display_state_is_unreported():
+    # an H100 drives no display; with display_active not reported it still warns (a GeForce
+    # card in the same state is ok: test_persistence_off_on_desktop_gpu_with_a_display_or_unknown)
+    f = healthy(1)
+    f.nvml.gpus = [gpu(0, name="NVIDIA H100 80GB HBM3", persistence_mode=False, display_active=None)]
+    o = persistence(f, CTX)
+    assert o.status == "warn" and o.summary == "persistence mode off on GPU 0 (NVIDIA H100 80GB HBM3)"
+
+
 def test_persistence_on_or_unknown_on_some_is_ok():
     f = healthy(2)
     f.nvml.gpus[1].persistence_mode = None

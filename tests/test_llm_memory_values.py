@@ -133,16 +133,36 @@ def test_validate_rejects(run, msg):
         lm.validate(run, TINY)
 
 
-@pytest.mark.parametrize("run", [
-    LlmRun(seq_len=1), LlmRun(seq_len=1 << 22), LlmRun(n_gpus=1 << 16, parallel="zero3"),
-    LlmRun(method="infer", parallel="ddp"), LlmRun(method="infer", context=1 << 22),
-    LlmRun(method="qlora", weights="int8"), LlmRun(method="qlora", weights="gptq"),
-    LlmRun(method="qlora", weights="awq"), LlmRun(method="full", weights="fp32"),
-    LlmRun(method="full", weights="fp16", parallel="fsdp"),
-    LlmRun(method="full", lora_targets=("fc1",)),                 # targets matter for LoRA only
+@pytest.mark.parametrize(("run", "past", "msg"), [
+    # each accepted run beside the one step past it that is refused
+    (LlmRun(seq_len=1), LlmRun(seq_len=0), "seq_len must be at least 1"),
+    (LlmRun(seq_len=1 << 22), LlmRun(seq_len=(1 << 22) + 1), "sequence length 4,194,305 is beyond"),
+    (LlmRun(n_gpus=1 << 16, parallel="zero3"), LlmRun(n_gpus=(1 << 16) + 1, parallel="zero3"),
+     "--gpus 65537: more GPUs"),
+    (LlmRun(method="infer", parallel="ddp"), LlmRun(method="infer", parallel="zero1"),
+     "--parallel zero1 is a training strategy"),
+    (LlmRun(method="infer", context=1 << 22), LlmRun(method="infer", context=(1 << 22) + 1),
+     "sequence length 4,194,305 is beyond"),
+    (LlmRun(method="qlora", weights="int8"), LlmRun(method="qlora", weights="fp8"),
+     "needs a 4/8-bit base .* not fp8"),
+    (LlmRun(method="qlora", weights="gptq"), LlmRun(method="qlora", weights="q4_0"),
+     "needs a 4/8-bit base .* not q4_0"),
+    (LlmRun(method="qlora", weights="awq"), LlmRun(method="qlora", weights="fp16"),
+     "needs a 4/8-bit base .* not fp16"),
+    (LlmRun(method="full", weights="fp32"), LlmRun(method="full", weights="int8"),
+     "--weights int8 cannot be trained in full"),
+    (LlmRun(method="full", weights="fp16", parallel="fsdp"),
+     LlmRun(method="full", weights="fp16", parallel="tp"), "modelled for inference only"),
+    # targets matter for LoRA only: the same unknown target refused for LoRA
+    (LlmRun(method="full", lora_targets=("fc1",)), LlmRun(method="lora", lora_targets=("fc1",)),
+     "--lora-targets fc1: tiny has "),
 ])
-def test_validate_accepts(run):
-    lm.validate(run, TINY)
+def test_validate_accepts(run, past, msg):
+    assert lm.validate(run, TINY) is None
+    with pytest.raises(LlmRunError, match=msg):
+        lm.validate(past, TINY)
+    # an accepted run is one the memory model can size: at least its 251,200 weights at 4 bits
+    assert lm.llm_memory(TINY, run).total_gb > 251_200 * 4 / 8 / GB
 
 
 # ---- LoRA ---------------------------------------------------------------------------------

@@ -39,19 +39,46 @@ def _yaml_commands() -> list[list[str]]:
     return [json.loads(m) for m in re.findall(r"^command: (\[.*\])$", SECTION, re.M)]
 
 
-def _parses(args: list[str]) -> None:
+def _parses(args: list[str]) -> dict[str, object]:
+    """The options ``args`` set, as the command's parser reads them (those left at their
+    default, and empty multi-value options, left out)."""
     cmd = get_command(app).commands[args[0]]            # KeyError: no such command
-    cmd.make_context(args[0], list(args[1:]))           # raises on an unknown option or bad value
+    ctx = cmd.make_context(args[0], list(args[1:]))     # raises on an unknown option or bad value
+    defaults = {p.name: p.get_default(ctx) for p in cmd.params}
+    return {k: v for k, v in ctx.params.items()
+            if v != defaults[k] and not (v == () and defaults[k] is None)}
+
+
+# What each rigcheck command of the section must mean, written from the README's own words:
+# bench --distributed, the fleet doctor over torchrun, one probe file per node ({host} is
+# expanded by rigcheck, so it reaches the option unexpanded), the fleet doctor over a folder.
+EXPECTED = {
+    "bench --distributed": {"distributed": True},
+    "doctor --fleet": {"fleet": True},
+    "probe -o facts/{host}.json": {"output": "facts/{host}.json"},
+    "doctor --fleet --facts-dir facts/": {"fleet": True, "facts_dir": "facts/"},
+    "probe -o /shared/facts/{host}.json": {"output": "/shared/facts/{host}.json"},
+}
+COMMANDS = _lines("srun ") + _lines("torchrun ") + _lines("rigcheck ") + _yaml_commands()
 
 
 def test_the_readme_has_the_slurm_and_kubernetes_lines():
     assert _lines("srun ") and _yaml_commands() and _lines("torchrun ")
 
 
-@pytest.mark.parametrize("argv", _lines("srun ") + _lines("torchrun ") + _lines("rigcheck ")
-                         + _yaml_commands(), ids=lambda a: " ".join(a)[:60])
+def test_every_readme_command_has_its_expectation():
+    # 2 bench lines (one box, two nodes), the torchrun and Kubernetes fleet doctors, srun probe,
+    # the --facts-dir doctor, the Kubernetes probe
+    got = sorted(" ".join(_rigcheck_args(a)) for a in COMMANDS)
+    assert got == sorted(["bench --distributed"] * 2 + ["doctor --fleet"] * 2 + [
+        "probe -o facts/{host}.json", "doctor --fleet --facts-dir facts/",
+        "probe -o /shared/facts/{host}.json"])
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a)[:60])
 def test_every_multinode_command_parses(argv):
-    _parses(_rigcheck_args(argv))
+    args = _rigcheck_args(argv)
+    assert _parses(args) == EXPECTED[" ".join(args)]
 
 
 def test_slurm_probe_line_writes_one_file_per_node_and_the_fleet_doctor_reads_them(

@@ -292,10 +292,4 @@ def summary(held: Sequence[Held], metrics: Sequence[str]) -> dict[str, float]:
             "over_50pct": sum(1 for e in errs if e > 0.5)}
 
 
-def with_n(params: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    p = copy.deepcopy(params)
-    p.update(changes)
-    return p
-
-
 __all__ = ["Held", "Row", "cross_validate", "fit", "load_rows", "predict_row", "replace", "summary"]
