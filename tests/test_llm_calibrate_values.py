@@ -70,16 +70,17 @@ def test_row_memory_discrete_card_is_its_vram_in_gib():
     assert lc.row_memory_bytes(r, ada(vram_gb=24)) == 24 * 2**30      # the quote is not read
 
 
-@pytest.mark.parametrize(("quote", "ram_gb"), [
-    ("| M3 10-Core GPU 16GB | 7B F16 | 2.5 |", 16),     # the Mac the row names
-    ("| M2 Max 38-Core 64 GB | 70B Q4 |", 64),          # one space allowed before GB
-    ("M3 16GB, no table bar", 24),                      # not a table cell: the catalog's 24 GB
-    ("", 24),
+@pytest.mark.parametrize(("quote", "ram_gb", "share"), [
+    ("| M3 10-Core GPU 16GB | 7B F16 | 2.5 |", 16, 2 / 3),   # the Mac the row names
+    ("| M1 Max 32GB | 7B |", 32, 2 / 3),                     # 32 GB: still the small-Mac share
+    ("| M2 Max 38-Core 64 GB | 70B Q4 |", 64, 3 / 4),        # one space allowed before GB
+    ("M3 16GB, no table bar", 24, 2 / 3),                    # not a table cell: the catalog's 24 GB
+    ("", 24, 2 / 3),
 ])
-def test_row_memory_apple_is_two_thirds_of_the_macs_memory(quote, ram_gb):
+def test_row_memory_apple_is_metals_working_set_of_the_macs_memory(quote, ram_gb, share):
     mac = ada(vendor="Apple", vram_gb=24)
     r = row("decode_tokens_per_s", 1.0, INFER, quote=quote)
-    assert lc.row_memory_bytes(r, mac) == pytest.approx(ram_gb * 2**30 * 2 / 3, rel=1e-12)
+    assert lc.row_memory_bytes(r, mac) == pytest.approx(ram_gb * 2**30 * share, rel=1e-12)
 
 
 # ---- why a row is left out -------------------------------------------------------------------

@@ -27,6 +27,7 @@ from rigcheck.parts import Gpu
 from .llm_configs import find_model
 from .llm_memory import LlmRun, llm_memory, weight_bytes
 from .llm_speed import DEFAULTS, infer_speed, peak16_tflops, train_flops_per_token, train_speed
+from .memory import gpu_memory_gb
 
 CALIBRATION_PATH = Path(__file__).with_name("llm_calibration.csv")
 SPEED_METRICS = ("train_tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s")
@@ -74,10 +75,9 @@ SOURCE_RUNS: dict[str, dict[str, Any]] = {
 }
 
 
-# Metal lets one process keep about two thirds of a Mac's unified memory resident
-# (MTLDevice.recommendedMaxWorkingSetSize, which llama.cpp's Metal back-end logs at start-up:
-# 10922.67 MB on a 16 GB Mac); past it the weights page, and a "rate" measures swapping.
-APPLE_WORKING_SET_FRACTION = 2 / 3
+# Metal keeps one process's resident set under its working set (perfmodel.memory.gpu_memory_gb:
+# 2/3 of a Mac of 32 GB or less, 3/4 above); past it the weights page, and a "rate" measures
+# swapping.
 _QUOTED_MEMORY = re.compile(r"(\d+)\s?GB\s*\|")
 
 
@@ -88,7 +88,7 @@ def row_memory_bytes(row: Row, gpu: Gpu) -> float:
     if gpu.vendor == "Apple":
         m = _QUOTED_MEMORY.search(row.raw.get("quote", ""))
         ram_gb = float(m.group(1)) if m else gpu.vram_gb
-        return ram_gb * 2**30 * APPLE_WORKING_SET_FRACTION
+        return gpu_memory_gb(replace(gpu, vram_gb=ram_gb)) * 2**30
     return gpu.vram_gb * 2**30
 
 
