@@ -10,6 +10,7 @@ ZeRO-3 (training) or tensor parallel (inference), and the smallest card that wou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -69,6 +70,18 @@ def _fits(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> bool:
     return llm_memory(cfg, run).fits(vram_gb)
 
 
+def _longest_fitting(cfg: ModelConfig, vram_gb: float, start: int, floor: int,
+                     make: Callable[[int], LlmRun]) -> tuple[int, LlmRun] | None:
+    """The longest of start, start/2, start/4, ... (not under ``floor``) whose run fits."""
+    n = start
+    while n >= floor:
+        r = make(n)
+        if _fits(cfg, r, vram_gb):
+            return n, r
+        n //= 2
+    return None
+
+
 def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tuple[str, LlmRun]]:
     """Changes that make ``run`` fit ``vram_gb``, cheapest in quality/speed first."""
     out: list[tuple[str, LlmRun]] = []
@@ -100,13 +113,11 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
         if _fits(cfg, r, vram_gb):
             out.append(("QLoRA (4-bit NF4 base, LoRA adapters, checkpointing)", r))
         else:   # the longest sequence (halving) that fits at micro-batch 1
-            seq = run.seq_len
-            while seq >= 256:
-                r1 = replace(r, micro_batch=1, seq_len=seq, grad_accum=run.micro_batch * run.grad_accum)
-                if _fits(cfg, r1, vram_gb):
-                    out.append(("QLoRA at micro-batch 1" + (f", sequence {seq:,}" if seq != run.seq_len else ""), r1))
-                    break
-                seq //= 2
+            found = _longest_fitting(cfg, vram_gb, run.seq_len, 256, lambda n: replace(
+                r, micro_batch=1, seq_len=n, grad_accum=run.micro_batch * run.grad_accum))
+            if found:
+                seq, r1 = found
+                out.append(("QLoRA at micro-batch 1" + (f", sequence {seq:,}" if seq != run.seq_len else ""), r1))
     if run.training:
         # The same method on shorter sequences (halving, down to 256 tokens) at micro-batch 1 with
         # checkpointing: activations and the logits workspace scale with tokens per step. Offered
@@ -114,27 +125,22 @@ def candidate_changes(cfg: ModelConfig, run: LlmRun, vram_gb: float) -> list[tup
         # the data (longer samples are cut or split), so recommend never makes it on its own.
         base = replace(run, micro_batch=1, grad_checkpointing=True,
                        grad_accum=run.micro_batch * run.grad_accum)
-        seq = run.seq_len // 2
-        while seq >= 256 and not _fits(cfg, base, vram_gb):
-            r = replace(base, seq_len=seq)
-            if _fits(cfg, r, vram_gb):
-                out.append((f"sequence {seq:,} at micro-batch 1 with checkpointing "
-                            "(longer samples cut or split)", r))
-                break
-            seq //= 2
+        found = None if _fits(cfg, base, vram_gb) else _longest_fitting(
+            cfg, vram_gb, run.seq_len // 2, 256, lambda n: replace(base, seq_len=n))
+        if found:
+            out.append((f"sequence {found[0]:,} at micro-batch 1 with checkpointing "
+                        "(longer samples cut or split)", found[1]))
     if not run.training and run.kv_bits > 8:
         r = replace(run, kv_bits=8)
         if _fits(cfg, r, vram_gb):
             out.append(("8-bit KV cache (llama.cpp -ctk q8_0 -ctv q8_0; vLLM --kv-cache-dtype fp8)", r))
     if not run.training:
         # a shorter context per stream (halving, down to 2,048 tokens): the KV cache shrinks with it
-        ctx = (run.context or run.seq_len) // 2
-        while ctx >= 2048 and not _fits(cfg, run, vram_gb):
-            r = replace(run, context=ctx, seq_len=min(run.seq_len, ctx))
-            if _fits(cfg, r, vram_gb):
-                out.append((f"context {ctx:,} tokens per stream", r))
-                break
-            ctx //= 2
+        found = None if _fits(cfg, run, vram_gb) else _longest_fitting(
+            cfg, vram_gb, (run.context or run.seq_len) // 2, 2048,
+            lambda n: replace(run, context=n, seq_len=min(run.seq_len, n)))
+        if found:
+            out.append((f"context {found[0]:,} tokens per stream", found[1]))
     if not run.training and run.weight_format in ("fp32", "bf16", "fp16", "fp8", "int8", "q8_0", "q6_k", "q5_k_m"):
         r = replace(run, weights="q4_k_m")
         if _fits(cfg, r, vram_gb):
