@@ -81,3 +81,41 @@ def test_cli_kv_bits():
     bad = CliRunner().invoke(app, ["estimate", "--model", "llama-3.1-8b", "--method", "infer",
                                    "--gpu", "4090", "--kv-bits", "5"])
     assert bad.exit_code == 2 and "--kv-bits 5: use one of 16, 8, 4" in bad.output
+
+
+def _kv_or_context(run: LlmRun, vram_gb: float) -> list[str]:
+    return [w for w, _ in le.candidate_changes(TINY, run, vram_gb) if "KV" in w or w.startswith("context")]
+
+
+def test_a_run_that_fits_is_not_offered_a_shorter_context():
+    run = LlmRun(method="infer", seq_len=8192)
+    assert _kv_or_context(run, card(infer_bytes(8192) + 1000)) == [KV8]   # 8 bits: still offered
+
+
+@pytest.mark.parametrize("kv_bits", [8, 4])
+def test_a_cache_already_at_8_bits_or_fewer_is_not_offered_8_bits(kv_bits):
+    run = LlmRun(method="infer", seq_len=8192, kv_bits=kv_bits)
+    assert _kv_or_context(run, card(infer_bytes(8192, 16) + 1000)) == []
+
+
+def test_training_runs_get_neither_inference_option():
+    run = LlmRun(method="full", seq_len=8192)
+    assert not llm_memory(TINY, run).fits(1.0)
+    assert _kv_or_context(run, 1.0) == []                     # does not fit
+    assert _kv_or_context(run, 100.0) == []                   # fits
+    # a card a 2,048-token step fits (1e9 + 4,521,600 + 2 x 22,413,312 = 1.049 GB) and the
+    # 8,192-token one does not: still no "context" line (training is offered "sequence N")
+    assert not llm_memory(TINY, run).fits(card(1.06e9))
+    assert llm_memory(TINY, LlmRun(method="full", seq_len=2048)).fits(card(1.06e9))
+    assert _kv_or_context(run, card(1.06e9)) == []
+
+
+def test_the_context_halves_from_the_context_not_the_prompt():
+    # 512-token prompts, 8,192 tokens held per stream: just past it, 4,096 per stream fits
+    run = LlmRun(method="infer", seq_len=512, context=8192)
+    need = llm_memory(TINY, run).total_gb * 1e9
+    half = llm_memory(TINY, LlmRun(method="infer", seq_len=512, context=4096)).total_gb * 1e9
+    assert need - half == pytest.approx(4096 * 256)
+    got = dict(le.candidate_changes(TINY, run, card(need - 1000)))
+    r = got["context 4,096 tokens per stream"]
+    assert (r.context, r.seq_len) == (4096, 512)
