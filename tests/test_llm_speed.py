@@ -13,7 +13,6 @@ from rigcheck.perfmodel import lookup_gpu, match_gpu
 from rigcheck.perfmodel.llm_calibrate import (
     CALIBRATION_PATH,
     EXTRA_PATH,
-    MAX_MATMUL_FRACTION,
     excluded,
     fit,
     load_rows,
@@ -62,7 +61,9 @@ def test_training_speed_is_peak_times_mfu(gpus):
     params = copy.deepcopy(DEFAULTS)
     params["mfu"]["lora"] = 0.5
     s = train_speed(c, run, g, params)
-    assert s.tokens_per_s == pytest.approx(165.2e12 * 0.5 / train_flops_per_token(c, run))
+    # no 4090 is measured: it is held to the NVIDIA median, H100 SXM's 794.5 of 989 TFLOPS
+    assert s.tokens_per_s == pytest.approx(165.2e12 * 794.5 / 989 * 0.5
+                                           / train_flops_per_token(c, run))
 
 
 def test_geforce_inference_peak_is_fp16_accumulate(gpus):
@@ -160,12 +161,12 @@ def test_fold_without_lora_rows_uses_full_utilisation(gpus):
 L31_FWD_2K = 2 * 7_504_924_672 + 4 * 32 * 128 * 32 * 1024      # 15,546,720,256 FLOPs
 
 
-@pytest.mark.parametrize("tokens_per_s, left_out", [(4550.0, False), (4580.0, True)])
+@pytest.mark.parametrize("tokens_per_s, left_out", [(4610.0, False), (4625.0, True)])
 def test_training_row_faster_than_any_matmul_is_left_out(gpus, tokens_per_s, left_out):
-    """A LoRA step without checkpointing is 2 forwards: 31.09 GFLOPs per token. On a 4090
-    (165.2 TFLOPS dense bf16) 85.9% of peak (the best matmul fraction measured on any GPU) is
-    0.859 x 165.2e12 / 31.09e9 = 4,564 tokens/s: 4,550 is just inside, 4,580 just past."""
-    assert MAX_MATMUL_FRACTION == 0.859
+    """A LoRA step without checkpointing is 2 forwards: 31.09 GFLOPs per token. Nobody measured
+    a 4090's best matmul, so it is held to the best fraction measured on any GPU (A100 SXM, 271.2
+    of 312 TFLOPS): 0.86923 x 165.2e12 / 31.09e9 = 4,618 tokens/s, 4,610 just inside, 4,625 just
+    past."""
     base = next(r for r in load_rows() if r.id == "nemo-lora-l31-8b")
     row = replace(base, gpu="GeForce RTX 4090", value=tokens_per_s,
                   run=replace(base.run, seq_len=2048, n_gpus=1, grad_checkpointing=False))
@@ -173,13 +174,14 @@ def test_training_row_faster_than_any_matmul_is_left_out(gpus, tokens_per_s, lef
     why = excluded(row, match_gpu(gpus, "4090"))
     assert bool(why) is left_out
     if left_out:
-        assert "86% of 1 x GeForce RTX 4090" in why
+        assert "87% of 1 x GeForce RTX 4090" in why
 
 
 def test_training_nonmatmul_traffic_adds_time_per_token(gpus):
     """300 bytes per hidden unit per layer for a 3-pass step; LoRA without checkpointing makes
     2 passes: 32 layers x 4,096 x 300 x 2/3 = 26,214,400 bytes per token over the 4090's
-    1,008 GB/s, added to the matmul time at mfu 0.5."""
+    1,008 GB/s, added to the matmul time at mfu 0.5 of the achievable rate (no 4090 was
+    measured: the median of the NVIDIA measurements, H100 SXM's 794.5 of 989 TFLOPS)."""
     g = match_gpu(gpus, "4090")
     c = find_model("llama-3.1-8b")
     run = LlmRun("lora", seq_len=2048, grad_checkpointing=False)
@@ -187,7 +189,7 @@ def test_training_nonmatmul_traffic_adds_time_per_token(gpus):
     params["mfu"]["lora"] = 0.5
     params["train_nonmatmul_bytes"] = 300.0
     s = train_speed(c, run, g, params)
-    per_token = 2 * L31_FWD_2K / (165.2e12 * 0.5) + 26_214_400 / 1008e9
+    per_token = 2 * L31_FWD_2K / (165.2e12 * 794.5 / 989 * 0.5) + 26_214_400 / 1008e9
     assert s.tokens_per_s == pytest.approx(1 / per_token, rel=1e-6)
     # the prior (0 bytes) is the matmul-only model
     assert DEFAULTS["train_nonmatmul_bytes"] == 0.0
@@ -195,7 +197,10 @@ def test_training_nonmatmul_traffic_adds_time_per_token(gpus):
 
 def test_prefill_without_tensor_cores_has_its_own_efficiency(gpus):
     """Apple M2 Ultra has no matrix units: its prefill is the listed fp32 rate (27.199 TFLOPS)
-    x prefill_eff_no_tensor; a 4090 keeps prefill_eff at its fp16-accumulate rate (330.4).
+    x prefill_eff_no_tensor; a 4090 keeps prefill_eff at its fp16-accumulate rate (330.4). Each
+    is held to the achievable fraction of its rate: no Apple GPU is measured, so the median of
+    all eight measurements in mamf.csv (B200's 1745 and B300's 1769 of 2250: 0.780889); no
+    4090 either, so the NVIDIA median (H100 SXM's 794.5 of 989).
     Llama 2 7B at 512 tokens: 2 x (6,738,415,616 - 32,000 x 4,096) + 4 x 32 x 128 x 32 x 256."""
     fwd = 2 * (6_738_415_616 - 32000 * 4096) + 4 * 32 * 128 * 32 * 256
     c = find_model("llama-2-7b")
@@ -203,8 +208,8 @@ def test_prefill_without_tensor_cores_has_its_own_efficiency(gpus):
     params = dict(copy.deepcopy(DEFAULTS), prefill_eff=0.3, prefill_eff_no_tensor=0.6)
     mac = infer_speed(c, run, lookup_gpu("Apple M2 Ultra", gpus).gpu, params)
     rtx = infer_speed(c, run, match_gpu(gpus, "4090"), params)
-    assert mac.prefill_tokens_per_s == pytest.approx(27.199e12 * 0.6 / fwd, rel=1e-6)
-    assert rtx.prefill_tokens_per_s == pytest.approx(330.4e12 * 0.3 / fwd, rel=1e-6)
+    assert mac.prefill_tokens_per_s == pytest.approx(27.199e12 * 3514 / 4500 * 0.6 / fwd, rel=1e-6)
+    assert rtx.prefill_tokens_per_s == pytest.approx(330.4e12 * 794.5 / 989 * 0.3 / fwd, rel=1e-6)
 
 
 def test_main_prefill_rows_are_left_out_but_its_decode_rows_stay():
@@ -218,11 +223,12 @@ def test_main_prefill_rows_are_left_out_but_its_decode_rows_stay():
 
 def test_qlora_utilisation_never_above_lora(gpus):
     """QLoRA is LoRA plus a dequantisation of every frozen weight per pass. Fitted alone, the
-    4090 QLoRA row wants 0.68 of the tensor rate and NeMo's H100 LoRA rows about 0.38-0.39:
-    the fit caps QLoRA at LoRA's value."""
+    4090 QLoRA row wants 0.68 of the tensor rate (0.85 of the NVIDIA-median achievable 80.3%)
+    and NeMo's H100 LoRA rows about 0.38-0.39 (0.48 of H100's achievable 80.3%): the fit caps
+    QLoRA at LoRA's value."""
     rows = {r.id: r for r in load_rows()}
     pairs = [(rows[i], lookup_gpu(rows[i].gpu, gpus).gpu)
              for i in ("torchtune-85", "nemo-lora-l31-8b", "nemo-lora-q25-7b")]
     got = fit(pairs, sweeps=1, steps=8)
-    assert got["mfu"]["lora"] < 0.5
+    assert got["mfu"]["lora"] < 0.6
     assert got["mfu"]["qlora"] == got["mfu"]["lora"]

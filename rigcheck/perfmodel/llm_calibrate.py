@@ -24,6 +24,7 @@ from typing import Any
 
 from rigcheck.parts import Gpu
 
+from . import mamf
 from .llm_configs import find_model
 from .llm_memory import LlmRun, llm_memory, weight_bytes
 from .llm_speed import DEFAULTS, infer_speed, peak16_tflops, train_flops_per_token, train_speed
@@ -92,11 +93,17 @@ def row_memory_bytes(row: Row, gpu: Gpu) -> float:
     return gpu.vram_gb * 2**30
 
 
-# The largest bf16 matmuls measured on any GPU reach 85.9% of the datasheet rate (A100 SXM:
-# 267.9 of 312 TFLOPS; H100 SXM 80.1%, MI300X 60.1%: the "Maximum Achievable Matmul FLOPS"
-# table of stas00/ml-engineering, compute/accelerator/README.md). A whole training step, with
-# attention, norms, the loss and the optimizer besides its matmuls, cannot run faster.
-MAX_MATMUL_FRACTION = 0.859
+def matmul_ceiling(gpu: Gpu) -> tuple[float, str]:
+    """The largest fraction of ``gpu``'s dense 16-bit rate a training row may imply: its own
+    measured maximum achievable matmul rate (mamf.csv), or, for a GPU nobody measured, the
+    highest any GPU reaches (A100 SXM, 86.9%), so an unmeasured card is never judged by a guess.
+    A whole training step, with attention, norms, the loss and the optimizer besides its
+    matmuls, cannot run faster than its largest matmuls."""
+    c = mamf.ceiling(gpu)
+    if c.basis.startswith("measured"):
+        return c.fraction, f"{c.fraction:.1%} its best bf16 matmul reaches ({c.basis.removeprefix('measured: ')})"
+    top = max(r.fraction for r in mamf.load_rows())
+    return top, f"{top:.1%} the best bf16 matmul reaches on any measured GPU"
 
 
 def implied_utilisation(row: Row, gpu: Gpu) -> float:
@@ -124,10 +131,11 @@ def excluded(row: Row, gpu: Gpu | None = None) -> str:
                 "H100 PCIe (2.3x the 4090's fp16 tensor rate) prefills at the 4090's speed")
     if gpu is not None and row.metric == "train_tokens_per_s":
         used = implied_utilisation(row, gpu)
-        if used > MAX_MATMUL_FRACTION:
+        top, what = matmul_ceiling(gpu)
+        if used > top:
             return (f"{row.value:g} tokens/s would need {used:.0%} of {row.run.n_gpus} x "
-                    f"{row.gpu}'s {peak16_tflops(gpu):g} TFLOPS, above the {MAX_MATMUL_FRACTION:.1%} "
-                    "the largest bf16 matmuls reach on any GPU: not measured on that card")
+                    f"{row.gpu}'s {peak16_tflops(gpu):g} TFLOPS, above the {what}: "
+                    "not measured on that card")
     if row.metric == "peak_memory_gb" and row.source.startswith("pytorch/torchtune"):
         return ("torchtune trains in pure bf16 with the optimizer step fused into backward, "
                 "8-bit paged AdamW and a chunked linear-cross-entropy loss; the memory model "

@@ -9,22 +9,26 @@ Pure. FLOPs come from the config (2 per multiply-add)::
                           gradients for the frozen base; LoRA's own are negligible);
                           gradient checkpointing adds one forward
 
-    train s/token/GPU = FLOPs per token / (peak16 x mfu[method])
+    train s/token/GPU = FLOPs per token / (peak16 x mamf x mfu[method])
                         + layers x hidden x train_nonmatmul_bytes x passes/3 / bandwidth
     train tokens/s  = n_gpus x ddp_scaling^log2(n_gpus) / (train s/token/GPU)
                       (with --cpu-offload: tokens per step / (compute + offload time per step),
                       see :func:`offload_cost`)
-    prefill tokens/s = peak16 x prefill_eff / forward FLOPs per token
+    prefill tokens/s = peak16 x mamf x prefill_eff / forward FLOPs per token
                        (prefill_eff_no_tensor on GPUs without matrix units: Apple M1-M3)
     decode step (B streams, context C) =
-        max(bytes / (bw x bw_eff), B x forward FLOPs / (peak16 x prefill_eff))
+        max(bytes / (bw x bw_eff), B x forward FLOPs / (peak16 x mamf x prefill_eff))
         + layers x per_layer_overhead_s
       bytes = weights the step touches (MoE: experts hit by B tokens, E x (1 - (1 - k/E)^B))
               + B x C x KV bytes per token
     decode tokens/s = B / step
 
 ``peak16`` is the dense fp16/bf16 tensor rate (fp32 accumulate) PyTorch training uses, or the fp32
-rate on cards without tensor cores; inference uses the fp16-accumulate rate (:func:`infer_peak_tflops`) (:mod:`rigcheck.perfmodel.hardware`). The efficiencies (``mfu``
+rate on cards without tensor cores; inference uses the fp16-accumulate rate (:func:`infer_peak_tflops`) (:mod:`rigcheck.perfmodel.hardware`).
+``mamf`` is the fraction of that rate the GPU's best matmul really reaches (:mod:`rigcheck.perfmodel.
+mamf`: measured on A100, H100/H200, B200/B300 and MI300X-MI355X; other GPUs take their
+architecture's or vendor's median and say so), so ``mfu`` and ``prefill_eff`` are fractions of
+the achievable rate, not of the datasheet. The efficiencies (``mfu``
 per method, ``prefill_eff`` and ``prefill_eff_no_tensor``, ``quant_prefill_factor``, ``bw_eff``,
 ``per_layer_overhead_s``, ``train_nonmatmul_bytes``, ``ddp_scaling``) are fitted on the published
 rows in ``llm_calibration.csv`` (``benchmarks/llm_cv.py`` prints the held-out errors); their values
@@ -44,6 +48,7 @@ from typing import Any
 
 from rigcheck.parts import Gpu
 
+from . import mamf
 from .hardware import tensor16_tflops
 from .llm_configs import ModelConfig
 from .llm_memory import WEIGHT_BITS, LlmRun, kv_cache_bytes, validate, weight_bytes
@@ -241,7 +246,7 @@ def train_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] 
     validate(run, cfg)
     prm = params or load_params()
     peak = peak16_tflops(gpu)
-    mfu = float(prm["mfu"][run.method])
+    mfu = float(prm["mfu"][run.method]) * mamf.ceiling(gpu).fraction
     if not tensor16_tflops(gpu, "bf16"):
         mfu *= 0.5   # no tensor cores: fp32 FMA pipes, poorer utilisation (an assumption)
     s_per_token = (train_flops_per_token(cfg, run) / (peak * 1e12 * mfu)
@@ -289,11 +294,12 @@ def infer_speed(cfg: ModelConfig, run: LlmRun, gpu: Gpu, params: dict[str, Any] 
     prm = params or load_params()
     peak = infer_peak_tflops(gpu) * 1e12
     fmt = run.weight_format
+    achievable = mamf.ceiling(gpu).fraction
     tp = run.n_gpus
     ctx = run.context or run.seq_len
     base_eff = (prm["prefill_eff"] if tensor16_tflops(gpu, "fp16")
                 else prm.get("prefill_eff_no_tensor", prm["prefill_eff"]))
-    pf_eff = float(base_eff) * (1.0 if fmt in ("bf16", "fp16", "fp32") else float(prm["quant_prefill_factor"]))
+    pf_eff = float(base_eff) * achievable * (1.0 if fmt in ("bf16", "fp16", "fp32") else float(prm["quant_prefill_factor"]))
     fwd = forward_flops_per_token(cfg, ctx)
     prefill = tp * peak * pf_eff / fwd * (prm["ddp_scaling"] ** math.log2(tp) if tp > 1 else 1.0)
     bw = gpu.mem_bw_gbs * 1e9 * float(prm["bw_eff"])

@@ -92,6 +92,11 @@ def _calibration(gpu: Any) -> str:
     return calibration_mark(gpu)
 
 
+def _ceiling(gpu: Any) -> Any:
+    from rigcheck.perfmodel.mamf import ceiling
+    return ceiling(gpu)
+
+
 def result_dict(est: Any, gpu_dict: dict[str, Any], largest: int) -> dict[str, Any]:
     s, m = est.speed, est.memory
     d: dict[str, Any] = {
@@ -102,6 +107,9 @@ def result_dict(est: Any, gpu_dict: dict[str, Any], largest: int) -> dict[str, A
         "trainable_params": m.trainable_params, "bound": s.bound,
         "what_would_fit": list(est.suggestions), "notes": list(m.notes + s.notes),
         "calibration": _calibration(est.gpu),
+        "matmul_ceiling": {"fraction": round(_ceiling(est.gpu).fraction, 4),
+                           "basis": _ceiling(est.gpu).basis,
+                           "of_tflops": round(s.peak_tflops, 1)},
     }
     if est.run.training:
         d.update(tokens_per_s=round(s.tokens_per_s, 1), samples_per_s=round(s.samples_per_s, 3),
@@ -155,6 +163,9 @@ def render(est: Any, largest: int, title: str) -> None:
                   + (f"; {s.decode_tokens_per_s:,.0f} tokens/s over {run.micro_batch} streams"
                      if run.micro_batch > 1 else ""))]
     rows.append(("bound by", s.bound))
+    c = _ceiling(gpu)
+    rows.append(("matmuls", f"at most {c.fraction:.1%} of {s.peak_tflops:,.0f} TFLOPS, the best a "
+                            f"real matmul reaches ({c.basis})"))
     mark = _calibration(gpu)
     if mark != "calibrated":
         rows.append(("calibration", mark))
