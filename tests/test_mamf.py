@@ -116,3 +116,17 @@ def test_training_speed_follows_each_cards_achievable_rate(gpus):
     as_a100 = replace(h100, id="a100-sxm4-80-gb")
     assert train_speed(cfg, run, as_a100, params).tokens_per_s == pytest.approx(
         train_speed(cfg, run, h100, params).tokens_per_s * (271.2 / 312) / (794.5 / 989))
+
+
+def test_a_record_without_a_vendor_is_taken_as_nvidia(gpus):
+    # the catalog's own rows may leave vendor blank for NVIDIA cards (hardware.is_nvidia)
+    blank = replace(gpu_of("RTX 4090", gpus), vendor="")
+    assert mamf.ceiling(blank).fraction == pytest.approx(794.5 / 989, rel=1e-12)
+
+
+def test_rows_and_ceilings_are_frozen():
+    import dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        mamf.load_rows()[0].mamf_tflops = 1.0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        mamf.Ceiling(0.8, "x").fraction = 1.0  # type: ignore[misc]
