@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from rigcheck import catalog as cat
 from rigcheck.perfmodel import hardware
 from rigcheck.perfmodel.gpudb import as_gpu, load_specs, spec_by_key
 from rigcheck.perfmodel.match import (
@@ -357,6 +358,28 @@ def test_tokens_drop_empty_and_lone_dots():
 
     assert tokens("GeForce  RTX-4090 . ") == ("geforce", "rtx", "4090")
     assert tokens("cc 8.9") == ("cc", "8.9")
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("NVIDIA GB10", ("nvidia", "gb10")),              # DGX Spark's GPU, as NVML names it
+    ("GB200", ("gb200",)), ("gh200 480GB", ("gh200", "480", "gb")),
+    ("RTX 3080 10GB", ("rtx", "3080", "10", "gb")),     # a memory size still splits
+    ("GB 10", ("gb", "10")), ("H200", ("h", "200")), ("agb10", ("agb", "10")),
+])
+def test_grace_superchip_names_stay_one_word(text, words):
+    from rigcheck.perfmodel.match import tokens
+
+    assert tokens(text) == words
+
+
+def test_dgx_spark_is_its_gb10_not_a_10_gb_card():
+    """NVML reports DGX Spark's GPU as "NVIDIA GB10": split into "gb" + "10" it read as a 10 GB
+    card (ambiguous between the A10 and the RTX 3080 10 GB)."""
+    gpus = cat.load_catalog().gpus
+    assert lookup_gpu("NVIDIA GB10", gpus).gpu.id == "gb10"
+    assert lookup_gpu("RTX 3080 10GB", gpus).gpu.id == "rtx-3080"
+    with pytest.raises(GpuMatchError):           # not in the database: never the H200 NVL
+        lookup_gpu("NVIDIA GB200", gpus)
 
 
 def test_error_messages_with_and_without_suggestions():

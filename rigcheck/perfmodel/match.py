@@ -65,8 +65,11 @@ def _vram(rec: Any) -> float | None:
 
 
 def tokens(text: str) -> tuple[str, ...]:
+    """Words, split at letter/digit boundaries, except after a word-initial "gb" or "gh": NVIDIA's
+    Grace superchips ("GB10", "GB200", "GH200") are product names, and split they would read
+    as a memory size ("10 GB") or another card ("H200")."""
     text = text.lower().replace("_", " ")
-    text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", text)
+    text = re.sub(r"(?<=[a-z])(?<!\bgb)(?<!\bgh)(?=\d)|(?<=\d)(?=[a-z])", " ", text)
     return tuple(t for t in re.split(r"[^a-z0-9.]+", text) if t and t != ".")
 
 
