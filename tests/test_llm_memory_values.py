@@ -92,6 +92,23 @@ def test_mxfp4_quantises_only_the_experts():
     assert lm.weight_bytes(MOE, "mxfp4") == pytest.approx(experts * 4.25 / 8 + (MOE_P - experts) * 2)
 
 
+def test_llama_cpp_mxfp4_moe_stores_the_rest_in_q8_0():
+    """llama.cpp's MXFP4_MOE GGUF: routed experts at 4.25 bits, every other tensor (the shared
+    expert, attention, embeddings, head) at Q8_0's 8.5 bits."""
+    experts = 2 * 4 * 6_144
+    assert lm.weight_bytes(MOE, "mxfp4_moe") == pytest.approx(
+        experts * 4.25 / 8 + (MOE_P - experts) * 8.5 / 8)
+    # a dense model has no experts: all Q8_0
+    assert lm.weight_bytes(TINY, "mxfp4_moe") == pytest.approx(P * 8.5 / 8)
+    assert lm.normalize_weights("MXFP4-MoE") == "mxfp4_moe"
+
+
+@pytest.mark.parametrize("method", ["full", "pretrain", "qlora"])
+def test_a_gguf_mxfp4_moe_base_is_not_trained(method):
+    with pytest.raises(lm.LlmRunError):
+        lm.validate(lm.LlmRun(method=method, weights="mxfp4_moe", seq_len=256), MOE)
+
+
 # ---- the run record -------------------------------------------------------------------------
 
 def test_run_defaults():

@@ -199,6 +199,14 @@ def test_touched_weight_bytes_dense():
     assert ls._touched_weight_bytes(vision, "bf16", 1) == 2 * P + 20_000 - 128_000 - 20_000
 
 
+def test_touched_weight_bytes_mxfp4_moe_gguf():
+    """MXFP4_MOE: experts at 4.25 bits, every other tensor at Q8_0's 8.5 bits. One token reads
+    all of it but the embedding (a lookup) and the 8 routed experts, plus the 2 it hits a layer."""
+    expert = 6_144 * 4.25 / 8
+    rest = (MOE_P - 2 * 4 * 6_144) * 8.5 / 8 - 64_000 * 8.5 / 8      # the embedding is a lookup
+    assert ls._touched_weight_bytes(MOE, "mxfp4_moe", 1) == pytest.approx(rest + 2 * 2 * expert)
+
+
 def test_touched_weight_bytes_moe_counts_experts_hit():
     expert = 6_144 * 2
     rest = 2 * MOE_P - 128_000 - 2 * 4 * expert
@@ -300,3 +308,10 @@ def test_speed_record_defaults_and_frozen():
     assert (s.bound, s.peak_tflops, s.notes) == ("", 0.0, ())
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.bound = "x"  # type: ignore[misc]
+
+
+def test_moe_prefill_carries_its_upper_bound_note():
+    run = LlmRun(method="infer", seq_len=256)
+    moe = ls.infer_speed(MOE, run, ada(), PRM)
+    assert len(moe.notes) == 1 and "upper bound" in moe.notes[0] and "0.45-0.62" in moe.notes[0]
+    assert ls.infer_speed(TINY, run, ada(), PRM).notes == ()

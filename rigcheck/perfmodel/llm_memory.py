@@ -54,14 +54,20 @@ WEIGHT_BITS = {
     # 64 weights + fp32 second-level scale per 256 blocks = 4 + 8/64 + 32/(64 x 256) = 4.127
     "nf4": 4.0 + 8.0 / 64 + 32.0 / (64 * 256),
     "mxfp4": 4.25,                 # OCP MX fp4: 32 e2m1 values + one e8m0 scale (gpt-oss experts)
+    # llama.cpp's MXFP4_MOE GGUF (ggml-org/gpt-oss-*-GGUF): experts MXFP4, every other tensor Q8_0
+    # (gpt-oss-20b: 19.1 B expert weights x 4.25 + 1.8 B x 8.5 bits = 12.1 GB, llama-bench's
+    # "11.27 GiB"); the figure here is the experts'
+    "mxfp4_moe": 4.25,
     "q8_0": 8.5, "q6_k": 6.5625, "q5_k_m": 5.68, "q4_k_m": 4.84, "q4_0": 4.5,
     # GPTQ / AWQ, 4 bits, group size 128: fp16 scale + 4-bit zero per group = 4 + 20/128
     "gptq-4bit": 4.0 + 20.0 / 128, "awq-4bit": 4.0 + 20.0 / 128,
 }
 WEIGHT_ALIASES = {"gptq": "gptq-4bit", "awq": "awq-4bit", "q4": "q4_k_m", "q8": "q8_0",
                   "int4": "gptq-4bit", "4bit": "nf4", "8bit": "int8", "float16": "fp16",
-                  "bfloat16": "bf16", "float32": "fp32", "q5": "q5_k_m", "q6": "q6_k"}
-GGUF = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
+                  "bfloat16": "bf16", "float32": "fp32", "q5": "q5_k_m", "q6": "q6_k",
+                  "mxfp4-moe": "mxfp4_moe"}
+GGUF = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "mxfp4_moe")
+GGUF_REST_BITS = WEIGHT_BITS["q8_0"]   # what MXFP4_MOE stores the non-expert tensors in
 # Formats that quantise only the decoder's linear layers (embeddings and output head stay 16-bit):
 # bitsandbytes, GPTQ, AWQ, fp8 checkpoints. GGUF quantises every tensor (its figure is the file's).
 LINEAR_ONLY = ("fp8", "int8", "nf4", "mxfp4", "gptq-4bit", "awq-4bit")
@@ -196,6 +202,9 @@ def weight_bytes(cfg: ModelConfig, fmt: str) -> float:
         if fmt == "mxfp4":   # gpt-oss: only the experts are MXFP4; attention and router bf16
             linear = float(cfg.moe_layers * cfg.num_experts * cfg.expert_params())
         return linear * bits / 8 + (total - linear) * 2.0
+    if fmt == "mxfp4_moe":
+        experts = float(cfg.moe_layers * cfg.num_experts * cfg.expert_params())
+        return experts * bits / 8 + (total - experts) * GGUF_REST_BITS / 8
     return total * bits / 8
 
 
