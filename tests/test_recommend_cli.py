@@ -177,21 +177,20 @@ class _ReleaseDay(date):
 #   RTX 3060 12 GB, Newegg $339 (2026-03-06):   339 x 96.32 x 1.18 x 1.04   = 40,071.13
 #   Crucial P3 1 TB class, $100 (2026-02-01):    100 x 96.32 x 1.18          = 11,365.76
 #   Corsair 3200D RS, $69.99 (2026-08-04):     69.99 x 96.32 x 1.18 x 1.04  =  8,273.10
-#   Indian quotes: Ryzen 5 7600X 20,000 + B650M Gaming WiFi 12,000 + DDR5 32 GB 29,500
-#                  + 650 W Bronze 4,800                                     = 66,300
-#   total                                                                     1,26,009.99
+#   Indian quotes: Ryzen 5 7600X 20,000 + B650M Gaming WiFi 12,000 (2025-12-29) + DDR5-5600
+#                  32 GB 19,000 (2026-07-13) + 650 W Bronze 4,800 (2025-12-29)  = 55,800
+#   total                                                                     1,15,509.99
 FRESH_12GB_INR = 339 * 96.32 * 1.18 * 1.04 + 100 * 96.32 * 1.18 + 69.99 * 96.32 * 1.18 * 1.04 \
-    + 66_300
+    + 55_800
 
 
-@pytest.mark.parametrize("budget_inr, fits", [(126_010, True), (125_000, False)])
+@pytest.mark.parametrize("budget_inr, fits", [(125_000, True), (115_510, True), (115_509, False)])
 def test_the_cheapest_build_with_fresh_cited_prices_has_12_gb(monkeypatch, budget_inr, fits):
-    """Issue 9, first done-when line, at the newest exchange rate: the cheapest build with every
-    part's price cited (quote/msrp) and seen within 12 months of the catalog's release day has
-    12 GB of VRAM and costs Rs 1,26,010 at landed Indian prices, Rs 1,010 over Rs 1.25 lakh
-    (it fitted up to USD 94.69). At Rs 1.25 lakh the answer says so and shows that build. The
-    2025-12-29 ndtvprofit quotes (CPU, board, PSU) pass 12 months on 2026-12-30: re-price them
-    before moving _ReleaseDay."""
+    """Issue 9, first done-when line: at Rs 1.25 lakh the build fits at landed Indian prices with
+    12 GB of VRAM, every part's price cited (quote/msrp) and seen within 12 months of the
+    catalog's release day: Rs 1,15,510, so Rs 1,15,510 buys it and one rupee less does not (the
+    answer then says so and shows that build). The 2025-12-29 ndtvprofit quotes (CPU, board, PSU)
+    pass 12 months on 2026-12-30: re-price them before moving _ReleaseDay."""
     import rigcheck.ui.recommend_cmd as recommend_cmd
     monkeypatch.setattr(recommend_cmd, "date", _ReleaseDay)
     result = run("--budget", f"{budget_inr}INR", "--json", sourced_only=True)
@@ -210,7 +209,7 @@ def test_the_cheapest_build_with_fresh_cited_prices_has_12_gb(monkeypatch, budge
         assert date.fromisoformat(part["price_date"]) >= oldest, part["id"]
     if not fits:
         text = run("--budget", f"{budget_inr}INR", sourced_only=True).output
-        assert "costs ₹1,26,010, ₹1,010 over:" in text and "GeForce RTX 3060 12 GB" in text
+        assert "costs ₹1,15,510, ₹1 over:" in text and "GeForce RTX 3060 12 GB" in text
 
 
 def test_overlay_price_list_changes_the_answer(tmp_path):
