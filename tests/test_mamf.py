@@ -47,28 +47,21 @@ def test_a_measured_gpu_gets_its_own_row(gpus, name, fraction, basis):
 
 
 @pytest.mark.parametrize(("name", "fraction", "basis"), [
-    # Hopper: H100 SXM and H200 SXM share one measurement, counted once
-    ("H100 PCIe", 794.5 / 989, "the 1 NVIDIA Hopper measurements"),
-    ("H200 NVL", 794.5 / 989, "the 1 NVIDIA Hopper measurements"),
+    # its architecture's median first. Hopper: H100 SXM and H200 SXM share one measurement
+    ("H100 PCIe", 794.5 / 989, "the 1 NVIDIA Hopper measurement"),
+    ("H200 NVL", 794.5 / 989, "the 1 NVIDIA Hopper measurement"),
     # Ampere: the SXM and PCIe measurements, (0.869231 + 0.810577) / 2
     ("RTX 3090", (271.2 + 252.9) / 2 / 312, "the 2 NVIDIA Ampere measurements"),
     # CDNA 3: MI300X and MI325X, (0.514154 + 0.603769) / 2
     ("MI308X", (668.4 + 784.9) / 2 / 1300, "the 2 AMD CDNA 3.0 measurements"),
-])
-def test_an_unmeasured_gpu_takes_its_architectures_median(gpus, name, fraction, basis):
-    c = mamf.ceiling(gpu_of(name, gpus))
-    assert c.fraction == pytest.approx(fraction, rel=1e-12)
-    assert c.basis == "not measured on this GPU; the median of " + basis
-
-
-@pytest.mark.parametrize(("name", "fraction", "basis"), [
-    # NVIDIA: A100 SXM .8692, A100 PCIe .8106, H100 SXM .8033, B300 .7862, B200 .7756 -> H100's
+    # else its vendor's. NVIDIA: A100 SXM .8692, A100 PCIe .8106, H100 SXM .8033, B300 .7862,
+    # B200 .7756 -> H100's; AMD: MI300X .5142, MI325X .6038, MI355X .6804 -> MI325X's
     ("RTX 4090", 794.5 / 989, "the 5 NVIDIA measurements"),
     ("GTX 1080 Ti", 794.5 / 989, "the 5 NVIDIA measurements"),
-    # AMD: MI300X .5142, MI325X .6038, MI355X .6804 -> MI325X's
     ("RX 7900 XTX", 784.9 / 1300, "the 3 AMD measurements"),
 ])
-def test_an_unmeasured_architecture_takes_its_vendors_median(gpus, name, fraction, basis):
+def test_an_unmeasured_gpu_takes_its_architectures_else_its_vendors_median(gpus, name, fraction,
+                                                                           basis):
     c = mamf.ceiling(gpu_of(name, gpus))
     assert c.fraction == pytest.approx(fraction, rel=1e-12)
     assert c.basis == "not measured on this GPU; the median of " + basis

@@ -82,7 +82,8 @@ def ceiling(gpu: Gpu, rows: tuple[MamfRow, ...] | None = None) -> Ceiling:
         same = {(r.mamf_tflops, r.theory_tflops): r.fraction for r in rows
                 if pick(_ROW_ARCH.get(r.gpu_id, ("", "")))}
         if same:
+            n = len(same)
+            which = f"the {n} {label}" if label else f"all {n}"
             return Ceiling(median(same.values()), f"not measured on this GPU; the median of "
-                           f"{'the ' + str(len(same)) + ' ' + label if label else 'all ' + str(len(same))}"
-                           " measurements")
+                           f"{which} measurement{'s' if n > 1 else ''}")
     return Ceiling(1.0, "no measurements")
